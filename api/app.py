@@ -1,0 +1,42 @@
+"""The app factory: one FastAPI app per container, nothing created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.auth import ApiKeyMiddleware
+from api.limits import BodySizeLimitMiddleware
+from api.routers import channels, health, inventory, locations, orders, products, track
+from dom.bootstrap import Container, bootstrap
+from dom.settings import Settings
+
+DESCRIPTION = """Distributed Order Management: every channel's orders in one repository,
+stock across warehouses, stores and suppliers, sourcing by an exact optimizer.
+
+Authenticate with `Authorization: Bearer <key>` (keys and roles from `DOM_API_KEYS`).
+Errors are `application/problem+json` (RFC 9457)."""
+
+
+def create_app(container: Container | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app around ``container`` (or bootstrap one from ``settings`` / the environment)."""
+    owned = container is None
+    live = container or bootstrap(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            live.close()
+
+    app = FastAPI(title="dom", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.container = live
+    errors.install(app)
+    for module in (health, locations, products, inventory, orders, channels, track):
+        app.include_router(module.router)
+    app.add_middleware(ApiKeyMiddleware, keys=live.api_keys)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=live.settings.max_body_bytes)
+    return app

@@ -1,0 +1,68 @@
+"""Locations: the network sourcing chooses from."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from api.auth import Admin, Principal, Reader
+from api.deps import ContainerDep, Cursor, Limit, decode_cursor, encode_cursor, run
+from api.schemas.common import PROBLEM_RESPONSES, Page
+from api.schemas.locations import LocationIn, LocationOut
+from lifecycle.catalog import put_location, resolve_coordinates
+from models import Location, NotFound
+
+router = APIRouter(prefix="/v1/locations", tags=["locations"], responses=PROBLEM_RESPONSES)
+
+LocationId = Annotated[str, Path(min_length=1, max_length=64,
+                                 pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+def _visible(principal: Principal, location_id: str) -> bool:
+    return not principal.is_partner or principal.owns(location_id)
+
+
+@router.put("/{location_id}", response_model=LocationOut, status_code=200,
+            responses={201: {"model": LocationOut, "description": "Created"}})
+def upsert_location(location_id: LocationId, body: LocationIn, _: Admin,
+                    container: ContainerDep, response: Response) -> LocationOut:
+    """Create or replace a warehouse, store or drop-ship supplier (201 when new)."""
+    lat, lon = resolve_coordinates(body.lat, body.lon, body.postal_code, field="body")
+    location = Location(
+        id=location_id, name=body.name, type=body.type, lat=lat, lon=lon,
+        postal_code=body.postal_code, capabilities=frozenset(body.capabilities),
+        shipment_cost=body.shipment_cost, cost_per_km=body.cost_per_km,
+        unit_cost=body.unit_cost, unit_cost_per_km=body.unit_cost_per_km,
+        processing_days=body.processing_days, km_per_day=body.km_per_day,
+        capacity_units_per_day=body.capacity_units_per_day, priority=body.priority,
+        active=body.active,
+    )
+    if run(lambda: put_location(container.uow(), location)):
+        response.status_code = 201
+    return LocationOut.of(location)
+
+
+@router.get("", response_model=Page[LocationOut])
+def list_locations(principal: Reader, container: ContainerDep, limit: Limit = 50,
+                   cursor: Cursor = None) -> Page[LocationOut]:
+    """List locations (a supplier or location key sees only its own)."""
+    after = decode_cursor(cursor)
+    with container.uow(write=False) as uow:
+        found = uow.locations.page(after=after, limit=limit + 1)
+    visible = [loc for loc in found if _visible(principal, loc.id)]
+    more = len(found) > limit
+    items = visible[:limit]
+    return Page(items=[LocationOut.of(loc) for loc in items],
+                next_cursor=encode_cursor(found[limit - 1].id) if more else None)
+
+
+@router.get("/{location_id}", response_model=LocationOut)
+def get_location(location_id: LocationId, principal: Reader,
+                 container: ContainerDep) -> LocationOut:
+    """One location."""
+    with container.uow(write=False) as uow:
+        location = uow.locations.get(location_id)
+    if location is None or not _visible(principal, location_id):
+        raise NotFound(f"location {location_id!r} does not exist")
+    return LocationOut.of(location)

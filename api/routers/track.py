@@ -1,0 +1,40 @@
+"""The customer's view: where the order is, behind the token from creation, no API key."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import ContainerDep
+from api.schemas.common import PROBLEM_RESPONSES
+from api.schemas.orders import TimelineItem, TrackingOut
+from models import NotFound
+
+router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESPONSES)
+
+CUSTOMER_EVENTS_HIDDEN = frozenset({"order.status_changed"})
+
+
+@router.get("/{order_id}", response_model=TrackingOut)
+def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
+          token: Annotated[str, Query(min_length=1, max_length=100)],
+          container: ContainerDep) -> TrackingOut:
+    """Status and timeline for the customer; a wrong token is indistinguishable from no order."""
+    with container.uow(write=False) as uow:
+        order = uow.orders.get(order_id)
+        if order is None or not hmac.compare_digest(order.tracking_token.encode(),
+                                                    token.encode()):
+            raise NotFound("no order matches this tracking link")
+        events = uow.events.for_order(order_id)
+    return TrackingOut(
+        order_id=order.id, status=order.status.value,
+        delivery={"method": order.delivery.method.value,
+                  **({"location_id": order.delivery.location_id}
+                     if order.delivery.location_id else {})},
+        lines=[{"line_id": line.line_id, "sku": line.sku, "qty": line.qty}
+               for line in order.lines],
+        timeline=[TimelineItem.of(e).model_copy(update={"data": {}}) for e in events
+                  if e.type not in CUSTOMER_EVENTS_HIDDEN],
+    )

@@ -1,0 +1,34 @@
+"""Shapes shared by every resource: pages and problems."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields, so a typo is an error and not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class ProblemDetail(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, object]] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ProblemDetail, "content": {"application/problem+json": {}}}
+    for code in (401, 403, 404, 409, 422)
+}

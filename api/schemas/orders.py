@@ -1,0 +1,198 @@
+"""Orders: the canonical body every channel posts, and what readers get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas.common import Strict
+from models import Channel, Customer, DeliveryMethod, Event, Order, PaymentStatus
+from models.commands import CreateOrder, Destination, LineInput
+
+Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]*$")
+
+
+class CustomerIn(Strict):
+    id: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class ShipToIn(Strict):
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    postal_code: str | None = Field(default=None, min_length=3, max_length=12)
+    country: str = Field(default="US", min_length=2, max_length=2)
+    name: str | None = Field(default=None, max_length=200)
+    address1: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def _has_position(self) -> ShipToIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither (and a postal_code)")
+        if self.lat is None and not self.postal_code:
+            raise ValueError("ship_to needs lat and lon, or a postal_code")
+        return self
+
+
+class DeliveryIn(Strict):
+    method: DeliveryMethod = DeliveryMethod.SHIP
+    location_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                    description="The store to pick up at (method pickup).")
+
+
+class PaymentIn(Strict):
+    status: Literal["authorized", "pending", "confirmed"] = "authorized"
+
+
+class LineIn(Strict):
+    line_id: str = Id
+    sku: str = Field(min_length=1, max_length=64)
+    qty: int = Field(ge=1, le=100_000, description="Units ordered; at least 1.")
+    unit_price: float = Field(default=0.0, ge=0, le=1e9)
+    covers_line_id: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="For a service line: the product line it covers (a warranty's laptop).")
+
+
+class OrderIn(Strict):
+    channel: Channel
+    channel_order_id: str = Field(min_length=1, max_length=100)
+    source: str | None = Field(default=None, min_length=1, max_length=50)
+    channel_reference: str | None = Field(default=None, max_length=100)
+    customer: CustomerIn
+    ship_to: ShipToIn | None = None
+    delivery: DeliveryIn = DeliveryIn()
+    priority: int = Field(default=0, ge=-100, le=100, description="Higher wins scarce stock.")
+    payment: PaymentIn = PaymentIn()
+    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
+    placed_at: datetime | None = None
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+
+    def to_command(self) -> CreateOrder:
+        dest = None
+        if self.ship_to is not None:
+            dest = Destination(lat=self.ship_to.lat, lon=self.ship_to.lon,
+                               postal_code=self.ship_to.postal_code,
+                               country=self.ship_to.country.upper(), name=self.ship_to.name,
+                               address1=self.ship_to.address1, city=self.ship_to.city)
+        attributes: dict[str, Any] = {}
+        if self.channel_reference:
+            attributes["channel_reference"] = self.channel_reference
+        return CreateOrder(
+            channel=self.channel, channel_order_id=self.channel_order_id,
+            customer=Customer(id=self.customer.id, name=self.customer.name,
+                              email=self.customer.email, phone=self.customer.phone),
+            lines=tuple(LineInput(line_id=line.line_id, sku=line.sku, qty=line.qty,
+                                  unit_price=line.unit_price, covers_line_id=line.covers_line_id)
+                        for line in self.lines),
+            ship_to=dest, delivery_method=self.delivery.method,
+            pickup_location_id=self.delivery.location_id, priority=self.priority,
+            payment_status=PaymentStatus(self.payment.status), currency=self.currency,
+            source=self.source, placed_at=self.placed_at, attributes=attributes,
+        )
+
+
+class PaymentUpdateIn(Strict):
+    status: Literal["confirmed", "failed"]
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class CancelIn(Strict):
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class TimelineItem(BaseModel):
+    seq: int
+    at: datetime
+    type: str
+    message: str
+    fulfillment_id: str | None = None
+    location_id: str | None = None
+    data: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, event: Event) -> TimelineItem:
+        assert event.seq is not None and event.at is not None
+        return cls(seq=event.seq, at=event.at, type=event.type, message=event.message,
+                   fulfillment_id=event.fulfillment_id, location_id=event.location_id,
+                   data=event.data)
+
+
+class LineOut(BaseModel):
+    line_id: str
+    sku: str
+    qty: int
+    unit_price: float
+    kind: Literal["product", "service"]
+    covers_line_id: str | None = None
+
+
+class FulfillmentOut(BaseModel):
+    fulfillment_id: str
+    type: str
+    location_id: str | None
+    status: str
+    lines: list[dict[str, Any]]
+    promised_date: str | None = None
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    channel: Channel
+    source: str | None
+    channel_order_id: str
+    status: str
+    hold_reason: str | None = None
+    payment: dict[str, str]
+    customer: dict[str, Any]
+    ship_to: dict[str, Any] | None
+    delivery: dict[str, Any]
+    priority: int
+    currency: str
+    total: float
+    tracking_token: str
+    lines: list[LineOut]
+    fulfillments: list[FulfillmentOut] = []
+    timeline: list[TimelineItem] | None = None
+    attributes: dict[str, Any] = {}
+    placed_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+
+    @classmethod
+    def of(cls, order: Order, timeline: list[Event] | None = None) -> OrderOut:
+        return cls(
+            order_id=order.id, channel=order.channel, source=order.source,
+            channel_order_id=order.channel_order_id, status=order.status.value,
+            hold_reason=order.hold_reason, payment={"status": order.payment_status.value},
+            customer={k: v for k, v in vars(order.customer).items() if v is not None},
+            ship_to=({k: v for k, v in vars(order.ship_to).items() if v is not None}
+                     if order.ship_to else None),
+            delivery={"method": order.delivery.method.value,
+                      **({"location_id": order.delivery.location_id}
+                         if order.delivery.location_id else {})},
+            priority=order.priority, currency=order.currency, total=order.total,
+            tracking_token=order.tracking_token,
+            lines=[LineOut(line_id=line.line_id, sku=line.sku, qty=line.qty,
+                           unit_price=line.unit_price,
+                           kind="service" if line.is_service else "product",
+                           covers_line_id=line.covers_line_id) for line in order.lines],
+            timeline=[TimelineItem.of(e) for e in timeline] if timeline is not None else None,
+            attributes=order.attributes, placed_at=order.placed_at, created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
+
+
+class TrackingOut(BaseModel):
+    """What a customer sees: no prices, no customer data, just where the order is."""
+
+    order_id: str
+    status: str
+    delivery: dict[str, Any]
+    lines: list[dict[str, Any]]
+    timeline: list[TimelineItem]

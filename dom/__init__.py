@@ -1,0 +1,1 @@
+"""dom: the service wiring (settings, bootstrap, CLI, demo data)."""

@@ -1,0 +1,43 @@
+"""The one place where concrete parts are wired together: settings, engine, schema, keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from dom.settings import ApiKey, Settings
+from lifecycle.uow import UnitOfWork
+from storage import SqlUnitOfWork, make_engine, upgrade
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine, write=write)
+
+    @property
+    def uow_factory(self) -> Callable[[], UnitOfWork]:
+        return self.uow
+
+    @property
+    def reader(self) -> Callable[[], UnitOfWork]:
+        return lambda: self.uow(write=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Container:
+    """Build the container; by default bring the schema up to date first."""
+    settings = settings or Settings()
+    keys = settings.keys()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    return Container(settings=settings, engine=engine, api_keys=keys)

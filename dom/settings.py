@@ -1,0 +1,73 @@
+"""Settings from the environment (``DOM_*``), with defaults that are safe for development.
+
+Outside development dom refuses to start without explicit API keys: the demo keys below are
+public knowledge and must never guard real data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES = frozenset({"admin", "channel", "planner", "ops", "supplier", "location"})
+ROLES_WITH_SUBJECT = frozenset({"supplier", "location"})
+
+DEMO_API_KEYS = ("demo-admin:admin,demo-ops:ops,demo-channel:channel,demo-planner:planner,"
+                 "demo-supplier:supplier:SUP-ACC,demo-store:location:ST-NYC")
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key: str
+    role: str
+    subject: str | None = None
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message says which and how to fix it."""
+
+
+def parse_api_keys(text: str) -> dict[str, ApiKey]:
+    """Parse ``key:role[:subject],...``; a supplier or location key must name its location."""
+    keys: dict[str, ApiKey] = {}
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        parts = item.split(":")
+        if len(parts) not in (2, 3) or not parts[0]:
+            raise ConfigError(f"DOM_API_KEYS entry {item!r} is not key:role[:subject]")
+        key, role = parts[0], parts[1]
+        subject = parts[2] if len(parts) == 3 and parts[2] else None
+        if role not in ROLES:
+            raise ConfigError(f"DOM_API_KEYS entry for key {key[:4]}...: unknown role {role!r}; "
+                              f"roles are {', '.join(sorted(ROLES))}")
+        if role in ROLES_WITH_SUBJECT and subject is None:
+            raise ConfigError(f"DOM_API_KEYS: a {role} key needs its location id as subject "
+                              f"({key[:4]}...:{role}:LOCATION_ID)")
+        if key in keys:
+            raise ConfigError(f"DOM_API_KEYS: key {key[:4]}... is listed twice")
+        keys[key] = ApiKey(key, role, subject)
+    return keys
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOM_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///dom.db"
+    api_keys: str = ""
+    webhook_allow_private: bool = False
+    max_body_bytes: int = 1_048_576
+    max_page_size: int = 500
+    log_level: str = "INFO"
+
+    def keys(self) -> dict[str, ApiKey]:
+        if self.api_keys.strip():
+            return parse_api_keys(self.api_keys)
+        if self.env == "production":
+            raise ConfigError("DOM_API_KEYS is empty: set key:role[:subject] pairs before "
+                              "running with DOM_ENV=production")
+        return parse_api_keys(DEMO_API_KEYS)

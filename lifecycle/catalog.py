@@ -1,0 +1,62 @@
+"""Handlers for the network and the catalog: locations and products.
+
+Checks what a schema cannot (a postal code that exists, a kind change that would strand
+stock) and writes nothing when a check fails.
+"""
+
+from __future__ import annotations
+
+from geo import UnknownPostalCode, geocode_postal_code
+from lifecycle.uow import UnitOfWork
+from models import Capability, Conflict, InvalidInput, Location, LocationType, Product, ProductKind
+
+_CAPABILITIES_BY_TYPE = {
+    LocationType.WAREHOUSE: {Capability.SHIP, Capability.PICKUP},
+    LocationType.STORE: {Capability.SHIP, Capability.PICKUP},
+    LocationType.SUPPLIER: {Capability.DROPSHIP, Capability.SHIP},
+}
+
+
+def resolve_coordinates(lat: float | None, lon: float | None,
+                        postal_code: str | None, country: str = "US",
+                        field: str = "location") -> tuple[float, float]:
+    """Coordinates as given, or geocoded offline from a US postal code."""
+    if lat is not None and lon is not None:
+        return lat, lon
+    if postal_code:
+        try:
+            return geocode_postal_code(postal_code, country)
+        except UnknownPostalCode as error:
+            raise InvalidInput(str(error), loc=(field, "postal_code")) from error
+    raise InvalidInput(f"{field} needs lat and lon, or a postal_code", loc=(field,))
+
+
+def put_location(uow: UnitOfWork, location: Location) -> bool:
+    """Create or replace a location; returns True when it is new."""
+    allowed = _CAPABILITIES_BY_TYPE[location.type]
+    wrong = sorted(c.value for c in location.capabilities - allowed)
+    if wrong:
+        raise InvalidInput(
+            f"a {location.type.value} cannot have capability {', '.join(wrong)}; "
+            f"allowed: {', '.join(sorted(c.value for c in allowed))}",
+            loc=("body", "capabilities"))
+    with uow:
+        created = uow.locations.upsert(location)
+        uow.commit()
+    return created
+
+
+def put_product(uow: UnitOfWork, product: Product) -> bool:
+    """Create or replace a product; a SKU holding stock cannot become a service."""
+    if product.kind is ProductKind.SERVICE and product.weight_kg:
+        raise InvalidInput("a service has no weight", loc=("body", "weight_kg"))
+    with uow:
+        existing = uow.products.get(product.sku)
+        if existing and product.is_service and not existing.is_service:
+            held = [p for p in uow.ledger.positions(sku=product.sku) if p.on_hand or p.reserved]
+            if held:
+                raise Conflict(f"{product.sku} holds stock at {len(held)} location(s); "
+                               "zero it before turning the SKU into a service")
+        created = uow.products.upsert(product)
+        uow.commit()
+    return created

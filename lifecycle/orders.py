@@ -1,0 +1,191 @@
+"""Order intake and the order-level commands: payment, cancel, and reads.
+
+Intake checks everything a schema cannot (known SKUs, a pickup location that does pickup,
+lines a service may cover) before anything is written; a rejected order leaves no trace.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lifecycle.catalog import resolve_coordinates
+from lifecycle.uow import UnitOfWork
+from models import (
+    DeliveryMethod,
+    DuplicateChannelOrder,
+    Event,
+    InvalidInput,
+    NotFound,
+    Order,
+    OrderLine,
+    PaymentStatus,
+    Product,
+    ShipTo,
+    new_id,
+    new_token,
+)
+from models.commands import CreateOrder
+from models.orders import Delivery
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def _check_lines(command: CreateOrder, products: dict[str, Product]) -> None:
+    if not command.lines:
+        raise InvalidInput("an order needs at least one line", loc=("body", "lines"))
+    counts = Counter(line.line_id for line in command.lines)
+    repeated = sorted(line_id for line_id, n in counts.items() if n > 1)
+    if repeated:
+        raise InvalidInput(f"line_id must be unique within the order; repeated: {repeated}",
+                           loc=("body", "lines"))
+    unknown = sorted({line.sku for line in command.lines} - products.keys())
+    if unknown:
+        raise InvalidInput(f"unknown SKU(s): {', '.join(unknown)}; add them to the catalog "
+                           "(PUT /v1/products/{sku}) or correct the order", loc=("body", "lines"))
+    by_id = {line.line_id: line for line in command.lines}
+    for index, line in enumerate(command.lines):
+        where = ("body", "lines", index)
+        if line.qty <= 0:
+            raise InvalidInput(f"line {line.line_id}: qty must be at least 1", loc=(*where, "qty"))
+        if line.unit_price < 0:
+            raise InvalidInput(f"line {line.line_id}: unit_price cannot be negative",
+                               loc=(*where, "unit_price"))
+        if line.covers_line_id is None:
+            continue
+        covered = by_id.get(line.covers_line_id)
+        if not products[line.sku].is_service:
+            raise InvalidInput(f"line {line.line_id}: only a service line can cover another "
+                               f"line ({line.sku} is a product)", loc=(*where, "covers_line_id"))
+        if covered is None or covered.line_id == line.line_id:
+            raise InvalidInput(f"line {line.line_id}: covers_line_id {line.covers_line_id!r} "
+                               "names no other line of this order", loc=(*where, "covers_line_id"))
+        if products[covered.sku].is_service:
+            raise InvalidInput(f"line {line.line_id}: a service can only cover a product line",
+                               loc=(*where, "covers_line_id"))
+
+
+def _delivery(uow: UnitOfWork, command: CreateOrder) -> tuple[Delivery, ShipTo | None]:
+    if command.delivery_method is DeliveryMethod.PICKUP:
+        if not command.pickup_location_id:
+            raise InvalidInput("pickup needs delivery.location_id: the store to pick up at",
+                               loc=("body", "delivery", "location_id"))
+        store = uow.locations.get(command.pickup_location_id)
+        if store is None:
+            raise InvalidInput(f"pickup location {command.pickup_location_id!r} does not exist",
+                               loc=("body", "delivery", "location_id"))
+        if not store.can_pickup:
+            raise InvalidInput(f"{store.name} ({store.id}) does not offer in-store pickup"
+                               + ("" if store.active else ": it is inactive"),
+                               loc=("body", "delivery", "location_id"))
+        ship_to = ShipTo(lat=store.lat, lon=store.lon, postal_code=store.postal_code,
+                         name=store.name)
+        return Delivery(DeliveryMethod.PICKUP, store.id), ship_to
+    dest = command.ship_to
+    if dest is None:
+        raise InvalidInput("a shipped order needs ship_to (lat/lon or postal_code)",
+                           loc=("body", "ship_to"))
+    lat, lon = resolve_coordinates(dest.lat, dest.lon, dest.postal_code, dest.country,
+                                   field="ship_to")
+    ship_to = ShipTo(lat=lat, lon=lon, postal_code=dest.postal_code, country=dest.country,
+                     name=dest.name, address1=dest.address1, city=dest.city)
+    return Delivery(DeliveryMethod.SHIP), ship_to
+
+
+def _build(uow: UnitOfWork, command: CreateOrder) -> Order:
+    products = uow.products.get_many(line.sku for line in command.lines)
+    _check_lines(command, products)
+    if command.payment_status is PaymentStatus.FAILED:
+        raise InvalidInput("an order cannot arrive with a failed payment",
+                           loc=("body", "payment", "status"))
+    delivery, ship_to = _delivery(uow, command)
+    lines = [OrderLine(line_id=line.line_id, sku=line.sku, qty=line.qty,
+                       unit_price=line.unit_price, covers_line_id=line.covers_line_id,
+                       is_service=products[line.sku].is_service) for line in command.lines]
+    arrived = PaymentStatus.AUTHORIZED if command.payment_status is PaymentStatus.CONFIRMED \
+        else command.payment_status
+    order = Order(id=new_id("ord"), channel=command.channel,
+                  channel_order_id=command.channel_order_id, customer=command.customer,
+                  lines=lines, delivery=delivery, ship_to=ship_to, tracking_token=new_token(),
+                  created_at=datetime.now(UTC), source=command.source, priority=command.priority,
+                  currency=command.currency.upper(), payment_status=arrived,
+                  placed_at=command.placed_at, attributes=dict(command.attributes))
+    order.receive()
+    if command.payment_status is PaymentStatus.CONFIRMED:
+        order.confirm_payment()
+    return order
+
+
+@dataclass(frozen=True)
+class Intake:
+    order: Order
+    created: bool
+
+
+def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
+    """Place an order; the same (channel, channel_order_id) again returns the first order."""
+    with uow_factory() as uow:
+        existing = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
+        if existing is not None:
+            return Intake(existing, created=False)
+        order = _build(uow, command)
+        try:
+            uow.orders.add(order)
+        except DuplicateChannelOrder:
+            uow.rollback()
+        else:
+            uow.commit()
+            return Intake(order, created=True)
+    # A concurrent request inserted the same channel order first: answer with that one.
+    with uow_factory() as uow:
+        winner = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
+        assert winner is not None
+        return Intake(winner, created=False)
+
+
+def get_order(uow: UnitOfWork, order_id: str) -> tuple[Order, list[Event]]:
+    with uow:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"order {order_id!r} does not exist")
+        return order, uow.events.for_order(order_id)
+
+
+def record_payment(uow: UnitOfWork, order_id: str, status: PaymentStatus,
+                   reason: str | None = None) -> Order:
+    """Payment confirmed or failed, as the payment service reports it; repeats are no-ops."""
+    with uow:
+        order = _load(uow, order_id)
+        if status is PaymentStatus.CONFIRMED:
+            changed = order.confirm_payment()
+        elif status is PaymentStatus.FAILED:
+            changed = order.fail_payment(reason)
+        else:
+            raise InvalidInput("payment status must be confirmed or failed",
+                               loc=("body", "status"))
+        if changed:
+            uow.orders.save(order)
+            uow.commit()
+    return order
+
+
+def cancel_order(uow: UnitOfWork, order_id: str, reason: str | None = None) -> Order:
+    """Cancel and release every reservation that has not shipped, in one transaction."""
+    with uow:
+        order = _load(uow, order_id)
+        order.cancel(reason)
+        released = uow.ledger.release_order(order_id)
+        if released:
+            order.events[-1].data["units_released"] = released
+        uow.orders.save(order)
+        uow.commit()
+    return order
+
+
+def _load(uow: UnitOfWork, order_id: str) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise NotFound(f"order {order_id!r} does not exist")
+    return order

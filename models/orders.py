@@ -1,0 +1,194 @@
+"""The order aggregate: one canonical shape for every channel's orders.
+
+Status moves are declared in ``models.order_status``; the aggregate records an event for every
+change it makes and never talks to storage itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from models.errors import TransitionNotAllowed
+from models.events import Event
+from models.order_status import OrderStatus, PaymentStatus, check_order_move, check_payment_move
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    STORE = "store"
+    CALL_CENTER = "call_center"
+    MARKETPLACE = "marketplace"
+
+
+class DeliveryMethod(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class ShipTo:
+    """Where the parcel goes; always resolved to coordinates at intake (postal codes geocoded)."""
+
+    lat: float
+    lon: float
+    postal_code: str | None = None
+    country: str | None = None
+    name: str | None = None
+    address1: str | None = None
+    city: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    method: DeliveryMethod = DeliveryMethod.SHIP
+    location_id: str | None = None
+
+
+@dataclass
+class OrderLine:
+    line_id: str
+    sku: str
+    qty: int
+    unit_price: float = 0.0
+    covers_line_id: str | None = None
+    is_service: bool = False
+
+    @property
+    def amount(self) -> float:
+        return round(self.qty * self.unit_price, 2)
+
+
+@dataclass
+class Order:
+    id: str
+    channel: Channel
+    channel_order_id: str
+    customer: Customer
+    lines: list[OrderLine]
+    delivery: Delivery
+    ship_to: ShipTo | None
+    tracking_token: str
+    created_at: datetime
+    source: str | None = None
+    priority: int = 0
+    currency: str = "USD"
+    payment_status: PaymentStatus = PaymentStatus.AUTHORIZED
+    status: OrderStatus = OrderStatus.RECEIVED
+    hold_reason: str | None = None
+    placed_at: datetime | None = None
+    updated_at: datetime | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    events: list[Event] = field(default_factory=list, repr=False, compare=False)
+
+    # -- queries -------------------------------------------------------------------------
+    @property
+    def total(self) -> float:
+        return round(sum(line.amount for line in self.lines), 2)
+
+    def line(self, line_id: str) -> OrderLine:
+        for line in self.lines:
+            if line.line_id == line_id:
+                return line
+        raise KeyError(line_id)
+
+    @property
+    def product_lines(self) -> list[OrderLine]:
+        return [line for line in self.lines if not line.is_service]
+
+    @property
+    def service_lines(self) -> list[OrderLine]:
+        return [line for line in self.lines if line.is_service]
+
+    @property
+    def payment_settled(self) -> bool:
+        """Authorized or confirmed: sourcing may start."""
+        return self.payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED)
+
+    # -- commands ------------------------------------------------------------------------
+    def receive(self) -> None:
+        """Record that the order entered the repository (the first event of every order)."""
+        via = f" via {self.source}" if self.source else ""
+        self._record(
+            "order.received",
+            f"Order received from {self.channel.value.replace('_', ' ')}{via}",
+            channel=self.channel.value,
+            channel_order_id=self.channel_order_id,
+            source=self.source,
+            lines=len(self.lines),
+            total=self.total,
+        )
+
+    def set_status(self, new: OrderStatus, reason: str | None = None) -> None:
+        """Move to ``new`` if the state table allows it, recording ``order.status_changed``."""
+        if new is self.status:
+            return
+        check_order_move(self.status, new)
+        old = self.status
+        self.status = new
+        data: dict[str, Any] = {"from": old.value, "to": new.value}
+        if reason:
+            data["reason"] = reason
+        self._record("order.status_changed", f"Status changed to {new.value.replace('_', ' ')}",
+                     **data)
+
+    def confirm_payment(self) -> bool:
+        """Payment captured. Returns False when it already was (a repeated notification)."""
+        if self.payment_status is PaymentStatus.CONFIRMED:
+            return False
+        self._guard_open("confirm payment of")
+        check_payment_move(self.payment_status, PaymentStatus.CONFIRMED)
+        self.payment_status = PaymentStatus.CONFIRMED
+        self._record("payment.confirmed", "Payment confirmed")
+        if self.status is OrderStatus.ON_HOLD and self.hold_reason == "payment_failed":
+            self.hold_reason = None
+            self._record("order.released", "Released from hold: payment confirmed")
+        if self.status in (OrderStatus.RECEIVED, OrderStatus.ON_HOLD) and self.hold_reason is None:
+            self.set_status(OrderStatus.PAYMENT_CONFIRMED)
+        return True
+
+    def fail_payment(self, reason: str | None = None) -> bool:
+        """Payment declined: the order waits on hold until payment is confirmed or cancelled."""
+        if self.payment_status is PaymentStatus.FAILED:
+            return False
+        self._guard_open("fail payment of")
+        check_payment_move(self.payment_status, PaymentStatus.FAILED)
+        self.payment_status = PaymentStatus.FAILED
+        self._record("payment.failed", "Payment failed" + (f": {reason}" if reason else ""),
+                     reason=reason)
+        self.hold("payment_failed")
+        return True
+
+    def hold(self, reason: str) -> None:
+        self.hold_reason = reason
+        self.set_status(OrderStatus.ON_HOLD, reason)
+        self._record("order.on_hold", f"On hold: {reason.replace('_', ' ')}", reason=reason)
+
+    def cancel(self, reason: str | None = None) -> None:
+        """Cancel the order; the caller releases its stock through the ledger, same transaction."""
+        if self.status is OrderStatus.CANCELLED:
+            raise TransitionNotAllowed(f"order {self.id} is already cancelled")
+        check_order_move(self.status, OrderStatus.CANCELLED)
+        self.hold_reason = None
+        self.set_status(OrderStatus.CANCELLED, reason)
+        self._record("order.cancelled", "Order cancelled" + (f": {reason}" if reason else ""),
+                     reason=reason)
+
+    def _guard_open(self, action: str) -> None:
+        if self.status is OrderStatus.CANCELLED:
+            raise TransitionNotAllowed(f"cannot {action} order {self.id}: it is cancelled")
+
+    def _record(self, type_: str, message: str, **data: Any) -> None:
+        self.events.append(Event(type=type_, order_id=self.id, message=message,
+                                 data={k: v for k, v in data.items() if v is not None}))

@@ -1,0 +1,1 @@
+"""Repositories: translate between rows and the domain types of ``models``."""

@@ -1,0 +1,253 @@
+"""The stock ledger: positions, adjustments and reservations, decided in the database.
+
+Every reservation is a conditional ``UPDATE ... WHERE on_hand - reserved - safety_stock >= q``
+whose row count says whether the units were there. That holds on SQLite (which ignores
+``SELECT ... FOR UPDATE``) and on PostgreSQL under READ COMMITTED (the UPDATE re-checks its
+condition on the newest row version after waiting for a concurrent writer). Rows are touched in
+(location_id, sku) order so two plans never deadlock on each other. A plan is all-or-nothing:
+the first short position raises ``InsufficientStock`` and the caller's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
+
+from models import (
+    Adjustment,
+    Conflict,
+    InsufficientStock,
+    InvalidInput,
+    NotFound,
+    Position,
+    Reservation,
+    ReservationRequest,
+    ReservationStatus,
+    new_id,
+)
+from storage.clock import utcnow
+from storage.tables import inventory_adjustments, inventory_positions, reservations
+
+P = inventory_positions
+R = reservations
+
+
+def _to_position(row: RowMapping) -> Position:
+    return Position(location_id=row["location_id"], sku=row["sku"], on_hand=row["on_hand"],
+                    reserved=row["reserved"], safety_stock=row["safety_stock"])
+
+
+def _to_reservation(row: RowMapping) -> Reservation:
+    return Reservation(id=row["id"], order_id=row["order_id"], line_id=row["line_id"],
+                       location_id=row["location_id"], sku=row["sku"], qty=row["qty"],
+                       status=ReservationStatus(row["status"]), created_at=row["created_at"],
+                       fulfillment_id=row["fulfillment_id"], closed_at=row["closed_at"])
+
+
+class SqlStockLedger:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    # -- positions ----------------------------------------------------------------------
+    def position(self, location_id: str, sku: str) -> Position | None:
+        row = self._c.execute(
+            select(P).where(P.c.location_id == location_id, P.c.sku == sku)
+        ).mappings().first()
+        return _to_position(row) if row else None
+
+    def positions(self, *, sku: str | None = None, location_id: str | None = None,
+                  skus: Iterable[str] | None = None) -> list[Position]:
+        query = select(P).order_by(P.c.location_id, P.c.sku)
+        if sku is not None:
+            query = query.where(P.c.sku == sku)
+        if location_id is not None:
+            query = query.where(P.c.location_id == location_id)
+        if skus is not None:
+            query = query.where(P.c.sku.in_(sorted(set(skus))))
+        return [_to_position(r) for r in self._c.execute(query).mappings()]
+
+    def set_position(self, location_id: str, sku: str, on_hand: int,
+                     safety_stock: int | None = None) -> Position:
+        """Set on-hand (a count or a supplier feed) and optionally safety stock; keeps reserved."""
+        if on_hand < 0:
+            raise InvalidInput(f"on_hand must be 0 or more, got {on_hand}")
+        if safety_stock is not None and safety_stock < 0:
+            raise InvalidInput(f"safety_stock must be 0 or more, got {safety_stock}")
+        values: dict[str, object] = {"on_hand": on_hand, "updated_at": utcnow()}
+        if safety_stock is not None:
+            values["safety_stock"] = safety_stock
+        updated = self._c.execute(
+            update(P).where(P.c.location_id == location_id, P.c.sku == sku).values(**values)
+        )
+        if not updated.rowcount:
+            self._c.execute(insert(P).values(location_id=location_id, sku=sku, reserved=0,
+                                             safety_stock=safety_stock or 0, on_hand=on_hand,
+                                             updated_at=values["updated_at"]))
+        position = self.position(location_id, sku)
+        assert position is not None
+        return position
+
+    def adjust(self, location_id: str, sku: str, delta: int, reason: str) -> Adjustment:
+        """Change on-hand by ``delta`` with a reason, journaled; refuses to go below zero."""
+        if delta == 0:
+            raise InvalidInput("an adjustment needs a non-zero delta")
+        if not reason.strip():
+            raise InvalidInput("an adjustment needs a reason (cycle count, damage, receipt...)")
+        now = utcnow()
+        result = self._c.execute(
+            update(P)
+            .where(P.c.location_id == location_id, P.c.sku == sku, P.c.on_hand + delta >= 0)
+            .values(on_hand=P.c.on_hand + delta, updated_at=now)
+        )
+        if not result.rowcount:
+            current = self.position(location_id, sku)
+            if current is None and delta > 0:
+                self._c.execute(insert(P).values(location_id=location_id, sku=sku, on_hand=delta,
+                                                 reserved=0, safety_stock=0, updated_at=now))
+            else:
+                on_hand = current.on_hand if current else 0
+                raise InvalidInput(
+                    f"cannot adjust {sku!r} at {location_id!r} by {delta}: only {on_hand} on hand"
+                )
+        position = self.position(location_id, sku)
+        assert position is not None
+        adjustment = Adjustment(id=new_id("adj"), location_id=location_id, sku=sku, delta=delta,
+                                reason=reason.strip(), on_hand_after=position.on_hand, at=now)
+        self._c.execute(insert(inventory_adjustments).values(
+            id=adjustment.id, location_id=location_id, sku=sku, delta=delta,
+            reason=adjustment.reason, on_hand_after=adjustment.on_hand_after, at=now))
+        return adjustment
+
+    # -- reservations -------------------------------------------------------------------
+    def reserve(self, requests: Sequence[ReservationRequest]) -> list[Reservation]:
+        """Reserve a whole plan or nothing: raises ``InsufficientStock`` at the first short row."""
+        if not requests:
+            return []
+        needed: dict[tuple[str, str], int] = defaultdict(int)
+        for request in requests:
+            needed[(request.location_id, request.sku)] += request.qty
+        now = utcnow()
+        for (location_id, sku), qty in sorted(needed.items()):
+            taken = self._c.execute(
+                update(P)
+                .where(P.c.location_id == location_id, P.c.sku == sku,
+                       P.c.on_hand - P.c.reserved - P.c.safety_stock >= qty)
+                .values(reserved=P.c.reserved + qty, updated_at=now)
+            )
+            if taken.rowcount != 1:
+                current = self.position(location_id, sku)
+                raise InsufficientStock(location_id, sku, qty,
+                                        current.available if current else 0)
+        made = [
+            Reservation(id=new_id("res"), order_id=r.order_id, line_id=r.line_id,
+                        location_id=r.location_id, sku=r.sku, qty=r.qty,
+                        status=ReservationStatus.ACTIVE, created_at=now,
+                        fulfillment_id=r.fulfillment_id)
+            for r in requests
+        ]
+        self._c.execute(insert(R), [
+            {"id": m.id, "order_id": m.order_id, "line_id": m.line_id,
+             "location_id": m.location_id, "sku": m.sku, "qty": m.qty, "status": m.status.value,
+             "fulfillment_id": m.fulfillment_id, "created_at": now} for m in made
+        ])
+        return made
+
+    def reservation(self, reservation_id: str) -> Reservation:
+        row = self._c.execute(select(R).where(R.c.id == reservation_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"reservation {reservation_id!r} does not exist")
+        return _to_reservation(row)
+
+    def reservations(self, *, order_id: str | None = None, status: ReservationStatus | None = None,
+                     fulfillment_id: str | None = None) -> list[Reservation]:
+        query = select(R).order_by(R.c.location_id, R.c.sku, R.c.id)
+        if order_id is not None:
+            query = query.where(R.c.order_id == order_id)
+        if fulfillment_id is not None:
+            query = query.where(R.c.fulfillment_id == fulfillment_id)
+        if status is not None:
+            query = query.where(R.c.status == status.value)
+        return [_to_reservation(r) for r in self._c.execute(query).mappings()]
+
+    def release(self, reservation_id: str, qty: int | None = None) -> int:
+        """Give units back to available; returns how many were released (0 if already closed)."""
+        return self._close(reservation_id, qty, ReservationStatus.RELEASED)
+
+    def consume(self, reservation_id: str, qty: int | None = None) -> int:
+        """Units leave the building: on-hand and reserved both drop; returns units consumed."""
+        return self._close(reservation_id, qty, ReservationStatus.CONSUMED)
+
+    def release_order(self, order_id: str) -> int:
+        """Release every active reservation of an order (cancel); returns units released."""
+        active = self.reservations(order_id=order_id, status=ReservationStatus.ACTIVE)
+        return sum(self.release(r.id) for r in active)
+
+    def _close(self, reservation_id: str, qty: int | None, to: ReservationStatus) -> int:
+        held = self.reservation(reservation_id)
+        if held.status is not ReservationStatus.ACTIVE:
+            return 0
+        amount = held.qty if qty is None else qty
+        if amount <= 0 or amount > held.qty:
+            verb = "release" if to is ReservationStatus.RELEASED else "consume"
+            raise InvalidInput(f"cannot {verb} {amount} unit(s) of reservation {reservation_id}, "
+                               f"which holds {held.qty}")
+        now = utcnow()
+        if amount == held.qty:
+            closed = self._c.execute(
+                update(R).where(R.c.id == reservation_id, R.c.status == "active")
+                .values(status=to.value, closed_at=now))
+        else:
+            closed = self._c.execute(
+                update(R).where(R.c.id == reservation_id, R.c.status == "active",
+                                R.c.qty == held.qty)
+                .values(qty=held.qty - amount))
+            if closed.rowcount:
+                self._c.execute(insert(R).values(
+                    id=new_id("res"), order_id=held.order_id, line_id=held.line_id,
+                    location_id=held.location_id, sku=held.sku, qty=amount, status=to.value,
+                    fulfillment_id=held.fulfillment_id, created_at=held.created_at,
+                    closed_at=now))
+        if not closed.rowcount:
+            raise Conflict(f"reservation {reservation_id} changed concurrently; retry")
+        values: dict[str, object] = {"reserved": P.c.reserved - amount, "updated_at": now}
+        condition = [P.c.location_id == held.location_id, P.c.sku == held.sku,
+                     P.c.reserved >= amount]
+        if to is ReservationStatus.CONSUMED:
+            values["on_hand"] = P.c.on_hand - amount
+            condition.append(P.c.on_hand >= amount)
+        moved = self._c.execute(update(P).where(and_(*condition)).values(**values))
+        if not moved.rowcount:
+            raise Conflict(f"cannot close {amount} unit(s) of {held.sku!r} at "
+                           f"{held.location_id!r}: "
+                           "on hand is below what is reserved; count the stock and adjust")
+        return amount
+
+    # -- audit --------------------------------------------------------------------------
+    def invariant_violations(self) -> list[str]:
+        """What breaks the ledger's invariants (empty when it balances). Used by tests and ops."""
+        active = (
+            select(R.c.location_id, R.c.sku, func.sum(R.c.qty).label("held"))
+            .where(R.c.status == "active").group_by(R.c.location_id, R.c.sku).subquery()
+        )
+        rows = self._c.execute(
+            select(P.c.location_id, P.c.sku, P.c.on_hand, P.c.reserved, P.c.safety_stock,
+                   func.coalesce(active.c.held, 0).label("held"))
+            .select_from(P.outerjoin(active, and_(active.c.location_id == P.c.location_id,
+                                                  active.c.sku == P.c.sku)))
+        ).mappings()
+        problems = []
+        for row in rows:
+            where = f"{row['location_id']}/{row['sku']}"
+            if row["reserved"] != row["held"]:
+                problems.append(f"{where}: reserved {row['reserved']} != active {row['held']}")
+            for name in ("on_hand", "reserved", "safety_stock"):
+                if row[name] < 0:
+                    problems.append(f"{where}: {name} is negative ({row[name]})")
+        orphans = self._c.execute(
+            select(R.c.location_id, R.c.sku).where(R.c.status == "active")
+            .except_(select(P.c.location_id, P.c.sku))
+        ).all()
+        problems.extend(f"{o[0]}/{o[1]}: active reservation without a position" for o in orphans)
+        return problems
