@@ -36,7 +36,7 @@ class Container:
 def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Container:
     """Build the container; by default bring the schema up to date first."""
     settings = settings or Settings()
-    keys = settings.keys()
+    keys = settings.api_key_map()
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)

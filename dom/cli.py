@@ -18,7 +18,7 @@ console = Console(stderr=True)
 def _settings() -> Settings:
     try:
         settings = Settings()
-        settings.keys()
+        settings.api_key_map()
     except (ConfigError, ValueError) as error:
         console.print(f"[red]configuration error:[/red] {error}")
         raise typer.Exit(2) from error

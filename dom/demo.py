@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+import dom.demo_data as demo_data
 from api.schemas.locations import LocationIn
 from api.schemas.orders import OrderIn
 from api.schemas.products import ProductIn
-from dom import demo_data
 from dom.bootstrap import Container
 from lifecycle import catalog, inventory, orders
 from lifecycle.catalog import resolve_coordinates

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     max_page_size: int = 500
     log_level: str = "INFO"
 
-    def keys(self) -> dict[str, ApiKey]:
+    def api_key_map(self) -> dict[str, ApiKey]:
         if self.api_keys.strip():
             return parse_api_keys(self.api_keys)
         if self.env == "production":

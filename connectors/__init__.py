@@ -1,0 +1,16 @@
+"""Channel connectors: marketplace and shop payloads mapped to the canonical order body.
+
+Pure functions over JSON-like dicts; the API posts their result through the same path as
+``POST /v1/orders``.
+"""
+
+from connectors.amazon import amazon_order_to_canonical
+from connectors.errors import ConnectorError
+from connectors.shopify import PICKUP_ATTRIBUTE, shopify_order_to_canonical
+
+__all__ = [
+    "PICKUP_ATTRIBUTE",
+    "ConnectorError",
+    "amazon_order_to_canonical",
+    "shopify_order_to_canonical",
+]

@@ -1,0 +1,168 @@
+"""Amazon SP-API orders (Orders API v0 ``Order`` with its ``OrderItems``) → canonical order body.
+
+Only merchant-fulfilled (MFN) orders that still need shipping are ours to source: Amazon ships
+AFN orders from its own warehouses, and cancelled or shipped orders have nothing left to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from connectors import canonical
+from connectors.errors import ConnectorError
+from connectors.fields import Field
+
+__all__ = ["amazon_order_to_canonical"]
+
+# OrderStatus → canonical payment status. Pending: Amazon has not yet authorized the payment
+# (PendingAvailability is a pre-order waiting for its release date, also unpaid).
+_PAYMENT_BY_STATUS = {
+    "Pending": "pending",
+    "PendingAvailability": "pending",
+    "Unshipped": "authorized",
+    "PartiallyShipped": "authorized",
+}
+_REFUSED_STATUS = {
+    "Canceled": "was cancelled on Amazon; there is nothing to fulfil",
+    "Shipped": "has already shipped; there is nothing left to fulfil",
+    "Unfulfillable": "is marked Unfulfillable by Amazon (an AFN status); it cannot be fulfilled",
+    "InvoiceUnconfirmed": "has shipped and awaits invoice confirmation; nothing left to fulfil",
+}
+# ShipmentServiceLevelCategory → priority: faster promises win scarce stock.
+_PRIORITY_BY_LEVEL = {"Expedited": 1, "Priority": 1, "NextDay": 2, "SameDay": 3}
+_PRIME_PRIORITY = 1
+
+
+def amazon_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Map one SP-API order, with the items of getOrderItems embedded as ``OrderItems``.
+
+    Raises ``ConnectorError`` for a malformed payload (naming the field) and for orders dom
+    must not fulfil (cancelled, already shipped, fulfilled by Amazon).
+    """
+    order = Field.root(payload, "an Amazon order")
+    order_id = order["AmazonOrderId"].identifier()
+    _refuse_amazon_fulfilled(order, order_id)
+    payment = _payment_status(order, order_id)
+    currency = _currency(order)
+    body: dict[str, Any] = {
+        "channel": "marketplace",
+        "source": "amazon",
+        "channel_order_id": order_id,
+        "customer": _customer(order, order_id),
+        "ship_to": _ship_to(order["ShippingAddress"]),
+        "delivery": canonical.ship(),
+        "priority": _priority(order),
+        "payment": {"status": payment},
+        "currency": currency,
+        "lines": _lines(order, order_id, currency, prices_required=payment != "pending"),
+        "placed_at": order["PurchaseDate"].timestamp(),
+    }
+    reference = order["SellerOrderId"].optional_identifier()
+    if reference:
+        body["channel_reference"] = reference
+    return body
+
+
+def _refuse_amazon_fulfilled(order: Field, order_id: str) -> None:
+    channel = order["FulfillmentChannel"].optional_text()
+    if channel == "AFN":
+        raise ConnectorError(
+            f"Amazon order {order_id} is fulfilled by Amazon (FulfillmentChannel AFN): Amazon "
+            "ships it from its own stock, so it must not be sourced here; send only MFN orders",
+            path="FulfillmentChannel",
+        )
+    if channel not in (None, "MFN"):
+        raise order["FulfillmentChannel"].error(f"must be MFN or AFN, got {channel!r}")
+
+
+def _payment_status(order: Field, order_id: str) -> str:
+    status = order["OrderStatus"].text()
+    if status in _REFUSED_STATUS:
+        raise ConnectorError(
+            f"Amazon order {order_id} {_REFUSED_STATUS[status]} (OrderStatus {status})",
+            path="OrderStatus",
+        )
+    if status not in _PAYMENT_BY_STATUS:
+        known = ", ".join(sorted(_PAYMENT_BY_STATUS))
+        raise order["OrderStatus"].error(f"is {status!r}; orders can be taken when it is {known}")
+    return _PAYMENT_BY_STATUS[status]
+
+
+def _currency(order: Field) -> str:
+    """OrderTotal's currency; Pending orders carry no total, so fall back to the items'."""
+    found = order["OrderTotal"]["CurrencyCode"].currency()
+    for item in order["OrderItems"].optional_items():
+        if found is not None:
+            break
+        found = item["ItemPrice"]["CurrencyCode"].currency()
+    return found or canonical.DEFAULT_CURRENCY
+
+
+def _customer(order: Field, order_id: str) -> dict[str, Any]:
+    """Amazon's buyer email is a stable per-seller relay address, so it identifies the buyer."""
+    buyer = order["BuyerInfo"]
+    email = buyer["BuyerEmail"].optional_text()
+    name = buyer["BuyerName"].optional_text() or order["ShippingAddress"]["Name"].optional_text()
+    phone = order["ShippingAddress"]["Phone"].optional_text()
+    customer_id = f"amazon:{email.lower()}" if email else f"amazon:{order_id}"
+    return canonical.customer(customer_id, name, email, phone)
+
+
+def _ship_to(address: Field) -> dict[str, Any]:
+    address.require()
+    ship_to: dict[str, Any] = {
+        "postal_code": address["PostalCode"].text(),
+        "country": address["CountryCode"].text().upper(),
+    }
+    for key, source in (("name", "Name"), ("address1", "AddressLine1"), ("city", "City")):
+        value = address[source].optional_text()
+        if value:
+            ship_to[key] = value
+    return ship_to
+
+
+def _priority(order: Field) -> int:
+    level = order["ShipmentServiceLevelCategory"].optional_text()
+    priority = _PRIORITY_BY_LEVEL.get(level or "", 0)
+    if order["IsPrime"].flag():
+        priority = max(priority, _PRIME_PRIORITY)
+    return priority
+
+
+def _lines(
+    order: Field, order_id: str, currency: str, *, prices_required: bool
+) -> list[dict[str, Any]]:
+    items = order["OrderItems"]
+    if items.missing:
+        raise items.error("is missing: embed the items returned by getOrderItems in the order")
+    lines = []
+    for item in items.items():
+        line = _line(item, currency, prices_required=prices_required)
+        if line is not None:
+            lines.append(line)
+    if not lines:
+        raise items.error(f"of Amazon order {order_id} has no item with QuantityOrdered above 0")
+    canonical.unique_line_ids(lines, "OrderItemId")
+    return lines
+
+
+def _line(item: Field, currency: str, *, prices_required: bool) -> dict[str, Any] | None:
+    item.mapping()
+    qty = item["QuantityOrdered"].quantity()
+    if qty == 0:  # cancelled by the buyer before shipping: nothing to source
+        return None
+    line_id = item["OrderItemId"].identifier()
+    sku = item["SellerSKU"].text()
+    price = item["ItemPrice"]
+    if price.missing:
+        if prices_required:
+            raise price.error("is missing; Amazon leaves prices out only while an order is Pending")
+        return canonical.line(line_id, sku, qty, 0.0)
+    item_currency = price["CurrencyCode"].currency()
+    if item_currency not in (None, currency):
+        raise price["CurrencyCode"].error(
+            f"is {item_currency} but the order is in {currency}; one order has one currency"
+        )
+    # ItemPrice is the line total (unit price x quantity), not the unit price.
+    return canonical.line(line_id, sku, qty, canonical.unit_price(price["Amount"].amount(), qty))

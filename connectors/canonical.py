@@ -1,0 +1,66 @@
+"""Pieces of the canonical order body (the ``POST /v1/orders`` JSON) that every connector builds.
+
+Connectors differ in how they read a channel's payload, not in what they produce; building the
+shared parts here keeps the output identical in shape whichever channel an order came from.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from connectors.errors import ConnectorError
+
+__all__ = [
+    "CENT",
+    "DEFAULT_CURRENCY",
+    "customer",
+    "line",
+    "pickup",
+    "ship",
+    "unique_line_ids",
+    "unit_price",
+]
+
+DEFAULT_CURRENCY = "USD"
+CENT = Decimal("0.01")
+
+
+def customer(
+    customer_id: str, name: str | None, email: str | None, phone: str | None = None
+) -> dict[str, Any]:
+    """The customer object; unknown details are left out rather than sent as null."""
+    body: dict[str, Any] = {"id": customer_id}
+    for key, value in (("name", name), ("email", email), ("phone", phone)):
+        if value:
+            body[key] = value
+    return body
+
+
+def ship() -> dict[str, Any]:
+    return {"method": "ship"}
+
+
+def pickup(location_id: str) -> dict[str, Any]:
+    return {"method": "pickup", "location_id": location_id}
+
+
+def unit_price(amount: Decimal, qty: int) -> float:
+    """Price of one unit, rounded half-up to the cent (a line total of 10.00 for 3 → 3.33)."""
+    return float((amount / qty).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def line(line_id: str, sku: str, qty: int, price: float) -> dict[str, Any]:
+    return {"line_id": line_id, "sku": sku, "qty": qty, "unit_price": price}
+
+
+def unique_line_ids(lines: list[dict[str, Any]], id_field: str) -> None:
+    """Refuse an order that names two lines alike: fulfilment events address lines by id."""
+    seen: set[str] = set()
+    for body in lines:
+        if body["line_id"] in seen:
+            raise ConnectorError(
+                f"two lines share {id_field} {body['line_id']!r}; each line needs its own id",
+                path=id_field,
+            )
+        seen.add(body["line_id"])
