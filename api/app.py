@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from api import errors
 from api.auth import ApiKeyMiddleware
 from api.limits import BodySizeLimitMiddleware
-from api.routers import channels, health, inventory, locations, orders, products, track
+from api.routers import (
+    allocation,
+    channels,
+    health,
+    inventory,
+    locations,
+    orders,
+    products,
+    track,
+)
 from dom.bootstrap import Container, bootstrap
 from dom.settings import Settings
 
@@ -35,7 +44,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app = FastAPI(title="dom", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.container = live
     errors.install(app)
-    for module in (health, locations, products, inventory, orders, channels, track):
+    for module in (health, locations, products, inventory, orders, channels, allocation,
+                   track):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, keys=live.api_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=live.settings.max_body_bytes)

@@ -105,3 +105,5 @@ Reader = Annotated[Principal, Depends(allow("ops", "channel", "planner", "suppli
 OrderWriter = Annotated[Principal, Depends(allow("ops", "channel"))]
 OrderReader = Annotated[Principal, Depends(allow("ops", "channel", "planner"))]
 StockWriter = Annotated[Principal, Depends(allow("supplier", "location"))]
+Allocator = Annotated[Principal, Depends(allow("channel", "planner"))]
+PolicyWriter = Annotated[Principal, Depends(allow("planner"))]

@@ -28,9 +28,16 @@ from models import (
     new_token,
 )
 from models.commands import CreateOrder
+from models.fulfillments import Fulfillment, FulfillmentStatus
 from models.orders import Delivery
 
 UowFactory = Callable[[], UnitOfWork]
+
+# What a cancel stops: everything that has not left the building (or been handed over).
+CANCELLABLE = frozenset({FulfillmentStatus.ALLOCATED, FulfillmentStatus.RELEASED,
+                         FulfillmentStatus.ACCEPTED, FulfillmentStatus.PICKED,
+                         FulfillmentStatus.PACKED, FulfillmentStatus.READY_FOR_PICKUP,
+                         FulfillmentStatus.PENDING})
 
 
 def _check_lines(command: CreateOrder, products: dict[str, Product]) -> None:
@@ -94,7 +101,8 @@ def _delivery(uow: UnitOfWork, command: CreateOrder) -> tuple[Delivery, ShipTo |
     return Delivery(DeliveryMethod.SHIP), ship_to
 
 
-def _build(uow: UnitOfWork, command: CreateOrder) -> Order:
+def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
+    """Check a new order against the catalog and the network and build it; writes nothing."""
     products = uow.products.get_many(line.sku for line in command.lines)
     _check_lines(command, products)
     if command.payment_status is PaymentStatus.FAILED:
@@ -130,7 +138,7 @@ def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
         existing = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
         if existing is not None:
             return Intake(existing, created=False)
-        order = _build(uow, command)
+        order = build_order(uow, command)
         try:
             uow.orders.add(order)
         except DuplicateChannelOrder:
@@ -145,12 +153,20 @@ def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
         return Intake(winner, created=False)
 
 
-def get_order(uow: UnitOfWork, order_id: str) -> tuple[Order, list[Event]]:
+@dataclass(frozen=True)
+class OrderView:
+    order: Order
+    fulfillments: list[Fulfillment]
+    events: list[Event]
+
+
+def get_order(uow: UnitOfWork, order_id: str) -> OrderView:
     with uow:
         order = uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"order {order_id!r} does not exist")
-        return order, uow.events.for_order(order_id)
+        return OrderView(order, uow.fulfillments.for_order(order_id),
+                         uow.events.for_order(order_id))
 
 
 def record_payment(uow: UnitOfWork, order_id: str, status: PaymentStatus,
@@ -177,8 +193,13 @@ def cancel_order(uow: UnitOfWork, order_id: str, reason: str | None = None) -> O
         order = _load(uow, order_id)
         order.cancel(reason)
         released = uow.ledger.release_order(order_id)
-        if released:
-            order.events[-1].data["units_released"] = released
+        stopped = []
+        for fulfillment in uow.fulfillments.for_order(order_id):
+            if fulfillment.status in CANCELLABLE:
+                fulfillment.status = FulfillmentStatus.CANCELLED
+                uow.fulfillments.save(fulfillment)
+                stopped.append(fulfillment.id)
+        order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped)
         uow.orders.save(order)
         uow.commit()
     return order

@@ -120,7 +120,7 @@ class Order:
     def receive(self) -> None:
         """Record that the order entered the repository (the first event of every order)."""
         via = f" via {self.source}" if self.source else ""
-        self._record(
+        self.record(
             "order.received",
             f"Order received from {self.channel.value.replace('_', ' ')}{via}",
             channel=self.channel.value,
@@ -140,7 +140,7 @@ class Order:
         data: dict[str, Any] = {"from": old.value, "to": new.value}
         if reason:
             data["reason"] = reason
-        self._record("order.status_changed", f"Status changed to {new.value.replace('_', ' ')}",
+        self.record("order.status_changed", f"Status changed to {new.value.replace('_', ' ')}",
                      **data)
 
     def confirm_payment(self) -> bool:
@@ -150,10 +150,10 @@ class Order:
         self._guard_open("confirm payment of")
         check_payment_move(self.payment_status, PaymentStatus.CONFIRMED)
         self.payment_status = PaymentStatus.CONFIRMED
-        self._record("payment.confirmed", "Payment confirmed")
+        self.record("payment.confirmed", "Payment confirmed")
         if self.status is OrderStatus.ON_HOLD and self.hold_reason == "payment_failed":
             self.hold_reason = None
-            self._record("order.released", "Released from hold: payment confirmed")
+            self.record("order.released", "Released from hold: payment confirmed")
         if self.status in (OrderStatus.RECEIVED, OrderStatus.ON_HOLD) and self.hold_reason is None:
             self.set_status(OrderStatus.PAYMENT_CONFIRMED)
         return True
@@ -165,7 +165,7 @@ class Order:
         self._guard_open("fail payment of")
         check_payment_move(self.payment_status, PaymentStatus.FAILED)
         self.payment_status = PaymentStatus.FAILED
-        self._record("payment.failed", "Payment failed" + (f": {reason}" if reason else ""),
+        self.record("payment.failed", "Payment failed" + (f": {reason}" if reason else ""),
                      reason=reason)
         self.hold("payment_failed")
         return True
@@ -173,7 +173,7 @@ class Order:
     def hold(self, reason: str) -> None:
         self.hold_reason = reason
         self.set_status(OrderStatus.ON_HOLD, reason)
-        self._record("order.on_hold", f"On hold: {reason.replace('_', ' ')}", reason=reason)
+        self.record("order.on_hold", f"On hold: {reason.replace('_', ' ')}", reason=reason)
 
     def cancel(self, reason: str | None = None) -> None:
         """Cancel the order; the caller releases its stock through the ledger, same transaction."""
@@ -182,13 +182,16 @@ class Order:
         check_order_move(self.status, OrderStatus.CANCELLED)
         self.hold_reason = None
         self.set_status(OrderStatus.CANCELLED, reason)
-        self._record("order.cancelled", "Order cancelled" + (f": {reason}" if reason else ""),
+        self.record("order.cancelled", "Order cancelled" + (f": {reason}" if reason else ""),
                      reason=reason)
 
     def _guard_open(self, action: str) -> None:
         if self.status is OrderStatus.CANCELLED:
             raise TransitionNotAllowed(f"cannot {action} order {self.id}: it is cancelled")
 
-    def _record(self, type_: str, message: str, **data: Any) -> None:
+    def record(self, type_: str, message: str, *, fulfillment_id: str | None = None,
+               location_id: str | None = None, **data: Any) -> None:
+        """Append an event about this order; storage writes it with the order's next seq."""
         self.events.append(Event(type=type_, order_id=self.id, message=message,
-                                 data={k: v for k, v in data.items() if v is not None}))
+                                 data={k: v for k, v in data.items() if v is not None},
+                                 fulfillment_id=fulfillment_id, location_id=location_id))

@@ -182,3 +182,40 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+fulfillments = Table(
+    "fulfillments", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("location_id", String(64)),
+    Column("status", String(30), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("promised_date", String(10)),
+    Column("delivery_days", Integer),
+    Column("cost", Float),
+    Column("release_at", UTCDateTime),
+    Column("released_at", UTCDateTime),
+    Column("attributes", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+)
+Index("ix_fulfillments_order", fulfillments.c.order_id)
+Index("ix_fulfillments_location_status", fulfillments.c.location_id, fulfillments.c.status)
+
+policies = Table(
+    "policies", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("body", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+opportunity_costs = Table(
+    "opportunity_costs", metadata,
+    # Per-unit shadow prices of stock from the latest joint solve, read by lookahead sourcing.
+    Column("location_id", String(64), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+)

@@ -16,10 +16,12 @@ from lifecycle.uow import UnitOfWork
 from storage.engine import READ_ONLY
 from storage.repositories.catalog import SqlProductRepository
 from storage.repositories.events import SqlEventStore
+from storage.repositories.fulfillments import SqlFulfillmentRepository
 from storage.repositories.idempotency import SqlIdempotencyStore
 from storage.repositories.ledger import SqlStockLedger
 from storage.repositories.locations import SqlLocationRepository
 from storage.repositories.orders import SqlOrderRepository
+from storage.repositories.policy import SqlPolicyStore
 
 
 @contextmanager
@@ -52,6 +54,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.events = SqlEventStore(connection)
         self.orders = SqlOrderRepository(connection, self.events)
         self.idempotency = SqlIdempotencyStore(connection)
+        self.fulfillments = SqlFulfillmentRepository(connection)
+        self.policy = SqlPolicyStore(connection)
         return self
 
     def __exit__(

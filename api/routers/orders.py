@@ -19,8 +19,14 @@ from api.schemas.orders import (
 )
 from dom.bootstrap import Container
 from lifecycle import orders as order_service
+from lifecycle import sourcing
 from models import NotFound, OrderStatus, PaymentStatus
 from models.commands import CreateOrder
+
+
+def _out(view: order_service.OrderView) -> OrderOut:
+    return OrderOut.of(view.order, view.events, view.fulfillments)
+
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=PROBLEM_RESPONSES)
 
@@ -34,11 +40,14 @@ async def place(request: Request, principal: Principal, container: Container,
     async def produce() -> Response:
         intake = await run_async(lambda: order_service.create_order(container.uow_factory,
                                                                     command))
-        order, events = await run_async(
+        if intake.created:
+            await run_async(lambda: sourcing.source_if_ready(container.uow_factory,
+                                                             intake.order.id))
+        view = await run_async(
             lambda: order_service.get_order(container.uow(write=False), intake.order.id))
-        body = OrderOut.of(order, events).model_dump(mode="json")
+        body = _out(view).model_dump(mode="json")
         return json_response(201 if intake.created else 200, body,
-                             location=f"/v1/orders/{order.id}")
+                             location=f"/v1/orders/{intake.order.id}")
 
     return await idempotent(request, principal, container, produce)
 
@@ -63,17 +72,17 @@ def list_orders(_: OrderReader, container: ContainerDep,
         found = uow.orders.page(status=status.value if status else None, channel=channel,
                                 customer_id=customer_id, before_id=decode_cursor(cursor),
                                 limit=limit + 1)
-    more = len(found) > limit
-    items = found[:limit]
-    return Page(items=[OrderOut.of(o) for o in items],
+        more = len(found) > limit
+        items = found[:limit]
+        fulfillments = uow.fulfillments.for_orders([o.id for o in items])
+    return Page(items=[OrderOut.of(o, fulfillments=fulfillments[o.id]) for o in items],
                 next_cursor=encode_cursor(items[-1].id) if more else None)
 
 
 @router.get("/{order_id}", response_model=OrderOut)
 def get_order(order_id: OrderId, _: OrderReader, container: ContainerDep) -> OrderOut:
     """One order with its lines, fulfillments and timeline."""
-    order, events = order_service.get_order(container.uow(write=False), order_id)
-    return OrderOut.of(order, events)
+    return _out(order_service.get_order(container.uow(write=False), order_id))
 
 
 @router.get("/{order_id}/timeline", response_model=Page[TimelineItem])
@@ -98,8 +107,9 @@ def update_payment(order_id: OrderId, body: PaymentUpdateIn, _: OrderWriter,
     """The payment service reports a capture (confirmed) or a decline (failed)."""
     run(lambda: order_service.record_payment(container.uow(), order_id,
                                              PaymentStatus(body.status), body.reason))
-    order, events = order_service.get_order(container.uow(write=False), order_id)
-    return OrderOut.of(order, events)
+    if body.status == "confirmed":
+        run(lambda: sourcing.source_if_ready(container.uow_factory, order_id))
+    return _out(order_service.get_order(container.uow(write=False), order_id))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderOut)
@@ -108,5 +118,4 @@ def cancel(order_id: OrderId, _: OrderWriter, container: ContainerDep,
     """Cancel the order and release every reservation that has not shipped."""
     reason = body.reason if body else None
     run(lambda: order_service.cancel_order(container.uow(), order_id, reason))
-    order, events = order_service.get_order(container.uow(write=False), order_id)
-    return OrderOut.of(order, events)
+    return _out(order_service.get_order(container.uow(write=False), order_id))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from api.schemas.common import Strict
 from models import Channel, Customer, DeliveryMethod, Event, Order, PaymentStatus
 from models.commands import CreateOrder, Destination, LineInput
+from models.fulfillments import Fulfillment
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]*$")
 
@@ -139,6 +140,16 @@ class FulfillmentOut(BaseModel):
     status: str
     lines: list[dict[str, Any]]
     promised_date: str | None = None
+    delivery_days: int | None = None
+    cost: float | None = None
+
+    @classmethod
+    def of(cls, f: Fulfillment) -> FulfillmentOut:
+        return cls(fulfillment_id=f.id, type=f.type.value, location_id=f.location_id,
+                   status=f.status.value,
+                   lines=[{"line_id": x.line_id, "sku": x.sku, "qty": x.qty} for x in f.lines],
+                   promised_date=f.promised_date.isoformat() if f.promised_date else None,
+                   delivery_days=f.delivery_days, cost=f.cost)
 
 
 class OrderOut(BaseModel):
@@ -165,7 +176,8 @@ class OrderOut(BaseModel):
     updated_at: datetime | None = None
 
     @classmethod
-    def of(cls, order: Order, timeline: list[Event] | None = None) -> OrderOut:
+    def of(cls, order: Order, timeline: list[Event] | None = None,
+           fulfillments: list[Fulfillment] | None = None) -> OrderOut:
         return cls(
             order_id=order.id, channel=order.channel, source=order.source,
             channel_order_id=order.channel_order_id, status=order.status.value,
@@ -183,6 +195,7 @@ class OrderOut(BaseModel):
                            kind="service" if line.is_service else "product",
                            covers_line_id=line.covers_line_id) for line in order.lines],
             timeline=[TimelineItem.of(e) for e in timeline] if timeline is not None else None,
+            fulfillments=[FulfillmentOut.of(f) for f in fulfillments or []],
             attributes=order.attributes, placed_at=order.placed_at, created_at=order.created_at,
             updated_at=order.updated_at,
         )

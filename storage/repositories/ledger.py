@@ -224,6 +224,12 @@ class SqlStockLedger:
                            "on hand is below what is reserved; count the stock and adjust")
         return amount
 
+    def reserved_units_by_location(self) -> dict[str, int]:
+        """Units held by active reservations per location: what already uses its capacity."""
+        rows = self._c.execute(select(R.c.location_id, func.sum(R.c.qty))
+                               .where(R.c.status == "active").group_by(R.c.location_id)).all()
+        return {location_id: int(total) for location_id, total in rows}
+
     # -- audit --------------------------------------------------------------------------
     def invariant_violations(self) -> list[str]:
         """What breaks the ledger's invariants (empty when it balances). Used by tests and ops."""

@@ -126,6 +126,12 @@ class SqlOrderRepository:
                                 .order_by(order_lines.c.position)).mappings()
         return _to_order(row, [_to_line(r) for r in lines])
 
+    def with_statuses(self, statuses: list[str], limit: int = 100_000) -> list[Order]:
+        """Orders in any of ``statuses``, oldest first (the order a queue is worked in)."""
+        rows = list(self._c.execute(select(orders).where(orders.c.status.in_(statuses))
+                                    .order_by(orders.c.id).limit(limit)).mappings())
+        return [self._load(r) for r in rows]
+
     def page(self, *, status: str | None = None, channel: str | None = None,
              customer_id: str | None = None, before_id: str | None = None,
              limit: int = 50) -> list[Order]:

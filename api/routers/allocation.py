@@ -1,0 +1,71 @@
+"""Allocation: source one order (quote or commit), run the joint model, read and set policy."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from api.auth import Allocator, PolicyWriter
+from api.deps import ContainerDep, run, run_async
+from api.idempotency import idempotent, json_response
+from api.schemas.allocation import AllocateIn, AllocationOut, PolicyIn, PolicyOut, RunIn, RunOut
+from api.schemas.common import PROBLEM_RESPONSES
+from dom.bootstrap import Container
+from lifecycle import batch, sourcing
+from models import Forbidden
+
+router = APIRouter(tags=["allocation"], responses=PROBLEM_RESPONSES)
+
+
+def _allocate(container: Container, body: AllocateIn) -> sourcing.Allocation:
+    if body.order_id is not None:
+        return sourcing.allocate_existing(container.uow_factory, body.order_id,
+                                          commit_it=body.commit, objective=body.objective)
+    assert body.order is not None
+    return sourcing.allocate_new(container.uow_factory, body.order.to_command(),
+                                 commit_it=body.commit, objective=body.objective)
+
+
+@router.post("/v1/allocate", response_model=AllocationOut)
+async def allocate(request: Request, body: AllocateIn, principal: Allocator,
+                   container: ContainerDep) -> Response:
+    """Source one order: a quote (commit false, nothing reserved) or a commitment."""
+    if body.commit and principal.role == "planner":
+        raise Forbidden("a planner may quote (commit: false) but not commit allocations")
+
+    async def produce() -> Response:
+        allocation = await run_async(lambda: _allocate(container, body))
+        created = bool(allocation.extra.get("created"))
+        return json_response(201 if created else 200, AllocationOut.of(allocation)
+                             .model_dump(mode="json"))
+
+    return await idempotent(request, principal, container, produce)
+
+
+@router.post("/v1/allocations/run", response_model=RunOut)
+def run_joint(principal: PolicyWriter, container: ContainerDep,
+              body: RunIn | None = None) -> RunOut:
+    """Source every order waiting for stock in one joint optimization."""
+    reoptimize = body.reoptimize if body else False
+    return RunOut.of(run(lambda: batch.run_allocations(container.uow_factory,
+                                                       reoptimize=reoptimize)))
+
+
+@router.get("/v1/policy", response_model=PolicyOut)
+def get_policy(_: Allocator, container: ContainerDep) -> PolicyOut:
+    """The sourcing policy in force."""
+    with container.uow(write=False) as uow:
+        return PolicyOut.of(uow.policy.get())
+
+
+@router.put("/v1/policy", response_model=PolicyOut)
+def put_policy(body: PolicyIn, _: PolicyWriter, container: ContainerDep) -> PolicyOut:
+    """Replace the sourcing policy; fields left out take their defaults."""
+    policy = body.to_policy()
+
+    def write() -> None:
+        with container.uow() as uow:
+            uow.policy.put(policy)
+            uow.commit()
+
+    run(write)
+    return PolicyOut.of(policy)

@@ -1,0 +1,151 @@
+"""Allocation: the allocate request and answer, the joint run, and the sourcing policy."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas.common import Strict
+from api.schemas.orders import OrderIn
+from lifecycle.batch import RunOutcome
+from lifecycle.sourcing import Allocation
+from models.policy import SourcingPolicy
+
+ObjectiveName = Literal["cost", "time", "balanced"]
+SolverName = Literal["auto", "highs", "cbc", "cpsat", "scip", "greedy", "exact", "lp_fix"]
+
+
+class AllocateIn(Strict):
+    order_id: str | None = Field(default=None, min_length=1, max_length=40)
+    order: OrderIn | None = None
+    commit: bool = True
+    objective: ObjectiveName | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> AllocateIn:
+        if (self.order_id is None) == (self.order is None):
+            raise ValueError("give either order_id (an existing order) or order (a new one)")
+        return self
+
+
+class AllocatedLine(BaseModel):
+    line_id: str
+    sku: str
+    qty: int
+
+
+class FulfillmentPlan(BaseModel):
+    fulfillment_id: str | None
+    location_id: str | None
+    type: str
+    status: str | None = None
+    lines: list[AllocatedLine]
+    cost: float | None
+    delivery_days: int | None
+    promised_date: date | None
+
+
+class UnallocatedLine(BaseModel):
+    line_id: str
+    sku: str
+    qty: int
+    reason: str
+
+
+class AlternativeOut(BaseModel):
+    line_ids: list[str]
+    location_id: str
+    cost: float
+    delivery_days: int
+    why_not: str
+
+
+class Totals(BaseModel):
+    cost: float
+    delivery_days: int | None
+    shipments: int
+    opportunity_cost: float = 0.0
+    cost_with_opportunity: float = 0.0
+
+
+class AllocationOut(BaseModel):
+    order_id: str | None
+    status: Literal["allocated", "partially_allocated", "backordered"]
+    objective: str
+    committed: bool
+    solver: dict[str, Any]
+    fulfillments: list[FulfillmentPlan]
+    unallocated: list[UnallocatedLine]
+    totals: Totals
+    explanation: dict[str, list[AlternativeOut]]
+
+    @classmethod
+    def of(cls, a: Allocation) -> AllocationOut:
+        return cls(
+            order_id=a.order_id, status=a.status,  # type: ignore[arg-type]
+            objective=a.objective, committed=a.committed, solver=a.solver,
+            fulfillments=[FulfillmentPlan(
+                fulfillment_id=f.fulfillment_id, location_id=f.location_id, type=f.type.value,
+                status=f.status,
+                lines=[AllocatedLine(line_id=x.line_id, sku=x.sku, qty=x.qty) for x in f.lines],
+                cost=f.cost, delivery_days=f.delivery_days, promised_date=f.promised_date)
+                for f in a.fulfillments],
+            unallocated=[UnallocatedLine(line_id=u.line_id, sku=u.sku, qty=u.qty, reason=u.reason)
+                         for u in a.unallocated],
+            totals=Totals(cost=a.plain_cost, delivery_days=a.delivery_days, shipments=a.shipments,
+                          opportunity_cost=a.opportunity_cost,
+                          cost_with_opportunity=round(a.plain_cost + a.opportunity_cost, 2)),
+            explanation={"alternatives": [AlternativeOut(
+                line_ids=alt.line_ids, location_id=alt.location_id, cost=round(alt.cost, 2),
+                delivery_days=alt.delivery_days, why_not=alt.why_not) for alt in a.alternatives]},
+        )
+
+
+class RunIn(Strict):
+    reoptimize: bool = False
+
+
+class RunOut(BaseModel):
+    orders: int
+    allocated: int
+    partially_allocated: int
+    backordered: int
+    rejected: int
+    units_allocated: int
+    totals: dict[str, float]
+    solver: dict[str, Any]
+    reoptimized: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, r: RunOutcome) -> RunOut:
+        return cls(orders=r.orders, allocated=r.allocated,
+                   partially_allocated=r.partially_allocated, backordered=r.backordered,
+                   rejected=r.rejected, units_allocated=r.units_allocated,
+                   totals={"cost": r.cost, "shipments": r.shipments}, solver=r.solver,
+                   reoptimized=r.reoptimized)
+
+
+class PolicyIn(Strict):
+    """Fields left out take their defaults."""
+
+    objective: ObjectiveName = "cost"
+    cost_per_day: float = Field(default=5.0, ge=0, le=1e6)
+    max_shipments_per_order: int = Field(default=3, ge=1, le=50)
+    allow_line_split: bool = True
+    backorder: Literal["allow", "reject"] = "allow"
+    release_delay_minutes: int = Field(default=0, ge=0, le=60 * 24 * 30)
+    max_distance_km: float | None = Field(default=None, gt=0, le=40_000)
+    lookahead: bool = False
+    solver: SolverName = "auto"
+    time_limit_ms: int = Field(default=2000, ge=10, le=600_000)
+
+    def to_policy(self) -> SourcingPolicy:
+        return SourcingPolicy(**self.model_dump())
+
+
+class PolicyOut(PolicyIn):
+    @classmethod
+    def of(cls, policy: SourcingPolicy) -> PolicyOut:
+        return cls(**policy.as_dict())

@@ -1,0 +1,84 @@
+"""The bridge from the repository to the optimizer's plain inputs.
+
+Translates locations, stock and orders into ``optimizer`` specs; nothing else in the service
+layer knows the optimizer's shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from lifecycle.uow import UnitOfWork
+from models import DeliveryMethod, Location, Order
+from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
+from models.policy import SourcingPolicy
+from optimizer import LineSpec, LocationSpec, OrderSpec, Params
+
+# Fulfillments that still hold (or have used) the units they were given.
+CLOSED_FOR_SOURCING = frozenset({FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED})
+
+
+@dataclass(frozen=True)
+class Network:
+    locations: dict[str, Location]
+    specs: list[LocationSpec]
+    stock: dict[tuple[str, str], int]
+
+
+def location_spec(location: Location, reserved_units: int = 0) -> LocationSpec:
+    capacity = location.capacity_units_per_day
+    remaining = None if capacity is None else max(0, capacity - reserved_units)
+    return LocationSpec(
+        id=location.id, type=location.type.value, lat=location.lat, lon=location.lon,
+        capabilities=frozenset(c.value for c in location.capabilities),
+        shipment_cost=location.shipment_cost, cost_per_km=location.cost_per_km,
+        unit_cost=location.unit_cost, unit_cost_per_km=location.unit_cost_per_km,
+        processing_days=location.processing_days, km_per_day=location.km_per_day,
+        capacity_units_per_day=remaining, priority=location.priority, active=location.active)
+
+
+def load_network(uow: UnitOfWork, skus: Iterable[str]) -> Network:
+    """Every location with its remaining capacity, and available stock of ``skus``."""
+    locations = {loc.id: loc for loc in uow.locations.all()}
+    reserved = uow.ledger.reserved_units_by_location()
+    specs = [location_spec(loc, reserved.get(loc.id, 0)) for loc in locations.values()]
+    stock = {(p.location_id, p.sku): p.available for p in uow.ledger.positions(skus=skus)
+             if p.available > 0 and p.location_id in locations}
+    return Network(locations, specs, stock)
+
+
+def remaining_lines(order: Order, fulfillments: Sequence[Fulfillment]) -> list[LineSpec]:
+    """Product lines with the units no live fulfillment covers yet."""
+    covered: dict[str, int] = {}
+    for fulfillment in fulfillments:
+        if fulfillment.status in CLOSED_FOR_SOURCING or \
+                fulfillment.type is FulfillmentType.SERVICE:
+            continue
+        for line in fulfillment.lines:
+            covered[line.line_id] = covered.get(line.line_id, 0) + line.qty
+    specs = []
+    for product_line in order.product_lines:
+        left = product_line.qty - covered.get(product_line.line_id, 0)
+        if left > 0:
+            specs.append(LineSpec(line_id=product_line.line_id, sku=product_line.sku, qty=left))
+    return specs
+
+
+def order_spec(order: Order, lines: Sequence[LineSpec]) -> OrderSpec:
+    assert order.ship_to is not None, "intake resolves every order's destination"
+    pickup = order.delivery.method is DeliveryMethod.PICKUP
+    return OrderSpec(order_id=order.id, lat=order.ship_to.lat, lon=order.ship_to.lon,
+                     lines=tuple(lines), method="pickup" if pickup else "ship",
+                     pickup_location_id=order.delivery.location_id if pickup else None,
+                     priority=order.priority)
+
+
+def params_for(policy: SourcingPolicy, objective: str | None = None,
+               opportunity_costs: dict[tuple[str, str], float] | None = None) -> Params:
+    return Params(objective=objective or policy.objective,  # type: ignore[arg-type]
+                  cost_per_day=policy.cost_per_day,
+                  max_shipments_per_order=policy.max_shipments_per_order,
+                  allow_line_split=policy.allow_line_split, backorder=policy.backorder,
+                  max_distance_km=policy.max_distance_km, solver=policy.solver,
+                  time_limit_ms=policy.time_limit_ms, opportunity_costs=opportunity_costs)

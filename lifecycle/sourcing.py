@@ -1,0 +1,419 @@
+"""Sourcing: choose where each unit ships from (the optimizer) and commit it (the ledger).
+
+A commitment is one transaction: fulfillments, reservations, the order's new status and its
+events. When a concurrent commitment took the stock first, the ledger refuses, the transaction
+rolls back, and sourcing runs again on what is left (a bounded number of times).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from lifecycle.network import Network, load_network, order_spec, params_for, remaining_lines
+from lifecycle.orders import build_order
+from lifecycle.uow import UnitOfWork
+from models import (
+    Conflict,
+    DeliveryMethod,
+    DuplicateChannelOrder,
+    InsufficientStock,
+    LocationType,
+    NotFound,
+    Order,
+    OrderStatus,
+    ReservationRequest,
+    TransitionNotAllowed,
+    new_id,
+)
+from models.commands import CreateOrder
+from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
+from models.policy import SourcingPolicy
+from optimizer import Alternative, OrderAssignment, Result, Shipment, build_problem, solve
+
+log = logging.getLogger("dom.sourcing")
+
+MAX_STOCK_RETRIES = 5
+SOURCEABLE = frozenset({OrderStatus.RECEIVED, OrderStatus.PAYMENT_CONFIRMED,
+                        OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_ALLOCATED})
+UowFactory = Callable[[], UnitOfWork]
+
+
+class BackorderRejected(Conflict):
+    """The policy says ``backorder: reject`` and the stock cannot fill the whole order."""
+
+
+@dataclass
+class PlannedFulfillment:
+    location_id: str | None
+    type: FulfillmentType
+    lines: list[FulfillmentLine]
+    cost: float | None = None
+    delivery_days: int | None = None
+    promised_date: date | None = None
+    fulfillment_id: str | None = None
+    status: str | None = None
+    location_name: str | None = None
+
+
+@dataclass
+class Unfilled:
+    line_id: str
+    sku: str
+    qty: int
+    reason: str
+
+
+@dataclass
+class Allocation:
+    """The answer of ``POST /v1/allocate`` before it is rendered as JSON."""
+
+    order_id: str | None
+    status: str
+    objective: str
+    solver: dict[str, Any]
+    fulfillments: list[PlannedFulfillment]
+    unallocated: list[Unfilled]
+    alternatives: list[Alternative]
+    committed: bool
+    plain_cost: float = 0.0
+    opportunity_cost: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def delivery_days(self) -> int | None:
+        days = [f.delivery_days for f in self.fulfillments if f.delivery_days is not None]
+        return max(days) if days else None
+
+    @property
+    def shipments(self) -> int:
+        return sum(1 for f in self.fulfillments if f.type is not FulfillmentType.SERVICE)
+
+
+def solver_info(result: Result) -> dict[str, Any]:
+    return {"name": result.solver, "status": result.status,
+            "gap": None if result.gap is None else round(result.gap, 6),
+            "bound": None if result.bound is None else round(result.bound, 4),
+            "objective": round(result.objective, 4),
+            "ms": round(result.build_ms + result.solve_ms, 3)}
+
+
+def fulfillment_type(order: Order, network: Network, location_id: str) -> FulfillmentType:
+    if order.delivery.method is DeliveryMethod.PICKUP:
+        return FulfillmentType.PICKUP
+    if network.locations[location_id].type is LocationType.SUPPLIER:
+        return FulfillmentType.DROPSHIP
+    return FulfillmentType.SHIP
+
+
+def _sku_of(order: Order) -> dict[str, str]:
+    return {line.line_id: line.sku for line in order.lines}
+
+
+def _unfilled(order: Order, assignment: OrderAssignment) -> list[Unfilled]:
+    skus = _sku_of(order)
+    return [Unfilled(u.line_id, skus.get(u.line_id, ""), u.qty, u.reason)
+            for u in assignment.unallocated]
+
+
+def _planned(order: Order, network: Network, shipment: Shipment,
+             today: date) -> PlannedFulfillment:
+    location = network.locations[shipment.location_id]
+    return PlannedFulfillment(
+        location_id=shipment.location_id, type=fulfillment_type(order, network,
+                                                                shipment.location_id),
+        lines=[FulfillmentLine(line_id, sku, qty) for line_id, sku, qty in shipment.lines],
+        cost=round(shipment.cost, 2), delivery_days=shipment.delivery_days,
+        promised_date=today + timedelta(days=shipment.delivery_days),
+        location_name=location.name)
+
+
+def check_sourceable(order: Order) -> None:
+    if order.status is OrderStatus.CANCELLED:
+        raise TransitionNotAllowed(f"order {order.id} is cancelled")
+    if order.status is OrderStatus.ON_HOLD:
+        raise Conflict(f"order {order.id} is on hold ({order.hold_reason}); release it first")
+    if not order.payment_settled:
+        raise Conflict(f"order {order.id} waits for payment ({order.payment_status.value}); "
+                       "it is sourced once payment is authorized or confirmed")
+
+
+def plan(uow: UnitOfWork, order: Order, policy: SourcingPolicy, objective: str | None,
+         existing: list[Fulfillment]) -> tuple[Network, Result, OrderAssignment] | None:
+    """Solve for the units of ``order`` no live fulfillment covers; None when none are left."""
+    lines = remaining_lines(order, existing)
+    if not lines:
+        return None
+    network = load_network(uow, {line.sku for line in lines})
+    opportunity = uow.policy.opportunity_costs() if policy.lookahead else None
+    params = params_for(policy, objective, opportunity)
+    result = solve(build_problem([order_spec(order, lines)], network.specs, network.stock,
+                                 params), params)
+    return network, result, result.assignment(order.id)
+
+
+def quote(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
+          objective: str | None = None) -> Allocation:
+    """Where the order would ship from and when it would arrive; writes and reserves nothing."""
+    existing = uow.fulfillments.for_order(order.id)
+    planned = plan(uow, order, policy, objective, existing)
+    if planned is None:
+        return current_allocation(order, existing, policy, objective)
+    network, result, assignment = planned
+    today = datetime.now(UTC).date()
+    return Allocation(
+        order_id=order.id, status=assignment.status, objective=objective or policy.objective,
+        solver=solver_info(result),
+        fulfillments=[_planned(order, network, s, today) for s in assignment.shipments],
+        unallocated=_unfilled(order, assignment), alternatives=assignment.alternatives,
+        committed=False, plain_cost=round(assignment.plain_cost, 2),
+        opportunity_cost=round(assignment.opportunity_cost, 2))
+
+
+def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: SourcingPolicy,
+                       objective: str | None = None) -> Allocation:
+    """The allocation already committed for an order (what allocate returns the second time)."""
+    live = [f for f in fulfillments if f.status not in (FulfillmentStatus.CANCELLED,
+                                                        FulfillmentStatus.REJECTED)]
+    solver: dict[str, Any] = {}
+    for fulfillment in live:
+        recorded = fulfillment.attributes.get("solver")
+        if isinstance(recorded, dict):
+            solver = dict(recorded)
+            break
+    left = remaining_lines(order, live)
+    skus = _sku_of(order)
+    covered = any(f.type is not FulfillmentType.SERVICE for f in live)
+    status = "allocated" if not left else ("partially_allocated" if covered else "backordered")
+    return Allocation(
+        order_id=order.id, status=status,
+        objective=str(next((f.attributes.get("objective") for f in live
+                            if f.attributes.get("objective")), objective or policy.objective)),
+        solver=solver or {"name": "none", "status": "infeasible" if not covered else "feasible"},
+        fulfillments=[PlannedFulfillment(
+            location_id=f.location_id, type=f.type, lines=f.lines, cost=f.cost,
+            delivery_days=f.delivery_days, promised_date=f.promised_date, fulfillment_id=f.id,
+            status=f.status.value) for f in live],
+        unallocated=[Unfilled(line.line_id, skus.get(line.line_id, line.sku), line.qty,
+                              "no_stock") for line in left],
+        alternatives=[], committed=True,
+        plain_cost=round(sum(f.cost or 0.0 for f in live), 2))
+
+
+def commit(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
+           objective: str | None = None, now: datetime | None = None) -> Allocation:
+    """Source the order's uncovered units and reserve them, inside the caller's transaction.
+
+    Raises ``InsufficientStock`` when a concurrent commitment took the stock between the
+    solve and the reservation (the caller retries on a fresh transaction).
+    """
+    check_sourceable(order)
+    now = now or datetime.now(UTC)
+    existing = uow.fulfillments.for_order(order.id)
+    planned = plan(uow, order, policy, objective, existing)
+    if planned is None:
+        _ensure_service_fulfillment(uow, order, existing, now)
+        uow.orders.save(order)
+        return current_allocation(order, uow.fulfillments.for_order(order.id), policy, objective)
+    network, result, assignment = planned
+    return apply(uow, order, policy, network, result, assignment, existing,
+                 objective or policy.objective, now)
+
+
+def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Network,
+          result: Result, assignment: OrderAssignment, existing: list[Fulfillment],
+          chosen_objective: str, now: datetime) -> Allocation:
+    """Turn one order's answer into fulfillments, reservations, status and events."""
+    if policy.backorder == "reject" and assignment.unallocated:
+        short = ", ".join(f"{u.qty} x line {u.line_id}" for u in assignment.unallocated)
+        raise BackorderRejected(f"not enough stock to fill order {order.id} ({short} short) "
+                                "and the policy rejects backorders")
+    today = now.date()
+    made: list[PlannedFulfillment] = []
+    for shipment in assignment.shipments:
+        item = _planned(order, network, shipment, today)
+        fulfillment = _create_fulfillment(uow, order, item, policy, now,
+                                          {"solver": solver_info(result),
+                                           "objective": chosen_objective,
+                                           "processing_days":
+                                               network.locations[shipment.location_id]
+                                               .processing_days})
+        item.fulfillment_id, item.status = fulfillment.id, fulfillment.status.value
+        made.append(item)
+    _ensure_service_fulfillment(uow, order, existing, now)
+    unfilled = _unfilled(order, assignment)
+    _record_outcome(order, made, unfilled, network, existing)
+    _record_releases(order, made)
+    uow.orders.save(order)
+    return Allocation(
+        order_id=order.id, status=order_allocation_status(order, existing, made),
+        objective=chosen_objective, solver=solver_info(result), fulfillments=made,
+        unallocated=unfilled, alternatives=assignment.alternatives, committed=True,
+        plain_cost=round(assignment.plain_cost, 2),
+        opportunity_cost=round(assignment.opportunity_cost, 2))
+
+
+def order_allocation_status(order: Order, existing: list[Fulfillment],
+                            made: list[PlannedFulfillment]) -> str:
+    if order.status in (OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED,
+                        OrderStatus.BACKORDERED):
+        return order.status.value
+    return "allocated" if made or existing else "backordered"
+
+
+def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,
+                        policy: SourcingPolicy, now: datetime,
+                        attributes: dict[str, Any]) -> Fulfillment:
+    delay = policy.release_delay_minutes
+    days = item.delivery_days or 0
+    transit = max(0, days - int(attributes.get("processing_days") or 0))
+    promised = item.promised_date
+    ship_by = (promised - timedelta(days=transit)) if promised else None
+    fulfillment = Fulfillment(
+        id=new_id("ful"), order_id=order.id, type=item.type, location_id=item.location_id,
+        status=FulfillmentStatus.RELEASED if delay == 0 else FulfillmentStatus.ALLOCATED,
+        lines=item.lines, created_at=now, promised_date=promised, delivery_days=days,
+        cost=item.cost, release_at=now + timedelta(minutes=delay),
+        released_at=now if delay == 0 else None,
+        attributes={**attributes, "ship_by": ship_by.isoformat() if ship_by else None})
+    uow.fulfillments.add(fulfillment)
+    uow.ledger.reserve([ReservationRequest(order_id=order.id, line_id=line.line_id,
+                                           location_id=str(item.location_id), sku=line.sku,
+                                           qty=line.qty, fulfillment_id=fulfillment.id)
+                        for line in item.lines])
+    return fulfillment
+
+
+def _record_releases(order: Order, made: list[PlannedFulfillment]) -> None:
+    for item in made:
+        if item.status != FulfillmentStatus.RELEASED.value:
+            continue
+        order.record("fulfillment.released", f"Released to {item.location_name}",
+                     fulfillment_id=item.fulfillment_id, location_id=item.location_id,
+                     type=item.type.value, units=sum(line.qty for line in item.lines),
+                     promised_date=item.promised_date.isoformat() if item.promised_date
+                     else None)
+
+
+def _ensure_service_fulfillment(uow: UnitOfWork, order: Order, existing: list[Fulfillment],
+                                now: datetime) -> None:
+    """Services never touch stock; they wait in one fulfillment of their own."""
+    if not order.service_lines or any(f.type is FulfillmentType.SERVICE for f in existing):
+        return
+    fulfillment = Fulfillment(
+        id=new_id("ful"), order_id=order.id, type=FulfillmentType.SERVICE, location_id=None,
+        status=FulfillmentStatus.PENDING,
+        lines=[FulfillmentLine(line.line_id, line.sku, line.qty) for line in order.service_lines],
+        created_at=now, attributes={"covers": {line.line_id: line.covers_line_id
+                                               for line in order.service_lines}})
+    uow.fulfillments.add(fulfillment)
+
+
+def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list[Unfilled],
+                    network: Network, existing: list[Fulfillment]) -> None:
+    covered_before = any(f.type is not FulfillmentType.SERVICE and
+                         f.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED)
+                         for f in existing)
+    if made:
+        names = ", ".join(network.locations[str(f.location_id)].name for f in made)
+        days = max(f.delivery_days or 0 for f in made)
+        plural = "s" if len(made) > 1 else ""
+        order.record("order.allocated",
+                     f"Allocated: {len(made)} shipment{plural} from {names}, "
+                     f"arriving in {days} day{'s' if days != 1 else ''}",
+                     fulfillments=[f.fulfillment_id for f in made],
+                     units=sum(line.qty for f in made for line in f.lines))
+    if unfilled:
+        units = sum(u.qty for u in unfilled)
+        order.record("order.backordered",
+                     f"Backordered: {units} unit(s) waiting for stock",
+                     lines=[{"line_id": u.line_id, "sku": u.sku, "qty": u.qty,
+                             "reason": u.reason} for u in unfilled])
+    if unfilled:
+        new = OrderStatus.PARTIALLY_ALLOCATED if (made or covered_before) \
+            else OrderStatus.BACKORDERED
+    else:
+        new = OrderStatus.ALLOCATED
+    if order.status is OrderStatus.RECEIVED and order.payment_status.value == "confirmed":
+        order.set_status(OrderStatus.PAYMENT_CONFIRMED)
+    order.set_status(new)
+
+
+def allocate_existing(uow_factory: UowFactory, order_id: str, *, commit_it: bool = True,
+                      objective: str | None = None) -> Allocation:
+    """Source one stored order (or quote it); re-solves when a concurrent commit took stock."""
+    for attempt in range(1, MAX_STOCK_RETRIES + 1):
+        try:
+            with uow_factory() as uow:
+                order = uow.orders.get(order_id)
+                if order is None:
+                    raise NotFound(f"order {order_id!r} does not exist")
+                policy = uow.policy.get()
+                existing = uow.fulfillments.for_order(order_id)
+                if not commit_it:
+                    return quote(uow, order, policy, objective)
+                if not remaining_lines(order, existing) and existing:
+                    return current_allocation(order, existing, policy, objective)
+                allocation = commit(uow, order, policy, objective)
+                uow.commit()
+                return allocation
+        except InsufficientStock:
+            log.info("stock taken concurrently while sourcing %s (attempt %d); re-solving",
+                     order_id, attempt)
+    raise Conflict(f"stock for order {order_id} kept changing while sourcing; retry")
+
+
+def source_if_ready(uow_factory: UowFactory, order_id: str) -> Allocation | None:
+    """Automatic sourcing after intake or payment: only for settled, unheld, open orders.
+
+    A failure here never loses the order: it stays waiting for ``POST /v1/allocations/run``.
+    """
+    with uow_factory() as uow:
+        order = uow.orders.get(order_id)
+        if order is None or order.status not in SOURCEABLE or not order.payment_settled \
+                or order.hold_reason:
+            return None
+        if not order.product_lines and not order.service_lines:
+            return None
+    try:
+        return allocate_existing(uow_factory, order_id)
+    except (BackorderRejected, Conflict) as refused:
+        log.info("order %s not sourced automatically: %s", order_id, refused)
+        return None
+
+
+def allocate_new(uow_factory: UowFactory, command: CreateOrder, *, commit_it: bool,
+                 objective: str | None = None) -> Allocation:
+    """Quote an order body (nothing written), or create and source it in one transaction."""
+    if not commit_it:
+        with uow_factory() as uow:
+            order = build_order(uow, command)
+            quoted = quote(uow, order, uow.policy.get(), objective)
+        quoted.order_id = None
+        return quoted
+    for attempt in range(1, MAX_STOCK_RETRIES + 1):
+        try:
+            with uow_factory() as uow:
+                known = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
+                if known is not None:
+                    break
+                order = build_order(uow, command)
+                check_sourceable(order)
+                uow.orders.add(order)
+                allocation = commit(uow, order, uow.policy.get(), objective)
+                allocation.extra["created"] = True
+                uow.commit()
+                return allocation
+        except InsufficientStock:
+            log.info("stock taken concurrently while sourcing a new order (attempt %d)", attempt)
+        except DuplicateChannelOrder:
+            break
+    else:
+        raise Conflict("stock kept changing while sourcing this order; retry")
+    with uow_factory() as uow:
+        existing = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
+        assert existing is not None
+    return allocate_existing(uow_factory, existing.id, objective=objective)

@@ -1,0 +1,90 @@
+"""Units per arc -> per-order shipments, unfilled lines and their reasons."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from optimizer.objective import Weights
+from optimizer.problem import IntArray, Problem
+from optimizer.result import OrderAssignment, Shipment, Unallocated
+
+
+def line_refs(problem: Problem) -> list[tuple[str, str]]:
+    """(line_id, sku) of every line index."""
+    return [(ln.line_id, ln.sku) for order in problem.orders for ln in order.lines]
+
+
+def assignments_from_units(
+    problem: Problem, weights: Weights, arc_units: IntArray
+) -> list[OrderAssignment]:
+    """Group the allocated arcs into packages per (order, location) and report the rest."""
+    refs = line_refs(problem)
+    arcs = np.nonzero(arc_units > 0)[0]
+    packages: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    arc_order = problem.arc_order
+    for a, o, n in zip(
+        arcs.tolist(), arc_order[arcs].tolist(), problem.arc_loc[arcs].tolist(), strict=True
+    ):
+        packages[o][n].append(a)
+    filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
+    reasons = unfilled_reasons(problem, weights, arc_units)
+
+    result = []
+    for o, order in enumerate(problem.orders):
+        shipments, opportunity = [], 0.0
+        for n, order_arcs in sorted(packages.get(o, {}).items()):
+            lines = [(*refs[int(problem.arc_line[a])], int(arc_units[a])) for a in order_arcs]
+            units = arc_units[order_arcs]
+            cost = float(problem.package_cost[o, n] + units @ weights.arc_plain[order_arcs])
+            opportunity += float(units @ weights.arc_opportunity[order_arcs])
+            shipments.append(
+                Shipment(problem.locations[n].id, lines, cost, int(problem.days[o, n]))
+            )
+        unallocated = [
+            Unallocated(refs[line][0], int(problem.line_qty[line] - filled[line]), reasons[line])
+            for line in problem.order_lines(o)
+            if filled[line] < problem.line_qty[line]
+        ]
+        plain = sum(s.cost for s in shipments)
+        result.append(
+            OrderAssignment(
+                order_id=order.order_id,
+                shipments=shipments,
+                unallocated=unallocated,
+                cost=plain + opportunity,
+                plain_cost=plain,
+                opportunity_cost=opportunity,
+                delivery_days=max((s.delivery_days for s in shipments), default=None),
+            )
+        )
+    return result
+
+
+def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) -> dict[int, str]:
+    """Why each short line is short.
+
+    ``no_stock``: nobody holds the SKU; ``no_eligible_location``: only ineligible locations do;
+    ``insufficient_stock``: the eligible ones hold too little; ``no_single_location``: splits are
+    off and no one location holds the whole line; ``constrained``: the stock went to other orders
+    (or capacity / the shipment limit stopped it).
+    """
+    filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
+    reachable = np.bincount(problem.arc_line, problem.arc_stock, minlength=problem.n_lines)
+    best_single = np.zeros(problem.n_lines, dtype=np.int64)
+    np.maximum.at(best_single, problem.arc_line, problem.arc_stock)
+    anywhere = problem.stock.sum(axis=0) if problem.stock.size else np.zeros(0, np.int64)
+    reasons: dict[int, str] = {}
+    for line in np.nonzero(filled < problem.line_qty)[0].tolist():
+        qty = int(problem.line_qty[line])
+        if reachable[line] == 0:
+            held = anywhere.size and anywhere[problem.line_sku[line]] > 0
+            reasons[line] = "no_eligible_location" if held else "no_stock"
+        elif reachable[line] < qty:
+            reasons[line] = "insufficient_stock"
+        elif not weights.allow_split and best_single[line] < qty:
+            reasons[line] = "no_single_location"
+        else:
+            reasons[line] = "constrained"
+    return reasons

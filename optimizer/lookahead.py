@@ -1,0 +1,63 @@
+"""Opportunity costs of stock from the joint LP: what a unit at (location, SKU) is worth to the
+other live orders.
+
+Sourcing orders one by one hands each the cheapest stock even when a later order has no other
+source. The LP relaxation of the joint problem prices that: the dual of each stock row is what
+one more unit there would save the batch. Adding it per unit to single-order sourcing leaves
+scarce stock where later orders need it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import highspy
+import numpy as np
+
+from optimizer.backends.highs import new_highs
+from optimizer.model import MipModel
+from optimizer.objective import build_weights
+from optimizer.params import Params
+from optimizer.problem import FloatArray, Problem
+
+MIN_PRICE = 1e-9
+
+
+def joint_opportunity_costs(
+    problem: Problem, params: Params | None = None
+) -> dict[tuple[str, str], float]:
+    """Shadow price (>= 0, per unit) of every binding (location_id, sku) stock row."""
+    params = replace(params or Params(), opportunity_costs=None)
+    weights = build_weights(problem, params)
+    from optimizer.model import build_model
+
+    model = build_model(problem, weights)
+    return stock_duals(problem, model, params.time_limit_ms / 1000.0)
+
+
+def stock_duals(
+    problem: Problem, model: MipModel, time_limit_s: float
+) -> dict[tuple[str, str], float]:
+    """Solve the LP relaxation with HiGHS and read the stock rows' duals."""
+    if model.stock_rows.size == 0:
+        return {}
+    h = new_highs(model, integer=False, time_limit_s=time_limit_s, seed=0)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return {}
+    row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+    return duals_by_key(problem, model, row_dual)
+
+
+def duals_by_key(
+    problem: Problem,
+    model: MipModel,
+    row_dual: FloatArray,
+) -> dict[tuple[str, str], float]:
+    """Map stock-row duals to (location_id, sku); a <= row of a minimisation has dual <= 0."""
+    prices = -row_dual[model.stock_rows]
+    out: dict[tuple[str, str], float] = {}
+    for (n, s), price in zip(model.stock_keys.tolist(), prices.tolist(), strict=True):
+        if price > MIN_PRICE:
+            out[(problem.locations[n].id, problem.skus[s])] = float(price)
+    return out

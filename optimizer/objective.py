@@ -1,0 +1,141 @@
+"""Objective coefficients shared by every backend, and the one function that scores an answer.
+
+Every backend minimises the same thing, so answers are comparable: a MIP, the enumerator, greedy
+and lp_fix are all scored by :func:`evaluate`. The order of concerns is lexicographic in effect:
+
+1. fill units (an unfilled unit costs more than any whole order could, times the priority rank);
+2. the objective's own measure (cost, days, or cost + cost_per_day * days);
+3. cost as a tie-break under ``time`` (a day weighs more than any order's whole cost);
+4. location priority (an epsilon per unit, at most 1e-3 per order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.params import Params
+from optimizer.problem import FloatArray, IntArray, Problem
+
+TIE_BUDGET = 1e-3  # the most location priority may add to one order's objective
+
+
+@dataclass(frozen=True, eq=False)
+class Weights:
+    """Per-variable objective coefficients (units, packages, days, unfilled units)."""
+
+    arc_plain: FloatArray  # money per unit on each arc
+    arc_opportunity: FloatArray  # lookahead cost per unit on each arc
+    arc_unit: FloatArray  # objective per unit: plain + opportunity + priority epsilon
+    pair_cost: FloatArray  # money per package on each pair
+    time_weight: float  # objective per day of an order's delivery (its slowest package)
+    line_penalty: FloatArray  # objective per unfilled unit of each line
+    max_shipments: int
+    allow_split: bool
+
+
+def opportunity_matrix(problem: Problem, params: Params) -> FloatArray:
+    """Location x SKU opportunity cost per unit from ``params.opportunity_costs``."""
+    matrix = np.zeros(problem.stock.shape, dtype=float)
+    if not params.opportunity_costs:
+        return matrix
+    loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
+    sku_index = {s: i for i, s in enumerate(problem.skus)}
+    for (loc_id, sku), value in params.opportunity_costs.items():
+        n, s = loc_index.get(loc_id), sku_index.get(sku)
+        if n is not None and s is not None:
+            matrix[n, s] = float(value)
+    return matrix
+
+
+def _dense_rank(values: IntArray) -> IntArray:
+    """0 for the lowest value, counting distinct values (so priorities 0, 5, 100 -> 0, 1, 2)."""
+    if values.size == 0:
+        return values.astype(np.int64)
+    return np.unique(values, return_inverse=True)[1].astype(np.int64).reshape(values.shape)
+
+
+def build_weights(problem: Problem, params: Params) -> Weights:
+    """Coefficients computed from the data so that each concern truly dominates the next."""
+    arc_plain = problem.arc_unit_cost
+    arc_opp = opportunity_matrix(problem, params)[problem.arc_loc, problem.arc_sku]
+
+    loc_rank = _dense_rank(problem.loc_priority)
+    n_ranks = int(loc_rank.max()) + 1 if loc_rank.size else 1
+    order_units = np.bincount(problem.line_order, problem.line_qty, problem.n_orders)
+    max_units = float(order_units.max()) if order_units.size else 1.0
+    tie_unit = TIE_BUDGET / (max(max_units, 1.0) * n_ranks) if n_ranks > 1 else 0.0
+    arc_tie = tie_unit * (n_ranks - 1 - loc_rank[problem.arc_loc])
+    arc_unit = arc_plain + arc_opp + arc_tie
+    pair_cost = problem.pair_package_cost
+
+    worst = _worst_order_cost(problem, arc_unit, pair_cost, params.max_shipments_per_order)
+    max_days = float(problem.pair_days.max()) if problem.n_pairs else 0.0
+    if params.objective == "cost":
+        time_weight = 0.0
+    elif params.objective == "balanced":
+        time_weight = params.cost_per_day
+    else:
+        time_weight = float(worst.max()) + 1.0 if worst.size else 1.0
+    fill_base = (float(worst.max()) if worst.size else 0.0) + time_weight * max_days + 1.0
+    order_rank = _dense_rank(problem.order_priority)
+    line_penalty = fill_base * (1.0 + order_rank[problem.line_order]) + 1.0
+    return Weights(
+        arc_plain=arc_plain,
+        arc_opportunity=arc_opp,
+        arc_unit=arc_unit,
+        pair_cost=pair_cost,
+        time_weight=time_weight,
+        line_penalty=line_penalty.astype(float),
+        max_shipments=params.max_shipments_per_order,
+        allow_split=params.allow_line_split,
+    )
+
+
+def _worst_order_cost(
+    problem: Problem, arc_unit: FloatArray, pair_cost: FloatArray, max_shipments: int
+) -> FloatArray:
+    """Upper bound on each order's cost: every unit at its dearest arc, the dearest packages."""
+    worst_unit = np.zeros(problem.n_lines)
+    np.maximum.at(worst_unit, problem.arc_line, arc_unit)
+    units = np.bincount(
+        problem.line_order, worst_unit * problem.line_qty, minlength=problem.n_orders
+    )
+    worst_pkg = np.zeros(problem.n_orders)
+    np.maximum.at(worst_pkg, problem.pair_order, pair_cost)
+    n_pairs = np.bincount(problem.pair_order, minlength=problem.n_orders)
+    packages = worst_pkg * np.minimum(n_pairs, max_shipments)
+    return np.asarray(units + packages, dtype=float)
+
+
+@dataclass(frozen=True)
+class Score:
+    """An answer's objective and the parts a person reads."""
+
+    objective: float
+    plain_cost: float
+    opportunity_cost: float
+    unfilled_units: int
+
+
+def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:
+    """Score units-per-arc exactly as the MIP objective would."""
+    filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
+    unfilled = problem.line_qty - filled
+    used = np.bincount(problem.arc_pair, arc_units > 0, minlength=problem.n_pairs) > 0
+    packages = float(weights.pair_cost[used].sum())
+    slowest = np.zeros(problem.n_orders)
+    np.maximum.at(slowest, problem.pair_order[used], problem.pair_days[used])
+    objective = (
+        float(arc_units @ weights.arc_unit)
+        + packages
+        + weights.time_weight * float(slowest.sum())
+        + float(unfilled @ weights.line_penalty)
+    )
+    return Score(
+        objective=objective,
+        plain_cost=float(arc_units @ weights.arc_plain) + packages,
+        opportunity_cost=float(arc_units @ weights.arc_opportunity),
+        unfilled_units=int(unfilled.sum()),
+    )

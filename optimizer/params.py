@@ -1,0 +1,51 @@
+"""Sourcing policy knobs, validated once so every backend can trust them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Objective = Literal["cost", "time", "balanced"]
+Backorder = Literal["allow", "reject"]
+SOLVERS = ("auto", "highs", "cbc", "cpsat", "scip", "greedy", "exact", "lp_fix", "sequential")
+
+
+@dataclass(frozen=True)
+class Params:
+    """What to minimise and within which limits.
+
+    ``max_distance_km`` is an eligibility rule, so it is applied when the problem is built;
+    everything else shapes the objective or the solve.
+    """
+
+    objective: Objective = "cost"
+    cost_per_day: float = 5.0
+    max_shipments_per_order: int = 3
+    allow_line_split: bool = True
+    backorder: Backorder = "allow"
+    max_distance_km: float | None = None
+    solver: str = "auto"
+    time_limit_ms: int = 2000
+    opportunity_costs: Mapping[tuple[str, str], float] | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.objective not in ("cost", "time", "balanced"):
+            raise ValueError(f"Expected objective in cost|time|balanced, got {self.objective!r}.")
+        if self.cost_per_day < 0:
+            raise ValueError("Expected cost_per_day >= 0.")
+        if self.max_shipments_per_order < 1:
+            raise ValueError("Expected max_shipments_per_order >= 1.")
+        if self.backorder not in ("allow", "reject"):
+            raise ValueError(f"Expected backorder in allow|reject, got {self.backorder!r}.")
+        if self.max_distance_km is not None and self.max_distance_km < 0:
+            raise ValueError("Expected max_distance_km >= 0.")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"Expected solver in {'|'.join(SOLVERS)}, got {self.solver!r}.")
+        if self.time_limit_ms < 1:
+            raise ValueError("Expected time_limit_ms >= 1.")
+        if self.opportunity_costs is not None:
+            for key, value in self.opportunity_costs.items():
+                if value < 0:
+                    raise ValueError(f"Expected opportunity cost >= 0 for {key}, got {value}.")

@@ -1,0 +1,128 @@
+"""The sourcing problem as numpy arrays: what every backend reads.
+
+Dense order x location matrices keep the costs and days of *every* pair (explanations need the
+losers too); the sparse ``pair``/``arc`` arrays list only what is eligible, so a model never sees
+a variable that eligibility already fixed to zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.specs import LocationSpec, OrderSpec
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+Int8Array = npt.NDArray[np.int8]
+AnyArray = npt.NDArray[Any]
+
+# Order x location eligibility codes; 0 means eligible. The text follows ``ineligible:``.
+ELIGIBLE = 0
+REASONS: dict[int, str] = {
+    1: "inactive",
+    2: "no_ship_capability",
+    3: "not_pickup_location",
+    4: "no_pickup_capability",
+    5: "max_distance",
+    6: "deadline",
+}
+REASON_CODES = {text: code for code, text in REASONS.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Orders, lines and locations flattened to index arrays.
+
+    Indices: o over orders, l over lines, n over locations, s over SKUs, p over eligible
+    (order, location) pairs, a over eligible (line, location) arcs, i.e. pairs with stock.
+    """
+
+    orders: tuple[OrderSpec, ...]
+    locations: tuple[LocationSpec, ...]
+    skus: tuple[str, ...]
+    # per line
+    line_order: IntArray
+    line_sku: IntArray
+    line_qty: IntArray
+    # per order / per location
+    order_priority: IntArray
+    loc_priority: IntArray
+    loc_capacity: FloatArray  # inf = unlimited
+    # dense order x location
+    km: FloatArray
+    package_cost: FloatArray
+    unit_cost: FloatArray
+    days: IntArray
+    reason: Int8Array
+    # location x sku availability
+    stock: IntArray
+    # eligible pairs and arcs
+    pair_order: IntArray
+    pair_loc: IntArray
+    arc_line: IntArray
+    arc_loc: IntArray
+    arc_pair: IntArray
+    build_ms: float = 0.0
+
+    @property
+    def n_orders(self) -> int:
+        return len(self.orders)
+
+    @property
+    def n_lines(self) -> int:
+        return int(self.line_qty.shape[0])
+
+    @property
+    def n_locations(self) -> int:
+        return len(self.locations)
+
+    @property
+    def n_pairs(self) -> int:
+        return int(self.pair_order.shape[0])
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.arc_line.shape[0])
+
+    @property
+    def arc_order(self) -> IntArray:
+        return self.line_order[self.arc_line]
+
+    @property
+    def arc_sku(self) -> IntArray:
+        return self.line_sku[self.arc_line]
+
+    @property
+    def arc_stock(self) -> IntArray:
+        """Units the arc could carry at most: the line's quantity capped by the location's stock."""
+        stock = self.stock[self.arc_loc, self.arc_sku]
+        return np.minimum(self.line_qty[self.arc_line], stock)
+
+    @property
+    def pair_days(self) -> IntArray:
+        return self.days[self.pair_order, self.pair_loc]
+
+    @property
+    def pair_package_cost(self) -> FloatArray:
+        return self.package_cost[self.pair_order, self.pair_loc]
+
+    @property
+    def arc_unit_cost(self) -> FloatArray:
+        return self.unit_cost[self.arc_order, self.arc_loc]
+
+    def line_ref(self, line: int) -> tuple[str, str]:
+        """(line_id, sku) of a line index."""
+        order = self.orders[int(self.line_order[line])]
+        start = int(np.searchsorted(self.line_order, self.line_order[line]))
+        spec = order.lines[line - start]
+        return spec.line_id, spec.sku
+
+    def order_lines(self, order: int) -> range:
+        """Line indices of one order (lines are stored order by order)."""
+        start = int(np.searchsorted(self.line_order, order, side="left"))
+        stop = int(np.searchsorted(self.line_order, order, side="right"))
+        return range(start, stop)

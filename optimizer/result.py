@@ -1,0 +1,121 @@
+"""What a solve answers: per-order shipments, what stayed unfilled, why, and how sure we are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Status = Literal["optimal", "feasible", "infeasible", "time_limit"]
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """One package: a location and the (line_id, sku, qty) it sends."""
+
+    location_id: str
+    lines: list[tuple[str, str, int]]
+    cost: float
+    delivery_days: int
+
+
+@dataclass(frozen=True)
+class Unallocated:
+    """Units of a line not allocated now, with a machine-readable reason."""
+
+    line_id: str
+    qty: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A runner-up location for some lines, what it would have cost, and why it lost."""
+
+    line_ids: list[str]
+    location_id: str
+    cost: float
+    delivery_days: int
+    why_not: str
+
+
+@dataclass
+class OrderAssignment:
+    """The answer for one order. ``cost`` = ``plain_cost`` (money) + ``opportunity_cost``."""
+
+    order_id: str
+    shipments: list[Shipment]
+    unallocated: list[Unallocated]
+    cost: float
+    plain_cost: float
+    opportunity_cost: float
+    delivery_days: int | None
+    alternatives: list[Alternative] = field(default_factory=list)
+
+    @property
+    def status(self) -> Literal["allocated", "partially_allocated", "backordered"]:
+        """The API's allocation status for this order."""
+        if not self.unallocated:
+            return "allocated"
+        return "partially_allocated" if self.shipments else "backordered"
+
+    @property
+    def fully_allocated(self) -> bool:
+        return not self.unallocated
+
+
+@dataclass
+class Result:
+    """A solve's answer with its proof: status, objective, bound and gap, and timings."""
+
+    status: Status
+    solver: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    build_ms: float
+    solve_ms: float
+    assignments: list[OrderAssignment]
+    opportunity_costs: dict[tuple[str, str], float] = field(default_factory=dict)
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def duals(self) -> dict[tuple[str, str], float]:
+        """Opportunity cost per unit by (location_id, sku), when the backend computed them."""
+        return dict(self.opportunity_costs)
+
+    def cost(self) -> float:
+        """Money spent on packages and units (opportunity costs excluded)."""
+        return sum(a.plain_cost for a in self.assignments)
+
+    def is_feasible(self) -> bool:
+        return self.status != "infeasible"
+
+    def unfilled_units(self) -> int:
+        return sum(u.qty for a in self.assignments for u in a.unallocated)
+
+    def shipments(self) -> int:
+        return sum(len(a.shipments) for a in self.assignments)
+
+    def split_orders(self) -> int:
+        return sum(1 for a in self.assignments if len(a.shipments) > 1)
+
+    def assignment(self, order_id: str) -> OrderAssignment:
+        for a in self.assignments:
+            if a.order_id == order_id:
+                return a
+        raise KeyError(order_id)
+
+    def summary(self) -> str:
+        """One paragraph a person reads in a log or a terminal."""
+        gap = "n/a" if self.gap is None else f"{100 * self.gap:.3f}%"
+        bound = "n/a" if self.bound is None else f"{self.bound:.4f}"
+        lines = [
+            f"{self.solver}: {self.status}, objective {self.objective:.4f}, bound {bound}, "
+            f"gap {gap}, build {self.build_ms:.1f} ms, solve {self.solve_ms:.1f} ms",
+            f"orders {len(self.assignments)}, cost {self.cost():.2f}, "
+            f"shipments {self.shipments()}, split orders {self.split_orders()}, "
+            f"unfilled units {self.unfilled_units()}",
+        ]
+        if self.message:
+            lines.append(self.message)
+        return "\n".join(lines)

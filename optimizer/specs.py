@@ -1,0 +1,88 @@
+"""Plain input records the service layer fills in.
+
+They are frozen dataclasses rather than domain models so the optimizer stays pure: the caller
+translates its own orders, locations and stock into these, and nothing here knows where they came
+from (a database, a scenario file, a benchmark generator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LOCATION_TYPES = frozenset({"warehouse", "store", "supplier"})
+CAPABILITIES = frozenset({"ship", "pickup", "dropship"})
+METHODS = frozenset({"ship", "pickup"})
+
+
+@dataclass(frozen=True, slots=True)
+class LocationSpec:
+    """A place that can fulfil units: costs, speed, remaining capacity, tie-break priority."""
+
+    id: str
+    type: str  # warehouse | store | supplier
+    lat: float
+    lon: float
+    capabilities: frozenset[str] = field(default_factory=lambda: frozenset({"ship"}))
+    shipment_cost: float = 0.0  # per package
+    cost_per_km: float = 0.0  # per package per km
+    unit_cost: float = 0.0  # per unit
+    unit_cost_per_km: float = 0.0  # per unit per km
+    processing_days: int = 0
+    km_per_day: float = 800.0
+    capacity_units_per_day: int | None = None  # remaining capacity; None = unlimited
+    priority: int = 0  # higher wins exact ties
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        if self.type not in LOCATION_TYPES:
+            raise ValueError(f"Location {self.id!r}: type must be one of {sorted(LOCATION_TYPES)}.")
+        unknown = set(self.capabilities) - CAPABILITIES
+        if unknown:
+            raise ValueError(f"Location {self.id!r}: unknown capabilities {sorted(unknown)}.")
+        if self.km_per_day <= 0:
+            raise ValueError(f"Location {self.id!r}: expected km_per_day > 0.")
+        if self.processing_days < 0:
+            raise ValueError(f"Location {self.id!r}: expected processing_days >= 0.")
+        if self.capacity_units_per_day is not None and self.capacity_units_per_day < 0:
+            raise ValueError(f"Location {self.id!r}: expected capacity_units_per_day >= 0.")
+        costs = (self.shipment_cost, self.cost_per_km, self.unit_cost, self.unit_cost_per_km)
+        if min(costs) < 0:
+            raise ValueError(f"Location {self.id!r}: costs must be >= 0.")
+
+
+@dataclass(frozen=True, slots=True)
+class LineSpec:
+    """One physical product line; services never reach the optimizer."""
+
+    line_id: str
+    sku: str
+    qty: int
+
+    def __post_init__(self) -> None:
+        if self.qty <= 0:
+            raise ValueError(f"Line {self.line_id!r}: expected qty >= 1, got {self.qty}.")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSpec:
+    """An order to source: where it goes, how, how important it is and by when."""
+
+    order_id: str
+    lat: float
+    lon: float
+    lines: tuple[LineSpec, ...]
+    method: str = "ship"  # ship | pickup
+    pickup_location_id: str | None = None
+    priority: int = 0  # higher wins scarce stock
+    deadline_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"Order {self.order_id!r}: method must be one of {sorted(METHODS)}.")
+        if self.method == "pickup" and not self.pickup_location_id:
+            raise ValueError(f"Order {self.order_id!r}: a pickup order needs pickup_location_id.")
+        ids = [line.line_id for line in self.lines]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"Order {self.order_id!r}: line ids must be unique.")
+        if self.deadline_days is not None and self.deadline_days < 0:
+            raise ValueError(f"Order {self.order_id!r}: expected deadline_days >= 0.")

@@ -1,0 +1,77 @@
+"""A time limit is a promise: the call returns in time with a feasible answer, whatever the solver
+does, and says honestly that time ran out."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+
+import pytest
+from opt_cases import random_batch
+
+from optimizer import Params, build_problem, solve
+from optimizer.backends import BackendAnswer, SolveContext
+
+# ``optimizer.solve`` the attribute is the function; the module is what get_backend lives in
+solve_module = importlib.import_module("optimizer.solve")
+
+
+class _Stubborn:
+    """A backend that ignores every request to stop (a solver overrunning its own limit)."""
+
+    name = "stubborn"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def solve(self, ctx: SolveContext) -> BackendAnswer:
+        self.release.wait(10)
+        return BackendAnswer("optimal", ctx.start, None)
+
+
+@pytest.fixture(scope="module")
+def batch() -> object:
+    return build_problem(*random_batch(400, 20, 30, seed=7))
+
+
+def test_a_backend_that_never_stops_still_yields_the_greedy_floor(
+    batch: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stubborn = _Stubborn()
+    monkeypatch.setattr(solve_module, "get_backend", lambda name: stubborn)
+    started = time.perf_counter()
+    result = solve(batch, Params(solver="highs", time_limit_ms=100))  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - started
+    stubborn.release.set()
+    assert result.status == "time_limit"
+    assert result.is_feasible() and result.shipments() > 0
+    assert "greedy floor" in result.message
+    assert elapsed < 1.0
+
+
+@pytest.mark.parametrize("solver", ["highs", "cpsat", "scip", "cbc", "lp_fix"])
+def test_a_tiny_limit_on_a_batch_returns_a_feasible_answer_in_time(
+    batch: object, solver: str
+) -> None:
+    limit_ms = 50
+    started = time.perf_counter()
+    result = solve(batch, Params(solver=solver, time_limit_ms=limit_ms))  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - started
+    assert result.status in ("time_limit", "feasible")
+    assert result.is_feasible() and result.shipments() > 0
+    assert elapsed < limit_ms / 1000 * 4 + 0.75, f"{solver} took {elapsed:.2f}s"
+
+
+def test_a_failing_backend_is_reported_not_raised(
+    batch: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken:
+        name = "broken"
+
+        def solve(self, ctx: SolveContext) -> BackendAnswer:
+            raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(solve_module, "get_backend", lambda name: Broken())
+    result = solve(batch, Params(solver="highs"))  # type: ignore[arg-type]
+    assert result.status == "feasible" and "solver crashed" in result.message
