@@ -1,0 +1,217 @@
+"""Allocation through the real app: quotes, commitments, objectives, policy, joint runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER, order_body
+
+NEAR = {"name": "Warehouse A (near, dear)", "type": "warehouse", "lat": 40.80, "lon": -74.05,
+        "capabilities": ["ship"], "shipment_cost": 15.0}
+FAR = {"name": "Warehouse B (far, cheap)", "type": "warehouse", "lat": 34.05, "lon": -118.24,
+       "capabilities": ["ship"], "shipment_cost": 3.0}
+
+
+def network(client: TestClient, stock: dict[str, int] | None = None) -> None:
+    for location_id, body in (("WH-A", NEAR), ("WH-B", FAR)):
+        assert client.put(f"/v1/locations/{location_id}", json=body,
+                          headers=ADMIN).status_code in (200, 201)
+    for sku, body in (("LAPTOP-15", {"name": "Laptop 15"}),
+                      ("WARRANTY-3Y", {"name": "Warranty", "kind": "service",
+                                       "term_months": 36})):
+        client.put(f"/v1/products/{sku}", json=body, headers=ADMIN)
+    for location_id, on_hand in (stock or {"WH-A": 2, "WH-B": 5}).items():
+        client.put(f"/v1/inventory/{location_id}/LAPTOP-15", json={"on_hand": on_hand},
+                   headers=ADMIN)
+
+
+def laptop_order(channel_order_id: str = "W-1", qty: int = 1, **extra: Any) -> dict[str, Any]:
+    return order_body(channel_order_id, lines=[
+        {"line_id": "1", "sku": "LAPTOP-15", "qty": qty, "unit_price": 999.0}], **extra)
+
+
+def available(client: TestClient) -> dict[str, int]:
+    positions = client.get("/v1/inventory?sku=LAPTOP-15", headers=ADMIN).json()["positions"]
+    return {p["location_id"]: p["available"] for p in positions}
+
+
+@pytest.fixture
+def api(client: TestClient) -> TestClient:
+    network(client)
+    return client
+
+
+def test_minimizing_time_picks_the_near_warehouse_and_cost_the_cheap_one(api: TestClient) -> None:
+    picks = {}
+    for objective in ("time", "cost"):
+        answer = api.post("/v1/allocate", json={"order": laptop_order(), "commit": False,
+                                                "objective": objective}, headers=CHANNEL)
+        assert answer.status_code == 200, answer.text
+        picks[objective] = [f["location_id"] for f in answer.json()["fulfillments"]]
+    assert picks == {"time": ["WH-A"], "cost": ["WH-B"]}
+
+
+def test_a_quote_writes_and_reserves_nothing(api: TestClient) -> None:
+    before = available(api)
+    answer = api.post("/v1/allocate", json={"order": laptop_order(qty=3), "commit": False},
+                      headers=CHANNEL).json()
+    assert answer["order_id"] is None and answer["committed"] is False
+    assert answer["fulfillments"][0]["fulfillment_id"] is None
+    assert available(api) == before
+    assert api.get("/v1/orders", headers=OPS).json()["items"] == []
+
+
+def test_the_answer_carries_solver_proof_totals_and_the_runner_up(api: TestClient) -> None:
+    answer = api.post("/v1/allocate", json={"order": laptop_order(), "commit": False,
+                                            "objective": "cost"}, headers=CHANNEL).json()
+    assert answer["solver"]["status"] == "optimal" and answer["solver"]["gap"] == 0.0
+    assert answer["totals"] == {"cost": 3.0, "delivery_days": 5, "shipments": 1,
+                                "opportunity_cost": 0.0, "cost_with_opportunity": 3.0}
+    (runner_up,) = answer["explanation"]["alternatives"]
+    assert (runner_up["location_id"], runner_up["why_not"]) == ("WH-A", "dearer")
+
+
+def test_committing_an_inline_order_creates_it_and_reserves_its_units(api: TestClient) -> None:
+    answer = api.post("/v1/allocate", json={"order": laptop_order(qty=2), "commit": True,
+                                            "objective": "time"}, headers=CHANNEL)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["status"] == "allocated" and body["committed"] is True
+    assert available(api) == {"WH-A": 0, "WH-B": 5}
+    order = api.get(f"/v1/orders/{body['order_id']}", headers=OPS).json()
+    assert order["status"] == "allocated"
+    assert [f["location_id"] for f in order["fulfillments"]] == ["WH-A"]
+    kinds = [e["type"] for e in order["timeline"]]
+    assert kinds.index("order.allocated") < kinds.index("fulfillment.released")
+
+
+def test_an_authorized_order_is_sourced_before_the_response_returns(api: TestClient) -> None:
+    placed = api.post("/v1/orders", json=laptop_order(), headers=CHANNEL).json()
+    assert placed["status"] == "allocated"
+    (shipment,) = [f for f in placed["fulfillments"] if f["type"] == "ship"]
+    assert shipment["location_id"] == "WH-B" and shipment["status"] == "released"
+    assert available(api)["WH-B"] == 4
+
+
+def test_a_pending_payment_waits_and_is_sourced_when_confirmed(api: TestClient) -> None:
+    placed = api.post("/v1/orders", json=laptop_order(payment={"status": "pending"}),
+                      headers=CHANNEL).json()
+    assert placed["status"] == "received" and placed["fulfillments"] == []
+    assert available(api)["WH-B"] == 5
+    confirmed = api.post(f"/v1/orders/{placed['order_id']}/payment",
+                         json={"status": "confirmed"}, headers=CHANNEL).json()
+    assert confirmed["status"] == "allocated"
+    assert available(api)["WH-B"] == 4
+
+
+def test_allocating_an_allocated_order_returns_its_current_allocation(api: TestClient) -> None:
+    placed = api.post("/v1/orders", json=laptop_order(), headers=CHANNEL).json()
+    again = api.post("/v1/allocate", json={"order_id": placed["order_id"]}, headers=CHANNEL)
+    assert again.status_code == 200
+    assert [f["fulfillment_id"] for f in again.json()["fulfillments"] if f["type"] == "ship"] \
+        == [f["fulfillment_id"] for f in placed["fulfillments"] if f["type"] == "ship"]
+    assert available(api)["WH-B"] == 4
+
+
+def test_short_stock_backorders_the_rest_under_the_default_policy(api: TestClient) -> None:
+    placed = api.post("/v1/orders", json=laptop_order(qty=9), headers=CHANNEL).json()
+    assert placed["status"] == "partially_allocated"
+    assert sum(line["qty"] for f in placed["fulfillments"] for line in f["lines"]) == 7
+    assert "order.backordered" in [e["type"] for e in placed["timeline"]]
+
+
+def test_backorder_reject_refuses_the_whole_order_and_writes_nothing(api: TestClient) -> None:
+    assert api.put("/v1/policy", json={"backorder": "reject"}, headers=PLANNER).status_code == 200
+    refused = api.post("/v1/allocate", json={"order": laptop_order(qty=9), "commit": True},
+                       headers=CHANNEL)
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert api.get("/v1/orders", headers=OPS).json()["items"] == []
+    assert available(api) == {"WH-A": 2, "WH-B": 5}
+
+
+def test_backordered_orders_are_sourced_by_the_joint_run_when_stock_arrives(
+        client: TestClient) -> None:
+    network(client, {"WH-A": 0, "WH-B": 0})
+    placed = client.post("/v1/orders", json=laptop_order(qty=2), headers=CHANNEL).json()
+    assert placed["status"] == "backordered"
+    client.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    run = client.post("/v1/allocations/run", json={}, headers=PLANNER)
+    assert run.status_code == 200, run.text
+    assert run.json()["allocated"] == 1 and run.json()["units_allocated"] == 2
+    order = client.get(f"/v1/orders/{placed['order_id']}", headers=OPS).json()
+    assert order["status"] == "allocated"
+
+
+def test_reoptimizing_moves_unreleased_allocations_and_reports_the_saving(
+        client: TestClient) -> None:
+    network(client, {"WH-A": 5, "WH-B": 0})
+    client.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = client.post("/v1/orders", json=laptop_order(), headers=CHANNEL).json()
+    (held,) = [f for f in placed["fulfillments"] if f["type"] == "ship"]
+    assert (held["location_id"], held["status"]) == ("WH-A", "allocated")
+    client.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    run = client.post("/v1/allocations/run", json={"reoptimize": True}, headers=PLANNER).json()
+    assert run["reoptimized"] == {"fulfillments_reconsidered": 1, "cost_before": 15.0,
+                                  "cost_after": 3.0, "saving": 12.0}
+    order = client.get(f"/v1/orders/{placed['order_id']}", headers=OPS).json()
+    live = [f for f in order["fulfillments"] if f["status"] == "allocated"]
+    assert [f["location_id"] for f in live] == ["WH-B"]
+    assert available(client) == {"WH-A": 5, "WH-B": 4}
+
+
+def test_policy_round_trips_and_refuses_nonsense(api: TestClient) -> None:
+    assert api.get("/v1/policy", headers=CHANNEL).json()["objective"] == "cost"
+    put = api.put("/v1/policy", json={"objective": "time", "max_shipments_per_order": 1},
+                  headers=PLANNER)
+    assert put.status_code == 200 and put.json()["allow_line_split"] is True
+    assert api.get("/v1/policy", headers=PLANNER).json()["objective"] == "time"
+    for bad in ({"objective": "fastest"}, {"max_shipments_per_order": 0},
+                {"time_limit_ms": 1}, {"unknown": 1}):
+        assert api.put("/v1/policy", json=bad, headers=PLANNER).status_code == 422
+    assert api.get("/v1/policy", headers=PLANNER).json()["objective"] == "time"
+
+
+def test_roles_for_allocation(api: TestClient) -> None:
+    quote = {"order": laptop_order(), "commit": False}
+    assert api.post("/v1/allocate", json=quote, headers=OPS).status_code == 403
+    assert api.post("/v1/allocate", json=quote, headers=PLANNER).status_code == 200
+    assert api.post("/v1/allocate", json={**quote, "commit": True},
+                    headers=PLANNER).status_code == 403
+    assert api.put("/v1/policy", json={}, headers=CHANNEL).status_code == 403
+    assert api.post("/v1/allocations/run", json={}, headers=CHANNEL).status_code == 403
+
+
+def test_allocate_needs_exactly_one_of_order_id_and_order(api: TestClient) -> None:
+    assert api.post("/v1/allocate", json={"commit": False}, headers=CHANNEL).status_code == 422
+    both = {"order_id": "ord_x", "order": laptop_order()}
+    assert api.post("/v1/allocate", json=both, headers=CHANNEL).status_code == 422
+    assert api.post("/v1/allocate", json={"order_id": "ord_missing"},
+                    headers=CHANNEL).status_code == 404
+
+
+def test_lookahead_prices_stock_the_latest_joint_run_found_scarce(client: TestClient) -> None:
+    network(client, {"WH-A": 0, "WH-B": 0})
+    waiting = [client.post("/v1/orders", json=laptop_order(f"P-{n}"), headers=CHANNEL).json()
+               for n in range(2)]
+    assert [o["status"] for o in waiting] == ["backordered", "backordered"]
+    # Stock arrives: one cheap unit at WH-B for two waiting orders, plenty at WH-A.
+    client.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 10}, headers=ADMIN)
+    client.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    assert client.post("/v1/allocations/run", json={}, headers=PLANNER).json()["allocated"] == 2
+    client.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+    plain = client.post("/v1/allocate", json={"order": laptop_order("Q-1"), "commit": False},
+                        headers=CHANNEL).json()
+    assert plain["totals"]["opportunity_cost"] == 0.0
+    client.put("/v1/policy", json={"lookahead": True}, headers=PLANNER)
+    priced = client.post("/v1/allocate", json={"order": laptop_order("Q-1"), "commit": False},
+                         headers=CHANNEL).json()
+    totals = priced["totals"]
+    # The unit at WH-B is worth what the runner-up costs more (15 - 3) to the batch.
+    assert totals["opportunity_cost"] == pytest.approx(12.0, abs=0.01) or \
+        priced["fulfillments"][0]["location_id"] == "WH-A"
+    assert totals["cost_with_opportunity"] == pytest.approx(
+        totals["cost"] + totals["opportunity_cost"])
