@@ -24,7 +24,7 @@ run: install
 	$(BIN)/dom serve --host 127.0.0.1 --port 8000
 
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

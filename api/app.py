@@ -13,9 +13,12 @@ from api.limits import BodySizeLimitMiddleware
 from api.routers import (
     allocation,
     channels,
+    customers,
+    fulfillments,
     health,
     inventory,
     locations,
+    operations,
     orders,
     products,
     track,
@@ -45,7 +48,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.state.container = live
     errors.install(app)
     for module in (health, locations, products, inventory, orders, channels, allocation,
-                   track):
+                   fulfillments, operations, customers, track):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, keys=live.api_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=live.settings.max_body_bytes)

@@ -1,15 +1,16 @@
-"""Request bodies are capped: a client cannot make the server buffer an unbounded upload."""
+"""Request bodies are capped: a client cannot make the server buffer an unbounded upload.
+
+The body is read here (up to the cap) before the app sees it, so a chunked upload without a
+Content-Length is refused with 413 as surely as one that declares its size.
+"""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from api.auth import ASGIApp, Receive, Scope, Send
 from api.errors import problem
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class BodySizeLimitMiddleware:
@@ -18,29 +19,49 @@ class BodySizeLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)
             return
-        seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except BodyTooLarge:
-            await self._refuse(scope, receive, send)
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([], message), send)
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(chunks, None, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(413, f"the request body is over the limit of {self.max_bytes} bytes")
         await response(scope, receive, send)
+
+
+def _replay(chunks: list[bytes], final: MutableMapping[str, Any] | None,
+            upstream: Receive | None = None) -> Receive:
+    """A receive() that hands the app the buffered body, then defers to the real one."""
+    sent = False
+
+    async def receive() -> MutableMapping[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            if final is not None:
+                return final
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        if upstream is not None:
+            return await upstream()
+        return {"type": "http.disconnect"}
+
+    return receive

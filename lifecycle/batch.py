@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lifecycle.network import load_network, order_spec, params_for, remaining_lines
-from lifecycle.sourcing import SOURCEABLE, UowFactory, apply, solver_info
-from lifecycle.uow import UnitOfWork
+from lifecycle.sourcing import SOURCEABLE, apply, solver_info
+from lifecycle.uow import UnitOfWork, UowFactory
 from models import Conflict, InsufficientStock, Order, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus
 from optimizer import build_problem, joint_opportunity_costs, solve

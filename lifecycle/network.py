@@ -11,12 +11,10 @@ from dataclasses import dataclass
 
 from lifecycle.uow import UnitOfWork
 from models import DeliveryMethod, Location, Order
-from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
+from models.fulfillments import Fulfillment
+from models.order_progress import uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params
-
-# Fulfillments that still hold (or have used) the units they were given.
-CLOSED_FOR_SOURCING = frozenset({FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED})
 
 
 @dataclass(frozen=True)
@@ -38,9 +36,14 @@ def location_spec(location: Location, reserved_units: int = 0) -> LocationSpec:
         capacity_units_per_day=remaining, priority=location.priority, active=location.active)
 
 
-def load_network(uow: UnitOfWork, skus: Iterable[str]) -> Network:
-    """Every location with its remaining capacity, and available stock of ``skus``."""
-    locations = {loc.id: loc for loc in uow.locations.all()}
+def load_network(uow: UnitOfWork, skus: Iterable[str], exclude: Iterable[str] = ()
+                 ) -> Network:
+    """Every location with its remaining capacity, and available stock of ``skus``.
+
+    ``exclude`` drops locations that must not be asked again (one that rejected the order).
+    """
+    excluded = set(exclude)
+    locations = {loc.id: loc for loc in uow.locations.all() if loc.id not in excluded}
     reserved = uow.ledger.reserved_units_by_location()
     specs = [location_spec(loc, reserved.get(loc.id, 0)) for loc in locations.values()]
     stock = {(p.location_id, p.sku): p.available for p in uow.ledger.positions(skus=skus)
@@ -50,19 +53,9 @@ def load_network(uow: UnitOfWork, skus: Iterable[str]) -> Network:
 
 def remaining_lines(order: Order, fulfillments: Sequence[Fulfillment]) -> list[LineSpec]:
     """Product lines with the units no live fulfillment covers yet."""
-    covered: dict[str, int] = {}
-    for fulfillment in fulfillments:
-        if fulfillment.status in CLOSED_FOR_SOURCING or \
-                fulfillment.type is FulfillmentType.SERVICE:
-            continue
-        for line in fulfillment.lines:
-            covered[line.line_id] = covered.get(line.line_id, 0) + line.qty
-    specs = []
-    for product_line in order.product_lines:
-        left = product_line.qty - covered.get(product_line.line_id, 0)
-        if left > 0:
-            specs.append(LineSpec(line_id=product_line.line_id, sku=product_line.sku, qty=left))
-    return specs
+    left = uncovered_units(order, fulfillments)
+    return [LineSpec(line_id=line.line_id, sku=line.sku, qty=left[line.line_id])
+            for line in order.product_lines if line.line_id in left]
 
 
 def order_spec(order: Order, lines: Sequence[LineSpec]) -> OrderSpec:

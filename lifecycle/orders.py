@@ -7,12 +7,14 @@ lines a service may cover) before anything is written; a rejected order leaves n
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from lifecycle import pipelines
 from lifecycle.catalog import resolve_coordinates
-from lifecycle.uow import UnitOfWork
+from lifecycle.rules import save_order
+from lifecycle.services import register_standalone_services
+from lifecycle.uow import UnitOfWork, UowFactory
 from models import (
     DeliveryMethod,
     DuplicateChannelOrder,
@@ -30,8 +32,6 @@ from models import (
 from models.commands import CreateOrder
 from models.fulfillments import Fulfillment, FulfillmentStatus
 from models.orders import Delivery
-
-UowFactory = Callable[[], UnitOfWork]
 
 # What a cancel stops: everything that has not left the building (or been handed over).
 CANCELLABLE = frozenset({FulfillmentStatus.ALLOCATED, FulfillmentStatus.RELEASED,
@@ -120,9 +120,15 @@ def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
                   created_at=datetime.now(UTC), source=command.source, priority=command.priority,
                   currency=command.currency.upper(), payment_status=arrived,
                   placed_at=command.placed_at, attributes=dict(command.attributes))
+    config = pipelines.current()
+    order.attributes["pipeline"] = {"name": config.kind_of(order), "version": config.version}
     order.receive()
     if command.payment_status is PaymentStatus.CONFIRMED:
         order.confirm_payment()
+    if command.payment_status is PaymentStatus.CONFIRMED:
+        register_standalone_services(uow, order)
+    if config.review_hold_above is not None and order.total > config.review_hold_above:
+        order.hold("review")
     return order
 
 
@@ -140,7 +146,7 @@ def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
             return Intake(existing, created=False)
         order = build_order(uow, command)
         try:
-            uow.orders.add(order)
+            save_order(uow, order, new=True)
         except DuplicateChannelOrder:
             uow.rollback()
         else:
@@ -182,7 +188,9 @@ def record_payment(uow: UnitOfWork, order_id: str, status: PaymentStatus,
             raise InvalidInput("payment status must be confirmed or failed",
                                loc=("body", "status"))
         if changed:
-            uow.orders.save(order)
+            if status is PaymentStatus.CONFIRMED:
+                register_standalone_services(uow, order)
+            save_order(uow, order)
             uow.commit()
     return order
 
@@ -200,7 +208,7 @@ def cancel_order(uow: UnitOfWork, order_id: str, reason: str | None = None) -> O
                 uow.fulfillments.save(fulfillment)
                 stopped.append(fulfillment.id)
         order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped)
-        uow.orders.save(order)
+        save_order(uow, order)
         uow.commit()
     return order
 
@@ -209,4 +217,14 @@ def _load(uow: UnitOfWork, order_id: str) -> Order:
     order = uow.orders.get(order_id)
     if order is None:
         raise NotFound(f"order {order_id!r} does not exist")
+    return order
+
+
+def release_order(uow: UnitOfWork, order_id: str, by: str | None = None) -> Order:
+    """Let a held order continue; sourcing follows if it is ready."""
+    with uow:
+        order = _load(uow, order_id)
+        order.release_hold(by)
+        save_order(uow, order)
+        uow.commit()
     return order

@@ -8,14 +8,14 @@ rolls back, and sourcing runs again on what is left (a bounded number of times).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lifecycle.network import Network, load_network, order_spec, params_for, remaining_lines
 from lifecycle.orders import build_order
-from lifecycle.uow import UnitOfWork
+from lifecycle.rules import save_order
+from lifecycle.uow import UnitOfWork, UowFactory
 from models import (
     Conflict,
     DeliveryMethod,
@@ -31,6 +31,7 @@ from models import (
 )
 from models.commands import CreateOrder
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
+from models.order_progress import derive_status, uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import Alternative, OrderAssignment, Result, Shipment, build_problem, solve
 
@@ -39,7 +40,6 @@ log = logging.getLogger("dom.sourcing")
 MAX_STOCK_RETRIES = 5
 SOURCEABLE = frozenset({OrderStatus.RECEIVED, OrderStatus.PAYMENT_CONFIRMED,
                         OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_ALLOCATED})
-UowFactory = Callable[[], UnitOfWork]
 
 
 class BackorderRejected(Conflict):
@@ -147,7 +147,8 @@ def plan(uow: UnitOfWork, order: Order, policy: SourcingPolicy, objective: str |
     lines = remaining_lines(order, existing)
     if not lines:
         return None
-    network = load_network(uow, {line.sku for line in lines})
+    network = load_network(uow, {line.sku for line in lines},
+                           exclude=order.attributes.get("excluded_locations") or ())
     opportunity = uow.policy.opportunity_costs() if policy.lookahead else None
     params = params_for(policy, objective, opportunity)
     result = solve(build_problem([order_spec(order, lines)], network.specs, network.stock,
@@ -216,7 +217,7 @@ def commit(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
     planned = plan(uow, order, policy, objective, existing)
     if planned is None:
         _ensure_service_fulfillment(uow, order, existing, now)
-        uow.orders.save(order)
+        save_order(uow, order)
         return current_allocation(order, uow.fulfillments.for_order(order.id), policy, objective)
     network, result, assignment = planned
     return apply(uow, order, policy, network, result, assignment, existing,
@@ -245,23 +246,26 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         made.append(item)
     _ensure_service_fulfillment(uow, order, existing, now)
     unfilled = _unfilled(order, assignment)
-    _record_outcome(order, made, unfilled, network, existing)
+    _record_outcome(order, made, unfilled, network)
     _record_releases(order, made)
-    uow.orders.save(order)
+    order.apply_derived_status(derive_status(order, uow.fulfillments.for_order(order.id)))
+    save_order(uow, order)
     return Allocation(
-        order_id=order.id, status=order_allocation_status(order, existing, made),
+        order_id=order.id,
+        status=order_allocation_status(order, uow.fulfillments.for_order(order.id)),
         objective=chosen_objective, solver=solver_info(result), fulfillments=made,
         unallocated=unfilled, alternatives=assignment.alternatives, committed=True,
         plain_cost=round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
 
 
-def order_allocation_status(order: Order, existing: list[Fulfillment],
-                            made: list[PlannedFulfillment]) -> str:
-    if order.status in (OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED,
-                        OrderStatus.BACKORDERED):
-        return order.status.value
-    return "allocated" if made or existing else "backordered"
+def order_allocation_status(order: Order, fulfillments: list[Fulfillment]) -> str:
+    """allocated | partially_allocated | backordered, whatever the fulfillments did since."""
+    if not uncovered_units(order, fulfillments):
+        return "allocated"
+    live = [f for f in fulfillments if f.type is not FulfillmentType.SERVICE
+            and f.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED)]
+    return "partially_allocated" if live else "backordered"
 
 
 def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,
@@ -303,9 +307,11 @@ def _ensure_service_fulfillment(uow: UnitOfWork, order: Order, existing: list[Fu
     """Services never touch stock; they wait in one fulfillment of their own."""
     if not order.service_lines or any(f.type is FulfillmentType.SERVICE for f in existing):
         return
+    registered = {s.line_id for s in uow.services.for_order(order.id)}
+    done = all(line.line_id in registered for line in order.service_lines)
     fulfillment = Fulfillment(
         id=new_id("ful"), order_id=order.id, type=FulfillmentType.SERVICE, location_id=None,
-        status=FulfillmentStatus.PENDING,
+        status=FulfillmentStatus.REGISTERED if done else FulfillmentStatus.PENDING,
         lines=[FulfillmentLine(line.line_id, line.sku, line.qty) for line in order.service_lines],
         created_at=now, attributes={"covers": {line.line_id: line.covers_line_id
                                                for line in order.service_lines}})
@@ -313,10 +319,7 @@ def _ensure_service_fulfillment(uow: UnitOfWork, order: Order, existing: list[Fu
 
 
 def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list[Unfilled],
-                    network: Network, existing: list[Fulfillment]) -> None:
-    covered_before = any(f.type is not FulfillmentType.SERVICE and
-                         f.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED)
-                         for f in existing)
+                    network: Network) -> None:
     if made:
         names = ", ".join(network.locations[str(f.location_id)].name for f in made)
         days = max(f.delivery_days or 0 for f in made)
@@ -329,17 +332,11 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
     if unfilled:
         units = sum(u.qty for u in unfilled)
         order.record("order.backordered",
-                     f"Backordered: {units} unit(s) waiting for stock",
+                     f"Backordered: {units} unit(s) waiting for stock", units=units,
                      lines=[{"line_id": u.line_id, "sku": u.sku, "qty": u.qty,
                              "reason": u.reason} for u in unfilled])
-    if unfilled:
-        new = OrderStatus.PARTIALLY_ALLOCATED if (made or covered_before) \
-            else OrderStatus.BACKORDERED
-    else:
-        new = OrderStatus.ALLOCATED
     if order.status is OrderStatus.RECEIVED and order.payment_status.value == "confirmed":
         order.set_status(OrderStatus.PAYMENT_CONFIRMED)
-    order.set_status(new)
 
 
 def allocate_existing(uow_factory: UowFactory, order_id: str, *, commit_it: bool = True,
@@ -402,7 +399,7 @@ def allocate_new(uow_factory: UowFactory, command: CreateOrder, *, commit_it: bo
                     break
                 order = build_order(uow, command)
                 check_sourceable(order)
-                uow.orders.add(order)
+                save_order(uow, order, new=True)
                 allocation = commit(uow, order, uow.policy.get(), objective)
                 allocation.extra["created"] = True
                 uow.commit()

@@ -7,7 +7,7 @@ reads the same whatever database sits underneath.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -23,8 +23,10 @@ from models import (
     ReservationRequest,
     ReservationStatus,
 )
+from models.exceptions import Escalation, Notification
 from models.fulfillments import Fulfillment
 from models.policy import SourcingPolicy
+from models.services import CustomerService
 
 
 class LocationRepository(Protocol):
@@ -105,6 +107,27 @@ class PolicyStore(Protocol):
     def replace_opportunity_costs(self, values: Mapping[tuple[str, str], float]) -> None: ...
 
 
+class ServiceRegistry(Protocol):
+    def add(self, service: CustomerService) -> bool: ...
+    def for_customer(self, customer_id: str, *, after: str | None = None,
+                     limit: int = 50) -> list[CustomerService]: ...
+    def for_order(self, order_id: str) -> list[CustomerService]: ...
+
+
+class EscalationRepository(Protocol):
+    def open(self, escalation: Escalation) -> bool: ...
+    def get(self, escalation_id: str) -> Escalation | None: ...
+    def save(self, escalation: Escalation) -> None: ...
+    def page(self, *, status: str | None = None, order_id: str | None = None,
+             after: str | None = None, limit: int = 50) -> list[Escalation]: ...
+
+
+class NotificationLog(Protocol):
+    def add(self, notification: Notification) -> None: ...
+    def page(self, *, order_id: str | None = None, after: str | None = None,
+             limit: int = 50) -> list[Notification]: ...
+
+
 class UnitOfWork(abc.ABC):
     """One transaction: enter, use the repositories, ``commit()``; leaving without it rolls back."""
 
@@ -116,6 +139,9 @@ class UnitOfWork(abc.ABC):
     idempotency: IdempotencyStore
     fulfillments: FulfillmentRepository
     policy: PolicyStore
+    services: ServiceRegistry
+    escalations: EscalationRepository
+    notifications: NotificationLog
 
     @abc.abstractmethod
     def __enter__(self) -> UnitOfWork: ...
@@ -129,3 +155,6 @@ class UnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     def rollback(self) -> None: ...
+
+
+UowFactory = Callable[[], UnitOfWork]

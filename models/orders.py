@@ -13,6 +13,7 @@ from typing import Any
 
 from models.errors import TransitionNotAllowed
 from models.events import Event
+from models.ids import new_id
 from models.order_status import OrderStatus, PaymentStatus, check_order_move, check_payment_move
 
 
@@ -175,6 +176,29 @@ class Order:
         self.set_status(OrderStatus.ON_HOLD, reason)
         self.record("order.on_hold", f"On hold: {reason.replace('_', ' ')}", reason=reason)
 
+    def release_hold(self, by: str | None = None) -> None:
+        """A person lets a held order continue (after a review, or a fixed payment)."""
+        if self.status is not OrderStatus.ON_HOLD:
+            raise TransitionNotAllowed(f"order {self.id} is not on hold")
+        if self.hold_reason == "payment_failed" and self.payment_status is PaymentStatus.FAILED:
+            raise TransitionNotAllowed("the payment failed: confirm a payment to release it")
+        reason, self.hold_reason = self.hold_reason, None
+        self.record("order.released", "Released from hold" + (f" by {by}" if by else ""),
+                    reason=reason, by=by)
+        self.set_status(OrderStatus.PAYMENT_CONFIRMED
+                        if self.payment_status is PaymentStatus.CONFIRMED
+                        else OrderStatus.RECEIVED)
+
+    def apply_derived_status(self, new: OrderStatus) -> None:
+        """Take the status derived from the fulfillments (which carry their own tables)."""
+        if new is self.status:
+            return
+        old, self.status = self.status, new
+        self.record("order.status_changed", f"Status changed to {new.value.replace('_', ' ')}",
+                    **{"from": old.value, "to": new.value})
+        if new is OrderStatus.COMPLETED:
+            self.record("order.completed", "Order completed")
+
     def cancel(self, reason: str | None = None) -> None:
         """Cancel the order; the caller releases its stock through the ledger, same transaction."""
         if self.status is OrderStatus.CANCELLED:
@@ -192,6 +216,6 @@ class Order:
     def record(self, type_: str, message: str, *, fulfillment_id: str | None = None,
                location_id: str | None = None, **data: Any) -> None:
         """Append an event about this order; storage writes it with the order's next seq."""
-        self.events.append(Event(type=type_, order_id=self.id, message=message,
+        self.events.append(Event(id=new_id("evt"), type=type_, order_id=self.id, message=message,
                                  data={k: v for k, v in data.items() if v is not None},
                                  fulfillment_id=fulfillment_id, location_id=location_id))

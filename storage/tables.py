@@ -219,3 +219,57 @@ opportunity_costs = Table(
     Column("value", Float, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
 )
+
+customer_services = Table(
+    "customer_services", metadata,
+    # Services (warranties, protection plans) registered to a customer's account.
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(100), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("line_id", String(64), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("service_type", String(50)),
+    Column("covers_line_id", String(64)),
+    Column("covers_sku", String(64)),
+    Column("starts", String(10), nullable=False),
+    Column("ends", String(10)),
+    Column("status", String(20), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    UniqueConstraint("order_id", "line_id", name="uq_customer_services_order_line"),
+)
+Index("ix_customer_services_customer", customer_services.c.customer_id)
+
+escalations = Table(
+    "escalations", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), nullable=False),
+    Column("fulfillment_id", String(40)),
+    Column("kind", String(60), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_by", String(100)),
+    Column("resolution", Text),
+    # One open escalation per (order, fulfillment, kind): a repeated trigger does not pile up.
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+)
+Index("ix_escalations_status", escalations.c.status)
+Index("ix_escalations_order", escalations.c.order_id)
+
+notifications = Table(
+    "notifications", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), nullable=False),
+    Column("customer_id", String(100), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("recipient", String(254)),
+    Column("template", String(60), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("event_id", String(40)),
+    Column("sent_at", UTCDateTime, nullable=False),
+)
+Index("ix_notifications_order", notifications.c.order_id)

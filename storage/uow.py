@@ -16,6 +16,11 @@ from lifecycle.uow import UnitOfWork
 from storage.engine import READ_ONLY
 from storage.repositories.catalog import SqlProductRepository
 from storage.repositories.events import SqlEventStore
+from storage.repositories.exceptions import (
+    SqlEscalationRepository,
+    SqlNotificationLog,
+    SqlServiceRegistry,
+)
 from storage.repositories.fulfillments import SqlFulfillmentRepository
 from storage.repositories.idempotency import SqlIdempotencyStore
 from storage.repositories.ledger import SqlStockLedger
@@ -56,6 +61,9 @@ class SqlUnitOfWork(UnitOfWork):
         self.idempotency = SqlIdempotencyStore(connection)
         self.fulfillments = SqlFulfillmentRepository(connection)
         self.policy = SqlPolicyStore(connection)
+        self.services = SqlServiceRegistry(connection)
+        self.escalations = SqlEscalationRepository(connection)
+        self.notifications = SqlNotificationLog(connection)
         return self
 
     def __exit__(

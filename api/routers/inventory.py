@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.auth import Principal, Reader, StockWriter
 from api.deps import ContainerDep, run, run_async
 from api.errors import problem
-from api.schemas.common import PROBLEM_RESPONSES
+from api.schemas.common import PROBLEM_RESPONSES, ProblemDetail
 from api.schemas.inventory import (
     AdjustmentIn,
     AdjustmentOut,
@@ -55,6 +55,8 @@ def adjust(body: AdjustmentIn, principal: StockWriter, container: ContainerDep) 
 
 @router.post(
     "/import", response_model=ImportOut,
+    responses={415: {"model": ProblemDetail, "content": {"application/problem+json": {}},
+                     "description": "The body is not text/csv"}},
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {
         "schema": {"type": "string",
                    "example": "location_id,sku,on_hand,safety_stock\nWH-A,LAPTOP-15,12,2\n"}}}}},

@@ -49,12 +49,15 @@ def list_locations(principal: Reader, container: ContainerDep, limit: Limit = 50
     """List locations (a supplier or location key sees only its own)."""
     after = decode_cursor(cursor)
     with container.uow(write=False) as uow:
-        found = uow.locations.page(after=after, limit=limit + 1)
-    visible = [loc for loc in found if _visible(principal, loc.id)]
+        if principal.is_partner:
+            own = uow.locations.get(str(principal.subject))
+            found = [own] if own is not None and (after is None or own.id > after) else []
+        else:
+            found = uow.locations.page(after=after, limit=limit + 1)
     more = len(found) > limit
-    items = visible[:limit]
+    items = found[:limit]
     return Page(items=[LocationOut.of(loc) for loc in items],
-                next_cursor=encode_cursor(found[limit - 1].id) if more else None)
+                next_cursor=encode_cursor(items[-1].id) if more else None)
 
 
 @router.get("/{location_id}", response_model=LocationOut)

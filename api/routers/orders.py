@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from api.auth import OrderReader, OrderWriter, Principal
+from api.auth import Operator, OrderReader, OrderWriter, Principal
 from api.deps import ContainerDep, Cursor, Limit, decode_cursor, encode_cursor, run, run_async
 from api.idempotency import idempotent, json_response
 from api.schemas.common import PROBLEM_RESPONSES, Page
@@ -109,6 +109,14 @@ def update_payment(order_id: OrderId, body: PaymentUpdateIn, _: OrderWriter,
                                              PaymentStatus(body.status), body.reason))
     if body.status == "confirmed":
         run(lambda: sourcing.source_if_ready(container.uow_factory, order_id))
+    return _out(order_service.get_order(container.uow(write=False), order_id))
+
+
+@router.post("/{order_id}/release", response_model=OrderOut)
+def release(order_id: OrderId, principal: Operator, container: ContainerDep) -> OrderOut:
+    """Let a held order continue (after review); it is sourced if it is ready."""
+    run(lambda: order_service.release_order(container.uow(), order_id, by=principal.role))
+    run(lambda: sourcing.source_if_ready(container.uow_factory, order_id))
     return _out(order_service.get_order(container.uow(write=False), order_id))
 
 

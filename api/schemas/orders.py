@@ -108,6 +108,8 @@ class CancelIn(Strict):
 
 
 class TimelineItem(BaseModel):
+    id: str
+    order_id: str
     seq: int
     at: datetime
     type: str
@@ -119,7 +121,9 @@ class TimelineItem(BaseModel):
     @classmethod
     def of(cls, event: Event) -> TimelineItem:
         assert event.seq is not None and event.at is not None
-        return cls(seq=event.seq, at=event.at, type=event.type, message=event.message,
+        assert event.id is not None
+        return cls(id=event.id, order_id=event.order_id, seq=event.seq, at=event.at,
+                   type=event.type, message=event.message,
                    fulfillment_id=event.fulfillment_id, location_id=event.location_id,
                    data=event.data)
 

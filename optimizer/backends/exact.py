@@ -121,9 +121,14 @@ def best_subset(
     level, level_values = singles, values
     top = min(max_shipments, n_pairs)
     helps = np.sort(np.minimum(d.package - gain, 0.0))  # most negative first
+    pair_gain = None  # gain of j next to one member: tighter than gain[j] (submodularity again)
     for k in range(2, top + 1):
         later = float(helps[: top - k].sum())  # what further members could still save
-        reach = level_values[:, None] + d.package[None, :] - gain[None, :] + later
+        if pair_gain is None:
+            step = d.package[None, :] - gain[None, :]
+        else:
+            step = d.package[None, :] - pair_gain[level].min(axis=1)
+        reach = level_values[:, None] + step + later
         reach[np.arange(n_pairs)[None, :] <= level[:, -1:]] = np.inf  # extend in index order
         parent, child = np.nonzero(reach < best_value - 1e-9)
         if parent.size == 0:
@@ -132,10 +137,26 @@ def best_subset(
             return None
         level = np.concatenate([level[parent], child[:, None]], axis=1)
         level_values = _score(d, level, time_weight, split)
+        if k == 2 and top > 2 and n_pairs * n_pairs <= 4 * MAX_COMBOS:
+            pair_gain = _pair_gains(d, time_weight, split, values)
         i = int(np.argmin(level_values))
         if level_values[i] < best_value - 1e-12:
             best_value, best_combo = float(level_values[i]), level[i]
     return np.asarray(best_combo, dtype=np.int64)
+
+
+def _pair_gains(d: _OrderData, time_weight: float, split: bool, single: FloatArray) -> FloatArray:
+    """gain[s, j]: what adding j to {s} saves on the lines (diagonal: nothing)."""
+    n = d.package.shape[0]
+    a, b = np.triu_indices(n, 1)
+    combos = np.stack([a, b], axis=1)
+    fixed = d.package[combos].sum(axis=1) + time_weight * d.days[combos].max(axis=1)
+    lines_pair = _score(d, combos, time_weight, split) - fixed
+    lines_single = single - d.package - time_weight * d.days
+    gain = np.zeros((n, n))
+    gain[a, b] = lines_single[a] - lines_pair
+    gain[b, a] = lines_single[b] - lines_pair
+    return gain
 
 
 def _add_units(d: _OrderData, combo: IntArray, split: bool, units: IntArray) -> None:

@@ -1,0 +1,81 @@
+"""Fulfillments: what locations, suppliers and carriers report, and their work queues."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.auth import FulfillmentActor, Principal
+from api.deps import ContainerDep, Cursor, Limit, decode_cursor, encode_cursor, run
+from api.schemas.common import PROBLEM_RESPONSES, Page
+from api.schemas.fulfillments import FulfillmentDetail, FulfillmentEventIn
+from lifecycle.fulfillment_events import Report, Reporter, report_event
+from models import NotFound
+
+router = APIRouter(tags=["fulfillments"], responses=PROBLEM_RESPONSES)
+
+Id = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _reporter(principal: Principal) -> Reporter:
+    return Reporter(role=principal.role, subject=principal.subject)
+
+
+@router.post("/v1/fulfillments/{fulfillment_id}/events", response_model=FulfillmentDetail)
+def post_event(fulfillment_id: Id, body: FulfillmentEventIn, principal: FulfillmentActor,
+               container: ContainerDep) -> FulfillmentDetail:
+    """Report progress (accepted, picked, shipped, delivered...), a delay, a rejection or a
+    short pick; a move the fulfillment's state table does not allow is 409."""
+    report = Report(type=body.type, at=body.at, tracking_number=body.tracking_number,
+                    carrier=body.carrier, reason=body.reason, eta=body.eta,
+                    lines=tuple((line.line_id, line.qty) for line in body.lines or []))
+    done = run(lambda: report_event(container.uow_factory, fulfillment_id, report,
+                                    _reporter(principal)))
+    return FulfillmentDetail.of(done)
+
+
+@router.get("/v1/fulfillments/{fulfillment_id}", response_model=FulfillmentDetail)
+def get_fulfillment(fulfillment_id: Id, principal: FulfillmentActor,
+                    container: ContainerDep) -> FulfillmentDetail:
+    """One fulfillment (a partner sees only its own)."""
+    with container.uow(write=False) as uow:
+        found = uow.fulfillments.get(fulfillment_id)
+    if found is None or not _reporter(principal).may_touch(found):
+        raise NotFound(f"fulfillment {fulfillment_id!r} does not exist")
+    return FulfillmentDetail.of(found)
+
+
+def _queue(location_id: str, principal: Principal, container: ContainerDep, status: str | None,
+           limit: int, cursor: str | None) -> Page[FulfillmentDetail]:
+    if principal.is_partner and not principal.owns(location_id):
+        raise NotFound(f"location {location_id!r} does not exist")
+    with container.uow(write=False) as uow:
+        if uow.locations.get(location_id) is None:
+            raise NotFound(f"location {location_id!r} does not exist")
+        found = uow.fulfillments.for_location(location_id,
+                                              statuses=status.split(",") if status else None,
+                                              after=decode_cursor(cursor), limit=limit + 1)
+    items = found[:limit]
+    return Page(items=[FulfillmentDetail.of(f) for f in items],
+                next_cursor=encode_cursor(items[-1].id) if len(found) > limit else None)
+
+
+Status = Annotated[str | None, Query(
+    max_length=200, description="Comma-separated statuses, e.g. released,accepted")]
+
+
+@router.get("/v1/locations/{location_id}/fulfillments", response_model=Page[FulfillmentDetail])
+def location_queue(location_id: Id, principal: FulfillmentActor, container: ContainerDep,
+                   status: Status = None, limit: Limit = 50,
+                   cursor: Cursor = None) -> Page[FulfillmentDetail]:
+    """A warehouse's or store's work queue (its own only, for a location key)."""
+    return _queue(location_id, principal, container, status, limit, cursor)
+
+
+@router.get("/v1/suppliers/{location_id}/fulfillments", response_model=Page[FulfillmentDetail])
+def supplier_queue(location_id: Id, principal: FulfillmentActor, container: ContainerDep,
+                   status: Status = None, limit: Limit = 50,
+                   cursor: Cursor = None) -> Page[FulfillmentDetail]:
+    """A drop-ship supplier's work queue: its own fulfillments only."""
+    return _queue(location_id, principal, container, status, limit, cursor)

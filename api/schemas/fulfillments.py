@@ -1,0 +1,136 @@
+"""Fulfillment events, work queues, escalations, notifications, services, SLA checks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Strict
+from models.exceptions import Escalation, Notification
+from models.fulfillments import Fulfillment
+from models.services import CustomerService
+
+EventType = Literal["accepted", "picked", "packed", "shipped", "out_for_delivery", "delivered",
+                    "ready_for_pickup", "picked_up", "delayed", "rejected", "short_picked"]
+
+
+class MissingLine(Strict):
+    line_id: str = Field(min_length=1, max_length=64)
+    qty: int = Field(ge=1, le=100_000)
+
+
+class FulfillmentEventIn(Strict):
+    type: EventType
+    at: datetime | None = None
+    tracking_number: str | None = Field(default=None, max_length=100)
+    carrier: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=500)
+    eta: datetime | None = None
+    lines: list[MissingLine] | None = Field(
+        default=None, max_length=500,
+        description="For short_picked: what is missing (left out: everything).")
+
+
+class FulfillmentDetail(BaseModel):
+    fulfillment_id: str
+    order_id: str
+    type: str
+    location_id: str | None
+    status: str
+    lines: list[dict[str, Any]]
+    promised_date: date | None
+    ship_by: str | None
+    delivery_days: int | None
+    cost: float | None
+    tracking_number: str | None
+    released_at: datetime | None
+    created_at: datetime
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, f: Fulfillment) -> FulfillmentDetail:
+        tracking = f.attributes.get("tracking_number")
+        ship_by = f.attributes.get("ship_by")
+        return cls(fulfillment_id=f.id, order_id=f.order_id, type=f.type.value,
+                   location_id=f.location_id, status=f.status.value,
+                   lines=[{"line_id": x.line_id, "sku": x.sku, "qty": x.qty} for x in f.lines],
+                   promised_date=f.promised_date, ship_by=str(ship_by) if ship_by else None,
+                   delivery_days=f.delivery_days, cost=f.cost,
+                   tracking_number=str(tracking) if tracking else None,
+                   released_at=f.released_at, created_at=f.created_at, updated_at=f.updated_at)
+
+
+class EscalationOut(BaseModel):
+    escalation_id: str
+    order_id: str
+    fulfillment_id: str | None
+    kind: str
+    severity: str
+    reason: str
+    status: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+
+    @classmethod
+    def of(cls, e: Escalation) -> EscalationOut:
+        return cls(escalation_id=e.id, order_id=e.order_id, fulfillment_id=e.fulfillment_id,
+                   kind=e.kind, severity=e.severity, reason=e.reason, status=e.status,
+                   opened_at=e.opened_at, resolved_at=e.resolved_at, resolved_by=e.resolved_by,
+                   resolution=e.resolution)
+
+
+class ResolveIn(Strict):
+    resolution: str | None = Field(default=None, max_length=1000)
+    by: str | None = Field(default=None, max_length=100)
+
+
+class NotificationOut(BaseModel):
+    notification_id: str
+    order_id: str
+    customer_id: str
+    channel: str
+    recipient: str | None
+    template: str
+    subject: str
+    body: str
+    sent_at: datetime
+
+    @classmethod
+    def of(cls, n: Notification) -> NotificationOut:
+        return cls(notification_id=n.id, order_id=n.order_id, customer_id=n.customer_id,
+                   channel=n.channel, recipient=n.recipient, template=n.template,
+                   subject=n.subject, body=n.body, sent_at=n.sent_at)
+
+
+class ServiceOut(BaseModel):
+    service_id: str
+    sku: str
+    name: str
+    service_type: str | None
+    covers_sku: str | None
+    covers_line_id: str | None
+    order_id: str
+    line_id: str
+    starts: date
+    ends: date | None
+    status: str
+
+    @classmethod
+    def of(cls, s: CustomerService) -> ServiceOut:
+        return cls(service_id=s.id, sku=s.sku, name=s.name, service_type=s.service_type,
+                   covers_sku=s.covers_sku, covers_line_id=s.covers_line_id, order_id=s.order_id,
+                   line_id=s.line_id, starts=s.starts, ends=s.ends, status=s.status)
+
+
+class SlaCheckIn(Strict):
+    now: datetime | None = None
+
+
+class SlaCheckOut(BaseModel):
+    checked: int
+    delays_raised: int
+    released: int

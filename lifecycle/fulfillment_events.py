@@ -1,0 +1,202 @@
+"""What locations, suppliers and carriers report about a fulfillment, and what follows.
+
+Each report moves the fulfillment by its state table (``models.fulfillment_flow``), and in the
+same transaction: shipping consumes the reservations; a rejection or a short pick gives the
+units back and sends the missing quantity to sourcing again (never to the same location for a
+rejection); delivery registers the services that cover what arrived; the order's status is
+derived again; rules react to the new events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lifecycle.rules import save_order
+from lifecycle.services import register_covering
+from lifecycle.sourcing import MAX_STOCK_RETRIES, commit
+from lifecycle.uow import UnitOfWork, UowFactory
+from models import (
+    Conflict,
+    InsufficientStock,
+    InvalidInput,
+    NotFound,
+    Order,
+    OrderStatus,
+    ReservationStatus,
+)
+from models.fulfillment_flow import DEPARTED, target_of
+from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
+from models.order_progress import derive_status
+
+
+@dataclass(frozen=True)
+class Report:
+    type: str
+    at: datetime | None = None
+    tracking_number: str | None = None
+    carrier: str | None = None
+    reason: str | None = None
+    eta: datetime | None = None
+    lines: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Who reports: partners (supplier, location) may touch only their own fulfillments."""
+
+    role: str
+    subject: str | None = None
+
+    def may_touch(self, fulfillment: Fulfillment) -> bool:
+        if self.role in ("supplier", "location"):
+            return fulfillment.location_id is not None and fulfillment.location_id == self.subject
+        return True
+
+
+MESSAGES = {
+    "accepted": "Accepted by {where}",
+    "picked": "Picked at {where}",
+    "packed": "Packed at {where}",
+    "shipped": "Shipped from {where}",
+    "out_for_delivery": "Out for delivery",
+    "delivered": "Delivered",
+    "ready_for_pickup": "Ready for pickup at {where}",
+    "picked_up": "Picked up at {where}",
+}
+
+
+def _consume(uow: UnitOfWork, fulfillment: Fulfillment) -> int:
+    return sum(uow.ledger.consume(r.id) for r in uow.ledger.reservations(
+        fulfillment_id=fulfillment.id, status=ReservationStatus.ACTIVE))
+
+
+def _release(uow: UnitOfWork, fulfillment: Fulfillment) -> int:
+    return sum(uow.ledger.release(r.id) for r in uow.ledger.reservations(
+        fulfillment_id=fulfillment.id, status=ReservationStatus.ACTIVE))
+
+
+def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
+                report: Report) -> list[dict[str, object]]:
+    """Give back the missing units, count them off the shelf, shrink the fulfillment."""
+    held = {line.line_id: line for line in fulfillment.lines}
+    missing = dict(report.lines) if report.lines else {k: v.qty for k, v in held.items()}
+    for line_id, qty in missing.items():
+        if line_id not in held:
+            raise InvalidInput(f"line {line_id!r} is not part of fulfillment {fulfillment.id}",
+                               loc=("body", "lines"))
+        if not 0 < qty <= held[line_id].qty:
+            raise InvalidInput(f"line {line_id}: missing qty must be 1..{held[line_id].qty}",
+                               loc=("body", "lines"))
+    gone = []
+    for line_id, qty in missing.items():
+        line = held[line_id]
+        left = qty
+        for reservation in uow.ledger.reservations(fulfillment_id=fulfillment.id,
+                                                   status=ReservationStatus.ACTIVE):
+            if reservation.line_id != line_id or left == 0:
+                continue
+            left -= uow.ledger.release(reservation.id, min(left, reservation.qty))
+        position = uow.ledger.position(str(fulfillment.location_id), line.sku)
+        shrink = min(qty, position.on_hand if position else 0)
+        if shrink:
+            uow.ledger.adjust(str(fulfillment.location_id), line.sku, -shrink,
+                              f"short pick on {fulfillment.id}")
+        gone.append({"line_id": line_id, "sku": line.sku, "qty": qty})
+    fulfillment.lines = [FulfillmentLine(x.line_id, x.sku, x.qty - missing.get(x.line_id, 0))
+                         for x in fulfillment.lines if x.qty > missing.get(x.line_id, 0)]
+    if not fulfillment.lines:
+        fulfillment.status = FulfillmentStatus.CANCELLED
+    return gone
+
+
+def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Report,
+           now: datetime) -> None:
+    target = target_of(fulfillment.type, fulfillment.status, report.type)
+    location = uow.locations.get(fulfillment.location_id) if fulfillment.location_id else None
+    where = location.name if location else "the service desk"
+    at = report.at or now
+    common = {"fulfillment_id": fulfillment.id, "location_id": fulfillment.location_id}
+    if report.type == "delayed":
+        eta = report.eta.isoformat() if report.eta else None
+        delays = list(fulfillment.attributes.get("delays") or [])  # type: ignore[call-overload]
+        delays.append({"reason": report.reason, "eta": eta, "at": at.isoformat()})
+        fulfillment.attributes = {**fulfillment.attributes, "delays": delays, "eta": eta}
+        text = f"Delayed at {where}" + (f": {report.reason}" if report.reason else "") + \
+            (f"; new estimate {report.eta.date().isoformat()}" if report.eta else "")
+        order.record("fulfillment.delayed", text, reason=report.reason or "unspecified",
+                     eta=eta or "to be confirmed", **common)
+        return
+    if report.type in ("rejected", "short_picked"):
+        # Its stock count is in doubt (or it said no): do not ask it again for this order.
+        excluded = list(order.attributes.get("excluded_locations") or [])
+        excluded.append(str(fulfillment.location_id))
+        order.attributes = {**order.attributes, "excluded_locations": sorted(set(excluded))}
+    if report.type == "rejected":
+        released = _release(uow, fulfillment)
+        fulfillment.status = FulfillmentStatus.REJECTED
+        fulfillment.attributes = {**fulfillment.attributes, "rejected_reason": report.reason}
+        order.record("fulfillment.rejected", f"Rejected by {where}" +
+                     (f": {report.reason}" if report.reason else ""),
+                     reason=report.reason, units_released=released, **common)
+        return
+    if report.type == "short_picked":
+        gone = _short_pick(uow, fulfillment, report)
+        units = sum(int(str(g["qty"])) for g in gone)
+        order.record("fulfillment.short_picked",
+                     f"Short pick at {where}: {units} unit(s) missing, sourcing them again",
+                     lines=gone, reason=report.reason, **common)
+        return
+    assert target is not None
+    departed_before = fulfillment.status in DEPARTED
+    fulfillment.status = target
+    if report.tracking_number:
+        fulfillment.attributes = {**fulfillment.attributes,
+                                  "tracking_number": report.tracking_number,
+                                  "carrier": report.carrier}
+    consumed = _consume(uow, fulfillment) if target in DEPARTED and not departed_before else 0
+    message = MESSAGES[report.type].format(where=where)
+    if report.tracking_number and report.type == "shipped":
+        message += f" (tracking {report.tracking_number})"
+    order.record(f"fulfillment.{report.type}", message, tracking_number=report.tracking_number,
+                 carrier=report.carrier, units_consumed=consumed or None, **common)
+    if target in (FulfillmentStatus.DELIVERED, FulfillmentStatus.PICKED_UP):
+        register_covering(uow, order, [line.line_id for line in fulfillment.lines], now)
+
+
+def report_event(uow_factory: UowFactory, fulfillment_id: str, report: Report,
+                 reporter: Reporter, now: datetime | None = None) -> Fulfillment:
+    """Apply one report in one transaction; re-sourcing retries if stock moved meanwhile."""
+    for _ in range(MAX_STOCK_RETRIES):
+        try:
+            return _report_once(uow_factory, fulfillment_id, report, reporter,
+                                now or datetime.now(UTC))
+        except InsufficientStock:
+            continue
+    raise Conflict("stock kept changing while re-sourcing; retry the report")
+
+
+def _report_once(uow_factory: UowFactory, fulfillment_id: str, report: Report,
+                 reporter: Reporter, now: datetime) -> Fulfillment:
+    with uow_factory() as uow:
+        fulfillment = uow.fulfillments.get(fulfillment_id)
+        if fulfillment is None or not reporter.may_touch(fulfillment):
+            raise NotFound(f"fulfillment {fulfillment_id!r} does not exist")
+        order = uow.orders.get(fulfillment.order_id)
+        assert order is not None
+        if order.status is OrderStatus.CANCELLED:
+            raise Conflict(f"order {order.id} is cancelled; nothing more to report")
+        _apply(uow, order, fulfillment, report, now)
+        uow.fulfillments.save(fulfillment)
+        if report.type in ("rejected", "short_picked") and order.status is not \
+                OrderStatus.ON_HOLD:
+            commit(uow, order, uow.policy.get(), now=now)
+        settle_status(uow, order)
+        save_order(uow, order)
+        uow.commit()
+        return fulfillment
+
+
+def settle_status(uow: UnitOfWork, order: Order) -> None:
+    """Derive the order's status from its fulfillments and record the change, if any."""
+    order.apply_derived_status(derive_status(order, uow.fulfillments.for_order(order.id)))

@@ -1,0 +1,204 @@
+"""Channel connectors: Amazon SP-API orders and Shopify order webhooks through the API."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ADMIN, CHANNEL
+from tests.api.helpers import all_orders, assert_problem
+
+FIXTURES = Path(__file__).parent.parent / "unit" / "connectors" / "fixtures"
+EXTRA_SKUS = ("CAM-SD-128", "CAMERA-Z", "CAM-LENS-50")
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return body
+
+
+@pytest.fixture
+def catalog(seeded: TestClient) -> TestClient:
+    """The seeded app plus the SKUs the connector fixtures sell."""
+    for sku in EXTRA_SKUS:
+        assert seeded.put(f"/v1/products/{sku}", json={"name": sku},
+                          headers=ADMIN).status_code == 201
+    return seeded
+
+
+@pytest.fixture
+def amazon() -> dict[str, Any]:
+    return _fixture("amazon_order_unshipped.json")
+
+
+@pytest.fixture
+def shopify() -> dict[str, Any]:
+    return _fixture("shopify_orders_create.json")
+
+
+# --- Amazon -----------------------------------------------------------------------------------
+
+def test_an_amazon_order_becomes_a_marketplace_order(catalog: TestClient,
+                                                     amazon: dict[str, Any]) -> None:
+    response = catalog.post("/v1/channels/amazon/orders", json=amazon, headers=CHANNEL)
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert (order["channel"], order["source"]) == ("marketplace", "amazon")
+    assert order["channel_order_id"] == amazon["AmazonOrderId"]
+    assert order["tracking_token"]
+    assert order["payment"] == {"status": "authorized"}
+    # the item with QuantityOrdered 0 is left out; ItemPrice is a line total
+    assert [(line["line_id"], line["sku"], line["qty"], line["unit_price"])
+            for line in order["lines"]] == [("68828574383266", "LAPTOP-15", 1, 999.0),
+                                            ("68828574383267", "CAM-SD-128", 3, 33.33)]
+    assert order["ship_to"]["postal_code"].startswith("98121")
+    assert order["ship_to"]["lat"] == pytest.approx(47.6, abs=0.2)
+    assert order["timeline"][0]["type"] == "order.received"
+    stored = catalog.get(f"/v1/orders/{order['order_id']}", headers=ADMIN).json()
+    assert stored["source"] == "amazon" and stored["channel"] == "marketplace"
+
+
+def test_importing_the_same_amazon_order_again_returns_it_with_200(
+        catalog: TestClient, amazon: dict[str, Any]) -> None:
+    first = catalog.post("/v1/channels/amazon/orders", json=amazon, headers=CHANNEL)
+    updated = copy.deepcopy(amazon)
+    updated["LastUpdateDate"] = "2025-11-04T09:00:00Z"
+    again = catalog.post("/v1/channels/amazon/orders", json=updated, headers=CHANNEL)
+    assert again.status_code == 200, again.text
+    assert again.json()["order_id"] == first.json()["order_id"]
+    assert len(all_orders(catalog)) == 1
+
+
+def test_a_pending_amazon_order_without_prices_waits_for_payment(
+        catalog: TestClient) -> None:
+    response = catalog.post("/v1/channels/amazon/orders",
+                            json=_fixture("amazon_order_pending.json"), headers=CHANNEL)
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert order["payment"] == {"status": "pending"}
+    assert order["priority"] > 0  # Prime, NextDay
+    assert [line["sku"] for line in order["lines"]] == ["PHONE-X"]
+
+
+@pytest.mark.parametrize("changes,mentions", [
+    pytest.param({"FulfillmentChannel": "AFN"}, "fulfilled by Amazon", id="afn"),
+    pytest.param({"OrderStatus": "Canceled"}, "cancelled", id="cancelled"),
+    pytest.param({"OrderStatus": "Shipped"}, "shipped", id="shipped"),
+])
+def test_an_amazon_order_dom_must_not_fulfil_is_422_with_a_clear_message(
+        catalog: TestClient, amazon: dict[str, Any], changes: dict[str, Any],
+        mentions: str) -> None:
+    response = catalog.post("/v1/channels/amazon/orders", json={**amazon, **changes},
+                            headers=CHANNEL)
+    problem = assert_problem(response, 422)
+    assert mentions in problem["detail"]
+    assert amazon["AmazonOrderId"] in problem["detail"]
+    assert all_orders(catalog) == []
+
+
+def test_an_amazon_order_with_an_unknown_sku_is_refused_and_nothing_written(
+        seeded: TestClient, amazon: dict[str, Any]) -> None:
+    problem = assert_problem(seeded.post("/v1/channels/amazon/orders", json=amazon,
+                                         headers=CHANNEL), 422)
+    assert "CAM-SD-128" in problem["detail"]
+    assert all_orders(seeded) == []
+
+
+@pytest.mark.parametrize("mutate,mentions", [
+    pytest.param(lambda o: o.pop("AmazonOrderId"), "AmazonOrderId", id="no-order-id"),
+    pytest.param(lambda o: o.pop("OrderItems"), "OrderItems", id="no-items"),
+    pytest.param(lambda o: o["OrderItems"][0].update(QuantityOrdered="many"),
+                 "QuantityOrdered", id="bad-quantity"),
+])
+def test_a_malformed_amazon_payload_names_the_field(
+        catalog: TestClient, amazon: dict[str, Any], mutate: Any, mentions: str) -> None:
+    mutate(amazon)
+    problem = assert_problem(catalog.post("/v1/channels/amazon/orders", json=amazon,
+                                          headers=CHANNEL), 422)
+    assert mentions in problem["detail"]
+    assert all_orders(catalog) == []
+
+
+def test_a_connector_payload_that_is_not_an_object_is_422(catalog: TestClient) -> None:
+    assert_problem(catalog.post("/v1/channels/amazon/orders", json=[1, 2],
+                                headers=CHANNEL), 422)
+
+
+# --- Shopify ----------------------------------------------------------------------------------
+
+def test_a_shopify_order_becomes_a_web_order(catalog: TestClient,
+                                             shopify: dict[str, Any]) -> None:
+    response = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert (order["channel"], order["source"]) == ("web", "shopify")
+    assert order["channel_order_id"] == str(shopify["id"])
+    assert order["customer"]["id"] == f"shopify:{shopify['customer']['id']}"
+    assert [(line["sku"], line["qty"], line["unit_price"]) for line in order["lines"]] == \
+        [("CAMERA-Z", 1, 1199.0), ("CAM-LENS-50", 1, 149.0)]
+    assert order["attributes"].get("channel_reference") == "#1001"
+    assert order["ship_to"]["lat"] == pytest.approx(40.7484)
+
+
+def test_a_repeated_shopify_webhook_returns_the_same_order(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    first = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    again = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["order_id"] == first.json()["order_id"]
+    assert len(all_orders(catalog)) == 1
+
+
+def test_a_shopify_order_with_a_pickup_note_is_a_store_pickup(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    shopify["note_attributes"] = [{"name": "pickup_location_id", "value": "ST-1"}]
+    response = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert response.status_code == 201, response.text
+    assert response.json()["delivery"] == {"method": "pickup", "location_id": "ST-1"}
+
+
+def test_a_shopify_pickup_at_a_store_without_pickup_is_refused(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    shopify["note_attributes"] = [{"name": "pickup_location_id", "value": "ST-2"}]
+    problem = assert_problem(catalog.post("/v1/channels/shopify/orders", json=shopify,
+                                          headers=CHANNEL), 422)
+    assert "pickup" in problem["detail"]
+    assert all_orders(catalog) == []
+
+
+@pytest.mark.parametrize("changes,mentions", [
+    pytest.param({"cancelled_at": "2025-11-10T11:00:00-05:00"}, "cancelled", id="cancelled"),
+    pytest.param({"financial_status": "voided"}, "voided", id="voided"),
+    pytest.param({"financial_status": "refunded"}, "refunded", id="refunded"),
+])
+def test_a_shopify_order_dom_must_not_fulfil_is_422(
+        catalog: TestClient, shopify: dict[str, Any], changes: dict[str, Any],
+        mentions: str) -> None:
+    problem = assert_problem(catalog.post("/v1/channels/shopify/orders",
+                                          json={**shopify, **changes}, headers=CHANNEL), 422)
+    assert mentions in problem["detail"]
+    assert all_orders(catalog) == []
+
+
+def test_a_shopify_order_with_an_unknown_sku_is_refused(seeded: TestClient,
+                                                        shopify: dict[str, Any]) -> None:
+    problem = assert_problem(seeded.post("/v1/channels/shopify/orders", json=shopify,
+                                         headers=CHANNEL), 422)
+    assert "CAMERA-Z" in problem["detail"]
+    assert all_orders(seeded) == []
+
+
+def test_amazon_and_shopify_orders_share_the_one_order_list(
+        catalog: TestClient, amazon: dict[str, Any], shopify: dict[str, Any]) -> None:
+    catalog.post("/v1/channels/amazon/orders", json=amazon, headers=CHANNEL)
+    catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    listed = all_orders(catalog)
+    assert [(o["channel"], o["source"]) for o in listed] == [("web", "shopify"),
+                                                              ("marketplace", "amazon")]
+    assert [o["order_id"] for o in all_orders(catalog, channel="marketplace")] == \
+        [listed[1]["order_id"]]

@@ -1,0 +1,268 @@
+"""The mission's fulfillment stories end to end through the HTTP app."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ADMIN, CHANNEL, OPS
+
+SUPPLIER = {"Authorization": "Bearer supplier-key"}  # SUP-1
+OTHER_SUPPLIER = {"Authorization": "Bearer other-supplier-key"}  # SUP-2
+STORE = {"Authorization": "Bearer store-key"}  # ST-1
+
+LOCATIONS: list[tuple[str, dict[str, Any]]] = [
+    ("WH-C", {"name": "Warehouse C", "type": "warehouse", "lat": 40.52, "lon": -74.41,
+              "capabilities": ["ship"], "shipment_cost": 9.0, "processing_days": 1}),
+    ("WH-D", {"name": "Warehouse D", "type": "warehouse", "lat": 39.95, "lon": -75.17,
+              "capabilities": ["ship"], "shipment_cost": 12.0}),
+    ("ST-1", {"name": "Store Manhattan", "type": "store", "lat": 40.75, "lon": -73.99,
+              "capabilities": ["ship", "pickup"], "shipment_cost": 20.0}),
+    ("SUP-1", {"name": "Camera Accessories Co", "type": "supplier", "lat": 41.88, "lon": -87.63,
+               "capabilities": ["dropship"], "shipment_cost": 4.0, "processing_days": 1}),
+    ("SUP-2", {"name": "Accessories Backup Ltd", "type": "supplier", "lat": 33.75,
+               "lon": -84.39, "capabilities": ["dropship"], "shipment_cost": 6.0}),
+]
+PRODUCTS: list[tuple[str, dict[str, Any]]] = [
+    ("WASHER-8KG", {"name": "Washing machine 8 kg", "weight_kg": 70}),
+    ("CAMERA-Z", {"name": "Camera Z"}),
+    ("CAM-BAG", {"name": "Camera bag"}),
+    ("LAPTOP-15", {"name": "Laptop 15"}),
+    ("PHONE-X", {"name": "Phone X"}),
+    ("WARRANTY-3Y", {"name": "Extended warranty 3y", "kind": "service",
+                     "service_type": "warranty", "term_months": 36}),
+]
+STOCK = [("WH-C", "WASHER-8KG", 3), ("WH-C", "CAMERA-Z", 2), ("WH-C", "LAPTOP-15", 4),
+         ("SUP-1", "CAM-BAG", 10), ("SUP-2", "CAM-BAG", 10), ("ST-1", "PHONE-X", 2),
+         ("WH-D", "LAPTOP-15", 4)]
+
+
+@pytest.fixture
+def dom(client: TestClient) -> TestClient:
+    for location_id, body in LOCATIONS:
+        assert client.put(f"/v1/locations/{location_id}", json=body,
+                          headers=ADMIN).status_code == 201
+    for sku, body in PRODUCTS:
+        assert client.put(f"/v1/products/{sku}", json=body, headers=ADMIN).status_code == 201
+    for location_id, sku, on_hand in STOCK:
+        assert client.put(f"/v1/inventory/{location_id}/{sku}", json={"on_hand": on_hand},
+                          headers=ADMIN).status_code == 200
+    return client
+
+
+def place(client: TestClient, ref: str, items: list[tuple[str, str, int]],
+          **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "web", "channel_order_id": ref,
+        "customer": {"id": "C-7", "name": "Grace", "email": "grace@example.com"},
+        "ship_to": {"lat": 40.71, "lon": -74.0}, "payment": {"status": "authorized"},
+        "lines": [{"line_id": line_id, "sku": sku, "qty": qty, "unit_price": 10.0}
+                  for line_id, sku, qty in items]}
+    body.update(extra)
+    response = client.post("/v1/orders", json=body, headers=CHANNEL)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def report(client: TestClient, fulfillment_id: str, type_: str, headers: dict[str, str] = OPS,
+           **extra: Any) -> Any:
+    return client.post(f"/v1/fulfillments/{fulfillment_id}/events",
+                       json={"type": type_, **extra}, headers=headers)
+
+
+def order(client: TestClient, order_id: str) -> dict[str, Any]:
+    return dict(client.get(f"/v1/orders/{order_id}", headers=OPS).json())
+
+
+def shipment(placed: dict[str, Any], location_id: str) -> str:
+    (found,) = [f["fulfillment_id"] for f in placed["fulfillments"]
+                if f["location_id"] == location_id]
+    return str(found)
+
+
+def test_a_washing_machine_is_followed_from_payment_to_the_door(dom: TestClient) -> None:
+    placed = place(dom, "W-WASH", [("1", "WASHER-8KG", 1)], payment={"status": "pending"})
+    dom.post(f"/v1/orders/{placed['order_id']}/payment", json={"status": "confirmed"},
+             headers=CHANNEL)
+    fulfillment = shipment(order(dom, placed["order_id"]), "WH-C")
+    assert report(dom, fulfillment, "shipped", tracking_number="1Z999").status_code == 200
+    assert order(dom, placed["order_id"])["status"] == "shipped"
+    report(dom, fulfillment, "out_for_delivery")
+    report(dom, fulfillment, "delivered")
+    final = order(dom, placed["order_id"])
+    assert final["status"] == "completed"
+    story = [e["message"] for e in final["timeline"] if e["type"] in (
+        "order.received", "payment.confirmed", "fulfillment.shipped",
+        "fulfillment.out_for_delivery", "fulfillment.delivered")]
+    assert story == ["Order received from web", "Payment confirmed",
+                     "Shipped from Warehouse C (tracking 1Z999)", "Out for delivery", "Delivered"]
+    stock = dom.get("/v1/inventory?sku=WASHER-8KG", headers=OPS).json()["positions"][0]
+    assert (stock["on_hand"], stock["reserved"]) == (2, 0)
+
+
+def test_a_delayed_camera_notifies_the_customer_and_escalates_while_its_bag_drop_ships(
+        dom: TestClient) -> None:
+    placed = place(dom, "W-CAM", [("1", "CAMERA-Z", 1), ("2", "CAM-BAG", 1)])
+    by_location = {f["location_id"]: f for f in placed["fulfillments"]}
+    assert by_location["WH-C"]["type"] == "ship"
+    assert by_location["SUP-1"]["type"] == "dropship"
+    queue = dom.get("/v1/suppliers/SUP-1/fulfillments", headers=SUPPLIER).json()["items"]
+    assert [f["fulfillment_id"] for f in queue] == [by_location["SUP-1"]["fulfillment_id"]]
+    assert report(dom, by_location["SUP-1"]["fulfillment_id"], "accepted",
+                  headers=SUPPLIER).status_code == 200
+    assert report(dom, by_location["SUP-1"]["fulfillment_id"], "shipped",
+                  headers=SUPPLIER).status_code == 200
+    eta = (datetime.now(UTC) + timedelta(days=4)).isoformat()
+    delayed = report(dom, by_location["WH-C"]["fulfillment_id"], "delayed",
+                     reason="carrier missed pickup", eta=eta)
+    assert delayed.status_code == 200 and delayed.json()["status"] == "released"
+    notices = dom.get(f"/v1/notifications?order_id={placed['order_id']}",
+                      headers=OPS).json()["items"]
+    (delay_notice,) = [n for n in notices if n["template"] == "delay"]
+    assert delay_notice["channel"] == "email" and "carrier missed pickup" in delay_notice["body"]
+    (escalation,) = dom.get(f"/v1/escalations?status=open&order_id={placed['order_id']}",
+                            headers=OPS).json()["items"]
+    assert escalation["kind"] == "fulfillment_delayed"
+    assert order(dom, placed["order_id"])["status"] == "partially_shipped"
+    resolved = dom.post(f"/v1/escalations/{escalation['escalation_id']}/resolve",
+                        json={"resolution": "customer called", "by": "Lin"}, headers=OPS)
+    assert resolved.json()["status"] == "resolved" and resolved.json()["resolved_by"] == "Lin"
+
+
+def test_a_laptops_warranty_lands_on_the_customers_account_when_it_arrives(
+        dom: TestClient) -> None:
+    placed = place(dom, "W-LAP", [], lines=[
+        {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+        {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0,
+         "covers_line_id": "1"}])
+    assert placed["lines"][1]["kind"] == "service"
+    services_before = dom.get("/v1/customers/C-7/services", headers=OPS).json()["items"]
+    assert services_before == []
+    laptop = next(f for f in placed["fulfillments"] if f["type"] == "ship")
+    report(dom, laptop["fulfillment_id"], "delivered")
+    (service,) = dom.get("/v1/customers/C-7/services", headers=CHANNEL).json()["items"]
+    assert (service["sku"], service["covers_sku"], service["status"]) == \
+        ("WARRANTY-3Y", "LAPTOP-15", "active")
+    assert service["order_id"] == placed["order_id"]
+    final = order(dom, placed["order_id"])
+    assert final["status"] == "completed"
+    assert "service.registered" in [e["type"] for e in final["timeline"]]
+
+
+def test_a_phone_is_picked_up_in_store(dom: TestClient) -> None:
+    placed = place(dom, "S-PICK", [("1", "PHONE-X", 1)],
+                   delivery={"method": "pickup", "location_id": "ST-1"}, channel="store")
+    (pickup,) = placed["fulfillments"]
+    assert (pickup["type"], pickup["location_id"]) == ("pickup", "ST-1")
+    assert report(dom, pickup["fulfillment_id"], "ready_for_pickup",
+                  headers=STORE).status_code == 200
+    assert order(dom, placed["order_id"])["status"] == "ready_for_pickup"
+    assert report(dom, pickup["fulfillment_id"], "picked_up", headers=STORE).status_code == 200
+    assert order(dom, placed["order_id"])["status"] == "completed"
+    stock = dom.get("/v1/inventory?sku=PHONE-X", headers=OPS).json()["positions"][0]
+    assert (stock["on_hand"], stock["reserved"]) == (1, 0)
+
+
+def test_a_supplier_rejection_sends_the_units_to_another_supplier(dom: TestClient) -> None:
+    placed = place(dom, "W-REJ", [("1", "CAM-BAG", 2)])
+    first = shipment(placed, "SUP-1")
+    rejected = report(dom, first, "rejected", headers=SUPPLIER, reason="out of bags")
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    after = order(dom, placed["order_id"])
+    live = [f for f in after["fulfillments"] if f["status"] == "released"]
+    assert [(f["location_id"], f["lines"][0]["qty"]) for f in live] == [("SUP-2", 2)]
+    bags = {p["location_id"]: p for p in
+            dom.get("/v1/inventory?sku=CAM-BAG", headers=OPS).json()["positions"]}
+    assert (bags["SUP-1"]["reserved"], bags["SUP-2"]["reserved"]) == (0, 2)
+    assert after["status"] == "allocated"
+
+
+def test_a_short_pick_resources_only_what_is_missing(dom: TestClient) -> None:
+    placed = place(dom, "W-SHORT", [("1", "LAPTOP-15", 3)])
+    first = shipment(placed, "WH-C")
+    short = report(dom, first, "short_picked", lines=[{"line_id": "1", "qty": 1}])
+    assert short.status_code == 200 and short.json()["lines"][0]["qty"] == 2
+    after = order(dom, placed["order_id"])
+    live = {f["location_id"]: f["lines"][0]["qty"] for f in after["fulfillments"]
+            if f["status"] == "released"}
+    assert sum(live.values()) == 3 and live["WH-C"] == 2
+    laptops = {p["location_id"]: p for p in
+               dom.get("/v1/inventory?sku=LAPTOP-15", headers=OPS).json()["positions"]}
+    assert laptops["WH-C"]["on_hand"] == 3  # the missing unit was counted off the shelf
+
+
+def test_partners_act_only_on_their_own_fulfillments(dom: TestClient) -> None:
+    placed = place(dom, "W-OWN", [("1", "CAM-BAG", 1)])
+    mine = shipment(placed, "SUP-1")
+    assert report(dom, mine, "accepted", headers=OTHER_SUPPLIER).status_code == 404
+    assert dom.get(f"/v1/fulfillments/{mine}", headers=OTHER_SUPPLIER).status_code == 404
+    assert dom.get("/v1/suppliers/SUP-1/fulfillments",
+                   headers=OTHER_SUPPLIER).status_code == 404
+    assert report(dom, mine, "accepted", headers=CHANNEL).status_code == 403
+
+
+@pytest.mark.parametrize(("steps", "refused"), [
+    (["shipped"], "picked"),
+    (["delivered"], "shipped"),
+    (["shipped"], "rejected"),
+    (["delivered"], "delayed"),
+    ([], "ready_for_pickup"),
+])
+def test_moves_the_state_table_does_not_allow_are_409_and_change_nothing(
+        dom: TestClient, steps: list[str], refused: str) -> None:
+    placed = place(dom, f"W-BAD-{refused}", [("1", "WASHER-8KG", 1)])
+    fulfillment = shipment(placed, "WH-C")
+    for step in steps:
+        assert report(dom, fulfillment, step).status_code == 200
+    before = order(dom, placed["order_id"])
+    answer = report(dom, fulfillment, refused)
+    assert answer.status_code == 409
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    after = order(dom, placed["order_id"])
+    assert after["status"] == before["status"]
+    assert len(after["timeline"]) == len(before["timeline"])
+
+
+def test_a_missed_ship_by_raises_one_delay_and_one_escalation_however_often_checked(
+        dom: TestClient) -> None:
+    placed = place(dom, "W-SLA", [("1", "WASHER-8KG", 1)])
+    fulfillment = next(f for f in placed["fulfillments"] if f["type"] == "ship")
+    promised = datetime.fromisoformat(fulfillment["promised_date"]).replace(tzinfo=UTC)
+    early = dom.post("/v1/sla/check", json={"now": datetime.now(UTC).isoformat()}, headers=OPS)
+    assert early.json()["delays_raised"] == 0
+    later = (promised + timedelta(days=1)).isoformat()
+    raised = [dom.post("/v1/sla/check", json={"now": later}, headers=OPS).json()["delays_raised"]
+              for _ in range(3)]
+    assert raised == [1, 0, 0]
+    timeline = order(dom, placed["order_id"])["timeline"]
+    assert [e["type"] for e in timeline].count("fulfillment.delayed") == 1
+    assert len(dom.get(f"/v1/escalations?order_id={placed['order_id']}",
+                       headers=OPS).json()["items"]) == 1
+
+
+def test_high_value_orders_wait_for_review_when_configured(
+        dom: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle import pipelines
+
+    config = pipelines.DEFAULT_FILE.read_text().replace("review_hold_above: null",
+                                                        "review_hold_above: 500")
+    path = tmp_path / "pipelines.yaml"
+    path.write_text(config)
+    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    held = place(dom, "W-BIG", [("1", "LAPTOP-15", 1)],
+                 lines=[{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 2500.0}])
+    assert (held["status"], held["hold_reason"]) == ("on_hold", "review")
+    assert held["fulfillments"] == []
+    released = dom.post(f"/v1/orders/{held['order_id']}/release", headers=OPS)
+    assert released.status_code == 200 and released.json()["status"] == "allocated"
+    assert held["attributes"]["pipeline"]["version"] != pipelines.load().version
+
+
+def test_pipelines_are_listed_with_their_version(dom: TestClient) -> None:
+    listed = dom.get("/v1/pipelines", headers=OPS).json()
+    assert set(listed["pipelines"]) == {"products", "services", "mixed"}
+    assert listed["pipelines"]["mixed"]["steps"][-1] == "complete"
+    assert any(rule["event"] == "fulfillment.delayed" for rule in listed["rules"])

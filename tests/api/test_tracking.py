@@ -1,0 +1,90 @@
+"""The customer's tracking view: status and timeline behind the token, nothing private."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import OPS, order_body
+from tests.api.helpers import assert_problem
+
+
+def _order(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    body = order_body("TR-1", customer={"id": "C-SECRET-42", "name": "Ada Lovelace",
+                                        "email": "ada@example.com", "phone": "+1 555 0100"},
+                      ship_to={"lat": 40.71, "lon": -74.0, "address1": "350 Fifth Avenue",
+                               "city": "New York"}, **overrides)
+    response = client.post("/v1/orders", json=body, headers=OPS)
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()
+    return order
+
+
+def test_the_right_token_shows_status_and_timeline_without_a_key(seeded: TestClient) -> None:
+    order = _order(seeded, payment={"status": "pending"})
+    seeded.post(f"/v1/orders/{order['order_id']}/payment", json={"status": "confirmed"},
+                headers=OPS)
+    response = seeded.get(f"/v1/track/{order['order_id']}",
+                          params={"token": order["tracking_token"]})
+    assert response.status_code == 200, response.text
+    view = response.json()
+    assert view["order_id"] == order["order_id"]
+    stored = seeded.get(f"/v1/orders/{order['order_id']}", headers=OPS).json()
+    assert view["status"] == stored["status"] != "received"
+    assert view["delivery"] == {"method": "ship"}
+    assert [(line["line_id"], line["sku"], line["qty"]) for line in view["lines"]] == \
+        [("1", "LAPTOP-15", 1), ("2", "WARRANTY-3Y", 1)]
+    types = [e["type"] for e in view["timeline"]]
+    assert types[0] == "order.received" and "payment.confirmed" in types
+    assert all(e["message"] for e in view["timeline"])
+
+
+def test_the_tracking_view_has_no_prices_and_no_customer_data(seeded: TestClient) -> None:
+    order = _order(seeded)
+    view = seeded.get(f"/v1/track/{order['order_id']}",
+                      params={"token": order["tracking_token"]})
+    text = view.text
+    for private in ("C-SECRET-42", "Ada", "ada@example.com", "555 0100", "350 Fifth",
+                    "999", "1098", "unit_price", "total", "customer", "tracking_token",
+                    order["tracking_token"]):
+        assert private not in text, private
+    assert "ship_to" not in view.json()
+
+
+def test_the_tracking_view_follows_a_cancellation(seeded: TestClient) -> None:
+    order = _order(seeded)
+    seeded.post(f"/v1/orders/{order['order_id']}/cancel", headers=OPS)
+    view = seeded.get(f"/v1/track/{order['order_id']}",
+                      params={"token": order["tracking_token"]}).json()
+    assert view["status"] == "cancelled"
+    assert view["timeline"][-1]["type"] == "order.cancelled"
+
+
+def test_a_wrong_token_is_404(seeded: TestClient) -> None:
+    order = _order(seeded)
+    for token in ("wrong", order["tracking_token"][:-1], order["tracking_token"] + "x"):
+        assert_problem(seeded.get(f"/v1/track/{order['order_id']}", params={"token": token}),
+                       404)
+
+
+def test_another_orders_token_is_404(seeded: TestClient) -> None:
+    first = _order(seeded)
+    second = seeded.post("/v1/orders", json=order_body("TR-2"), headers=OPS).json()
+    assert_problem(seeded.get(f"/v1/track/{first['order_id']}",
+                              params={"token": second["tracking_token"]}), 404)
+
+
+def test_an_unknown_order_is_404_like_a_wrong_token(seeded: TestClient) -> None:
+    order = _order(seeded)
+    unknown = seeded.get("/v1/track/ord_doesnotexist", params={"token": order["tracking_token"]})
+    wrong = seeded.get(f"/v1/track/{order['order_id']}", params={"token": "wrong"})
+    assert_problem(unknown, 404)
+    assert assert_problem(wrong, 404)["detail"] == unknown.json()["detail"]
+
+
+def test_tracking_without_a_token_is_refused(seeded: TestClient) -> None:
+    order = _order(seeded)
+    response = seeded.get(f"/v1/track/{order['order_id']}")
+    assert response.status_code in (404, 422)
+    assert_problem(response, response.status_code)

@@ -1,0 +1,193 @@
+"""The real thing: ``dom demo`` then ``dom serve`` as subprocesses, driven over HTTP with httpx.
+
+One server (two worker processes, SQLite file in a temporary folder) serves the whole module;
+it is always terminated in a ``finally`` block, and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_KEYS
+
+BIN = Path(sys.executable).parent
+DOM = str(BIN / "dom")
+ADMIN = {"Authorization": "Bearer admin-key"}
+CHANNEL = {"Authorization": "Bearer channel-key"}
+PLANNER = {"Authorization": "Bearer planner-key"}
+STARTUP_TIMEOUT_S = 30.0
+DEMO_CHANNEL_ORDER_IDS = {"W-1001", "W-1002", "S-CHI-0001", "S-NYC-0042", "CC-5001",
+                          "CC-5002", "114-3941689-8772232"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"dom serve exited with {process.returncode}:\n"
+                                 f"{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)  # polling a starting process; not synchronisation between requests
+    raise AssertionError(f"dom serve was not healthy within {STARTUP_TIMEOUT_S}s:\n"
+                         f"{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running ``dom serve`` over a demo database."""
+    folder = tmp_path_factory.mktemp("dom-e2e")
+    env = {**os.environ, "DOM_DATABASE_URL": f"sqlite:///{folder}/dom.db",
+           "DOM_API_KEYS": TEST_KEYS, "DOM_LOG_LEVEL": "WARNING"}
+    demo = subprocess.run([DOM, "demo"], cwd=folder, env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    port = _free_port()
+    log = folder / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [DOM, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            _wait_healthy(base_url, process, log)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+@pytest.fixture
+def http(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=20.0) as client:
+        yield client
+
+
+def _orders(http: httpx.Client, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(50):
+        query = {**params, "limit": 3, **({"cursor": cursor} if cursor else {})}
+        response = http.get("/v1/orders", params=query, headers=PLANNER)
+        assert response.status_code == 200, response.text
+        items += response.json()["items"]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError("too many pages")
+
+
+def test_the_server_is_healthy_and_needs_a_key(http: httpx.Client) -> None:
+    health = http.get("/healthz")
+    assert health.json() == {"status": "ok", "database": "sqlite"}
+    refused = http.get("/v1/orders")
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_demo_orders_from_every_channel_are_listed(http: httpx.Client) -> None:
+    listed = _orders(http)
+    demo = [o for o in listed if o["channel_order_id"] in DEMO_CHANNEL_ORDER_IDS]
+    assert {o["channel_order_id"] for o in demo} == DEMO_CHANNEL_ORDER_IDS
+    assert {o["channel"] for o in demo} == {"web", "store", "call_center", "marketplace"}
+    assert len({o["order_id"] for o in listed}) == len(listed)  # pages never repeat
+    stores = _orders(http, channel="store")
+    assert {o["channel_order_id"] for o in stores} == {"S-CHI-0001", "S-NYC-0042"}
+    amazon = [o for o in demo if o["channel"] == "marketplace"]
+    assert amazon[0]["source"] == "amazon"
+
+
+def test_an_order_placed_over_http_can_be_read_and_tracked(http: httpx.Client) -> None:
+    body = {"channel": "web", "channel_order_id": "E2E-1",
+            "customer": {"id": "C-E2E", "name": "Edsger", "email": "edsger@example.com"},
+            "ship_to": {"postal_code": "10001", "country": "US"},
+            "delivery": {"method": "ship"}, "payment": {"status": "pending"},
+            "lines": [{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+                      {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0,
+                       "covers_line_id": "1"}]}
+    created = http.post("/v1/orders", json=body, headers=CHANNEL)
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert order["status"] == "received"
+    assert [line["kind"] for line in order["lines"]] == ["product", "service"]
+
+    fetched = http.get(f"/v1/orders/{order['order_id']}", headers=PLANNER)
+    assert fetched.status_code == 200
+    assert fetched.json()["order_id"] == order["order_id"]
+    assert fetched.json()["ship_to"]["lat"] == pytest.approx(40.75, abs=0.05)
+    assert _orders(http, customer_id="C-E2E")[0]["order_id"] == order["order_id"]
+
+    paid = http.post(f"/v1/orders/{order['order_id']}/payment", json={"status": "confirmed"},
+                     headers=CHANNEL)
+    assert paid.status_code == 200 and paid.json()["payment"] == {"status": "confirmed"}
+    # sourcing runs before the answer, so the order may already be past payment_confirmed
+    assert paid.json()["status"] in {"payment_confirmed", "allocated", "partially_allocated",
+                                     "backordered"}
+
+    tracked = httpx.get(f"{http.base_url}/v1/track/{order['order_id']}",
+                        params={"token": order["tracking_token"]})
+    assert tracked.status_code == 200, tracked.text
+    assert tracked.json()["status"] == paid.json()["status"]
+    assert "edsger@example.com" not in tracked.text
+    wrong = httpx.get(f"{http.base_url}/v1/track/{order['order_id']}",
+                      params={"token": "not-the-token"})
+    assert wrong.status_code == 404
+
+
+def test_twenty_parallel_requests_with_one_key_through_the_server_make_one_order(
+        server: str) -> None:
+    body = {"channel": "call_center", "channel_order_id": "E2E-PAR",
+            "customer": {"id": "C-PAR"}, "ship_to": {"lat": 40.7, "lon": -74.0},
+            "lines": [{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0}]}
+    headers = {**CHANNEL, "Idempotency-Key": "e2e-parallel-key"}
+    gate = threading.Barrier(20)
+
+    def send(_: int) -> httpx.Response:
+        with httpx.Client(base_url=server, timeout=30.0) as client:
+            gate.wait(timeout=20)
+            return client.post("/v1/orders", json=body, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(send, range(20)))
+
+    statuses = [r.status_code for r in responses]
+    assert all(s in (201, 409) for s in statuses), [(r.status_code, r.text) for r in responses]
+    assert 201 in statuses
+    with httpx.Client(base_url=server, timeout=20.0) as http:
+        mine = _orders(http, customer_id="C-PAR")
+        assert len(mine) == 1, mine
+        for response in responses:
+            if response.status_code == 201:
+                assert response.json()["order_id"] == mine[0]["order_id"]
+            else:
+                assert response.headers["content-type"].startswith("application/problem+json")
+        replay = http.post("/v1/orders", json=body, headers=headers)
+        assert replay.status_code == 201
+        assert replay.headers["idempotent-replayed"] == "true"
+        assert replay.json()["order_id"] == mine[0]["order_id"]
