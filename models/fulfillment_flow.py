@@ -54,6 +54,9 @@ def target_of(kind: T, current: S, event: str) -> S | None:
     if event not in EVENT_TYPES:
         raise TransitionNotAllowed(f"unknown fulfillment event {event!r}; one of "
                                    f"{', '.join(sorted(EVENT_TYPES))}")
+    if kind is T.SERVICE:
+        raise TransitionNotAllowed("a service is registered by dom when what it covers arrives; "
+                                   "it takes no reported events")
     if current is S.ALLOCATED:
         raise TransitionNotAllowed("the fulfillment is not released to its location yet")
     if current in FINAL:
@@ -67,6 +70,8 @@ def target_of(kind: T, current: S, event: str) -> S | None:
         return S.REJECTED if event == "rejected" else None
     flow = FLOWS[kind]
     target = EVENT_TARGETS[event]
+    if current not in flow:
+        raise TransitionNotAllowed(f"a {kind.value} fulfillment cannot be {_says(current)}")
     if target not in flow:
         raise TransitionNotAllowed(f"a {kind.value} fulfillment has no {_says(target)} step")
     if flow.index(target) <= flow.index(current):

@@ -1,0 +1,152 @@
+"""Random event sequences at orders and fulfillments, through the lifecycle handlers and the
+real database: no move outside the state tables is accepted, the order's status is always the
+one derived from its fulfillments, and reservations always match what has not shipped."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections import defaultdict
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from sqlalchemy import text
+
+from dom.bootstrap import Container
+from lifecycle.catalog import put_location, put_product
+from lifecycle.fulfillment_events import Report, Reporter, report_event
+from lifecycle.orders import cancel_order, create_order
+from lifecycle.sourcing import source_if_ready
+from models import (
+    Capability,
+    Channel,
+    Customer,
+    DomainError,
+    Location,
+    LocationType,
+    OrderStatus,
+    Product,
+    ReservationStatus,
+    TransitionNotAllowed,
+)
+from models.commands import CreateOrder, Destination, LineInput, PositionInput
+from models.fulfillment_flow import EVENT_TYPES, target_of
+from models.fulfillments import FulfillmentStatus
+from models.order_progress import derive_status
+from storage.tables import metadata
+from tests.conftest import make_container
+
+HOLDING = frozenset({FulfillmentStatus.ALLOCATED, FulfillmentStatus.RELEASED,
+                     FulfillmentStatus.ACCEPTED, FulfillmentStatus.PICKED,
+                     FulfillmentStatus.PACKED, FulfillmentStatus.READY_FOR_PICKUP})
+OPS = Reporter(role="ops")
+
+
+def _network(container: Container) -> None:
+    from lifecycle.inventory import import_positions
+
+    for location_id, kind, caps, lat in (("WH-1", LocationType.WAREHOUSE, ("ship",), 40.7),
+                                         ("WH-2", LocationType.WAREHOUSE, ("ship",), 34.0),
+                                         ("ST-1", LocationType.STORE, ("ship", "pickup"), 41.8),
+                                         ("SUP-1", LocationType.SUPPLIER, ("dropship",), 33.7)):
+        put_location(container.uow(), Location(
+            id=location_id, name=location_id, type=kind, lat=lat, lon=-80.0,
+            capabilities=frozenset(Capability(c) for c in caps), shipment_cost=5.0))
+    for sku in ("A", "B"):
+        put_product(container.uow(), Product(sku=sku, name=sku))
+    import_positions(container.uow(), [PositionInput(loc, sku, 3) for loc in
+                                       ("WH-1", "WH-2", "ST-1", "SUP-1") for sku in ("A", "B")])
+
+
+def make_machine(container: Container) -> type[RuleBasedStateMachine]:
+    counter = itertools.count()
+
+    class Lifecycle(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            with container.engine.begin() as connection:
+                for table in reversed(metadata.sorted_tables):
+                    connection.execute(text(f"DELETE FROM {table.name}"))
+            _network(container)
+            self.orders: list[str] = []
+
+        @rule(lines=st.lists(st.tuples(st.sampled_from(["A", "B"]), st.integers(1, 4)),
+                             min_size=1, max_size=2),
+              pickup=st.booleans())
+        def place(self, lines: list[tuple[str, int]], pickup: bool) -> None:
+            ref = f"O-{next(counter)}"
+            command = CreateOrder(
+                channel=Channel.WEB, channel_order_id=ref, customer=Customer(id="C"),
+                lines=tuple(LineInput(str(i), sku, qty) for i, (sku, qty) in enumerate(lines)),
+                ship_to=Destination(lat=40.0, lon=-75.0),
+                delivery_method="pickup" if pickup else "ship",  # type: ignore[arg-type]
+                pickup_location_id="ST-1" if pickup else None)
+            order = create_order(container.uow_factory, command).order
+            source_if_ready(container.uow_factory, order.id)
+            self.orders.append(order.id)
+
+        @rule(data=st.data(), event=st.sampled_from(sorted(EVENT_TYPES)))
+        def report(self, data: st.DataObject, event: str) -> None:
+            with container.uow(write=False) as uow:
+                live = [f for o in self.orders for f in uow.fulfillments.for_order(o)
+                        if f.location_id is not None]
+            if not live:
+                return
+            fulfillment = data.draw(st.sampled_from(live))
+            with container.uow(write=False) as uow:
+                order = uow.orders.get(fulfillment.order_id)
+            assert order is not None
+            try:
+                allowed = order.status is not OrderStatus.CANCELLED
+                target_of(fulfillment.type, fulfillment.status, event)
+            except TransitionNotAllowed:
+                allowed = False
+            try:
+                report_event(container.uow_factory, fulfillment.id, Report(type=event,
+                                                                           reason="test"), OPS)
+            except DomainError:
+                assert not allowed, f"refused an allowed {event} at {fulfillment.status}"
+                return
+            assert allowed, f"accepted {event} at {fulfillment.status}"
+
+        @rule(data=st.data())
+        def cancel(self, data: st.DataObject) -> None:
+            if not self.orders:
+                return
+            order_id = data.draw(st.sampled_from(self.orders))
+            with contextlib.suppress(TransitionNotAllowed):
+                cancel_order(container.uow(), order_id)
+
+        @invariant()
+        def status_is_derived_and_stock_matches_what_has_not_shipped(self) -> None:
+            expected: dict[tuple[str, str], int] = defaultdict(int)
+            with container.uow(write=False) as uow:
+                for order_id in self.orders:
+                    order = uow.orders.get(order_id)
+                    assert order is not None
+                    fulfillments = uow.fulfillments.for_order(order_id)
+                    assert order.status is derive_status(order, fulfillments)
+                    for f in fulfillments:
+                        if f.status in HOLDING and f.location_id is not None:
+                            for line in f.lines:
+                                expected[(f.location_id, line.sku)] += line.qty
+                held: dict[tuple[str, str], int] = defaultdict(int)
+                for reservation in uow.ledger.reservations(status=ReservationStatus.ACTIVE):
+                    held[(reservation.location_id, reservation.sku)] += reservation.qty
+                assert dict(held) == dict(expected)
+                assert uow.ledger.invariant_violations() == []
+
+    return Lifecycle
+
+
+@pytest.mark.parametrize("steps", [30])
+def test_random_lifecycles_keep_status_and_stock_consistent(sqlite_url: str, steps: int) -> None:
+    container = make_container(sqlite_url)
+    try:
+        run_state_machine_as_test(
+            make_machine(container),
+            settings=settings(max_examples=25, stateful_step_count=steps, deadline=None))
+    finally:
+        container.close()
