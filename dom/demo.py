@@ -15,7 +15,7 @@ from api.schemas.locations import LocationIn
 from api.schemas.orders import OrderIn
 from api.schemas.products import ProductIn
 from dom.bootstrap import Container
-from lifecycle import catalog, inventory, orders
+from lifecycle import catalog, inventory, orders, sourcing
 from lifecycle.catalog import resolve_coordinates
 from models import Location, Product
 from models.commands import PositionInput
@@ -70,6 +70,7 @@ def load_demo(container: Container, progress: Callable[[str], None] = lambda _: 
         intake = with_retries(partial(orders.create_order, container.uow_factory, command))
         if intake.created:
             summary.orders_created += 1
+            sourcing.source_if_ready(container.uow_factory, intake.order.id)
         else:
             summary.orders_existing += 1
     progress(f"{summary.orders_created} orders placed ({summary.orders_existing} already there)")
