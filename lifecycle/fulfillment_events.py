@@ -10,8 +10,9 @@ derived again; rules react to the new events.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from lifecycle import pipelines
 from lifecycle.rules import save_order
 from lifecycle.services import register_covering
 from lifecycle.sourcing import MAX_STOCK_RETRIES, commit
@@ -160,6 +161,9 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         message += f" (tracking {report.tracking_number})"
     order.record(f"fulfillment.{report.type}", message, tracking_number=report.tracking_number,
                  carrier=report.carrier, units_consumed=consumed or None, **common)
+    if target is FulfillmentStatus.READY_FOR_PICKUP:
+        pickup_by = (at + timedelta(days=pipelines.current().pickup_hold_days)).date()
+        fulfillment.attributes = {**fulfillment.attributes, "pickup_by": pickup_by.isoformat()}
     if target in (FulfillmentStatus.DELIVERED, FulfillmentStatus.PICKED_UP):
         register_covering(uow, order, [line.line_id for line in fulfillment.lines], now)
 

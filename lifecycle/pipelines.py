@@ -42,6 +42,7 @@ class Pipelines:
     rules: tuple[Rule, ...]
     templates: dict[str, dict[str, str]]
     review_hold_above: float | None = None
+    pickup_hold_days: int = 7
     source: str = field(default=str(DEFAULT_FILE))
 
     def kind_of(self, order: Order) -> str:
@@ -91,6 +92,7 @@ def _parse(raw: dict[str, Any], source: str) -> Pipelines:
     return Pipelines(version=f"{raw.get('version', 1)}-{digest}", pipelines=pipelines,
                      rules=tuple(rules), templates=templates,
                      review_hold_above=float(review) if review is not None else None,
+                     pickup_hold_days=int(raw.get("pickup_hold_days", 7)),
                      source=source)
 
 

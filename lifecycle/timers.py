@@ -1,24 +1,31 @@
-"""Timers: promises that pass unkept become events, and scheduled releases happen.
+"""Timers: promises that pass unkept become events, and scheduled work happens.
 
-``check`` is what ``POST /v1/sla/check`` and the server's background checker run. A missed
-ship-by raises ``fulfillment.delayed`` exactly once per fulfillment however often it runs: the
-flag is written with the fulfillment's version check, so two checkers (two workers) racing on
-the same fulfillment cannot both raise it.
+``check`` is what ``POST /v1/sla/check`` and the server's background checker run:
+- allocations held back by ``release_delay_minutes`` are released when due;
+- a fulfillment not shipped by its ship-by date raises ``fulfillment.delayed`` exactly once,
+  however often the check runs (rules then notify the customer and escalate);
+- a pickup not collected by its pickup-by date expires and gives its stock back.
+Each action is its own transaction guarded by the fulfillment's version, so two checkers (two
+workers) racing on the same fulfillment cannot both act.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
 from lifecycle.uow import UnitOfWork, UowFactory
-from models import ConcurrentUpdate, OrderStatus
+from models import ConcurrentUpdate, OrderStatus, ReservationStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus
+from models.order_progress import DEAD
 from models.orders import Order
 
-NOT_SHIPPED = [FulfillmentStatus.RELEASED.value, FulfillmentStatus.ACCEPTED.value,
-               FulfillmentStatus.PICKED.value, FulfillmentStatus.PACKED.value]
+S = FulfillmentStatus
+NOT_SHIPPED = [S.RELEASED.value, S.ACCEPTED.value, S.PICKED.value, S.PACKED.value]
+Action = Callable[[UnitOfWork, Order, Fulfillment, datetime], bool]
 
 
 @dataclass
@@ -26,79 +33,103 @@ class CheckOutcome:
     checked: int = 0
     delays_raised: int = 0
     released: int = 0
+    pickups_expired: int = 0
 
 
-def _ship_by(fulfillment: Fulfillment) -> date | None:
-    raw = fulfillment.attributes.get("ship_by")
+def _date(fulfillment: Fulfillment, key: str) -> date | None:
+    raw = fulfillment.attributes.get(key)
     return date.fromisoformat(str(raw)) if raw else None
 
 
-def _raise_delay(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, ship_by: date,
-                 now: datetime) -> None:
+def _where(uow: UnitOfWork, fulfillment: Fulfillment) -> str:
+    location = uow.locations.get(str(fulfillment.location_id))
+    return location.name if location else str(fulfillment.location_id)
+
+
+def _release(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, now: datetime) -> bool:
+    if fulfillment.status is not S.ALLOCATED:
+        return False
+    fulfillment.status = S.RELEASED
+    fulfillment.released_at = now
+    uow.fulfillments.save(fulfillment)
+    order.record("fulfillment.released", f"Released to {_where(uow, fulfillment)}",
+                 fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
+                 type=fulfillment.type.value, units=fulfillment.units)
+    return True
+
+
+def _raise_delay(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, now: datetime) -> bool:
+    ship_by = _date(fulfillment, "ship_by")
+    if fulfillment.status.value not in NOT_SHIPPED or ship_by is None or \
+            fulfillment.attributes.get("sla_delay_raised") or ship_by >= now.date():
+        return False
     fulfillment.attributes = {**fulfillment.attributes, "sla_delay_raised": now.isoformat()}
     uow.fulfillments.save(fulfillment)
-    location = uow.locations.get(str(fulfillment.location_id))
-    where = location.name if location else str(fulfillment.location_id)
     order.record("fulfillment.delayed",
-                 f"Delayed at {where}: not shipped by {ship_by.isoformat()}",
+                 f"Delayed at {_where(uow, fulfillment)}: not shipped by {ship_by.isoformat()}",
                  fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
                  reason=f"not shipped by {ship_by.isoformat()}", eta="to be confirmed",
                  source="sla_check")
-    save_order(uow, order)
+    return True
 
 
-def _release(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, now: datetime) -> None:
-    fulfillment.status = FulfillmentStatus.RELEASED
-    fulfillment.released_at = now
+def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
+                   now: datetime) -> bool:
+    pickup_by = _date(fulfillment, "pickup_by")
+    if fulfillment.status is not S.READY_FOR_PICKUP or pickup_by is None or \
+            pickup_by >= now.date():
+        return False
+    for reservation in uow.ledger.reservations(fulfillment_id=fulfillment.id,
+                                               status=ReservationStatus.ACTIVE):
+        uow.ledger.release(reservation.id)
+    fulfillment.status = S.CANCELLED
+    fulfillment.attributes = {**fulfillment.attributes, "expired_at": now.isoformat()}
     uow.fulfillments.save(fulfillment)
-    location = uow.locations.get(str(fulfillment.location_id))
-    order.record("fulfillment.released",
-                 f"Released to {location.name if location else fulfillment.location_id}",
-                 fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
-                 type=fulfillment.type.value, units=fulfillment.units)
-    save_order(uow, order)
+    order.record("fulfillment.expired",
+                 f"Not picked up at {_where(uow, fulfillment)} by {pickup_by.isoformat()}; "
+                 "the items went back to stock", fulfillment_id=fulfillment.id,
+                 location_id=fulfillment.location_id)
+    goods = [f for f in uow.fulfillments.for_order(order.id)
+             if f.location_id is not None and f.status not in DEAD]
+    if not goods:
+        order.cancel("not picked up")
+    return True
 
 
-def check(factory: UowFactory, now: datetime | None = None) -> CheckOutcome:
-    """Release what is due and turn every missed ship-by into one delay event."""
-    now = now or datetime.now(UTC)
-    outcome = CheckOutcome()
-    with factory() as uow:
-        due = [f.id for f in uow.fulfillments.with_status([FulfillmentStatus.ALLOCATED.value])
-               if f.release_at is not None and f.release_at <= now]
-        late = [f.id for f in uow.fulfillments.with_status(NOT_SHIPPED)
-                if not f.attributes.get("sla_delay_raised")
-                and (_ship_by(f) or now.date()) < now.date()]
-        outcome.checked = len(due) + len(late)
-    for fulfillment_id in due:
-        outcome.released += _one(factory, fulfillment_id, now, release=True)
-    for fulfillment_id in late:
-        outcome.delays_raised += _one(factory, fulfillment_id, now, release=False)
-    return outcome
-
-
-def _one(make: UowFactory, fulfillment_id: str, now: datetime, *, release: bool) -> int:
+def _run(make: UowFactory, fulfillment_id: str, now: datetime, action: Action) -> int:
     for _ in range(3):
         try:
             with make() as uow:
                 fulfillment = uow.fulfillments.get(fulfillment_id)
-                if fulfillment is None:
+                order = uow.orders.get(fulfillment.order_id) if fulfillment else None
+                if fulfillment is None or order is None or \
+                        order.status in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD):
                     return 0
-                order = uow.orders.get(fulfillment.order_id)
-                if order is None or order.status in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD):
+                if not action(uow, order, fulfillment, now):
                     return 0
-                if release:
-                    if fulfillment.status is not FulfillmentStatus.ALLOCATED:
-                        return 0
-                    _release(uow, order, fulfillment, now)
-                else:
-                    ship_by = _ship_by(fulfillment)
-                    if fulfillment.status.value not in NOT_SHIPPED or ship_by is None or \
-                            fulfillment.attributes.get("sla_delay_raised"):
-                        return 0
-                    _raise_delay(uow, order, fulfillment, ship_by, now)
+                settle_status(uow, order)
+                save_order(uow, order)
                 uow.commit()
                 return 1
         except ConcurrentUpdate:
             continue
     return 0
+
+
+def check(factory: UowFactory, now: datetime | None = None) -> CheckOutcome:
+    """Evaluate every timer as of ``now`` (default: the clock)."""
+    now = now or datetime.now(UTC)
+    today = now.date()
+    with factory() as uow:
+        due = [f.id for f in uow.fulfillments.with_status([S.ALLOCATED.value])
+               if f.release_at is not None and f.release_at <= now]
+        late = [f.id for f in uow.fulfillments.with_status(NOT_SHIPPED)
+                if not f.attributes.get("sla_delay_raised")
+                and (_date(f, "ship_by") or today) < today]
+        expired = [f.id for f in uow.fulfillments.with_status([S.READY_FOR_PICKUP.value])
+                   if (_date(f, "pickup_by") or today) < today]
+    outcome = CheckOutcome(checked=len(due) + len(late) + len(expired))
+    outcome.released = sum(_run(factory, f, now, _release) for f in due)
+    outcome.delays_raised = sum(_run(factory, f, now, _raise_delay) for f in late)
+    outcome.pickups_expired = sum(_run(factory, f, now, _expire_pickup) for f in expired)
+    return outcome

@@ -64,7 +64,7 @@ def sla_check(_: Operator, container: ContainerDep, body: SlaCheckIn | None = No
     """Evaluate every timer as of ``now``: due releases, missed ship-by dates."""
     outcome = timers.check(container.uow_factory, body.now if body else None)
     return SlaCheckOut(checked=outcome.checked, delays_raised=outcome.delays_raised,
-                       released=outcome.released)
+                       released=outcome.released, pickups_expired=outcome.pickups_expired)
 
 
 @router.get("/v1/pipelines")

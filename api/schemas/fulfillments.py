@@ -134,3 +134,4 @@ class SlaCheckOut(BaseModel):
     checked: int
     delays_raised: int
     released: int
+    pickups_expired: int

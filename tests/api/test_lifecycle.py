@@ -266,3 +266,37 @@ def test_pipelines_are_listed_with_their_version(dom: TestClient) -> None:
     assert set(listed["pipelines"]) == {"products", "services", "mixed"}
     assert listed["pipelines"]["mixed"]["steps"][-1] == "complete"
     assert any(rule["event"] == "fulfillment.delayed" for rule in listed["rules"])
+
+
+def test_a_pickup_not_collected_in_time_expires_and_gives_its_stock_back(
+        dom: TestClient) -> None:
+    placed = place(dom, "S-EXP", [("1", "PHONE-X", 1)],
+                   delivery={"method": "pickup", "location_id": "ST-1"}, channel="store")
+    (pickup,) = placed["fulfillments"]
+    ready_at = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    report(dom, pickup["fulfillment_id"], "ready_for_pickup", headers=STORE,
+           at=ready_at.isoformat())
+    assert dom.post("/v1/sla/check", json={"now": (ready_at + timedelta(days=3)).isoformat()},
+                    headers=OPS).json()["pickups_expired"] == 0
+    expired = dom.post("/v1/sla/check",
+                       json={"now": (ready_at + timedelta(days=9)).isoformat()}, headers=OPS)
+    assert expired.json()["pickups_expired"] == 1
+    final = order(dom, placed["order_id"])
+    assert final["status"] == "cancelled"
+    assert "fulfillment.expired" in [e["type"] for e in final["timeline"]]
+    phones = dom.get("/v1/inventory?sku=PHONE-X", headers=OPS).json()["positions"][0]
+    assert (phones["on_hand"], phones["reserved"]) == (2, 0)
+
+
+def test_allocations_held_back_by_policy_are_released_when_due(dom: TestClient) -> None:
+    dom.put("/v1/policy", json={"release_delay_minutes": 30},
+            headers={"Authorization": "Bearer planner-key"})
+    placed = place(dom, "W-DELAY", [("1", "WASHER-8KG", 1)])
+    (held,) = placed["fulfillments"]
+    assert held["status"] == "allocated"
+    assert report(dom, held["fulfillment_id"], "shipped").status_code == 409
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    assert dom.post("/v1/sla/check", json={"now": soon}, headers=OPS).json()["released"] == 0
+    later = (datetime.now(UTC) + timedelta(minutes=31)).isoformat()
+    assert dom.post("/v1/sla/check", json={"now": later}, headers=OPS).json()["released"] == 1
+    assert report(dom, held["fulfillment_id"], "shipped").status_code == 200
