@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import background, errors
 from api.auth import ApiKeyMiddleware
 from api.limits import BodySizeLimitMiddleware
 from api.routers import (
@@ -40,7 +40,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with background.timer_loop(live):
+            yield
         if owned:
             live.close()
 

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_page_size: int = 500
     log_level: str = "INFO"
+    timer_interval_s: float = 30.0
 
     def api_key_map(self) -> dict[str, ApiKey]:
         if self.api_keys.strip():

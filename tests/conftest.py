@@ -102,7 +102,7 @@ def sqlite_url(tmp_path: os.PathLike[str]) -> str:
 
 
 def make_container(url: str) -> Container:
-    settings = Settings(database_url=url, api_keys=TEST_KEYS)
+    settings = Settings(database_url=url, api_keys=TEST_KEYS, timer_interval_s=0)
     return Container(settings=settings, engine=make_engine(url), api_keys=settings.api_key_map())
 
 
