@@ -121,7 +121,10 @@ def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
                   currency=command.currency.upper(), payment_status=arrived,
                   placed_at=command.placed_at, attributes=dict(command.attributes))
     config = pipelines.current()
-    order.attributes["pipeline"] = {"name": config.kind_of(order), "version": config.version}
+    kind = config.kind_of(order)
+    # The order carries its own steps: a later change of configuration does not reroute it.
+    order.attributes["pipeline"] = {"name": kind, "version": config.version,
+                                    "steps": list(config.pipelines[kind])}
     order.receive()
     if command.payment_status is PaymentStatus.CONFIRMED:
         order.confirm_payment()

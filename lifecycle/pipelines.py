@@ -106,6 +106,19 @@ def load(path: str | None = None) -> Pipelines:
     return _parse(raw, str(chosen))
 
 
+def steps_of(order: Order) -> tuple[str, ...]:
+    """The steps the order started with (orders from before pipelines: the current ones)."""
+    recorded = order.attributes.get("pipeline")
+    if isinstance(recorded, dict) and isinstance(recorded.get("steps"), list):
+        return tuple(str(step) for step in recorded["steps"])
+    config = current()
+    return config.pipelines[config.kind_of(order)]
+
+
+def has_step(order: Order, step: str) -> bool:
+    return step in steps_of(order)
+
+
 def current() -> Pipelines:
     """The configuration in force: ``DOM_PIPELINES_FILE`` or the packaged default."""
     return load(os.environ.get("DOM_PIPELINES_FILE") or None)

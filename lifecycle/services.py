@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from lifecycle import pipelines
 from lifecycle.uow import UnitOfWork
 from models import Order, OrderLine, new_id
 from models.fulfillments import FulfillmentStatus, FulfillmentType
@@ -54,6 +55,8 @@ def _close_service_fulfillment(uow: UnitOfWork, order: Order) -> None:
 def register_covering(uow: UnitOfWork, order: Order, delivered_line_ids: Iterable[str],
                       now: datetime | None = None) -> None:
     """Register the services that cover lines the customer now has."""
+    if not pipelines.has_step(order, "register"):
+        return
     now = now or datetime.now(UTC)
     delivered = set(delivered_line_ids)
     for line in order.service_lines:
@@ -65,6 +68,8 @@ def register_covering(uow: UnitOfWork, order: Order, delivered_line_ids: Iterabl
 def register_standalone_services(uow: UnitOfWork, order: Order,
                                  now: datetime | None = None) -> None:
     """Services that cover nothing start when they are paid."""
+    if not pipelines.has_step(order, "register"):
+        return
     now = now or datetime.now(UTC)
     standalone = [line for line in order.service_lines if line.covers_line_id is None]
     for line in standalone:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from lifecycle import pipelines
 from lifecycle.network import Network, load_network, order_spec, params_for, remaining_lines
 from lifecycle.orders import build_order
 from lifecycle.rules import save_order
@@ -272,16 +273,19 @@ def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,
                         policy: SourcingPolicy, now: datetime,
                         attributes: dict[str, Any]) -> Fulfillment:
     delay = policy.release_delay_minutes
+    released = delay == 0 and pipelines.has_step(order, "release")
     days = item.delivery_days or 0
     transit = max(0, days - int(attributes.get("processing_days") or 0))
     promised = item.promised_date
     ship_by = (promised - timedelta(days=transit)) if promised else None
     fulfillment = Fulfillment(
         id=new_id("ful"), order_id=order.id, type=item.type, location_id=item.location_id,
-        status=FulfillmentStatus.RELEASED if delay == 0 else FulfillmentStatus.ALLOCATED,
+        status=FulfillmentStatus.RELEASED if released else FulfillmentStatus.ALLOCATED,
         lines=item.lines, created_at=now, promised_date=promised, delivery_days=days,
-        cost=item.cost, release_at=now + timedelta(minutes=delay),
-        released_at=now if delay == 0 else None,
+        cost=item.cost,
+        release_at=now + timedelta(minutes=delay) if pipelines.has_step(order, "release")
+        else None,
+        released_at=now if released else None,
         attributes={**attributes, "ship_by": ship_by.isoformat() if ship_by else None})
     uow.fulfillments.add(fulfillment)
     uow.ledger.reserve([ReservationRequest(order_id=order.id, line_id=line.line_id,
@@ -371,7 +375,7 @@ def source_if_ready(uow_factory: UowFactory, order_id: str) -> Allocation | None
     with uow_factory() as uow:
         order = uow.orders.get(order_id)
         if order is None or order.status not in SOURCEABLE or not order.payment_settled \
-                or order.hold_reason:
+                or order.hold_reason or not pipelines.has_step(order, "source"):
             return None
         if not order.product_lines and not order.service_lines:
             return None

@@ -300,3 +300,26 @@ def test_allocations_held_back_by_policy_are_released_when_due(dom: TestClient) 
     later = (datetime.now(UTC) + timedelta(minutes=31)).isoformat()
     assert dom.post("/v1/sla/check", json={"now": later}, headers=OPS).json()["released"] == 1
     assert report(dom, held["fulfillment_id"], "shipped").status_code == 200
+
+
+def test_an_order_follows_the_pipeline_it_started_with(
+        dom: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle import pipelines
+
+    manual = pipelines.DEFAULT_FILE.read_text().replace(
+        "steps: [validate, payment, source, release, fulfill, complete]",
+        "steps: [validate, payment, fulfill, complete]")
+    path = tmp_path / "manual.yaml"
+    path.write_text(manual)
+    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    manual_order = place(dom, "W-MANUAL", [("1", "WASHER-8KG", 1)],
+                         payment={"status": "pending"})
+    assert manual_order["attributes"]["pipeline"]["steps"] == [
+        "validate", "payment", "fulfill", "complete"]
+    monkeypatch.delenv("DOM_PIPELINES_FILE")
+    # The configuration changed back; the order keeps its own steps: no automatic sourcing.
+    confirmed = dom.post(f"/v1/orders/{manual_order['order_id']}/payment",
+                         json={"status": "confirmed"}, headers=CHANNEL).json()
+    assert confirmed["status"] == "payment_confirmed" and confirmed["fulfillments"] == []
+    fresh = place(dom, "W-AUTO", [("1", "WASHER-8KG", 1)])
+    assert fresh["status"] == "allocated"
