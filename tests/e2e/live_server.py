@@ -26,11 +26,22 @@ def free_port() -> int:
         return port
 
 
+def server_env(database_url: str) -> dict[str, str]:
+    return {**os.environ, "DOM_DATABASE_URL": database_url, "DOM_API_KEYS": TEST_KEYS,
+            "DOM_LOG_LEVEL": "WARNING"}
+
+
+def load_demo(database_url: str, folder: Path) -> None:
+    """``dom demo`` into the database, as a newcomer would run it."""
+    done = subprocess.run([DOM, "demo"], cwd=folder, env=server_env(database_url),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @contextmanager
 def running_server(database_url: str, folder: Path, *, workers: int = 1) -> Iterator[str]:
     """Yield the base URL of a healthy server; terminate it (then kill) on the way out."""
-    env = {**os.environ, "DOM_DATABASE_URL": database_url, "DOM_API_KEYS": TEST_KEYS,
-           "DOM_LOG_LEVEL": "WARNING"}
+    env = server_env(database_url)
     port = free_port()
     log = folder / f"server-{port}.log"
     with log.open("wb") as output:

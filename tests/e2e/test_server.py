@@ -6,81 +6,31 @@ it is always terminated in a ``finally`` block, and every wait is bounded.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import TEST_KEYS
+from tests.e2e.live_server import load_demo, running_server
 
-BIN = Path(sys.executable).parent
-DOM = str(BIN / "dom")
 ADMIN = {"Authorization": "Bearer admin-key"}
 CHANNEL = {"Authorization": "Bearer channel-key"}
 PLANNER = {"Authorization": "Bearer planner-key"}
-STARTUP_TIMEOUT_S = 30.0
 DEMO_CHANNEL_ORDER_IDS = {"W-1001", "W-1002", "S-CHI-0001", "S-NYC-0042", "CC-5001",
                           "CC-5002", "114-3941689-8772232"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"dom serve exited with {process.returncode}:\n"
-                                 f"{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # polling a starting process; not synchronisation between requests
-    raise AssertionError(f"dom serve was not healthy within {STARTUP_TIMEOUT_S}s:\n"
-                         f"{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a running ``dom serve`` over a demo database."""
+    """The base URL of a running ``dom serve`` (two workers) over a demo database."""
     folder = tmp_path_factory.mktemp("dom-e2e")
-    env = {**os.environ, "DOM_DATABASE_URL": f"sqlite:///{folder}/dom.db",
-           "DOM_API_KEYS": TEST_KEYS, "DOM_LOG_LEVEL": "WARNING"}
-    demo = subprocess.run([DOM, "demo"], cwd=folder, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert demo.returncode == 0, demo.stdout + demo.stderr
-    port = _free_port()
-    log = folder / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [DOM, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_healthy(base_url, process, log)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    url = f"sqlite:///{folder}/dom.db"
+    load_demo(url, folder)
+    with running_server(url, folder, workers=2) as base_url:
+        yield base_url
 
 
 @pytest.fixture
