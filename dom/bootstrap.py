@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from dom.settings import ApiKey, Settings
+from lifecycle import pipelines
 from lifecycle.uow import UnitOfWork
 from storage import SqlUnitOfWork, make_engine, upgrade
 
@@ -37,6 +38,7 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Cont
     """Build the container; by default bring the schema up to date first."""
     settings = settings or Settings()
     keys = settings.api_key_map()
+    pipelines.current()  # a broken DOM_PIPELINES_FILE stops the start, with its reason
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)

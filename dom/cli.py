@@ -16,9 +16,12 @@ console = Console(stderr=True)
 
 
 def _settings() -> Settings:
+    from lifecycle.pipelines import current
+
     try:
         settings = Settings()
         settings.api_key_map()
+        current()
     except (ConfigError, ValueError) as error:
         console.print(f"[red]configuration error:[/red] {error}")
         raise typer.Exit(2) from error

@@ -14,7 +14,9 @@ from models import NotFound
 
 router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESPONSES)
 
-CUSTOMER_EVENTS_HIDDEN = frozenset({"order.status_changed"})
+# Internal bookkeeping a customer has no use for (escalations are for staff only).
+CUSTOMER_EVENTS_HIDDEN = frozenset({"order.status_changed", "escalation.opened",
+                                    "escalation.resolved", "fulfillment.released"})
 
 
 @router.get("/{order_id}", response_model=TrackingOut)

@@ -323,3 +323,14 @@ def test_an_order_follows_the_pipeline_it_started_with(
     assert confirmed["status"] == "payment_confirmed" and confirmed["fulfillments"] == []
     fresh = place(dom, "W-AUTO", [("1", "WASHER-8KG", 1)])
     assert fresh["status"] == "allocated"
+
+
+def test_the_customer_sees_the_delay_but_not_the_internal_escalation(dom: TestClient) -> None:
+    placed = place(dom, "W-TRACK", [("1", "WASHER-8KG", 1)])
+    fulfillment = shipment(placed, "WH-C")
+    report(dom, fulfillment, "delayed", reason="truck broke down")
+    seen = dom.get(f"/v1/track/{placed['order_id']}",
+                   params={"token": placed["tracking_token"]}).json()
+    kinds = [e["type"] for e in seen["timeline"]]
+    assert "fulfillment.delayed" in kinds and "notification.sent" in kinds
+    assert not [k for k in kinds if k.startswith("escalation.")]
