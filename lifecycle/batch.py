@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from lifecycle import pipelines
 from lifecycle.network import load_network, order_spec, params_for, remaining_lines
 from lifecycle.sourcing import SOURCEABLE, apply, solver_info
 from lifecycle.uow import UnitOfWork, UowFactory
@@ -59,7 +60,8 @@ def _waiting_orders(uow: UnitOfWork, also: set[str]) -> list[Order]:
         if order is not None:
             found[order_id] = order
     return [o for o in found.values()
-            if o.payment_settled and not o.hold_reason and o.status is not OrderStatus.CANCELLED]
+            if o.payment_settled and not o.hold_reason and o.status is not OrderStatus.CANCELLED
+            and pipelines.has_step(o, "source")]
 
 
 def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
