@@ -13,6 +13,7 @@ from api.limits import BodySizeLimitMiddleware
 from api.routers import (
     allocation,
     channels,
+    console,
     customers,
     fulfillments,
     health,
@@ -49,7 +50,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.state.container = live
     errors.install(app)
     for module in (health, locations, products, inventory, orders, channels, allocation,
-                   fulfillments, operations, customers, track):
+                   fulfillments, operations, customers, track, console):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, keys=live.api_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=live.settings.max_body_bytes)

@@ -55,7 +55,14 @@ class ImportResult:
 
 def parse_positions_csv(text: str) -> list[PositionInput]:
     """Parse ``location_id,sku,on_hand[,safety_stock]``; every bad row is reported at once."""
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_positions(text)
+    except csv.Error as error:
+        raise InvalidInput(f"the CSV cannot be read: {error}", loc=("body",)) from error
+
+
+def _parse_positions(text: str) -> list[PositionInput]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = {"location_id", "sku", "on_hand"} - set(header)
     if missing:

@@ -239,3 +239,10 @@ def test_an_import_that_is_not_utf8_is_400_and_writes_nothing(seeded_any: TestCl
                                headers=CSV)
     assert_problem(response, 400)
     assert stock(seeded_any) == before
+
+
+def test_a_csv_the_csv_module_cannot_read_is_refused_with_422(seeded: TestClient) -> None:
+    answer = seeded.post("/v1/inventory/import", content=b"\r0",
+                         headers={**ADMIN, "content-type": "text/csv"})
+    assert answer.status_code in (400, 422)
+    assert answer.headers["content-type"].startswith("application/problem+json")

@@ -90,7 +90,11 @@ def make_machine(container: Container) -> type[RuleBasedStateMachine]:
         @rule(data=st.data(), event=st.sampled_from(sorted(EVENT_TYPES)))
         def report(self, data: st.DataObject, event: str) -> None:
             with container.uow(write=False) as uow:
-                live = [f for o in self.orders for f in uow.fulfillments.for_order(o)
+                # A deterministic order (ids are random) so hypothesis can replay a run.
+                live = [f for o in self.orders for f in sorted(
+                    uow.fulfillments.for_order(o),
+                    key=lambda f: (f.location_id or "", f.type.value, f.status.value,
+                                   [(x.line_id, x.qty) for x in f.lines]))
                         if f.location_id is not None]
             if not live:
                 return

@@ -71,7 +71,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
         def release(self, data: st.DataObject, partial: bool) -> None:
             if not self.active:
                 return
-            rid = data.draw(st.sampled_from(sorted(self.active)))
+            rid = data.draw(st.sampled_from(list(self.active)))
             position, qty = self.active[rid]
             amount = 1 if partial else qty
             with SqlUnitOfWork(engine) as uow:
@@ -86,7 +86,7 @@ def make_machine(engine: Engine) -> type[RuleBasedStateMachine]:
         def consume(self, data: st.DataObject) -> None:
             if not self.active:
                 return
-            rid = data.draw(st.sampled_from(sorted(self.active)))
+            rid = data.draw(st.sampled_from(list(self.active)))
             position, qty = self.active[rid]
             if self.on_hand[position] < qty:
                 return  # counted below reserved: consume would rightly refuse
