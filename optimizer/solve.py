@@ -25,17 +25,21 @@ from optimizer.specs import LocationSpec, OrderSpec
 from optimizer.watchdog import Cancelled, CancelToken, run_with_deadline
 
 # Size thresholds for solver="auto", from benchmarks/README.md (2-core machine):
-# HiGHS proves 2,000 x 30 batches optimal in seconds; beyond this many arcs lp_fix is safer.
-LP_FIX_FROM_ARCS = 150_000
+# HiGHS wins up to ~12k arcs (1,000 x 25); at 30k arcs (2,000 x 30) lp_fix was 7% cheaper.
+LP_FIX_FROM_ARCS = 20_000
+# Enumeration runs inline (no watchdog): 5 lines x 50 locations take ~1.5 ms, but 20 x 200
+# took 0.9-2.5 s, so beyond this many candidate locations auto hands the order to HiGHS.
+EXACT_UP_TO_LOCATIONS = 60
 EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip them
-SEQUENTIAL_MS_PER_ORDER = 0.5  # measured cost of order-by-order enumeration, with margin
+# Order-by-order enumeration cost per order, measured: 0.6 ms at 30 locations, 2.9 ms at 50.
+SEQUENTIAL_MS_PER_LOCATION_SQUARED = 0.0012
 
 
 def choose_backend(problem: Problem, params: Params) -> str:
     """exact for one order it applies to, HiGHS for batches, lp_fix for the huge."""
     if params.solver != "auto":
         return params.solver
-    if exact_applicable(problem):
+    if exact_applicable(problem) and problem.n_pairs <= EXACT_UP_TO_LOCATIONS:
         return "exact"
     return "highs" if problem.n_arcs < LP_FIX_FROM_ARCS else "lp_fix"
 
@@ -46,7 +50,8 @@ def _floor(problem: Problem, weights: Weights, params: Params, name: str) -> Int
     The better of the two is every MIP's warm start and the answer of last resort.
     """
     greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
-    affordable = problem.n_orders * SEQUENTIAL_MS_PER_ORDER <= 0.25 * params.time_limit_ms
+    per_order = max(0.3, SEQUENTIAL_MS_PER_LOCATION_SQUARED * problem.n_locations**2)
+    affordable = problem.n_orders * per_order <= 0.5 * params.time_limit_ms
     if name in ("greedy", "exact") or (name != "sequential" and not affordable):
         return greedy
     sequential = sequential_units(problem, weights)

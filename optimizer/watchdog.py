@@ -9,8 +9,10 @@ until it returns, but the caller never waits for it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -52,6 +54,19 @@ class CancelToken:
                 callback()
 
 
+_LIVE: weakref.WeakSet[CancelToken] = weakref.WeakSet()
+_WORKERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_abandoned_solves() -> None:
+    """A solver thread still running at interpreter exit aborts the process: stop them first."""
+    for token in list(_LIVE):
+        token.cancel()
+    for thread in list(_WORKERS):
+        thread.join(timeout=2.0)
+
+
 @dataclass
 class Outcome(Generic[T]):
     """What came back from the worker, and whether the deadline had to intervene."""
@@ -77,7 +92,10 @@ def run_with_deadline(
         finally:
             done.set()
 
-    threading.Thread(target=target, name="optimizer-solve", daemon=True).start()
+    worker = threading.Thread(target=target, name="optimizer-solve", daemon=True)
+    _LIVE.add(token)
+    _WORKERS.add(worker)
+    worker.start()
     timed_out = not done.wait(max(timeout_s, 0.0))
     if timed_out:
         token.cancel()

@@ -24,6 +24,7 @@ from optimizer.objective import Weights
 from optimizer.problem import FloatArray, IntArray, Problem
 
 MAX_COMBOS = 200_000  # subsets per level; beyond this a MIP is faster
+LAZY_PAIR_GAINS = 2_000  # candidate triples above which the pair-gain table pays for itself
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,14 +132,19 @@ def best_subset(
         reach = level_values[:, None] + step + later
         reach[np.arange(n_pairs)[None, :] <= level[:, -1:]] = np.inf  # extend in index order
         parent, child = np.nonzero(reach < best_value - 1e-9)
+        if parent.size > LAZY_PAIR_GAINS and pair_gain is None and k == 3:
+            # many candidates: worth the n^2 table of pair gains for the tighter bound
+            pair_gain = _pair_gains(d, time_weight, split, values)
+            step = d.package[None, :] - pair_gain[level].min(axis=1)
+            reach = level_values[:, None] + step + later
+            reach[np.arange(n_pairs)[None, :] <= level[:, -1:]] = np.inf
+            parent, child = np.nonzero(reach < best_value - 1e-9)
         if parent.size == 0:
             break
         if parent.size > MAX_COMBOS:
             return None
         level = np.concatenate([level[parent], child[:, None]], axis=1)
         level_values = _score(d, level, time_weight, split)
-        if k == 2 and top > 2 and n_pairs * n_pairs <= 4 * MAX_COMBOS:
-            pair_gain = _pair_gains(d, time_weight, split, values)
         i = int(np.argmin(level_values))
         if level_values[i] < best_value - 1e-12:
             best_value, best_combo = float(level_values[i]), level[i]
