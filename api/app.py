@@ -22,7 +22,10 @@ from api.routers import (
     operations,
     orders,
     products,
+    scenarios,
+    stream,
     track,
+    webhooks,
 )
 from dom.bootstrap import Container, bootstrap
 from dom.settings import Settings
@@ -41,7 +44,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with background.timer_loop(live):
+        async with background.timer_loop(live), webhooks.dispatching(live):
             yield
         if owned:
             live.close()
@@ -50,7 +53,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     app.state.container = live
     errors.install(app)
     for module in (health, locations, products, inventory, orders, channels, allocation,
-                   fulfillments, operations, customers, track, console):
+                   fulfillments, operations, customers, track, console, webhooks, stream,
+                   scenarios):
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, keys=live.api_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=live.settings.max_body_bytes)

@@ -1,14 +1,21 @@
-"""The ``dom`` command: serve, migrate, load demo data."""
+"""The ``dom`` command: serve, migrate, load demo data, run planners' scenarios."""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from dom.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from dom.bootstrap import Container
 
 app = typer.Typer(help="dom: Distributed Order Management.", no_args_is_help=True,
                   add_completion=False)
@@ -80,6 +87,118 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     os.environ.setdefault("DOM_DATABASE_URL", settings.database_url)
     uvicorn.run("dom.asgi:app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower())
+
+
+# --- dom scenario: what-if runs, comparisons and sweeps (planner/) ---------------------------
+
+scenario_app = typer.Typer(help="What-if sourcing scenarios: run, compare, sweep.",
+                           no_args_is_help=True)
+app.add_typer(scenario_app, name="scenario")
+stdout = Console()
+
+
+@contextmanager
+def _planner_errors() -> Iterator[None]:
+    from models import DomainError
+
+    try:
+        yield
+    except DomainError as error:
+        console.print(f"[red]error:[/red] {error.detail}")
+        raise typer.Exit(2) from error
+
+
+@contextmanager
+def _database(needed: bool) -> Iterator[Container | None]:
+    """The configured database when the command reads or stores live data, else nothing."""
+    if not needed:
+        yield None
+        return
+    from dom.bootstrap import bootstrap
+
+    container = bootstrap(_settings())
+    try:
+        yield container
+    finally:
+        container.close()
+
+
+@scenario_app.command("run")
+def scenario_run(
+        file: Path = typer.Argument(..., help="Scenario definition (YAML)."),
+        report: Path | None = typer.Option(None, "--report", help="Write an HTML + PNG report "
+                                           "into this folder."),
+        store: bool | None = typer.Option(None, "--store/--no-store", help="Keep the run in "
+                                          "the database (default: when it reads live data)."),
+) -> None:
+    """Run one scenario on the live data (or the files it names) and print its KPIs."""
+    from planner import commands
+
+    with _planner_errors():
+        definition = commands.load_definition(file)
+        reads = commands.needs_database(definition)
+        keep = reads if store is None else store
+        with _database(reads or keep) as container:
+            commands.run_file(file, stdout, reader=container.reader if container and reads
+                              else None, writer=container.uow_factory if container and keep
+                              else None, report=report)
+
+
+@scenario_app.command("compare")
+def scenario_compare(
+        a: str = typer.Argument(..., help="A stored scenario id, or a YAML file."),
+        b: str = typer.Argument(..., help="A stored scenario id, or a YAML file."),
+        report: Path | None = typer.Option(None, "--report", help="Write an HTML + PNG report "
+                                           "into this folder."),
+) -> None:
+    """Compare two scenarios (stored ids or YAML files): KPIs side by side and B - A."""
+    from planner import commands, scenario, service
+
+    def is_file(arg: str) -> bool:
+        return arg.endswith((".yaml", ".yml", ".json")) or Path(arg).is_file()
+
+    with _planner_errors():
+        definitions = {arg: commands.load_definition(Path(arg)) for arg in (a, b)
+                       if is_file(arg)}
+        reads = any(commands.needs_database(d) for d in definitions.values()) or \
+            len(definitions) < 2
+        with _database(reads) as container:
+            reader = container.reader if container else None
+            runs = []
+            for arg in (a, b):
+                if arg in definitions:
+                    prepared = service.prepare(definitions[arg], reader,
+                                               base_dir=Path(arg).parent)
+                    runs.append(scenario.evaluate(prepared.input))
+                else:
+                    assert reader is not None
+                    record = service.get(reader, arg)
+                    if record.status != "done":
+                        console.print(f"[red]error:[/red] scenario {arg} is {record.status}")
+                        raise typer.Exit(2)
+                    runs.append(service.as_dict(record))
+            commands.compare_runs(runs[0], runs[1], stdout, report)
+
+
+@scenario_app.command("sweep")
+def scenario_sweep(
+        file: Path = typer.Argument(..., help="Scenario definition with a sweep (YAML)."),
+        report: Path | None = typer.Option(None, "--report", help="Write an HTML + PNG report "
+                                           "into this folder."),
+) -> None:
+    """Run a scenario for each sweep value in parallel and print the cost/time frontier.
+
+    Local processes (two) by default; the Dask cluster at DOM_DASK_SCHEDULER when it is set.
+    """
+    from planner import commands
+
+    with _planner_errors():
+        definition = commands.load_definition(file)
+        reads = commands.needs_database(definition)
+        scheduler = Settings().dask_scheduler
+        with _database(reads) as container:
+            commands.sweep_file(file, stdout, reader=container.reader if container else None,
+                                report=report, scheduler=scheduler)
 
 
 def main() -> None:

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     max_page_size: int = 500
     log_level: str = "INFO"
     timer_interval_s: float = 30.0
+    webhook_poll_interval_s: float = 0.5  # 0 turns the webhook dispatcher off
+    stream_poll_interval_s: float = 0.5
+    dask_scheduler: str | None = None  # DOM_DASK_SCHEDULER: sweeps run on this Dask cluster
+    scenario_async_orders: int = 2000  # more orders than this: 202, solved in the background
 
     def api_key_map(self) -> dict[str, ApiKey]:
         if self.api_keys.strip():

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from lifecycle.webhooks import DeliveryJob, FanoutCursor, OutboxEvent, Subscription
 from models import (
     Adjustment,
     Channel,
@@ -128,6 +131,53 @@ class NotificationLog(Protocol):
              limit: int = 50) -> list[Notification]: ...
 
 
+class WebhookRepository(Protocol):
+    """Subscriptions, the fan-out cursor over the outbox and the deliveries it creates."""
+
+    def add(self, subscription: Subscription) -> None: ...
+    def get(self, subscription_id: str) -> Subscription | None: ...
+    def page(self, *, after: str | None = None, limit: int = 50) -> list[Subscription]: ...
+    def delete(self, subscription_id: str) -> bool: ...
+    def active(self) -> list[Subscription]: ...
+    def last_position(self) -> int: ...
+    def claim_cursor(self, owner: str, now: datetime, until: datetime) -> FanoutCursor | None: ...
+    def save_cursor(self, owner: str, cursor: FanoutCursor) -> bool: ...
+    def outbox_after(self, position: int, limit: int) -> list[OutboxEvent]: ...
+    def outbox_at(self, positions: Sequence[int]) -> list[OutboxEvent]: ...
+    def add_deliveries(self, pairs: Sequence[tuple[Subscription, OutboxEvent]],
+                       now: datetime) -> None: ...
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]: ...
+    def claim(self, delivery_id: str, owner: str, now: datetime,
+              until: datetime) -> DeliveryJob | None: ...
+    def delivered(self, delivery_id: str, owner: str, now: datetime, status_code: int) -> bool: ...
+    def attempt_failed(self, delivery_id: str, owner: str, *, status_code: int | None,
+                       error: str, next_at: datetime | None) -> bool: ...
+
+
+@dataclass
+class ScenarioRecord:
+    """A planner's what-if run as stored: what was asked and what came out."""
+
+    id: str
+    name: str
+    status: str  # running | done | failed
+    request: dict[str, Any]
+    created_at: datetime
+    kpis: dict[str, Any] | None = None
+    solver: dict[str, Any] | None = None
+    error: str | None = None
+    finished_at: datetime | None = None
+
+
+class ScenarioRepository(Protocol):
+    def add(self, record: ScenarioRecord) -> None: ...
+    def get(self, scenario_id: str) -> ScenarioRecord | None: ...
+    def page(self, *, after: str | None = None, limit: int = 50) -> list[ScenarioRecord]: ...
+    def finish(self, scenario_id: str, *, status: str, kpis: dict[str, Any] | None,
+               solver: dict[str, Any] | None, error: str | None,
+               finished_at: datetime) -> bool: ...
+
+
 class UnitOfWork(abc.ABC):
     """One transaction: enter, use the repositories, ``commit()``; leaving without it rolls back."""
 
@@ -142,6 +192,8 @@ class UnitOfWork(abc.ABC):
     services: ServiceRegistry
     escalations: EscalationRepository
     notifications: NotificationLog
+    webhooks: WebhookRepository
+    scenarios: ScenarioRepository
 
     @abc.abstractmethod
     def __enter__(self) -> UnitOfWork: ...

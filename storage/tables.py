@@ -273,3 +273,65 @@ notifications = Table(
     Column("sent_at", UTCDateTime, nullable=False),
 )
 Index("ix_notifications_order", notifications.c.order_id)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("secret", String(256), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    # Only events with a larger outbox position are delivered: those after the subscription.
+    Column("after_position", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    # One event for one subscription; a dispatcher sends it while it holds the lease.
+    Column("id", String(40), primary_key=True),
+    Column("subscription_id", String(40), ForeignKey("webhook_subscriptions.id"),
+           nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("event_position", BigInteger, nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    UniqueConstraint("subscription_id", "event_position",
+                     name="uq_webhook_deliveries_subscription_event"),
+)
+Index("ix_webhook_deliveries_due", webhook_deliveries.c.status,
+      webhook_deliveries.c.next_attempt_at)
+Index("ix_webhook_deliveries_order", webhook_deliveries.c.subscription_id,
+      webhook_deliveries.c.order_id, webhook_deliveries.c.event_position)
+
+webhook_cursor = Table(
+    "webhook_cursor", metadata,
+    # One row: how far the fan-out has read the outbox, held by one dispatcher at a time.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+    Column("gaps", JSON, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", UTCDateTime),
+)
+
+scenarios = Table(
+    "scenarios", metadata,
+    # A planner's what-if run: what was asked, what came out. Never touches live data.
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(20), nullable=False),  # running | done | failed
+    Column("request", JSON, nullable=False),
+    Column("kpis", JSON),
+    Column("solver", JSON),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+)

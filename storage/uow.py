@@ -27,6 +27,8 @@ from storage.repositories.ledger import SqlStockLedger
 from storage.repositories.locations import SqlLocationRepository
 from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.policy import SqlPolicyStore
+from storage.repositories.scenarios import SqlScenarioRepository
+from storage.repositories.webhooks import SqlWebhookRepository
 
 
 @contextmanager
@@ -64,6 +66,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.services = SqlServiceRegistry(connection)
         self.escalations = SqlEscalationRepository(connection)
         self.notifications = SqlNotificationLog(connection)
+        self.webhooks = SqlWebhookRepository(connection)
+        self.scenarios = SqlScenarioRepository(connection)
         return self
 
     def __exit__(

@@ -1,0 +1,91 @@
+"""Server-side request forgery guard: webhooks go to public addresses only.
+
+The host is resolved and every address it resolves to must be public (not private, loopback,
+link-local, shared, multicast, reserved or unspecified; IPv4 and IPv6, IPv4-mapped IPv6
+included). The dispatcher checks again before each send, so a name that later resolves
+inward is refused then too. ``allow_private`` (``DOM_WEBHOOK_ALLOW_PRIVATE=1``) lifts the rule
+for development and tests.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from urllib.parse import urlsplit
+
+from models import InvalidInput
+
+Resolver = Callable[[str, int], list[str]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+RESOLVE_TIMEOUT_S = 3.0
+_resolver_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dom-resolve")
+
+
+class RefusedDestination(InvalidInput):
+    """A webhook URL the server will not call."""
+
+    title = "Webhook destination refused"
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to, bounded in time (getaddrinfo has no timeout)."""
+    future = _resolver_pool.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+    try:
+        infos = future.result(timeout=RESOLVE_TIMEOUT_S)
+    except FutureTimeout as error:
+        raise OSError(f"resolving {host} took longer than {RESOLVE_TIMEOUT_S:.0f} s") from error
+    return [str(info[4][0]) for info in infos]
+
+
+def is_public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (
+        address.is_private or address.is_loopback or address.is_link_local
+        or address.is_multicast or address.is_reserved or address.is_unspecified)
+
+
+def check_destination(url: str, *, allow_private: bool,
+                      resolve: Resolver = system_resolver) -> None:
+    """Raise ``RefusedDestination`` unless ``url`` is http(s) to a public address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise RefusedDestination("the webhook url must start with http:// or https://",
+                                 loc=("body", "url"))
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise RefusedDestination(f"the webhook url has an invalid port: {error}",
+                                 loc=("body", "url")) from error
+    host = parts.hostname
+    if not host:
+        raise RefusedDestination("the webhook url has no host", loc=("body", "url"))
+    if allow_private:
+        return
+    for address in _addresses(host, port, resolve):
+        if not is_public(address):
+            raise RefusedDestination(
+                f"{host} resolves to {address}, a private, loopback, link-local or reserved "
+                "address; webhooks only go to public addresses (server-side request forgery "
+                "guard; DOM_WEBHOOK_ALLOW_PRIVATE=1 lifts it for development)",
+                loc=("body", "url"))
+
+
+def _addresses(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        found = resolve(host, port)
+    except OSError as error:
+        raise RefusedDestination(f"the webhook host {host} cannot be resolved ({error})",
+                                 loc=("body", "url")) from error
+    if not found:
+        raise RefusedDestination(f"the webhook host {host} has no address", loc=("body", "url"))
+    # getaddrinfo may add a scope to link-local IPv6 (fe80::1%eth0); the address is before it.
+    return [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]

@@ -1,0 +1,136 @@
+"""``dom scenario run | compare | sweep`` on small YAML and CSV files: KPIs printed as tables,
+reports (HTML with plotly.js embedded, PNGs from matplotlib) that hold the numbers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api import create_app
+from dom.cli import app
+from planner import evaluate, prepare
+from planner.report import fmt
+from tests.api.conftest import CHANNEL, seed
+from tests.api.test_scenarios import laptop
+from tests.conftest import TEST_KEYS, make_container
+from tests.unit.planner.network import INVENTORY, LOCATIONS, orders
+
+PNG = b"\x89PNG\r\n\x1a\n"
+runner = CliRunner()
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """CSV files of the small network and scenario files that name them."""
+    monkeypatch.setenv("DOM_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
+    monkeypatch.setenv("DOM_API_KEYS", TEST_KEYS)
+    monkeypatch.delenv("DOM_DASK_SCHEDULER", raising=False)
+    pd.DataFrame(LOCATIONS).to_csv(tmp_path / "locations.csv", index=False)
+    pd.DataFrame(INVENTORY).to_csv(tmp_path / "inventory.csv", index=False)
+    pd.DataFrame([{"order_id": o["order_id"], "sku": "LAPTOP", "qty": 1, "lat": 40.71,
+                   "lon": -74.0} for o in orders()]).to_csv(tmp_path / "orders.csv", index=False)
+    base = {"base": "empty", "files": {"orders": "orders.csv", "inventory": "inventory.csv",
+                                       "locations": "locations.csv"}}
+    scenarios: dict[str, dict[str, Any]] = {
+        "cost": {"changes": {"objective": "cost"}},
+        "fast": {"changes": {"objective": "time", "demand_multiplier": 2}},
+        "sweep": {"sweep": {"field": "cost_per_day", "values": [0, 2, 10, 20]}},
+    }
+    for name, extra in scenarios.items():
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"name": name, **base, **extra}))
+    return tmp_path
+
+
+def expected(path: Path) -> dict[str, Any]:
+    raw = yaml.safe_load(path.read_text())
+    kpis: dict[str, Any] = evaluate(prepare(raw, None, base_dir=path.parent).input)["kpis"]
+    return kpis
+
+
+def check_report(folder: Path, numbers: list[Any], pngs: list[str]) -> str:
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<script src=" not in page and "Plotly.newPlot" in page  # plotly.js is embedded
+    assert re.search(r"plotly\.js v\d", page)
+    for value in numbers:
+        assert f"<td>{fmt(value)}</td>" in page, value
+    for name in pngs:
+        data = (folder / name).read_bytes()
+        assert data.startswith(PNG) and len(data) > 2000
+    return page
+
+
+def test_run_prints_the_kpis_and_writes_a_report_that_holds_them(files: Path) -> None:
+    result = runner.invoke(app, ["scenario", "run", str(files / "cost.yaml"), "--report",
+                                 str(files / "out")])
+    assert result.exit_code == 0, result.output
+    kpis = expected(files / "cost.yaml")
+    assert "Total cost" in result.output and fmt(kpis["total_cost"]) in result.output
+    assert not (files / "cli.db").exists()  # an empty base with files needs no database
+    check_report(files / "out", [kpis[k] for k in ("total_cost", "mean_delivery_days",
+                                                    "fill_rate", "shipments", "orders")],
+                 ["utilization.png"])
+
+
+def test_compare_two_files_prints_and_reports_the_differences(files: Path) -> None:
+    result = runner.invoke(app, ["scenario", "compare", str(files / "cost.yaml"),
+                                 str(files / "fast.yaml"), "--report", str(files / "cmp")])
+    assert result.exit_code == 0, result.output
+    a, b = expected(files / "cost.yaml"), expected(files / "fast.yaml")
+    cost_diff = round(b["total_cost"] - a["total_cost"], 6)
+    assert "B - A" in result.output and fmt(cost_diff) in result.output
+    page = check_report(files / "cmp", [a["total_cost"], b["total_cost"], cost_diff],
+                        ["utilization.png"])
+    assert "Differences (B - A)" in page
+
+
+def test_sweep_shows_a_progress_bar_and_the_frontier_and_reports_it(files: Path) -> None:
+    result = runner.invoke(app, ["scenario", "sweep", str(files / "sweep.yaml"), "--report",
+                                 str(files / "sweep")])
+    assert result.exit_code == 0, result.output
+    assert "sweep on local processes" in result.output and "Frontier" in result.output
+    page = check_report(files / "sweep", [], ["utilization.png", "frontier.png"])
+    assert page.count("[cost_per_day=") >= 4
+    assert "<h2>Frontier</h2>" in page
+
+
+def test_run_on_the_live_database_stores_it_and_compare_takes_its_id(
+        files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{files}/live.db"
+    monkeypatch.setenv("DOM_DATABASE_URL", url)
+    container = make_container(url)
+    from storage import upgrade
+
+    upgrade(container.engine)
+    with TestClient(create_app(container)) as client:
+        seed(client)
+        for n in range(2):
+            assert client.post("/v1/orders", json=laptop(f"W-{n}"),
+                               headers=CHANNEL).status_code == 201
+    container.close()
+    (files / "live.yaml").write_text(yaml.safe_dump({"name": "live as is"}))
+    (files / "closed.yaml").write_text(yaml.safe_dump({
+        "name": "without WH-A", "changes": {"close_locations": ["WH-A"]}}))
+    result = runner.invoke(app, ["scenario", "run", str(files / "live.yaml")])
+    assert result.exit_code == 0, result.output
+    stored = re.search(r"stored as scenario (scn_\w+)", result.output)
+    assert stored is not None
+    compared = runner.invoke(app, ["scenario", "compare", stored.group(1),
+                                   str(files / "closed.yaml")])
+    assert compared.exit_code == 0, compared.output
+    assert "live as is (A) against without WH-A (B)" in " ".join(compared.output.split())
+
+
+def test_a_bad_file_exits_2_with_the_reason(files: Path) -> None:
+    (files / "bad.yaml").write_text(yaml.safe_dump({"name": "bad", "base": "empty",
+                                                    "changes": {"objective": "fastest"}}))
+    result = runner.invoke(app, ["scenario", "run", str(files / "bad.yaml")])
+    assert result.exit_code == 2 and "objective" in result.output
+    missing = runner.invoke(app, ["scenario", "run", str(files / "nope.yaml")])
+    assert missing.exit_code == 2 and "does not exist" in " ".join(missing.output.split())

@@ -1,0 +1,56 @@
+"""Scenario data from CSV and Parquet files (pandas), one row per order line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models import InvalidInput
+from planner import evaluate, prepare
+
+
+def write(tmp_path: Path) -> None:
+    pd.DataFrame([
+        {"id": "NJ", "type": "warehouse", "lat": 40.73, "lon": -74.17, "shipment_cost": 9.0},
+        {"id": "ST-1", "type": "store", "postal_code": "10001", "capabilities": "ship|pickup",
+         "shipment_cost": 2.0},
+    ]).to_csv(tmp_path / "locations.csv", index=False)
+    pd.DataFrame([
+        {"location_id": "NJ", "sku": "PHONE", "on_hand": 10, "safety_stock": 2},
+        {"location_id": "ST-1", "sku": "PHONE", "on_hand": 1, "safety_stock": 0},
+    ]).to_parquet(tmp_path / "inventory.parquet")
+    pd.DataFrame([
+        {"order_id": "A", "line_id": "1", "sku": "PHONE", "qty": 2, "lat": 40.7, "lon": -74.0},
+        {"order_id": "A", "line_id": "2", "sku": "PHONE", "qty": 1, "lat": 40.7, "lon": -74.0},
+        {"order_id": "B", "sku": "PHONE", "qty": 1, "method": "pickup",
+         "pickup_location_id": "ST-1"},
+        {"order_id": "C", "sku": "PHONE", "qty": 9, "postal_code": "07102"},
+    ]).to_csv(tmp_path / "orders.csv", index=False)
+
+
+def test_csv_and_parquet_files_replace_the_base(tmp_path: Path) -> None:
+    write(tmp_path)
+    prepared = prepare({"name": "files", "base": "empty", "files": {
+        "orders": "orders.csv", "inventory": "inventory.parquet",
+        "locations": "locations.csv"}}, None, base_dir=tmp_path)
+    inp = prepared.input
+    assert [o.order_id for o in inp.orders] == ["A", "B", "C"]
+    assert [len(o.lines) for o in inp.orders] == [2, 1, 1]
+    assert inp.orders[1].method == "pickup"
+    assert inp.stock == {("NJ", "PHONE"): 8, ("ST-1", "PHONE"): 1}  # on hand - safety stock
+    store = next(loc for loc in inp.locations if loc.id == "ST-1")
+    assert store.capabilities == frozenset({"ship", "pickup"}) and round(store.lat) == 41
+    kpis = evaluate(inp)["kpis"]
+    assert (kpis["units_ordered"], kpis["units_filled"]) == (13, 9)
+
+
+def test_a_missing_or_unreadable_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=r"nope\.csv"):
+        prepare({"name": "x", "base": "empty", "files": {"orders": "nope.csv"}}, None,
+                base_dir=tmp_path)
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(InvalidInput, match="Parquet"):
+        prepare({"name": "x", "base": "empty", "files": {"inventory": "bad.parquet"}}, None,
+                base_dir=tmp_path)

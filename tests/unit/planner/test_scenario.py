@@ -1,0 +1,130 @@
+"""Scenarios as pure functions: changes applied, one joint solve, KPIs, comparisons, frontier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models import InvalidInput
+from optimizer import LineSpec, OrderSpec
+from planner import compare, evaluate, frontier, parse_definition, prepare
+from planner.scenario import scale_demand
+from tests.unit.planner.network import INVENTORY, LOCATIONS, definition, orders
+
+
+def run(**extra: Any) -> dict[str, Any]:
+    return evaluate(prepare(definition(**extra), None).input)
+
+
+def test_cost_objective_ships_everything_from_the_cheap_far_warehouse() -> None:
+    kpis = run(changes={"objective": "cost"})["kpis"]
+    assert kpis["units_by_location"] == {"LA": 6}
+    assert (kpis["orders"], kpis["total_cost"], kpis["cost_per_order"]) == (6, 6.0, 1.0)
+    assert (kpis["mean_delivery_days"], kpis["p95_delivery_days"]) == (5.0, 5.0)
+    assert (kpis["fill_rate"], kpis["split_rate"], kpis["shipments"]) == (1.0, 0.0, 6)
+    assert kpis["utilization"] == {"NJ": 0.0, "CHI": 0.0, "DAL": 0.0, "LA": 0.12}
+    assert set(kpis["utilization_basis"].values()) == {"stock"}
+
+
+def test_time_objective_ships_from_the_near_warehouse_in_a_day() -> None:
+    kpis = run(changes={"objective": "time"})["kpis"]
+    assert kpis["units_by_location"] == {"NJ": 6}
+    assert (kpis["total_cost"], kpis["mean_delivery_days"]) == (120.0, 1.0)
+
+
+def test_closing_and_repricing_locations_moves_the_stock_it_uses() -> None:
+    closed = run(changes={"close_locations": ["LA"]})["kpis"]
+    assert closed["units_by_location"] == {"DAL": 6} and closed["utilization"]["LA"] == 0.0
+    dearer = run(changes={"cost_multiplier": {"LA": 4.0}})["kpis"]
+    assert dearer["units_by_location"] == {"DAL": 6} and dearer["total_cost"] == 18.0
+
+
+def test_capacity_is_utilization_s_basis_where_it_is_set_and_it_binds() -> None:
+    kpis = run(changes={"capacity": {"LA": 4}})["kpis"]
+    assert kpis["units_by_location"] == {"DAL": 2, "LA": 4}
+    assert kpis["utilization"]["LA"] == 1.0 and kpis["utilization_basis"]["LA"] == "capacity"
+
+
+def test_inventory_deltas_change_stock_and_never_go_below_zero() -> None:
+    kpis = run(changes={"inventory": [{"location_id": loc["id"], "sku": "LAPTOP",
+                                       "delta": -1000} for loc in LOCATIONS[1:]]})["kpis"]
+    assert kpis["units_by_location"] == {"NJ": 6}
+    empty = run(changes={"inventory": [{"location_id": loc["id"], "sku": "LAPTOP",
+                                        "delta": -1000} for loc in LOCATIONS]})["kpis"]
+    assert (empty["fill_rate"], empty["mean_delivery_days"], empty["shipments"]) == \
+        (0.0, None, 0)
+
+
+def test_more_demand_than_stock_lowers_the_fill_rate() -> None:
+    short = [{**row, "on_hand": 3} for row in INVENTORY]  # 12 units for 6 x 3 laptops
+    kpis = run(inventory=short, changes={"demand_multiplier": 3})["kpis"]
+    assert (kpis["orders"], kpis["units_ordered"], kpis["fill_rate"]) == (18, 18, 0.666667)
+
+
+def test_a_split_order_counts_in_the_split_rate() -> None:
+    kpis = run(orders=orders(1, qty=4), inventory=[{"location_id": "LA", "sku": "LAPTOP",
+                                                   "on_hand": 2},
+                                                  {"location_id": "DAL", "sku": "LAPTOP",
+                                                   "on_hand": 2}])["kpis"]
+    assert (kpis["split_rate"], kpis["shipments"], kpis["fill_rate"]) == (1.0, 2, 1.0)
+    assert kpis["utilization"] == {"NJ": None, "CHI": None, "DAL": 1.0, "LA": 1.0}
+
+
+def test_demand_multiplier_repeats_orders_and_samples_fractions_with_a_seed() -> None:
+    base = [OrderSpec(f"O{k}", 40.0, -74.0, (LineSpec("1", "X", 1),)) for k in range(100)]
+    assert len(scale_demand(base, 2.0, 0)) == 200
+    assert len({o.order_id for o in scale_demand(base, 3.0, 0)}) == 300
+    half = scale_demand(base, 1.5, seed=7)
+    assert 120 < len(half) < 180 and half == scale_demand(base, 1.5, seed=7)
+    assert half != scale_demand(base, 1.5, seed=8)
+
+
+@pytest.mark.parametrize(("changes", "says"), [
+    ({"close_locations": ["NOPE"]}, "NOPE"),
+    ({"capacity": {"X1": 5}}, "X1"),
+    ({"inventory": [{"location_id": "ZZ", "sku": "LAPTOP", "delta": 1}]}, "ZZ"),
+    ({"solver": "magic"}, "solver"),
+    ({"demand_multiplier": 0}, "demand_multiplier"),
+    ({"colour": "red"}, "colour"),
+])
+def test_changes_that_cannot_apply_say_which_and_why(changes: dict[str, Any], says: str
+                                                     ) -> None:
+    with pytest.raises(InvalidInput, match=says):
+        prepare(definition(changes=changes), None)
+
+
+def test_rows_that_cannot_be_read_say_where() -> None:
+    with pytest.raises(InvalidInput, match=r"orders\.0"):
+        prepare(definition(orders=[{"order_id": "A", "lines": []}]), None)
+    with pytest.raises(InvalidInput, match="live data"):
+        prepare({"name": "x", "base": "current"}, None)
+    with pytest.raises(InvalidInput, match="UNSTOCKED"):
+        prepare(definition(orders=[{"order_id": "A", "ship_to": {"lat": 1, "lon": 1},
+                                    "lines": [{"sku": "UNSTOCKED", "qty": 1}]}]), None)
+    with pytest.raises(InvalidInput, match="name"):
+        parse_definition({"base": "empty"})
+
+
+def test_compare_lists_both_and_the_differences_b_minus_a() -> None:
+    a = {"name": "a", "kpis": {"total_cost": 10.0, "fill_rate": 1.0, "mean_delivery_days": None,
+                               "utilization": {"X": 0.5}}}
+    b = {"name": "b", "kpis": {"total_cost": 12.5, "fill_rate": 0.75, "mean_delivery_days": 2.0,
+                               "utilization": {"X": 0.25, "Y": 1.0}}}
+    answer = compare(a, b)
+    assert answer["scenarios"] == [a, b]
+    assert answer["differences"] == {"total_cost": 2.5, "mean_delivery_days": None,
+                                     "fill_rate": -0.25,
+                                     "utilization": {"X": -0.25, "Y": None}}
+
+
+def point(days: float | None, cost: float) -> dict[str, Any]:
+    return {"name": f"{days}/{cost}", "kpis": {"mean_delivery_days": days, "total_cost": cost}}
+
+
+def test_the_frontier_drops_dominated_points_and_is_monotone() -> None:
+    points = [point(5, 10), point(3, 20), point(4, 25), point(1, 50), point(3, 20),
+              point(2, 60), point(None, 0)]
+    front = frontier(points)
+    assert [(p["kpis"]["mean_delivery_days"], p["kpis"]["total_cost"]) for p in front] == \
+        [(1, 50), (3, 20), (5, 10)]
