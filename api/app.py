@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import background, errors
+from api import background, errors, observability
 from api.auth import ApiKeyMiddleware
 from api.limits import BodySizeLimitMiddleware
 from api.routers import (
@@ -58,4 +58,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         app.include_router(module.router)
     app.add_middleware(ApiKeyMiddleware, keys=live.api_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=live.settings.max_body_bytes)
+    app.add_middleware(observability.RequestObservation)
+    app.include_router(observability.router)
+    observability.install_hooks()
     return app

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from lifecycle import pipelines
+from lifecycle import observe, pipelines
 from lifecycle.network import load_network, order_spec, params_for, remaining_lines
 from lifecycle.sourcing import SOURCEABLE, apply, solver_info
 from lifecycle.uow import UnitOfWork, UowFactory
@@ -81,6 +81,7 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
                             network.stock, params)
     result = solve(problem, params)
     outcome.solver = solver_info(result)
+    observe.solved(outcome.solver)
     for order, _ in work:
         assignment = result.assignment(order.id)
         if policy.backorder == "reject" and assignment.unallocated:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from lifecycle import pipelines
+from lifecycle import observe, pipelines
 from lifecycle.network import Network, load_network, order_spec, params_for, remaining_lines
 from lifecycle.orders import build_order
 from lifecycle.rules import save_order
@@ -154,6 +154,7 @@ def plan(uow: UnitOfWork, order: Order, policy: SourcingPolicy, objective: str |
     params = params_for(policy, objective, opportunity)
     result = solve(build_problem([order_spec(order, lines)], network.specs, network.stock,
                                  params), params)
+    observe.solved(solver_info(result))
     return network, result, result.assignment(order.id)
 
 
@@ -362,6 +363,7 @@ def allocate_existing(uow_factory: UowFactory, order_id: str, *, commit_it: bool
                 uow.commit()
                 return allocation
         except InsufficientStock:
+            observe.stock_conflict()
             log.info("stock taken concurrently while sourcing %s (attempt %d); re-solving",
                      order_id, attempt)
     raise Conflict(f"stock for order {order_id} kept changing while sourcing; retry")
@@ -409,6 +411,7 @@ def allocate_new(uow_factory: UowFactory, command: CreateOrder, *, commit_it: bo
                 uow.commit()
                 return allocation
         except InsufficientStock:
+            observe.stock_conflict()
             log.info("stock taken concurrently while sourcing a new order (attempt %d)", attempt)
         except DuplicateChannelOrder:
             break

@@ -1,0 +1,135 @@
+"""Operations' view of a running server: Prometheus metrics and structured request logs.
+
+``/metrics`` serves request counts and latencies per route, sourcing time and gap, stock
+conflicts and retries, and two gauges read from the database at scrape time (open escalations,
+outbox lag behind the webhook dispatcher). With several worker processes, set
+``PROMETHEUS_MULTIPROC_DIR`` (``dom serve --workers N`` does) and every worker's samples are
+aggregated. Each request gets an ``X-Request-ID`` (the caller's, or a new one) that every log
+line of that request carries, with the order id when the path names one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import func, select
+
+from api.auth import ASGIApp, Receive, Scope, Send
+from dom.bootstrap import Container
+from lifecycle import observe
+from storage.tables import escalations, events, webhook_cursor
+
+log = structlog.get_logger("dom.http")
+
+REQUESTS = Counter("dom_http_requests_total", "HTTP requests by route and status",
+                   ["method", "route", "status"])
+LATENCY = Histogram("dom_http_request_seconds", "HTTP request latency by route",
+                    ["method", "route"])
+SOURCING = Histogram("dom_sourcing_seconds", "Time to source (build and solve)", ["solver"],
+                     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 60))
+GAP = Histogram("dom_sourcing_gap", "Optimality gap the solver proved",
+                buckets=(0.0, 1e-4, 1e-3, 1e-2, 0.05, 0.1, 1.0))
+CONFLICTS = Counter("dom_reservation_conflicts_total",
+                    "Commitments that found their stock taken and re-solved")
+
+ORDER_IN_PATH = re.compile(r"/v1/(?:orders|track)/(ord_[0-9a-z]+)")
+
+
+def _on_solve(solver: dict[str, Any]) -> None:
+    SOURCING.labels(str(solver.get("name"))).observe(float(solver.get("ms") or 0) / 1000)
+    if solver.get("gap") is not None:
+        GAP.observe(float(solver["gap"]))
+
+
+def install_hooks() -> None:
+    if _on_solve not in observe.solve_hooks:
+        observe.solve_hooks.append(_on_solve)
+        observe.conflict_hooks.append(CONFLICTS.inc)
+
+
+class RequestObservation:
+    """Times every HTTP request, counts it by route template, logs it with its request id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        path: str = scope.get("path", "")
+        found = ORDER_IN_PATH.search(path)
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, **({"order_id": found.group(1)} if found else {}))
+        status = 500
+        started = time.perf_counter()
+
+        async def sending(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message.setdefault("headers", []).append(
+                    (b"x-request-id", request_id.encode("latin-1")))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope.get("method", "")
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            log.info("request", method=method, route=route, status=status,
+                     ms=round(elapsed * 1000, 2))
+            structlog.contextvars.clear_contextvars()
+
+
+router = APIRouter(tags=["health"])
+
+
+def _gauges(container: Container) -> str:
+    with container.engine.connect() as connection:
+        open_escalations = connection.execute(
+            select(func.count()).select_from(escalations).where(escalations.c.status == "open")
+        ).scalar_one()
+        newest = connection.execute(select(func.max(events.c.position))).scalar_one() or 0
+        read = connection.execute(select(func.max(webhook_cursor.c.position))).scalar_one()
+    lag = max(0, newest - read) if read is not None else 0
+    return ("# HELP dom_open_escalations Escalations waiting for operations\n"
+            "# TYPE dom_open_escalations gauge\n"
+            f"dom_open_escalations {open_escalations}\n"
+            "# HELP dom_outbox_lag_events Events not yet read by the webhook dispatcher\n"
+            "# TYPE dom_outbox_lag_events gauge\n"
+            f"dom_outbox_lag_events {lag}\n")
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus exposition (no key: expose it only on the operations network)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
+    text = body.decode() + _gauges(request.app.state.container)
+    return Response(text, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,44 @@
+"""Operations' view: Prometheus metrics per route, sourcing and conflicts, request ids."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import CHANNEL, order_body
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        head, _, value = line.rpartition(" ")
+        if all(f'{k}="{v}"' in head for k, v in labels.items()) or not wanted:
+            total += float(value)
+    return total
+
+
+def test_requests_are_counted_by_route_template_and_sourcing_is_measured(
+        seeded: TestClient) -> None:
+    before = seeded.get("/metrics").text
+    placed = seeded.post("/v1/orders", json=order_body("W-METRICS"), headers=CHANNEL)
+    assert placed.status_code == 201
+    seeded.get(f"/v1/orders/{placed.json()['order_id']}", headers=CHANNEL)
+    after = seeded.get("/metrics")
+    assert after.status_code == 200
+    text = after.text
+    route = {"method": "GET", "route": "/v1/orders/{order_id}", "status": "200"}
+    assert _sample(text, "dom_http_requests_total", **route) == \
+        _sample(before, "dom_http_requests_total", **route) + 1
+    assert _sample(text, "dom_sourcing_seconds_count") > _sample(before,
+                                                                 "dom_sourcing_seconds_count")
+    assert "dom_open_escalations 0" in text
+    assert "dom_outbox_lag_events" in text
+
+
+def test_every_answer_carries_a_request_id_and_keeps_the_callers(seeded: TestClient) -> None:
+    mine = seeded.get("/healthz", headers={"X-Request-ID": "trace-123"})
+    assert mine.headers["x-request-id"] == "trace-123"
+    fresh = seeded.get("/v1/orders")
+    assert fresh.status_code == 401 and len(fresh.headers["x-request-id"]) == 32
