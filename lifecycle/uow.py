@@ -178,6 +178,10 @@ class ScenarioRepository(Protocol):
                finished_at: datetime) -> bool: ...
 
 
+class LeaseStore(Protocol):
+    def claim(self, name: str, owner: str, now: datetime, until: datetime) -> bool: ...
+
+
 class UnitOfWork(abc.ABC):
     """One transaction: enter, use the repositories, ``commit()``; leaving without it rolls back."""
 
@@ -187,6 +191,7 @@ class UnitOfWork(abc.ABC):
     events: EventStore
     orders: OrderRepository
     idempotency: IdempotencyStore
+    leases: LeaseStore
     fulfillments: FulfillmentRepository
     policy: PolicyStore
     services: ServiceRegistry

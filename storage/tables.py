@@ -335,3 +335,12 @@ scenarios = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
 )
+
+leases = Table(
+    "leases", metadata,
+    # Work that must run in one process at a time across workers and hosts (the timer loop):
+    # whoever holds an unexpired lease does it; a dead holder's lease runs out.
+    Column("name", String(60), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

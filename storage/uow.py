@@ -23,6 +23,7 @@ from storage.repositories.exceptions import (
 )
 from storage.repositories.fulfillments import SqlFulfillmentRepository
 from storage.repositories.idempotency import SqlIdempotencyStore
+from storage.repositories.leases import SqlLeaseStore
 from storage.repositories.ledger import SqlStockLedger
 from storage.repositories.locations import SqlLocationRepository
 from storage.repositories.orders import SqlOrderRepository
@@ -61,6 +62,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.events = SqlEventStore(connection)
         self.orders = SqlOrderRepository(connection, self.events)
         self.idempotency = SqlIdempotencyStore(connection)
+        self.leases = SqlLeaseStore(connection)
         self.fulfillments = SqlFulfillmentRepository(connection)
         self.policy = SqlPolicyStore(connection)
         self.services = SqlServiceRegistry(connection)
