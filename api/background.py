@@ -46,10 +46,8 @@ def tick(container: Container) -> None:
     if outcome.delays_raised or outcome.released or outcome.pickups_expired:
         log.info("timers: %s", outcome)
     with container.uow() as uow:
-        purge = getattr(uow.idempotency, "purge_expired", None)
-        if purge is not None:
-            purge()
-            uow.commit()
+        uow.idempotency.purge_expired()
+        uow.commit()
 
 
 async def _loop(container: Container, interval_s: float) -> None:

@@ -17,7 +17,7 @@ from api.schemas.products import ProductIn
 from dom.bootstrap import Container
 from lifecycle import catalog, inventory, orders, sourcing
 from lifecycle.catalog import resolve_coordinates
-from models import Location, Product
+from models import Product
 from models.commands import PositionInput
 from storage.retry import with_retries
 
@@ -37,14 +37,7 @@ def load_demo(container: Container, progress: Callable[[str], None] = lambda _: 
     for location_id, body in demo_data.demo_locations():
         spec = LocationIn.model_validate(body)
         lat, lon = resolve_coordinates(spec.lat, spec.lon, spec.postal_code)
-        location = Location(
-            id=location_id, name=spec.name, type=spec.type, lat=lat, lon=lon,
-            postal_code=spec.postal_code, capabilities=frozenset(spec.capabilities),
-            shipment_cost=spec.shipment_cost, cost_per_km=spec.cost_per_km,
-            unit_cost=spec.unit_cost, unit_cost_per_km=spec.unit_cost_per_km,
-            processing_days=spec.processing_days, km_per_day=spec.km_per_day,
-            capacity_units_per_day=spec.capacity_units_per_day, priority=spec.priority,
-            active=spec.active)
+        location = spec.to_location(location_id, lat, lon)
         with_retries(partial(catalog.put_location, container.uow(), location))
         summary.locations += 1
     progress(f"{summary.locations} locations")

@@ -45,8 +45,7 @@ def _release_unreleased(uow: UnitOfWork) -> tuple[list[Fulfillment], set[str]]:
     """Take back allocations still waiting for release, so the joint model may move them."""
     taken = uow.fulfillments.with_status([FulfillmentStatus.ALLOCATED.value])
     for fulfillment in taken:
-        for reservation in uow.ledger.reservations(fulfillment_id=fulfillment.id):
-            uow.ledger.release(reservation.id)
+        uow.ledger.release_fulfillment(fulfillment.id)
         fulfillment.status = FulfillmentStatus.CANCELLED
         fulfillment.attributes = {**fulfillment.attributes, "cancelled_by": "reoptimize"}
         uow.fulfillments.save(fulfillment)

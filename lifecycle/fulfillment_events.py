@@ -67,16 +67,6 @@ MESSAGES = {
 }
 
 
-def _consume(uow: UnitOfWork, fulfillment: Fulfillment) -> int:
-    return sum(uow.ledger.consume(r.id) for r in uow.ledger.reservations(
-        fulfillment_id=fulfillment.id, status=ReservationStatus.ACTIVE))
-
-
-def _release(uow: UnitOfWork, fulfillment: Fulfillment) -> int:
-    return sum(uow.ledger.release(r.id) for r in uow.ledger.reservations(
-        fulfillment_id=fulfillment.id, status=ReservationStatus.ACTIVE))
-
-
 def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
                 report: Report) -> list[dict[str, object]]:
     """Give back the missing units, count them off the shelf, shrink the fulfillment."""
@@ -134,7 +124,7 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         excluded.append(str(fulfillment.location_id))
         order.attributes = {**order.attributes, "excluded_locations": sorted(set(excluded))}
     if report.type == "rejected":
-        released = _release(uow, fulfillment)
+        released = uow.ledger.release_fulfillment(fulfillment.id)
         fulfillment.status = FulfillmentStatus.REJECTED
         fulfillment.attributes = {**fulfillment.attributes, "rejected_reason": report.reason}
         order.record("fulfillment.rejected", f"Rejected by {where}" +
@@ -155,7 +145,8 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         fulfillment.attributes = {**fulfillment.attributes,
                                   "tracking_number": report.tracking_number,
                                   "carrier": report.carrier}
-    consumed = _consume(uow, fulfillment) if target in DEPARTED and not departed_before else 0
+    leaving = target in DEPARTED and not departed_before
+    consumed = uow.ledger.consume_fulfillment(fulfillment.id) if leaving else 0
     message = MESSAGES[report.type].format(where=where)
     if report.tracking_number and report.type == "shipped":
         message += f" (tracking {report.tracking_number})"

@@ -189,13 +189,13 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
             break
     left = remaining_lines(order, live)
     skus = _sku_of(order)
-    covered = any(f.type is not FulfillmentType.SERVICE for f in live)
-    status = "allocated" if not left else ("partially_allocated" if covered else "backordered")
+    status = order_allocation_status(order, live)
     return Allocation(
         order_id=order.id, status=status,
         objective=str(next((f.attributes.get("objective") for f in live
                             if f.attributes.get("objective")), objective or policy.objective)),
-        solver=solver or {"name": "none", "status": "infeasible" if not covered else "feasible"},
+        solver=solver or {"name": "none",
+                          "status": "infeasible" if status == "backordered" else "feasible"},
         fulfillments=[PlannedFulfillment(
             location_id=f.location_id, type=f.type, lines=f.lines, cost=f.cost,
             delivery_days=f.delivery_days, promised_date=f.promised_date, fulfillment_id=f.id,

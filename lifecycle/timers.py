@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
 from lifecycle.uow import UnitOfWork, UowFactory
-from models import ConcurrentUpdate, OrderStatus, ReservationStatus
+from models import ConcurrentUpdate, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus
 from models.order_progress import DEAD
 from models.orders import Order
@@ -79,9 +79,7 @@ def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
     if fulfillment.status is not S.READY_FOR_PICKUP or pickup_by is None or \
             pickup_by >= now.date():
         return False
-    for reservation in uow.ledger.reservations(fulfillment_id=fulfillment.id,
-                                               status=ReservationStatus.ACTIVE):
-        uow.ledger.release(reservation.id)
+    uow.ledger.release_fulfillment(fulfillment.id)
     fulfillment.status = S.CANCELLED
     fulfillment.attributes = {**fulfillment.attributes, "expired_at": now.isoformat()}
     uow.fulfillments.save(fulfillment)

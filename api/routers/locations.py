@@ -11,7 +11,7 @@ from api.deps import ContainerDep, Cursor, Limit, decode_cursor, encode_cursor, 
 from api.schemas.common import PROBLEM_RESPONSES, Page
 from api.schemas.locations import LocationIn, LocationOut
 from lifecycle.catalog import put_location, resolve_coordinates
-from models import Location, NotFound
+from models import NotFound
 
 router = APIRouter(prefix="/v1/locations", tags=["locations"], responses=PROBLEM_RESPONSES)
 
@@ -29,15 +29,7 @@ def upsert_location(location_id: LocationId, body: LocationIn, _: Admin,
                     container: ContainerDep, response: Response) -> LocationOut:
     """Create or replace a warehouse, store or drop-ship supplier (201 when new)."""
     lat, lon = resolve_coordinates(body.lat, body.lon, body.postal_code, field="body")
-    location = Location(
-        id=location_id, name=body.name, type=body.type, lat=lat, lon=lon,
-        postal_code=body.postal_code, capabilities=frozenset(body.capabilities),
-        shipment_cost=body.shipment_cost, cost_per_km=body.cost_per_km,
-        unit_cost=body.unit_cost, unit_cost_per_km=body.unit_cost_per_km,
-        processing_days=body.processing_days, km_per_day=body.km_per_day,
-        capacity_units_per_day=body.capacity_units_per_day, priority=body.priority,
-        active=body.active,
-    )
+    location = body.to_location(location_id, lat, lon)
     if run(lambda: put_location(container.uow(), location)):
         response.status_code = 201
     return LocationOut.of(location)

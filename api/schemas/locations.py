@@ -37,6 +37,18 @@ class LocationIn(Strict):
         return self
 
 
+    def to_location(self, location_id: str, lat: float, lon: float) -> Location:
+        """The domain location, at coordinates already resolved (given or geocoded)."""
+        return Location(
+            id=location_id, name=self.name, type=self.type, lat=lat, lon=lon,
+            postal_code=self.postal_code, capabilities=frozenset(self.capabilities),
+            shipment_cost=self.shipment_cost, cost_per_km=self.cost_per_km,
+            unit_cost=self.unit_cost, unit_cost_per_km=self.unit_cost_per_km,
+            processing_days=self.processing_days, km_per_day=self.km_per_day,
+            capacity_units_per_day=self.capacity_units_per_day, priority=self.priority,
+            active=self.active)
+
+
 class LocationOut(BaseModel):
     id: str
     name: str

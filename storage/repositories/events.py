@@ -57,9 +57,3 @@ class SqlEventStore:
         if limit is not None:
             query = query.limit(limit)
         return [_to_event(r) for r in self._c.execute(query).mappings()]
-
-    def count(self, order_id: str | None = None) -> int:
-        query = select(events.c.position)
-        if order_id is not None:
-            query = query.where(events.c.order_id == order_id)
-        return len(self._c.execute(query).all())

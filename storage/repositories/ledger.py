@@ -184,6 +184,16 @@ class SqlStockLedger:
         active = self.reservations(order_id=order_id, status=ReservationStatus.ACTIVE)
         return sum(self.release(r.id) for r in active)
 
+    def release_fulfillment(self, fulfillment_id: str) -> int:
+        """Give back everything a fulfillment still holds (rejected, expired, moved)."""
+        active = self.reservations(fulfillment_id=fulfillment_id, status=ReservationStatus.ACTIVE)
+        return sum(self.release(r.id) for r in active)
+
+    def consume_fulfillment(self, fulfillment_id: str) -> int:
+        """Everything a fulfillment holds leaves the building (shipped, picked up)."""
+        active = self.reservations(fulfillment_id=fulfillment_id, status=ReservationStatus.ACTIVE)
+        return sum(self.consume(r.id) for r in active)
+
     def _close(self, reservation_id: str, qty: int | None, to: ReservationStatus) -> int:
         held = self.reservation(reservation_id)
         if held.status is not ReservationStatus.ACTIVE:

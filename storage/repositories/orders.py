@@ -25,6 +25,8 @@ from storage.clock import utcnow
 from storage.repositories.events import SqlEventStore
 from storage.tables import order_lines, orders
 
+IN_CHUNK = 5_000
+
 
 def _customer_json(customer: Customer) -> dict[str, Any]:
     return {k: v for k, v in vars(customer).items() if v is not None}
@@ -130,7 +132,7 @@ class SqlOrderRepository:
         """Orders in any of ``statuses``, oldest first (the order a queue is worked in)."""
         rows = list(self._c.execute(select(orders).where(orders.c.status.in_(statuses))
                                     .order_by(orders.c.id).limit(limit)).mappings())
-        return [self._load(r) for r in rows]
+        return self._with_lines(rows)
 
     def page(self, *, status: str | None = None, channel: str | None = None,
              customer_id: str | None = None, before_id: str | None = None,
@@ -145,12 +147,18 @@ class SqlOrderRepository:
             query = query.where(orders.c.customer_id == customer_id)
         if before_id:
             query = query.where(orders.c.id < before_id)
-        rows = list(self._c.execute(query).mappings())
+        return self._with_lines(list(self._c.execute(query).mappings()))
+
+    def _with_lines(self, rows: list[RowMapping]) -> list[Order]:
+        """Orders for ``rows`` with all their lines read in one query, not one per order."""
         if not rows:
             return []
         ids = [r["id"] for r in rows]
         lines: dict[str, list[OrderLine]] = {i: [] for i in ids}
-        for line in self._c.execute(select(order_lines).where(order_lines.c.order_id.in_(ids))
-                                    .order_by(order_lines.c.position)).mappings():
-            lines[line["order_id"]].append(_to_line(line))
+        for start in range(0, len(ids), IN_CHUNK):  # SQLite caps bound parameters per query
+            chunk = ids[start:start + IN_CHUNK]
+            for line in self._c.execute(select(order_lines)
+                                        .where(order_lines.c.order_id.in_(chunk))
+                                        .order_by(order_lines.c.position)).mappings():
+                lines[line["order_id"]].append(_to_line(line))
         return [_to_order(r, lines[r["id"]]) for r in rows]
