@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import background, errors, observability
 from api.auth import ApiKeyMiddleware
 from api.limits import BodySizeLimitMiddleware
+from api.text_guard import NulCharacterGuard
 from api.routers import (
     allocation,
     channels,
@@ -56,6 +57,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                    fulfillments, operations, customers, track, console, webhooks, stream,
                    scenarios):
         app.include_router(module.router)
+    app.add_middleware(NulCharacterGuard)  # inside auth: a request without a key gets 401
     app.add_middleware(ApiKeyMiddleware, keys=live.api_keys)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=live.settings.max_body_bytes)
     app.add_middleware(observability.RequestObservation)

@@ -80,14 +80,14 @@ def _client(container: Container) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def client(sqlite_container: Container) -> Iterator[TestClient]:
-    """An empty app on SQLite."""
-    yield from _client(sqlite_container)
+def client(default_container: Container) -> Iterator[TestClient]:
+    """An empty app on the default backend."""
+    yield from _client(default_container)
 
 
 @pytest.fixture
 def seeded(client: TestClient) -> TestClient:
-    """The app on SQLite with the small network, catalog and stock above."""
+    """The app on the default backend with the small network, catalog and stock above."""
     seed(client)
     return client
 

@@ -12,10 +12,10 @@ from dom.bootstrap import Container
 
 
 def test_the_timer_loop_ticks_while_the_app_lives_and_stops_after(
-        sqlite_container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+        default_container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     ticks: list[Container] = []
     monkeypatch.setattr(background, "tick", ticks.append)
-    fast = dataclasses.replace(sqlite_container, settings=sqlite_container.settings.model_copy(
+    fast = dataclasses.replace(default_container, settings=default_container.settings.model_copy(
         update={"timer_interval_s": 0.01}))
 
     async def live_for_a_while() -> int:
@@ -32,7 +32,7 @@ def test_the_timer_loop_ticks_while_the_app_lives_and_stops_after(
     assert asyncio.run(live_for_a_while()) >= 3
 
 
-def test_a_tick_evaluates_timers_and_purges_expired_keys(sqlite_container: Container) -> None:
+def test_a_tick_evaluates_timers_and_purges_expired_keys(default_container: Container) -> None:
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import insert, select
@@ -40,10 +40,10 @@ def test_a_tick_evaluates_timers_and_purges_expired_keys(sqlite_container: Conta
     from storage.tables import idempotency_keys
 
     past = datetime.now(UTC) - timedelta(days=2)
-    with sqlite_container.engine.begin() as connection:
+    with default_container.engine.begin() as connection:
         connection.execute(insert(idempotency_keys).values(
             scope="s", key="old", request_hash="h", state="completed", status_code=201,
             response_body="{}", response_headers={}, created_at=past, expires_at=past))
-    background.tick(sqlite_container)
-    with sqlite_container.engine.connect() as connection:
+    background.tick(default_container)
+    with default_container.engine.connect() as connection:
         assert connection.execute(select(idempotency_keys)).all() == []

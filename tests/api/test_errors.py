@@ -190,3 +190,38 @@ def test_a_bad_idempotency_key_is_400_problem_and_writes_nothing(seeded: TestCli
                            headers={**ADMIN, "Idempotency-Key": "k" * 256})
     assert_problem(response, 400)
     assert all_orders(seeded) == []
+
+
+NUL_REQUESTS = [
+    pytest.param("POST", "/v1/orders", order_body("W-\u0000"), ["body", "channel_order_id"],
+                 id="json-escape-in-body"),
+    pytest.param("POST", "/v1/allocate",
+                 {"commit": True, "order": order_body("W-9", lines=[
+                     {"line_id": "1", "sku": "LAPTOP\u0000", "qty": 1}])},
+                 ["body", "order", "lines", 0, "sku"], id="nested-line-sku"),
+    pytest.param("GET", "/v1/orders/ord_%00", None, ["path"], id="percent-encoded-path"),
+    pytest.param("GET", "/v1/orders?channel=web%00", None, ["path"], id="query"),
+]
+
+
+@pytest.mark.parametrize("method,path,body,loc", NUL_REQUESTS)
+def test_a_nul_character_is_422_on_every_database_and_writes_nothing(
+        seeded_any: TestClient, method: str, path: str, body: Any, loc: list[Any]) -> None:
+    """PostgreSQL cannot store U+0000: refused up front, not a 500 on one backend only."""
+    stock_before = stock(seeded_any)
+    response = seeded_any.request(method, path, json=body, headers=ADMIN)
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["loc"] == loc
+    assert all_orders(seeded_any) == []
+    assert stock(seeded_any) == stock_before
+
+
+def test_a_raw_nul_byte_in_a_body_is_422(seeded: TestClient) -> None:
+    response = seeded.put("/v1/inventory/WH-A/LAPTOP-15", content=b'{"on_hand": 3}\x00',
+                          headers={**ADMIN, **JSON})
+    assert_problem(response, 422)
+    assert stock(seeded)[("WH-A", "LAPTOP-15")]["on_hand"] == 2
+
+
+def test_a_nul_character_without_a_key_is_still_401(seeded: TestClient) -> None:
+    assert_problem(seeded.get("/v1/orders/ord_%00"), 401)

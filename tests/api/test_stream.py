@@ -30,11 +30,11 @@ READ_TIMEOUT = httpx.Timeout(5.0)
 
 
 @pytest.fixture
-def base_url(sqlite_container: Container) -> Iterator[str]:
+def base_url(default_container: Container) -> Iterator[str]:
     """The app on a free loopback port, polling for new events every 20 ms."""
-    settings = sqlite_container.settings.model_copy(update={"stream_poll_interval_s": 0.02,
+    settings = default_container.settings.model_copy(update={"stream_poll_interval_s": 0.02,
                                                             "webhook_poll_interval_s": 0})
-    app = create_app(dataclasses.replace(sqlite_container, settings=settings))
+    app = create_app(dataclasses.replace(default_container, settings=settings))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -94,10 +94,10 @@ def test_private_destinations_are_refused_with_a_reason(client: TestClient, url:
 
 
 @pytest.fixture
-def permissive(sqlite_container: Container) -> Iterator[TestClient]:
-    settings = sqlite_container.settings.model_copy(update={"webhook_allow_private": True,
+def permissive(default_container: Container) -> Iterator[TestClient]:
+    settings = default_container.settings.model_copy(update={"webhook_allow_private": True,
                                                             "webhook_poll_interval_s": 0})
-    app = create_app(dataclasses.replace(sqlite_container, settings=settings))
+    app = create_app(dataclasses.replace(default_container, settings=settings))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -131,10 +131,10 @@ def test_an_unknown_webhook_is_404(client: TestClient) -> None:
 
 
 def test_the_app_delivers_in_the_background_while_it_lives_and_stops_with_it(
-        sqlite_container: Container) -> None:
-    settings = sqlite_container.settings.model_copy(update={"webhook_allow_private": True,
+        default_container: Container) -> None:
+    settings = default_container.settings.model_copy(update={"webhook_allow_private": True,
                                                             "webhook_poll_interval_s": 0.02})
-    live = dataclasses.replace(sqlite_container, settings=settings)
+    live = dataclasses.replace(default_container, settings=settings)
     with serve_receiver() as receiver:
         with TestClient(create_app(live), raise_server_exceptions=False) as client:
             seed(client)

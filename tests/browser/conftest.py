@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -85,10 +85,11 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``dom serve`` (one worker) over ``dom demo`` data in a temporary SQLite file."""
+def server(browser: Any, tmp_path_factory: pytest.TempPathFactory,
+           fresh_database: Callable[[Path], str]) -> Iterator[str]:
+    """``dom serve`` (one worker) over ``dom demo`` data in a fresh database."""
     folder = tmp_path_factory.mktemp("dom-console")
-    url = f"sqlite:///{folder}/dom.db"
+    url = fresh_database(folder)
     load_demo(url, folder)
     with running_server(url, folder, workers=1) as base_url:
         yield base_url

@@ -1,6 +1,6 @@
 """The console's files are served without a key, with their types, and every one ships.
 
-These need no browser: the app in-process (TestClient) over an empty SQLite database.
+These need no browser: the app in-process (TestClient) over an empty database (the default backend).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ REFERENCE = re.compile(r"""(?:src|href)="(/console/[^"]+)\"""")
 
 
 @pytest.fixture
-def client(sqlite_url: str) -> Iterator[TestClient]:
-    container = make_container(sqlite_url)
+def client(default_url: str) -> Iterator[TestClient]:
+    container = make_container(default_url)
     with TestClient(create_app(container)) as test_client:
         yield test_client
     container.close()

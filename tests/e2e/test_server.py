@@ -7,13 +7,15 @@ it is always terminated in a ``finally`` block, and every wait is bounded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import DEFAULT_BACKEND
 from tests.e2e.live_server import load_demo, running_server
 
 ADMIN = {"Authorization": "Bearer admin-key"}
@@ -24,10 +26,11 @@ DEMO_CHANNEL_ORDER_IDS = {"W-1001", "W-1002", "S-CHI-0001", "S-NYC-0042", "CC-50
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           fresh_database: Callable[[Path], str]) -> Iterator[str]:
     """The base URL of a running ``dom serve`` (two workers) over a demo database."""
     folder = tmp_path_factory.mktemp("dom-e2e")
-    url = f"sqlite:///{folder}/dom.db"
+    url = fresh_database(folder)
     load_demo(url, folder)
     with running_server(url, folder, workers=2) as base_url:
         yield base_url
@@ -55,7 +58,8 @@ def _orders(http: httpx.Client, **params: Any) -> list[dict[str, Any]]:
 
 def test_the_server_is_healthy_and_needs_a_key(http: httpx.Client) -> None:
     health = http.get("/healthz")
-    assert health.json() == {"status": "ok", "database": "sqlite"}
+    dialect = "postgresql" if DEFAULT_BACKEND == "postgres" else "sqlite"
+    assert health.json() == {"status": "ok", "database": dialect}
     refused = http.get("/v1/orders")
     assert refused.status_code == 401
     assert refused.headers["content-type"].startswith("application/problem+json")

@@ -146,8 +146,8 @@ def make_machine(container: Container) -> type[RuleBasedStateMachine]:
 
 
 @pytest.mark.parametrize("steps", [30])
-def test_random_lifecycles_keep_status_and_stock_consistent(sqlite_url: str, steps: int) -> None:
-    container = make_container(sqlite_url)
+def test_random_lifecycles_keep_status_and_stock_consistent(default_url: str, steps: int) -> None:
+    container = make_container(default_url)
     try:
         run_state_machine_as_test(
             make_machine(container),

@@ -1,0 +1,110 @@
+"""Text with NUL characters is refused at the door, on every database alike.
+
+PostgreSQL cannot store U+0000 in a text column (SQLite can), so without this guard the same
+request would be accepted on one backend and fail with a 500 on the other. A DOM has no use for
+the character: a path, query or JSON string holding it is answered 422 before any handler runs
+and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import MutableMapping
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from api.auth import ASGIApp, Receive, Scope, Send
+from api.errors import problem
+
+Location = list[str | int]
+
+
+def nul_location(value: Any, where: Location) -> Location | None:
+    """Where in a parsed JSON document a string (or key) holds U+0000, if anywhere."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return [*where, key]
+            found = nul_location(item, [*where, key])
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_location(item, [*where, index])
+            if found is not None:
+                return found
+    return None
+
+
+def body_nul_location(body: bytes) -> Location | None:
+    """The body's NUL, as a raw byte or as a JSON escape that decodes to one.
+
+    Only a body holding ``\\u0000`` is parsed; one that is not valid JSON is left to the app's
+    own validation (it answers 400 or 422 itself).
+    """
+    if b"\x00" in body:
+        return ["body"]
+    if b"\\u0000" not in body:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return nul_location(document, ["body"])
+
+
+def request_line_has_nul(scope: Scope) -> bool:
+    path = scope.get("raw_path") or scope.get("path", "").encode()
+    query = scope.get("query_string", b"")
+    return b"\x00" in unquote_to_bytes(path) or b"\x00" in unquote_to_bytes(query)
+
+
+class NulCharacterGuard:
+    """Answers 422 to a request whose path, query or body carries U+0000."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if request_line_has_nul(scope):
+            await _refuse(["path"], scope, receive, send)
+            return
+        messages: list[MutableMapping[str, Any]] = []
+        body = b""
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        where = body_nul_location(body)
+        if where is not None:
+            await _refuse(where, scope, receive, send)
+            return
+        await self.app(scope, _replay(messages, receive), send)
+
+
+async def _refuse(where: Location, scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem(
+        422, "text may not contain the NUL character (U+0000)", title="Validation failed",
+        errors=[{"loc": where, "msg": "NUL character not allowed"}])
+    await response(scope, receive, send)
+
+
+def _replay(messages: list[MutableMapping[str, Any]], upstream: Receive) -> Receive:
+    """A receive() that hands back what was read, then defers to the real one."""
+    pending = list(messages)
+
+    async def receive() -> MutableMapping[str, Any]:
+        if pending:
+            return pending.pop(0)
+        return await upstream()
+
+    return receive
