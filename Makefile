@@ -28,7 +28,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy models optimizer lifecycle storage api dom connectors geo planner
+	$(BIN)/mypy models optimizer lifecycle storage api dom connectors geo planner broker
 
 bench: install
 	$(BIN)/python -m benchmarks.sourcing --quick

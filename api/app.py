@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from api import background, errors, observability
 from api.auth import ApiKeyMiddleware
 from api.limits import BodySizeLimitMiddleware
-from api.text_guard import NulCharacterGuard
 from api.routers import (
     allocation,
     channels,
@@ -28,6 +27,8 @@ from api.routers import (
     track,
     webhooks,
 )
+from api.text_guard import NulCharacterGuard
+from broker.running import relaying
 from dom.bootstrap import Container, bootstrap
 from dom.settings import Settings
 
@@ -45,7 +46,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with background.timer_loop(live), webhooks.dispatching(live):
+        async with background.timer_loop(live), webhooks.dispatching(live), relaying(live):
             yield
         if owned:
             live.close()

@@ -1,4 +1,4 @@
-"""The ``dom`` command: serve, migrate, load demo data, run planners' scenarios."""
+"""The ``dom`` command: serve, migrate, load demo data, relay events, run planners' scenarios."""
 
 from __future__ import annotations
 
@@ -92,6 +92,53 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dom-metrics-")
     uvicorn.run("dom.asgi:app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower())
+
+
+@app.command()
+def relay(once: bool = typer.Option(False, "--once", help="Publish what is waiting, then exit "
+                                    "(non-zero if NATS did not acknowledge everything).")
+          ) -> None:
+    """Publish the event outbox to NATS JetStream (DOM_NATS_URL), until stopped.
+
+    The API workers already do this when DOM_NATS_URL is set; run it on its own to keep the
+    relay out of the API processes. Any number may run: one publishes at a time (a lease).
+    """
+    import signal
+    import threading
+
+    from broker.jetstream import JetStreamPublisher
+    from broker.running import config_of, relay_for
+    from dom.bootstrap import bootstrap
+    from lifecycle.event_relay import run_until
+
+    settings = _settings()
+    config = config_of(settings)
+    if config is None:
+        console.print("[red]configuration error:[/red] set DOM_NATS_URL "
+                      "(e.g. nats://127.0.0.1:4222) to relay events")
+        raise typer.Exit(2)
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    container = bootstrap(settings)
+    publisher = JetStreamPublisher(config)
+    try:
+        relayer = relay_for(container, publisher)
+        if once:
+            while (outcome := relayer.run_once()).busy:
+                pass
+            if outcome.error:
+                console.print(f"[red]relay stopped:[/red] {outcome.error}")
+                raise typer.Exit(1)
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        console.print(f"relaying events to {config.url}, stream {config.stream}, subjects "
+                      f"{config.subject_prefix}.<type> (Ctrl-C stops)")
+        run_until(relayer, stop, interval_s=settings.nats_poll_interval_s)
+    finally:
+        publisher.close()
+        container.close()
 
 
 # --- dom scenario: what-if runs, comparisons and sweeps (planner/) ---------------------------

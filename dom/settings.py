@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     stream_poll_interval_s: float = 0.5
     dask_scheduler: str | None = None  # DOM_DASK_SCHEDULER: sweeps run on this Dask cluster
     scenario_async_orders: int = 2000  # more orders than this: 202, solved in the background
+    # The outbox relay to NATS JetStream: off while DOM_NATS_URL is unset.
+    nats_url: str | None = None  # e.g. nats://127.0.0.1:4222
+    nats_stream: str = "DOM_EVENTS"  # created when missing, subjects "<prefix>.>"
+    nats_subject_prefix: str = "dom.events"  # an event goes to "<prefix>.<type>"
+    nats_duplicate_window_s: float = 600.0  # JetStream drops a repeated event id within it
+    nats_poll_interval_s: float = 0.5
 
     def api_key_map(self) -> dict[str, ApiKey]:
         if self.api_keys.strip():

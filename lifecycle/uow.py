@@ -13,7 +13,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from lifecycle.webhooks import DeliveryJob, FanoutCursor, OutboxEvent, Subscription
+from lifecycle.outbox import FanoutCursor, OutboxEvent
+from lifecycle.webhooks import DeliveryJob, Subscription
 from models import (
     Adjustment,
     Channel,
@@ -157,6 +158,18 @@ class WebhookRepository(Protocol):
                        error: str, next_at: datetime | None) -> bool: ...
 
 
+class OutboxRepository(Protocol):
+    """The outbox read by position, with a named cursor per reader (the NATS relay)."""
+
+    def last_position(self) -> int: ...
+    def claim_cursor(self, name: str, owner: str, now: datetime,
+                     until: datetime) -> FanoutCursor | None: ...
+    def save_cursor(self, name: str, owner: str, cursor: FanoutCursor) -> bool: ...
+    def peek_cursor(self, name: str) -> FanoutCursor | None: ...
+    def outbox_after(self, position: int, limit: int) -> list[OutboxEvent]: ...
+    def outbox_at(self, positions: Sequence[int]) -> list[OutboxEvent]: ...
+
+
 @dataclass
 class ScenarioRecord:
     """A planner's what-if run as stored: what was asked and what came out."""
@@ -176,6 +189,7 @@ class ScenarioRepository(Protocol):
     def add(self, record: ScenarioRecord) -> None: ...
     def get(self, scenario_id: str) -> ScenarioRecord | None: ...
     def page(self, *, after: str | None = None, limit: int = 50) -> list[ScenarioRecord]: ...
+    def running_since_before(self, cutoff: datetime) -> list[str]: ...
     def finish(self, scenario_id: str, *, status: str, kpis: dict[str, Any] | None,
                solver: dict[str, Any] | None, error: str | None,
                finished_at: datetime) -> bool: ...
@@ -202,6 +216,7 @@ class UnitOfWork(abc.ABC):
     notifications: NotificationLog
     webhooks: WebhookRepository
     scenarios: ScenarioRepository
+    outbox: OutboxRepository
 
     @abc.abstractmethod
     def __enter__(self) -> UnitOfWork: ...

@@ -31,6 +31,7 @@ from typing import Protocol
 
 import httpx
 
+from lifecycle.outbox import read_outbox
 from lifecycle.uow import UowFactory, WebhookRepository
 from lifecycle.webhook_guard import RefusedDestination, Resolver, check_destination, system_resolver
 from lifecycle.webhooks import (
@@ -47,7 +48,6 @@ log = logging.getLogger("dom.webhooks")
 
 Clock = Callable[[], datetime]
 SEND_TIMEOUT_S = 5.0
-MAX_GAPS = 1000
 
 
 def system_clock() -> datetime:
@@ -164,21 +164,12 @@ class WebhookDispatcher:
     def _read_outbox(self, repo: WebhookRepository, cursor: FanoutCursor,
                      subscriptions: list[Subscription], now: datetime
                      ) -> tuple[list[OutboxEvent], FanoutCursor]:
-        """Events after the cursor and in its gaps, oldest first, and the cursor after them."""
+        """Events after the cursor and in its gaps, oldest first, and the cursor after them
+        (gaps and all: see ``lifecycle.outbox``)."""
         floor = min((s.after_position for s in subscriptions), default=cursor.position)
-        gaps = {p: seen for p, seen in cursor.gaps.items()
-                if p > floor and now - seen < self._gap_timeout}
-        filled = repo.outbox_at(sorted(gaps)) if gaps else []
-        for found in filled:
-            gaps.pop(found.position, None)
-        start = max(cursor.position, floor)
-        fresh = repo.outbox_after(start, self._batch)
-        end = fresh[-1].position if fresh else start
-        visible = {e.position for e in fresh}
-        missing = [p for p in range(start + 1, end) if p not in visible][-MAX_GAPS:]
-        gaps.update(dict.fromkeys(missing, now))
-        events = sorted(filled + fresh, key=lambda e: e.position)
-        return events, FanoutCursor(end, gaps)
+        batch = read_outbox(repo, cursor, now, limit=self._batch, gap_timeout=self._gap_timeout,
+                            floor=floor)
+        return batch.events, batch.end
 
     # --- delivery -------------------------------------------------------------------------------
 

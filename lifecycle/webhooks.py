@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.outbox import FanoutCursor as FanoutCursor  # shared with the NATS relay
+from lifecycle.outbox import OutboxEvent as OutboxEvent
 from models import InvalidInput, NotFound, new_id
 from models.events import Event
 
@@ -45,23 +47,6 @@ class Subscription:
 
     def wants(self, event_type: str) -> bool:
         return matches(self.events, event_type)
-
-
-@dataclass(frozen=True)
-class OutboxEvent:
-    """An event as the outbox holds it: its global position and the event itself."""
-
-    position: int
-    event: Event
-
-
-@dataclass
-class FanoutCursor:
-    """How far the fan-out has read the outbox: every position up to ``position`` is done
-    except ``gaps``, positions not yet visible (a transaction still open) and when first seen."""
-
-    position: int
-    gaps: dict[int, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,10 @@ from planner.scenario import ScenarioInput, apply_changes, evaluate
 log = logging.getLogger("dom.planner")
 
 LARGE_RUN_ORDERS = 2_000  # more orders than this (after the demand multiplier): 202 and poll
+# A background run ends within its solver time limit (at most 600 s) plus loading and KPIs; one
+# still ``running`` this long after it started lost its process (a crash, a restart).
+ORPHANED_AFTER = timedelta(minutes=15)
+INTERRUPTED = "interrupted: the server stopped while the scenario ran; run it again"
 UowFactory = Callable[[], UnitOfWork]
 
 _background: Executor | None = None
@@ -105,6 +109,25 @@ def run(raw: Mapping[str, Any], *, writer: UowFactory, reader: UowFactory | None
         uow.scenarios.add(record)
         uow.commit()
     return record
+
+
+def fail_orphaned(writer: UowFactory, now: datetime | None = None) -> list[str]:
+    """Mark runs whose process died as failed, so a poller stops waiting; their ids.
+
+    Any worker may do this (the timer tick does): a run is only touched once it is older than
+    any live run can be, and ``finish`` changes only a row that is still ``running``.
+    """
+    cutoff = (now or _now()) - ORPHANED_AFTER
+    failed: list[str] = []
+    with writer() as uow:
+        for scenario_id in uow.scenarios.running_since_before(cutoff):
+            if uow.scenarios.finish(scenario_id, status="failed", kpis=None, solver=None,
+                                    error=INTERRUPTED, finished_at=now or _now()):
+                failed.append(scenario_id)
+        uow.commit()
+    if failed:
+        log.warning("scenarios interrupted by a restart marked failed: %s", ", ".join(failed))
+    return failed
 
 
 def store(writer: UowFactory, definition: ScenarioDefinition, outcome: dict[str, Any]

@@ -322,6 +322,17 @@ webhook_cursor = Table(
     Column("lease_expires_at", UTCDateTime),
 )
 
+outbox_cursors = Table(
+    "outbox_cursors", metadata,
+    # One row per named outbox reader (the NATS relay): how far it has published, with the
+    # positions not yet visible, held by one relay at a time.
+    Column("name", String(60), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("gaps", JSON, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", UTCDateTime),
+)
+
 scenarios = Table(
     "scenarios", metadata,
     # A planner's what-if run: what was asked, what came out. Never touches live data.

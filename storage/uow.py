@@ -27,6 +27,7 @@ from storage.repositories.leases import SqlLeaseStore
 from storage.repositories.ledger import SqlStockLedger
 from storage.repositories.locations import SqlLocationRepository
 from storage.repositories.orders import SqlOrderRepository
+from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.policy import SqlPolicyStore
 from storage.repositories.scenarios import SqlScenarioRepository
 from storage.repositories.webhooks import SqlWebhookRepository
@@ -70,6 +71,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.notifications = SqlNotificationLog(connection)
         self.webhooks = SqlWebhookRepository(connection)
         self.scenarios = SqlScenarioRepository(connection)
+        self.outbox = SqlOutboxRepository(connection)
         return self
 
     def __exit__(

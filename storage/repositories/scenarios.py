@@ -40,6 +40,12 @@ class SqlScenarioRepository:
             query = query.where(scenarios.c.id < after)
         return [_record(r) for r in self._c.execute(query).mappings()]
 
+    def running_since_before(self, cutoff: datetime) -> list[str]:
+        """Ids of runs still ``running`` that started before ``cutoff``."""
+        query = select(scenarios.c.id).where(scenarios.c.status == "running",
+                                             scenarios.c.created_at < cutoff)
+        return list(self._c.execute(query).scalars())
+
     def finish(self, scenario_id: str, *, status: str, kpis: dict[str, Any] | None,
                solver: dict[str, Any] | None, error: str | None,
                finished_at: datetime) -> bool:

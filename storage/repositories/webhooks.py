@@ -18,16 +18,15 @@ from sqlalchemy import (
     and_,
     delete,
     exists,
-    func,
     insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 
 from lifecycle.webhooks import DeliveryJob, FanoutCursor, OutboxEvent, Subscription
-from models import Event, new_id
+from models import new_id
+from storage.repositories import outbox
 from storage.tables import events, webhook_cursor, webhook_deliveries, webhook_subscriptions
 
 CURSOR_ID = 1
@@ -41,16 +40,6 @@ def _subscription(row: RowMapping) -> Subscription:
     return Subscription(id=row["id"], url=row["url"], events=list(row["events"]),
                         secret=row["secret"], after_position=row["after_position"],
                         created_at=row["created_at"], active=row["active"])
-
-
-def _event(row: RowMapping) -> Event:
-    return Event(id=row["id"], seq=row["seq"], at=row["at"], type=row["type"],
-                 order_id=row["order_id"], message=row["message"], data=row["data"],
-                 fulfillment_id=row["fulfillment_id"], location_id=row["location_id"])
-
-
-def _outbox(row: RowMapping) -> OutboxEvent:
-    return OutboxEvent(position=row["position"], event=_event(row))
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -95,60 +84,26 @@ class SqlWebhookRepository:
         return [_subscription(r) for r in self._c.execute(query).mappings()]
 
     def last_position(self) -> int:
-        return int(self._c.execute(select(func.coalesce(func.max(events.c.position), 0)))
-                   .scalar_one())
+        return outbox.last_position(self._c)
 
-    # --- fan-out --------------------------------------------------------------------------------
+    # --- fan-out (the cursor row and the reads are shared with the NATS relay) ------------------
+
+    def _cursor(self) -> outbox.CursorRow:
+        return outbox.CursorRow(self._c, webhook_cursor, webhook_cursor.c.id, CURSOR_ID)
 
     def claim_cursor(self, owner: str, now: datetime, until: datetime) -> FanoutCursor | None:
         """Take the cursor's lease if it is free, expired or already ours; None if it is not."""
-        taken = self._c.execute(
-            update(webhook_cursor)
-            .where(webhook_cursor.c.id == CURSOR_ID,
-                   or_(webhook_cursor.c.lease_owner.is_(None),
-                       webhook_cursor.c.lease_expires_at < now,
-                       webhook_cursor.c.lease_owner == owner))
-            .values(lease_owner=owner, lease_expires_at=until))
-        if not taken.rowcount:
-            return self._create_cursor(owner, until)
-        row = self._c.execute(select(webhook_cursor.c.position, webhook_cursor.c.gaps)
-                              .where(webhook_cursor.c.id == CURSOR_ID)).one()
-        gaps = {int(p): datetime.fromisoformat(seen) for p, seen in row.gaps.items()}
-        return FanoutCursor(position=row.position, gaps=gaps)
-
-    def _create_cursor(self, owner: str, until: datetime) -> FanoutCursor | None:
-        present = self._c.execute(select(webhook_cursor.c.id)
-                                  .where(webhook_cursor.c.id == CURSOR_ID)).first()
-        if present:
-            return None
-        try:
-            with self._c.begin_nested():
-                self._c.execute(insert(webhook_cursor).values(
-                    id=CURSOR_ID, position=0, gaps={}, lease_owner=owner,
-                    lease_expires_at=until))
-        except IntegrityError:
-            return None  # another dispatcher created it first and holds it
-        return FanoutCursor(position=0)
+        return self._cursor().claim(owner, now, until)
 
     def save_cursor(self, owner: str, cursor: FanoutCursor) -> bool:
         """Move the cursor and free its lease, only if ``owner`` still holds it."""
-        gaps = {str(p): seen.isoformat() for p, seen in cursor.gaps.items()}
-        saved = self._c.execute(
-            update(webhook_cursor)
-            .where(webhook_cursor.c.id == CURSOR_ID, webhook_cursor.c.lease_owner == owner)
-            .values(position=cursor.position, gaps=gaps, lease_owner=None,
-                    lease_expires_at=None))
-        return bool(saved.rowcount)
+        return self._cursor().save(owner, cursor)
 
     def outbox_after(self, position: int, limit: int) -> list[OutboxEvent]:
-        query = (select(events).where(events.c.position > position)
-                 .order_by(events.c.position).limit(limit))
-        return [_outbox(r) for r in self._c.execute(query).mappings()]
+        return outbox.outbox_after(self._c, position, limit)
 
     def outbox_at(self, positions: Sequence[int]) -> list[OutboxEvent]:
-        query = (select(events).where(events.c.position.in_(list(positions)))
-                 .order_by(events.c.position))
-        return [_outbox(r) for r in self._c.execute(query).mappings()]
+        return outbox.outbox_at(self._c, positions)
 
     def add_deliveries(self, pairs: Sequence[tuple[Subscription, OutboxEvent]],
                        now: datetime) -> None:
@@ -181,7 +136,7 @@ class SqlWebhookRepository:
             .join(_s, _s.c.id == _d.c.subscription_id)
             .where(_d.c.id == delivery_id)).mappings().one()
         return DeliveryJob(delivery_id=delivery_id, url=row["url"], secret=row["secret"],
-                           event=_event(row), attempts=row["attempts"],
+                           event=outbox.event_of(row), attempts=row["attempts"],
                            created_at=row["delivery_created_at"])
 
     def delivered(self, delivery_id: str, owner: str, now: datetime, status_code: int) -> bool:

@@ -7,8 +7,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TOP_LEVEL = ("api", "connectors", "dom", "geo", "lifecycle", "models", "optimizer", "planner",
-             "storage")
+TOP_LEVEL = ("api", "broker", "connectors", "dom", "geo", "lifecycle", "models", "optimizer",
+             "planner", "storage")
 
 
 def test_every_package_is_listed_and_nothing_else() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from dom.bootstrap import Container
 from lifecycle.uow import ScenarioRecord
@@ -30,3 +30,22 @@ def test_a_scenario_is_stored_done_listed_newest_first_and_finished_once(
     stored = service.get(container.reader, done.id)
     assert stored.kpis == done.kpis and stored.request["changes"]["demand_multiplier"] == 1.0
     assert service.get(container.reader, "scn_zzzz").kpis == {"orders": 1}
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_failed_once(
+        container: Container) -> None:
+    now = datetime.now(UTC)
+    ages = {"scn_old": service.ORPHANED_AFTER + timedelta(minutes=1),
+            "scn_recent": service.ORPHANED_AFTER - timedelta(minutes=1)}
+    with container.uow() as uow:
+        for scenario_id, age in ages.items():
+            uow.scenarios.add(ScenarioRecord(id=scenario_id, name=scenario_id, status="running",
+                                             request={}, created_at=now - age))
+        uow.commit()
+
+    assert service.fail_orphaned(container.uow_factory, now) == ["scn_old"]
+    assert service.fail_orphaned(container.uow_factory, now) == []
+
+    old = service.get(container.reader, "scn_old")
+    assert (old.status, old.error) == ("failed", service.INTERRUPTED)
+    assert service.get(container.reader, "scn_recent").status == "running"
