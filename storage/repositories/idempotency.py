@@ -3,6 +3,13 @@
 The first request inserts the record as ``in_progress``; the primary key makes a concurrent
 duplicate fail to insert, so exactly one request does the work and the others see 409 or,
 once it finished, the stored response.
+
+A claim still ``in_progress`` after ``ABANDONED_AFTER`` belongs to a request whose process died
+(kill -9, OOM, a host lost) before it could complete or forget it; without a bound the client's
+retry would be answered 409 for the 24 hours the key is kept. The next claim takes it over and
+runs the request again, which is safe because every idempotent endpoint also deduplicates by a
+natural key (the channel order id, the order id): work the dead request committed is found,
+not repeated.
 """
 
 from __future__ import annotations
@@ -11,13 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.clock import utcnow
 from storage.tables import idempotency_keys as K
 
 KEEP_FOR = timedelta(hours=24)
+# Longer than any request runs (the solver's time limit is at most 10 minutes).
+ABANDONED_AFTER = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,9 @@ class SqlIdempotencyStore:
     def claim(self, scope: str, key: str, request_hash: str) -> StoredKey | None:
         """Insert an in-progress record; returns the existing record if the key is taken."""
         now = utcnow()
-        self._c.execute(delete(K).where(K.c.scope == scope, K.c.key == key, K.c.expires_at < now))
+        abandoned = and_(K.c.state == "in_progress", K.c.created_at < now - ABANDONED_AFTER)
+        self._c.execute(delete(K).where(K.c.scope == scope, K.c.key == key,
+                                        or_(K.c.expires_at < now, abandoned)))
         try:
             with self._c.begin_nested():
                 self._c.execute(insert(K).values(scope=scope, key=key, request_hash=request_hash,

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, or_, update
+from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.tables import leases
+from storage.tables import leases, outbox_cursors, webhook_cursor, webhook_deliveries
+
+log = logging.getLogger("dom.leases")
+
+# Every lease background work holds in the database: (table, owner column, expiry column).
+LEASED = ((leases, leases.c.owner, leases.c.expires_at),
+          (webhook_cursor, webhook_cursor.c.lease_owner, webhook_cursor.c.lease_expires_at),
+          (outbox_cursors, outbox_cursors.c.lease_owner, outbox_cursors.c.lease_expires_at),
+          (webhook_deliveries, webhook_deliveries.c.lease_owner,
+           webhook_deliveries.c.lease_expires_at))
+
+
+def end_leases_of_gone_holders(connection: Connection, gone: Callable[[str], bool],
+                               now: datetime) -> int:
+    """Expire every unexpired lease whose holder ``gone`` says no longer runs; rows freed."""
+    freed = 0
+    for table, owner, expires in LEASED:
+        holders = connection.execute(select(owner).distinct()
+                                     .where(owner.is_not(None), expires >= now)).scalars()
+        dead = [holder for holder in holders if gone(holder)]
+        if not dead:
+            continue
+        ended = connection.execute(update(table).where(owner.in_(dead), expires >= now)
+                                   .values({expires: now})).rowcount
+        if ended:
+            log.warning("ended %d lease(s) in %s held by %s, no longer running", ended,
+                        table.name, ", ".join(dead))
+        freed += ended
+    return freed
 
 
 class SqlLeaseStore:

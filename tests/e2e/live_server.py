@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -38,35 +41,68 @@ def load_demo(database_url: str, folder: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@dataclass
+class LiveServer:
+    """A started ``dom serve``: its URL, its process (the leader of its own process group, so
+    the uvicorn master and its workers can be killed together) and its log."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill_hard(self) -> None:
+        """SIGKILL the whole process group, the way a crash or the OOM killer stops a server:
+        no shutdown handler runs, nothing is flushed, open transactions die with it."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        """SIGTERM (a graceful shutdown), then SIGKILL to the group if it does not stop."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=15)
+        # Workers left behind by a master that died or hung must not outlive the test.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+
+
 @contextmanager
-def running_server(database_url: str, folder: Path, *, workers: int = 1) -> Iterator[str]:
-    """Yield the base URL of a healthy server; terminate it (then kill) on the way out."""
-    env = server_env(database_url)
+def live_server(database_url: str, folder: Path, *, workers: int = 1,
+                env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
+    """Yield a healthy server (``env`` adds variables); always stopped on the way out."""
+    environment = {**server_env(database_url), **(env or {})}
     port = free_port()
     log = folder / f"server-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [DOM, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
-             str(workers)], cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT)
+             str(workers)], cwd=folder, env=environment, stdout=output,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        server = LiveServer(f"http://127.0.0.1:{port}", process, log)
         try:
-            base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + STARTUP_TIMEOUT_S
             while True:
                 if process.poll() is not None:
                     raise AssertionError(f"dom serve exited: {log.read_text()[-3000:]}")
                 try:
-                    if httpx.get(f"{base}/healthz", timeout=1.0).status_code == 200:
+                    if httpx.get(f"{server.base_url}/healthz", timeout=1.0).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
                     raise AssertionError(f"dom serve not healthy: {log.read_text()[-3000:]}")
                 time.sleep(0.1)
-            yield base
+            yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+            server.stop()
+
+
+@contextmanager
+def running_server(database_url: str, folder: Path, *, workers: int = 1) -> Iterator[str]:
+    """Yield the base URL of a healthy server; terminate it (then kill) on the way out."""
+    with live_server(database_url, folder, workers=workers) as server:
+        yield server.base_url
