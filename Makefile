@@ -33,5 +33,10 @@ lint: install
 bench: install
 	$(BIN)/python -m benchmarks.sourcing --quick
 
+# HTTP load on a real server: SQLite and PostgreSQL (127.0.0.1:5432), 1 and N workers (~2 min)
+.PHONY: bench-load
+bench-load: install
+	$(BIN)/python -m benchmarks.load --quick
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache dom.db dom.db-wal dom.db-shm

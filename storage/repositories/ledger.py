@@ -235,9 +235,14 @@ class SqlStockLedger:
         return amount
 
     def reserved_units_by_location(self) -> dict[str, int]:
-        """Units held by active reservations per location: what already uses its capacity."""
-        rows = self._c.execute(select(R.c.location_id, func.sum(R.c.qty))
-                               .where(R.c.status == "active").group_by(R.c.location_id)).all()
+        """Units held by active reservations per location: what already uses its capacity.
+
+        Read from the positions' ``reserved`` counters, which the ledger keeps equal to the
+        active reservations (its invariant), so the cost follows the number of positions, not
+        of reservations, which grows with every order ever sourced.
+        """
+        rows = self._c.execute(select(P.c.location_id, func.sum(P.c.reserved))
+                               .where(P.c.reserved > 0).group_by(P.c.location_id)).all()
         return {location_id: int(total) for location_id, total in rows}
 
     # -- audit --------------------------------------------------------------------------

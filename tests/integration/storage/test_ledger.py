@@ -169,3 +169,24 @@ def test_a_rolled_back_unit_of_work_writes_nothing(engine: Engine) -> None:
         uow.ledger.reserve([req("1", "WH-B", "LAPTOP", 5)])
         # no commit
     assert available(engine, "WH-B", "LAPTOP") == 5
+
+
+def test_units_held_per_location_follow_reserve_release_and_consume(engine: Engine) -> None:
+    """What counts against a location's capacity: the units its active reservations hold."""
+    def held() -> dict[str, int]:
+        with SqlUnitOfWork(engine, write=False) as uow:
+            return uow.ledger.reserved_units_by_location()
+
+    assert held() == {}
+    with SqlUnitOfWork(engine) as uow:
+        laptops, phone = uow.ledger.reserve([req("1", "WH-B", "LAPTOP", 3),
+                                             req("2", "WH-A", "PHONE", 1)])
+        uow.ledger.reserve([req("1", "WH-A", "LAPTOP", 2, order_id="ord_2")])
+        uow.commit()
+    assert held() == {"WH-A": 3, "WH-B": 3}
+    with SqlUnitOfWork(engine) as uow:
+        uow.ledger.release(laptops.id, 1)
+        uow.ledger.consume(phone.id, 1)
+        uow.commit()
+    assert held() == {"WH-A": 2, "WH-B": 2}
+    assert_balanced(engine)
