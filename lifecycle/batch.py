@@ -9,6 +9,9 @@ refreshes the opportunity costs that lookahead sourcing uses.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +22,7 @@ from lifecycle.sourcing import SOURCEABLE, apply, solver_info
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import Conflict, InsufficientStock, Order, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus
-from optimizer import build_problem, joint_opportunity_costs, solve
+from optimizer import Params, Problem, build_problem, choose_backend, joint_opportunity_costs, solve
 
 log = logging.getLogger("dom.batch")
 
@@ -63,6 +66,29 @@ def _waiting_orders(uow: UnitOfWork, also: set[str]) -> list[Order]:
             and pipelines.has_step(o, "source")]
 
 
+@contextmanager
+def _parts_executor(problem: Problem, params: Params) -> Iterator[tuple[Any, int | None]]:
+    """Where a split batch's regions run: the Dask cluster at DOM_DASK_SCHEDULER when set (and
+    the batch is big enough for ``solve`` to split it), else local processes (None)."""
+    scheduler = os.environ.get("DOM_DASK_SCHEDULER")
+    if not scheduler or choose_backend(problem, params) != "split":
+        yield None, None
+        return
+    try:
+        from distributed import Client
+
+        client = Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+    except Exception:  # an unreachable cluster must not stop sourcing
+        log.warning("Dask scheduler %s unreachable; regions run in local processes", scheduler)
+        yield None, None
+        return
+    try:
+        workers = sum(client.nthreads().values()) or None  # type: ignore[no-untyped-call]
+        yield client.get_executor(), workers  # type: ignore[no-untyped-call]
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
+
+
 def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     policy = uow.policy.get()
     outcome = RunOutcome()
@@ -78,7 +104,8 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     params = params_for(policy)
     problem = build_problem([order_spec(o, lines) for o, lines in work], network.specs,
                             network.stock, params)
-    result = solve(problem, params)
+    with _parts_executor(problem, params) as (executor, workers):
+        result = solve(problem, params, executor=executor, workers=workers)
     outcome.solver = solver_info(result)
     observe.solved(outcome.solver)
     for order, _ in work:

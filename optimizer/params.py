@@ -8,7 +8,9 @@ from typing import Literal
 
 Objective = Literal["cost", "time", "balanced"]
 Backorder = Literal["allow", "reject"]
-SOLVERS = ("auto", "highs", "cbc", "cpsat", "scip", "greedy", "exact", "lp_fix", "sequential")
+SOLVERS = (
+    "auto", "highs", "cbc", "cpsat", "scip", "greedy", "exact", "lp_fix", "sequential", "split"
+)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 A single order rarely ships from more than a few of its eligible locations. Fix the set S of
 locations that send a package: the best use of S is then separable by line (each line takes its
 units from the cheapest members of S), so the optimum is the best S of size <= max shipments.
-A submodularity bound prunes most subsets, and each size is scored as one numpy batch.
+A branch-and-bound (:mod:`optimizer.backends.subsets`) skips the subsets that cannot win.
 
 It applies only when lines do not compete with each other inside S: every SKU appears once in
 the order and no location's remaining capacity could bind. Otherwise it declines (returns no
@@ -13,18 +13,20 @@ earlier orders left, it is also the "sequential" baseline and a MIP start for ba
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.backends import subsets
 from optimizer.backends.base import BackendAnswer, SolveContext
 from optimizer.backends.greedy import greedy_units
 from optimizer.objective import Weights
 from optimizer.problem import FloatArray, IntArray, Problem
 
-MAX_COMBOS = 200_000  # subsets per level; beyond this a MIP is faster
-LAZY_PAIR_GAINS = 2_000  # candidate triples above which the pair-gain table pays for itself
+MAX_COMBOS = 500_000  # subsets scored or kept in a frontier; beyond this a MIP is faster
+SEARCH_SHARE = 0.25  # of the time limit the search may take inline before it gives up
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,87 +84,21 @@ def order_data(
     )
 
 
-def _score(d: _OrderData, combos: IntArray, time_weight: float, split: bool) -> FloatArray:
-    """Objective of each subset (rows of ``combos``), assuming all its members send a package."""
-    total = d.package[combos].sum(axis=1) + time_weight * d.days[combos].max(axis=1)
-    unit = d.unit[:, combos]  # (L, C, k)
-    avail = d.avail[:, combos]
-    qty = d.qty[:, None]
-    if split:
-        order = np.argsort(unit, axis=2, kind="stable")
-        unit = np.take_along_axis(unit, order, axis=2)
-        avail = np.take_along_axis(avail, order, axis=2)
-        before = np.cumsum(avail, axis=2) - avail
-        take = np.clip(qty[:, :, None] - before, 0.0, avail)
-        filled = take.sum(axis=2)
-        lines = (take * unit).sum(axis=2) + (qty - filled) * d.penalty[:, None]
-    else:
-        whole = np.where(avail > 0, qty[:, :, None] * unit, np.inf).min(axis=2)
-        lines = np.minimum(whole, qty * d.penalty[:, None])
-    return np.asarray(total + lines.sum(axis=0), dtype=float)
-
-
 def best_subset(
-    d: _OrderData, time_weight: float, max_shipments: int, split: bool
+    d: _OrderData,
+    time_weight: float,
+    max_shipments: int,
+    split: bool,
+    incumbent: IntArray | None = None,
+    deadline: float = np.inf,
 ) -> IntArray | None:
     """The optimal set of candidate columns for one order, or None if too many subsets remain.
 
-    Level k extends only the (k-1)-subsets that can still win. The line cost of a set of
-    locations is a min-cost transportation value, whose savings are submodular: adding j to S
-    saves at most what j saves alone, ``gain[j]``. So S + j (and anything grown from it) is
-    worth scoring only if ``value(S) + package[j] - gain[j] + (best further savings) < best``.
+    The search itself (bounds, bitsets) lives in :mod:`optimizer.backends.subsets`.
     """
-    n_pairs = d.package.shape[0]
-    singles = np.arange(n_pairs, dtype=np.int64)[:, None]
-    values = _score(d, singles, time_weight, split)
-    empty = float((d.qty * d.penalty).sum())
-    gain = empty - (values - d.package - time_weight * d.days)
-    best = int(np.argmin(values))
-    best_value, best_combo = float(values[best]), singles[best]
-    level, level_values = singles, values
-    top = min(max_shipments, n_pairs)
-    helps = np.sort(np.minimum(d.package - gain, 0.0))  # most negative first
-    pair_gain = None  # gain of j next to one member: tighter than gain[j] (submodularity again)
-    for k in range(2, top + 1):
-        later = float(helps[: top - k].sum())  # what further members could still save
-        if pair_gain is None:
-            step = d.package[None, :] - gain[None, :]
-        else:
-            step = d.package[None, :] - pair_gain[level].min(axis=1)
-        reach = level_values[:, None] + step + later
-        reach[np.arange(n_pairs)[None, :] <= level[:, -1:]] = np.inf  # extend in index order
-        parent, child = np.nonzero(reach < best_value - 1e-9)
-        if parent.size > LAZY_PAIR_GAINS and pair_gain is None and k == 3:
-            # many candidates: worth the n^2 table of pair gains for the tighter bound
-            pair_gain = _pair_gains(d, time_weight, split, values)
-            step = d.package[None, :] - pair_gain[level].min(axis=1)
-            reach = level_values[:, None] + step + later
-            reach[np.arange(n_pairs)[None, :] <= level[:, -1:]] = np.inf
-            parent, child = np.nonzero(reach < best_value - 1e-9)
-        if parent.size == 0:
-            break
-        if parent.size > MAX_COMBOS:
-            return None
-        level = np.concatenate([level[parent], child[:, None]], axis=1)
-        level_values = _score(d, level, time_weight, split)
-        i = int(np.argmin(level_values))
-        if level_values[i] < best_value - 1e-12:
-            best_value, best_combo = float(level_values[i]), level[i]
-    return np.asarray(best_combo, dtype=np.int64)
-
-
-def _pair_gains(d: _OrderData, time_weight: float, split: bool, single: FloatArray) -> FloatArray:
-    """gain[s, j]: what adding j to {s} saves on the lines (diagonal: nothing)."""
-    n = d.package.shape[0]
-    a, b = np.triu_indices(n, 1)
-    combos = np.stack([a, b], axis=1)
-    fixed = d.package[combos].sum(axis=1) + time_weight * d.days[combos].max(axis=1)
-    lines_pair = _score(d, combos, time_weight, split) - fixed
-    lines_single = single - d.package - time_weight * d.days
-    gain = np.zeros((n, n))
-    gain[a, b] = lines_single[a] - lines_pair
-    gain[b, a] = lines_single[b] - lines_pair
-    return gain
+    return subsets.best_subset(
+        d, time_weight, max_shipments, split, incumbent, MAX_COMBOS, deadline
+    )
 
 
 def _add_units(d: _OrderData, combo: IntArray, split: bool, units: IntArray) -> None:
@@ -188,7 +124,11 @@ def enumerate_order(ctx: SolveContext) -> IntArray | None:
     if p.n_pairs == 0:
         return units
     d = order_data(p, w, 0)
-    combo = best_subset(d, w.time_weight, w.max_shipments, w.allow_split)
+    start = None
+    if ctx.start is not None:  # the floor's locations: a first incumbent for the bound
+        start = np.unique(p.arc_pair[ctx.start > 0]).astype(np.int64)
+    deadline = time.perf_counter() + SEARCH_SHARE * ctx.time_limit_s
+    combo = best_subset(d, w.time_weight, w.max_shipments, w.allow_split, start, deadline)
     if combo is None:
         return None
     _add_units(d, combo, w.allow_split, units)

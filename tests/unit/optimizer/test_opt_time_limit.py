@@ -60,7 +60,9 @@ def test_a_tiny_limit_on_a_batch_returns_a_feasible_answer_in_time(
     elapsed = time.perf_counter() - started
     assert result.status in ("time_limit", "feasible")
     assert result.is_feasible() and result.shipments() > 0
-    assert elapsed < limit_ms / 1000 * 4 + 0.75, f"{solver} took {elapsed:.2f}s"
+    # Unlimited, every backend runs past a minute on this batch; the allowance is for a
+    # loaded, shared machine, not for the solver.
+    assert elapsed < limit_ms / 1000 * 4 + 2.75, f"{solver} took {elapsed:.2f}s"
 
 
 def test_a_failing_backend_is_reported_not_raised(
