@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from api.auth import ASGIApp, Receive, Scope, Send
 from dom.bootstrap import Container
 from lifecycle import observe
-from storage.tables import escalations, events, webhook_cursor
+from storage.tables import escalations, events, outbox_cursors, webhook_cursor
 
 log = structlog.get_logger("dom.http")
 
@@ -47,6 +47,8 @@ GAP = Histogram("dom_sourcing_gap", "Optimality gap the solver proved",
                 buckets=(0.0, 1e-4, 1e-3, 1e-2, 0.05, 0.1, 1.0))
 CONFLICTS = Counter("dom_reservation_conflicts_total",
                     "Commitments that found their stock taken and re-solved")
+RETRIES = Counter("dom_transaction_retries_total",
+                  "Transactions run again after contention, by reason", ["reason"])
 
 ORDER_IN_PATH = re.compile(r"/v1/(?:orders|track)/(ord_[0-9a-z]+)")
 
@@ -57,10 +59,15 @@ def _on_solve(solver: dict[str, Any]) -> None:
         GAP.observe(float(solver["gap"]))
 
 
+def _on_retry(reason: str) -> None:
+    RETRIES.labels(reason).inc()
+
+
 def install_hooks() -> None:
     if _on_solve not in observe.solve_hooks:
         observe.solve_hooks.append(_on_solve)
         observe.conflict_hooks.append(CONFLICTS.inc)
+        observe.retry_hooks.append(_on_retry)
 
 
 class RequestObservation:
@@ -112,14 +119,19 @@ def _gauges(container: Container) -> str:
             select(func.count()).select_from(escalations).where(escalations.c.status == "open")
         ).scalar_one()
         newest = connection.execute(select(func.max(events.c.position))).scalar_one() or 0
-        read = connection.execute(select(func.max(webhook_cursor.c.position))).scalar_one()
-    lag = max(0, newest - read) if read is not None else 0
+        read = {"webhooks": connection.execute(
+            select(func.max(webhook_cursor.c.position))).scalar_one()}
+        read.update(connection.execute(
+            select(outbox_cursors.c.name, outbox_cursors.c.position)).tuples().all())
+    lags = "".join(f'dom_outbox_lag_events{{reader="{reader}"}} '
+                   f"{max(0, newest - position) if position is not None else 0}\n"
+                   for reader, position in sorted(read.items()))
     return ("# HELP dom_open_escalations Escalations waiting for operations\n"
             "# TYPE dom_open_escalations gauge\n"
             f"dom_open_escalations {open_escalations}\n"
-            "# HELP dom_outbox_lag_events Events not yet read by the webhook dispatcher\n"
-            "# TYPE dom_outbox_lag_events gauge\n"
-            f"dom_outbox_lag_events {lag}\n")
+            "# HELP dom_outbox_lag_events Events not yet read, per outbox reader (webhooks, "
+            "the NATS relay)\n"
+            "# TYPE dom_outbox_lag_events gauge\n" + lags)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -15,12 +15,22 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from lifecycle import observe
 from models import ConcurrentUpdate
 
 T = TypeVar("T")
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 MAX_ATTEMPTS = 8
+
+
+def retry_reason(error: BaseException) -> str:
+    """A short label for why a transaction is run again (a metric's label)."""
+    if isinstance(error, ConcurrentUpdate):
+        return "concurrent_update"
+    orig = getattr(error, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return {"40001": "serialization", "40P01": "deadlock"}.get(str(sqlstate), "locked")
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -43,5 +53,6 @@ def with_retries(work: Callable[[], T], *, attempts: int = MAX_ATTEMPTS) -> T:
         except (DBAPIError, ConcurrentUpdate) as error:
             if attempt == attempts or not is_retryable(error):
                 raise
+            observe.transaction_retried(retry_reason(error))
             time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
     raise AssertionError("unreachable")

@@ -42,3 +42,42 @@ def test_every_answer_carries_a_request_id_and_keeps_the_callers(seeded: TestCli
     assert mine.headers["x-request-id"] == "trace-123"
     fresh = seeded.get("/v1/orders")
     assert fresh.status_code == 401 and len(fresh.headers["x-request-id"]) == 32
+
+
+def test_outbox_lag_is_reported_per_reader(seeded: TestClient) -> None:
+    from sqlalchemy import func, insert, select
+
+    from storage.tables import events, outbox_cursors
+
+    container = seeded.app.state.container  # type: ignore[attr-defined]
+    with container.engine.begin() as connection:
+        newest = connection.execute(select(func.max(events.c.position))).scalar_one() or 0
+        connection.execute(insert(outbox_cursors).values(name="nats", position=newest, gaps={}))
+    placed = seeded.post("/v1/orders", json=order_body("W-LAG"), headers=CHANNEL)
+    assert placed.status_code == 201
+    with container.engine.connect() as connection:
+        written = connection.execute(select(func.max(events.c.position))).scalar_one() - newest
+    text = seeded.get("/metrics").text
+    assert written > 0
+    assert _sample(text, "dom_outbox_lag_events", reader="nats") == written
+    assert 'dom_outbox_lag_events{reader="webhooks"}' in text
+
+
+def test_a_transaction_run_again_after_contention_is_counted_by_reason(
+        seeded: TestClient) -> None:
+    from models import ConcurrentUpdate
+    from storage.retry import with_retries
+
+    before = _sample(seeded.get("/metrics").text, "dom_transaction_retries_total",
+                     reason="concurrent_update")
+    failures = [ConcurrentUpdate("order changed"), ConcurrentUpdate("order changed")]
+
+    def work() -> str:
+        if failures:
+            raise failures.pop()
+        return "done"
+
+    assert with_retries(work) == "done"
+    after = _sample(seeded.get("/metrics").text, "dom_transaction_retries_total",
+                    reason="concurrent_update")
+    assert after == before + 2
