@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
@@ -166,8 +167,10 @@ def postgres_default_url(postgres_url: str,
     return postgres_url
 
 
-def make_container(url: str) -> Container:
-    settings = Settings(database_url=url, api_keys=TEST_KEYS, timer_interval_s=0)
+def make_container(url: str, **overrides: Any) -> Container:
+    """The wired service on ``url`` with the test keys, timers off, and any other settings."""
+    settings = Settings(**{"database_url": url, "api_keys": TEST_KEYS, "timer_interval_s": 0,
+                           **overrides})
     return Container(settings=settings, engine=make_engine(url), api_keys=settings.api_key_map())
 
 

@@ -36,14 +36,12 @@ from sqlalchemy import select as sql_select
 from api import create_app
 from broker.jetstream import JetStreamConfig, JetStreamPublisher, subject_for
 from dom.bootstrap import Container
-from dom.settings import Settings
 from lifecycle.event_relay import CURSOR, EventRelay, PublishError, RelayPass, run_until
 from lifecycle.outbox import FanoutCursor, OutboxEvent, read_outbox
 from models import Event
-from storage import make_engine
 from storage.tables import events
 from tests.api.conftest import CHANNEL, order_body, seed
-from tests.conftest import TEST_KEYS
+from tests.conftest import make_container
 
 ROOT = Path(__file__).resolve().parents[2]
 NATS_URL = os.environ.get("DOM_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -146,9 +144,7 @@ def publishers(stream: Stream) -> Iterator[Callable[[], JetStreamPublisher]]:
 
 
 def _container(url: str, **settings: Any) -> Container:
-    built = Settings(database_url=url, api_keys=TEST_KEYS, timer_interval_s=0,
-                     webhook_poll_interval_s=0, **settings)
-    return Container(settings=built, engine=make_engine(url), api_keys=built.api_key_map())
+    return make_container(url, webhook_poll_interval_s=0, **settings)
 
 
 @pytest.fixture

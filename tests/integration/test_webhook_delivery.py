@@ -26,13 +26,11 @@ from sqlalchemy import select
 
 from api import create_app
 from dom.bootstrap import Container
-from dom.settings import Settings
 from lifecycle.webhook_dispatch import HttpSender, WebhookDispatcher
 from models import Event
-from storage import make_engine
 from storage.tables import events, webhook_deliveries
 from tests.api.conftest import ADMIN, CHANNEL, order_body, seed
-from tests.conftest import TEST_KEYS
+from tests.conftest import make_container
 
 SECRET = "test-secret-0123456789abcdef"
 
@@ -128,10 +126,7 @@ class Clock:
 
 @pytest.fixture
 def container(database_url: str) -> Iterator[Container]:
-    settings = Settings(database_url=database_url, api_keys=TEST_KEYS, timer_interval_s=0,
-                        webhook_poll_interval_s=0, webhook_allow_private=True)
-    built = Container(settings=settings, engine=make_engine(database_url),
-                      api_keys=settings.api_key_map())
+    built = make_container(database_url, webhook_poll_interval_s=0, webhook_allow_private=True)
     yield built
     built.close()
 
