@@ -43,6 +43,8 @@ class Row:
     objective: float
     bound: float | None
     gap: float | None
+    bound_from: str  # where the result's bound came from (its message says)
+    note: str  # the result's message
     unfilled: int
     shipments: int
     split: int
@@ -99,10 +101,25 @@ def run_backend(
         objective,
         result.bound,
         result.gap,
+        bound_source(result.message, name) if result.bound is not None else "-",
+        result.message,
         result.unfilled_units(),
         result.shipments(),
         result.split_orders(),
     )
+
+
+def bound_source(message: str, backend: str) -> str:
+    """Where a bound came from: the last ``bound = ...`` the result's message names, else the
+    backend's own (lp_fix: its LP; a MIP: its dual bound; split's independent parts: theirs)."""
+    notes = [m.strip() for m in message.split(";") if m.strip().startswith("bound = ")]
+    if not notes:
+        return "LP" if backend == "lp_fix" else "own"
+    text = notes[-1].removeprefix("bound = ")
+    if text.startswith("Lagrangian"):
+        steps = text.split("(", 1)[1].split(" ", 1)[0] if "(" in text else "?"
+        return f"Lagrangian ({steps} steps)"
+    return "LP" if "LP" in text else text
 
 
 def fmt(value: float | None, spec: str) -> str:
@@ -130,7 +147,8 @@ def batch_table(
     base = next((r for r in rows if r.backend == "highs"), rows[0])
     head = (
         f"| {'backend':22} | {'status':10} | build ms | model ms | solve ms | {'cost':>10} | "
-        f"vs highs | gap | gap to LP | unfilled | shipments | split |"
+        f"vs highs | {'bound':>10} | {'bound from':22} | gap | gap to LP | unfilled | "
+        f"shipments | split |"
     )
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
@@ -139,10 +157,14 @@ def batch_table(
         print(
             f"| {r.backend:22} | {r.status:10} | {r.build_ms:8.0f} | {r.model_ms:8.0f} | "
             f"{r.solve_ms:8.0f} | {r.cost:10.2f} | {r.cost / base.cost:8.4f} | "
+            f"{fmt(r.bound, '10.2f'):>10} | {r.bound_from:22} | "
             f"{fmt(None if r.gap is None else 100 * r.gap, '.3f') + '%':>6} | "
             f"{fmt(None if gap_lp is None else 100 * gap_lp, '.3f') + '%':>9} | "
             f"{r.unfilled:8d} | {r.shipments:9d} | {r.split:5d} |"
         )
+    for r in rows:  # how each answer and its bound came about
+        if r.note:
+            print(f"\n{r.backend} message: {r.note}")
 
 
 def percentile(values: list[float], q: float) -> float:

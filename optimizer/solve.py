@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
+from dataclasses import replace
 
 from optimizer.backends import BackendAnswer, SolveContext, get_backend
 from optimizer.backends.exact import applicable as exact_applicable
@@ -18,6 +19,15 @@ from optimizer.backends.greedy import greedy_units
 from optimizer.builder import build_problem
 from optimizer.decode import assignments_from_units
 from optimizer.explain import add_alternatives
+from optimizer.lagrange import (
+    LOOSE_THETA,
+    WARM_THETA,
+    BoundTask,
+    Duals,
+    Improvement,
+    improve_bound,
+    run_bound_task,
+)
 from optimizer.objective import Weights, build_weights, evaluate
 from optimizer.params import Params
 from optimizer.problem import IntArray, Problem
@@ -41,6 +51,11 @@ EXACT_UP_TO_LOCATIONS = 1_000
 EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip them
 # Order-by-order enumeration cost per order, measured: 0.6 ms at 30 locations, 2.9 ms at 50.
 SEQUENTIAL_MS_PER_LOCATION_SQUARED = 0.0012
+# lp_fix's answer gets the Lagrangian bound (optimizer/lagrange.py) when at least this much of
+# the limit is left; it stops at this share of the limit (2,000 x 30: ~0.1 s per evaluation)
+MIN_LAGRANGE_S = 0.3
+LAGRANGE_SHARE = 0.9
+EARLY_BOUND_MIN_S = 2.0  # a floor shorter than this leaves no time worth a worker's start
 
 
 def choose_backend(problem: Problem, params: Params) -> str:
@@ -55,15 +70,28 @@ def choose_backend(problem: Problem, params: Params) -> str:
     return "highs" if problem.n_arcs < LP_FIX_FROM_ARCS else "lp_fix"
 
 
-def _floor(problem: Problem, weights: Weights, params: Params, name: str) -> IntArray:
+def _sequential_ms(problem: Problem, params: Params, name: str) -> float | None:
+    """Expected ms of the order-by-order floor, or None when it does not fit in the limit."""
+    per_order = max(0.3, SEQUENTIAL_MS_PER_LOCATION_SQUARED * problem.n_locations**2)
+    share = 0.7 if name == "split" else 0.5  # a split improves on it region by region
+    expected = problem.n_orders * per_order
+    return expected if expected <= share * params.time_limit_ms else None
+
+
+def _floor(
+    problem: Problem,
+    weights: Weights,
+    params: Params,
+    name: str,
+    greedy: IntArray | None = None,
+) -> IntArray:
     """Greedy, or order-by-order enumeration when it is asked for or cheap within the limit.
 
     The better of the two is every MIP's warm start and the answer of last resort.
     """
-    greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
-    per_order = max(0.3, SEQUENTIAL_MS_PER_LOCATION_SQUARED * problem.n_locations**2)
-    share = 0.7 if name == "split" else 0.5  # a split improves on it region by region
-    affordable = problem.n_orders * per_order <= share * params.time_limit_ms
+    if greedy is None:
+        greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
+    affordable = _sequential_ms(problem, params, name) is not None
     if name in ("greedy", "exact") or (name != "sequential" and not affordable):
         return greedy
     sequential = sequential_units(problem, weights)
@@ -98,11 +126,13 @@ def solve(
     limit_s = params.time_limit_ms / 1000.0
     weights = build_weights(problem, params)
     name = choose_backend(problem, params)
-    floor = _floor(problem, weights, params, name)
+    greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
+    early = _early_bound(problem, weights, params, name, greedy, executor)
+    floor = _floor(problem, weights, params, name, greedy)
     ctx = SolveContext(problem, params, weights, time_limit_s=limit_s, start=floor)
     if name == "split":
         answer, solver_name, note = _run_split(
-            ctx, started, limit_s, executor, workers, part_orders
+            ctx, started, limit_s, executor, workers, part_orders, early
         )
     else:
         answer, solver_name, note = _run(name, ctx, started, limit_s)
@@ -149,15 +179,21 @@ def _run_split(
     executor: Executor | None,
     workers: int | None,
     part_orders: int | None,
+    early: Future[Improvement] | None = None,
 ) -> tuple[BackendAnswer, str, str]:
     """Regions (or independent parts) in parallel, improving on a plan: the floor, or lp_fix's
-    answer when the joint LP is small enough to solve first (2,000 x 30: ~2 s)."""
+    answer when the joint LP is small enough to solve first (2,000 x 30: ~2 s). ``early`` is
+    the Lagrangian bound a worker improved while the floor was computed (too big for the LP)."""
     from optimizer.split import JOINT_LP_UP_TO_ARCS, PART_ORDERS, solve_split
 
-    bound, note = None, ""
+    bound, note, duals = None, "", None
     if ctx.problem.n_arcs <= JOINT_LP_UP_TO_ARCS:
-        first, _, note = _run("lp_fix", ctx, started, limit_s * LP_FIX_SHARE_BEFORE_SPLIT)
+        first, _, note = _run(
+            "lp_fix", ctx, started, limit_s * LP_FIX_SHARE_BEFORE_SPLIT, lagrangian=False
+        )
         bound = first.bound
+        if bound is not None:  # its LP's stock duals: where the Lagrangian bound starts
+            duals = Duals.from_keys(ctx.problem, first.opportunity_costs)
         if first.arc_units is not None and ctx.start is not None:
             score = evaluate(ctx.problem, ctx.weights, first.arc_units).objective
             if score <= evaluate(ctx.problem, ctx.weights, ctx.start).objective:
@@ -173,14 +209,19 @@ def _run_split(
         part_orders=part_orders or PART_ORDERS,
         plan=ctx.start,
         bound=bound,
+        duals=duals,
+        early=early,
     )
     return answer, "split", "; ".join(m for m in (note, answer.message) if m)
 
 
 def _run(
-    name: str, ctx: SolveContext, started: float, limit_s: float
+    name: str, ctx: SolveContext, started: float, limit_s: float, lagrangian: bool = True
 ) -> tuple[BackendAnswer, str, str]:
-    """Run the chosen backend; in-process for the fast ones, under the watchdog otherwise."""
+    """Run the chosen backend; in-process for the fast ones, under the watchdog otherwise.
+
+    ``lagrangian``: raise lp_fix's bound with the time left (split does that in parallel).
+    """
     if name in ("greedy", "sequential"):
         return BackendAnswer("feasible", ctx.start, None), name, ""
     if name == "exact":
@@ -205,14 +246,75 @@ def _run(
 
     outcome = run_with_deadline(work, remaining, _grace_s(limit_s))
     if outcome.value is not None:
-        note = "; ".join(m for m in (declined, outcome.value.message) if m)
-        return outcome.value, name, note
+        answer = outcome.value
+        if name == "lp_fix" and lagrangian:
+            answer = _strengthen(ctx, answer, started + limit_s * LAGRANGE_SHARE)
+        note = "; ".join(m for m in (declined, answer.message) if m)
+        return answer, name, note
     if isinstance(outcome.error, Cancelled):
         return BackendAnswer("time_limit", None, None), name, f"{name} stopped while building"
     if outcome.error is not None:
         note = f"{name} failed: {type(outcome.error).__name__}: {outcome.error}"
         return BackendAnswer("feasible", None, None), name, note
     return BackendAnswer("time_limit", None, None), name, f"{name} stopped at the time limit"
+
+
+def _early_bound(
+    problem: Problem,
+    weights: Weights,
+    params: Params,
+    name: str,
+    greedy: IntArray,
+    executor: Executor | None,
+) -> Future[Improvement] | None:
+    """For a split batch too big for the joint LP: subgradient steps from zero on a worker
+    while this process computes the order-by-order floor (the workers are idle until then).
+
+    Its budget is the floor's expected time, so the worker is free when the regions come;
+    the split goes on from its multipliers. Any multipliers >= 0 give a valid bound.
+    """
+    from optimizer.split import JOINT_LP_UP_TO_ARCS, local_executor
+
+    if name != "split" or problem.n_arcs <= JOINT_LP_UP_TO_ARCS:
+        return None
+    expected_ms = _sequential_ms(problem, params, name)
+    if expected_ms is None or expected_ms < 1000.0 * EARLY_BOUND_MIN_S:
+        return None
+    target = evaluate(problem, weights, greedy).objective
+    task = BoundTask(
+        problem, weights, Duals.zeros(problem), expected_ms / 1000.0, target, LOOSE_THETA
+    )
+    try:
+        return (executor or local_executor()).submit(run_bound_task, task)
+    except Exception:  # a refusing executor: the split will say so; the bound starts later
+        return None
+
+
+def _strengthen(ctx: SolveContext, answer: BackendAnswer, deadline: float) -> BackendAnswer:
+    """lp_fix's LP bound raised to the Lagrangian one, from the LP's stock duals, while time
+    remains (the bound stays valid whatever the loop reaches: lagrange.py)."""
+    if answer.bound is None or answer.arc_units is None or answer.status == "optimal":
+        return answer
+    if deadline - time.perf_counter() < MIN_LAGRANGE_S:
+        return answer
+    objective = evaluate(ctx.problem, ctx.weights, answer.arc_units).objective
+    start = Duals.from_keys(ctx.problem, answer.opportunity_costs)
+    found = improve_bound(
+        ctx.problem, ctx.weights, start, deadline, objective, theta=WARM_THETA
+    )
+    if found.bound <= answer.bound:
+        return answer
+    proven = objective - found.bound <= ctx.mip_rel_gap * max(abs(objective), 1.0)
+    label = (
+        f"bound = Lagrangian ({found.steps} subgradient steps from LP duals, "
+        f"{found.seconds:.1f} s)"
+    )
+    return replace(
+        answer,
+        status="optimal" if proven else answer.status,
+        bound=found.bound,
+        message="; ".join(m for m in (answer.message, label) if m),
+    )
 
 
 def solve_orders(

@@ -14,7 +14,10 @@ plan, so the stitched answer is never worse than the plan; a greedy pass then fi
 could not from stock nobody used. While time remains, another round runs with borders drawn
 along another axis, so orders on a border get optimised together. The bound is the joint LP
 relaxation, solved alongside the first round when the batch is small enough (the regions' own
-bounds are bounds of a restricted problem and are never reported as the batch's).
+bounds are bounds of a restricted problem and are never reported as the batch's), or the
+Lagrangian bound (:mod:`optimizer.lagrange`) improved in a thread while the regions run, from
+the LP's stock duals when known and from zero otherwise (any multipliers >= 0 give a valid
+bound, so a batch too big for the joint LP still reports a proven gap), whichever is higher.
 
 A part that does not answer in time keeps its plan, so the answer is always feasible.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from optimizer import lagrange
 from optimizer.backends.base import BATCH_GAP, BackendAnswer, SolveContext
 from optimizer.backends.greedy import greedy_units
 from optimizer.decompose import Split, apportion, split_orders
@@ -50,6 +55,7 @@ LOCAL_WORKERS = max(1, min(os.cpu_count() or 1, 4))
 HIGHS_UP_TO_ARCS = 20_000  # a part beyond this is solved by lp_fix, like the whole (solve.py)
 SEQUENTIAL_MS_PER_LOCATION_SQUARED = 0.0012  # order-by-order warm start cost (solve.py)
 _RANK: dict[Status, int] = {"infeasible": 0, "time_limit": 1, "feasible": 2, "optimal": 3}
+LAGRANGE_SHARE = 0.97  # of the split's time the bound's subgradient loop may use
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +92,7 @@ class SplitReport:
     missing: int = 0
     rounds: int = 0
     part_status: list[str] = field(default_factory=list)
+    lagrangian: lagrange.Improvement | None = None
 
 
 def relax_part(task: PartTask) -> PartAnswer:
@@ -204,13 +211,18 @@ def solve_split(
     split: Split | None = None,
     plan: IntArray | None = None,
     bound: float | None = None,
+    duals: lagrange.Duals | None = None,
+    lagrangian: bool = True,
+    early: Future[lagrange.Improvement] | None = None,
 ) -> tuple[BackendAnswer, SplitReport]:
     """Split, solve the parts in parallel, stitch; always returns a feasible answer.
 
     ``workers`` is how many parts run at once (a local pool's size by default; pass a Dask
     cluster's worker count): parts come in multiples of it and each gets the time of one wave.
     ``plan`` is the feasible joint answer a region split improves on (greedy if None);
-    ``bound`` a valid lower bound already known (else the joint LP is solved alongside).
+    ``bound`` a valid lower bound already known (else the joint LP is solved alongside);
+    ``duals`` the stock duals of that LP, where the Lagrangian bound starts (``lagrangian``),
+    or ``early``'s multipliers: a subgradient loop already under way on a worker.
     """
     started = time.perf_counter()
     deadline = started + time_limit_s
@@ -231,6 +243,13 @@ def solve_split(
     if plan is None:
         plan = greedy_units(problem, weights.max_shipments, weights.allow_split)
     units = plan
+    progress = None
+    if lagrangian:
+        target = evaluate(problem, weights, plan).objective
+        lagrange_deadline = started + LAGRANGE_SHARE * time_limit_s
+        progress = _start_lagrangian(
+            problem, weights, duals, lagrange_deadline, target, early
+        )
     statuses: list[Status] = []
     rotation = 0
     while True:
@@ -256,6 +275,14 @@ def solve_split(
             bound = joint.result().bound
         else:
             joint.cancel()
+    source = "joint LP" if bound is not None else ""
+    if progress is not None:
+        progress.stop.set()  # the answer is ready: finish the evaluation under way, no more
+        progress.done.wait(max(deadline - time.perf_counter(), 0.0))
+        found = max(progress.bound, progress.prior)  # every value it met is a valid bound
+        if np.isfinite(found) and (bound is None or found > bound):
+            bound, source = found, _lagrangian_label(progress)
+        report.lagrangian = progress
     objective = evaluate(problem, weights, units).objective
     status = _weakest(statuses)
     status = "feasible" if status == "optimal" else status
@@ -264,9 +291,88 @@ def solve_split(
     message = (
         f"split: {report.parts} regions x {report.rounds} rounds"
         + (f", {report.missing} part answers missing" if report.missing else "")
-        + ("; bound = joint LP" if bound is not None else "; no bound (no joint LP in time)")
+        + (f"; bound = {source}" if bound is not None else "; no bound in time")
     )
     return BackendAnswer(status, units, bound, message), report
+
+
+@dataclass
+class LagrangianProgress(lagrange.Improvement):
+    """The subgradient loop's best so far, and whether it has stopped."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
+    warm: bool = False
+    prior: float = -np.inf  # the best bound of the steps taken before (on a worker)
+    prior_steps: int = 0
+    prior_seconds: float = 0.0
+
+
+def _start_lagrangian(
+    problem: Problem,
+    weights: Weights,
+    duals: lagrange.Duals | None,
+    deadline: float,
+    target: float,
+    early: Future[lagrange.Improvement] | None = None,
+) -> LagrangianProgress:
+    """Improve the Lagrangian bound in a daemon thread of this process until ``deadline``.
+
+    The regions run in other processes, so this thread competes for a core, not for the GIL
+    with anything but the waiting main thread. Its progress object is read at the end whether
+    or not the loop has stopped: every value it holds is a valid bound.
+    """
+    start = duals or lagrange.Duals.zeros(problem)
+    progress = LagrangianProgress(-np.inf, start, -np.inf, 0, 0.0, warm=duals is not None)
+    theta = lagrange.WARM_THETA if duals is not None else lagrange.THETA
+
+    def run() -> None:
+        nonlocal start, theta
+        try:
+            if early is not None and duals is None:
+                wait([early], timeout=max(deadline - time.perf_counter(), 0.0))
+                if early.done() and not early.cancelled() and early.exception() is None:
+                    before = early.result()
+                    progress.prior, progress.prior_steps = before.bound, before.steps
+                    progress.prior_seconds = before.seconds
+                    start, theta = before.duals, _go_on_theta(before, target)
+            lagrange.improve_bound(
+                problem,
+                weights,
+                start,
+                deadline,
+                target,
+                theta=theta,
+                progress=progress,
+                stop=progress.stop.is_set,
+            )
+        except Exception:  # a bound is optional: the answer never depends on it
+            progress.bound = -np.inf
+        finally:
+            progress.done.set()
+
+    threading.Thread(target=run, name="optimizer-lagrangian", daemon=True).start()
+    return progress
+
+
+def _go_on_theta(before: lagrange.Improvement, target: float) -> float:
+    """The multiplier that keeps the worker's last step length θ·(target - L) towards a new
+    (closer) target."""
+    old_gap, new_gap = before.target - before.bound, target - before.bound
+    if not (np.isfinite(old_gap) and old_gap > 0 and new_gap > 0):
+        return lagrange.WARM_THETA
+    return float(np.clip(before.theta * old_gap / new_gap, 0.05, 2.0))
+
+
+def _lagrangian_label(p: LagrangianProgress) -> str:
+    start = "LP duals" if p.warm else "zero"
+    steps = p.steps + p.prior_steps
+    early = (
+        f", {p.prior_steps} of them in {p.prior_seconds:.1f} s on a worker during the floor"
+        if p.prior > -np.inf
+        else ""
+    )
+    return f"Lagrangian ({steps} subgradient steps from {start}{early}, {p.seconds:.1f} s here)"
 
 
 def _region_round(
