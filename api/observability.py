@@ -121,8 +121,8 @@ def _gauges(container: Container) -> str:
         newest = connection.execute(select(func.max(events.c.position))).scalar_one() or 0
         read = {"webhooks": connection.execute(
             select(func.max(webhook_cursor.c.position))).scalar_one()}
-        read.update(connection.execute(
-            select(outbox_cursors.c.name, outbox_cursors.c.position)).tuples().all())
+        read.update((name, position) for name, position in connection.execute(
+            select(outbox_cursors.c.name, outbox_cursors.c.position)))
     lags = "".join(f'dom_outbox_lag_events{{reader="{reader}"}} '
                    f"{max(0, newest - position) if position is not None else 0}\n"
                    for reader, position in sorted(read.items()))
