@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import make_container
-from tests.e2e.live_server import load_demo, running_server
+from tests.e2e.live_server import demo_server, http_client
 
 CHROMIUM = os.environ.get("DOM_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("DOM_REQUIRE_BROWSER") == "1"
@@ -89,15 +89,13 @@ def server(browser: Any, tmp_path_factory: pytest.TempPathFactory,
            fresh_database: Callable[[Path], str]) -> Iterator[str]:
     """``dom serve`` (one worker) over ``dom demo`` data in a fresh database."""
     folder = tmp_path_factory.mktemp("dom-console")
-    url = fresh_database(folder)
-    load_demo(url, folder)
-    with running_server(url, folder, workers=1) as base_url:
+    with demo_server(fresh_database(folder), folder, workers=1) as base_url:
         yield base_url
 
 
 @pytest.fixture
 def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=20.0) as client:
+    with http_client(server) as client:
         yield client
 
 

@@ -106,3 +106,18 @@ def running_server(database_url: str, folder: Path, *, workers: int = 1) -> Iter
     """Yield the base URL of a healthy server; terminate it (then kill) on the way out."""
     with live_server(database_url, folder, workers=workers) as server:
         yield server.base_url
+
+
+@contextmanager
+def demo_server(database_url: str, folder: Path, *, workers: int = 1) -> Iterator[str]:
+    """``dom demo`` into the database, then ``running_server`` over it (what a newcomer runs)."""
+    load_demo(database_url, folder)
+    with running_server(database_url, folder, workers=workers) as base_url:
+        yield base_url
+
+
+@contextmanager
+def http_client(base_url: str) -> Iterator[httpx.Client]:
+    """A client for a live server, with room for a loaded machine's slow answers."""
+    with httpx.Client(base_url=base_url, timeout=20.0) as client:
+        yield client

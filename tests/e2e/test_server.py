@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import DEFAULT_BACKEND
-from tests.e2e.live_server import load_demo, running_server
+from tests.e2e.live_server import demo_server, http_client
 
 ADMIN = {"Authorization": "Bearer admin-key"}
 CHANNEL = {"Authorization": "Bearer channel-key"}
@@ -30,15 +30,13 @@ def server(tmp_path_factory: pytest.TempPathFactory,
            fresh_database: Callable[[Path], str]) -> Iterator[str]:
     """The base URL of a running ``dom serve`` (two workers) over a demo database."""
     folder = tmp_path_factory.mktemp("dom-e2e")
-    url = fresh_database(folder)
-    load_demo(url, folder)
-    with running_server(url, folder, workers=2) as base_url:
+    with demo_server(fresh_database(folder), folder, workers=2) as base_url:
         yield base_url
 
 
 @pytest.fixture
 def http(server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server, timeout=20.0) as client:
+    with http_client(server) as client:
         yield client
 
 
