@@ -140,11 +140,7 @@ def location_specs(rows: Iterable[Mapping[str, Any]]) -> tuple[list[LocationSpec
         try:
             specs.append(LocationSpec(
                 id=row.id, type=row.type, lat=lat, lon=lon, capabilities=frozenset(capabilities),
-                shipment_cost=row.shipment_cost, cost_per_km=row.cost_per_km,
-                unit_cost=row.unit_cost, unit_cost_per_km=row.unit_cost_per_km,
-                processing_days=row.processing_days, km_per_day=row.km_per_day,
-                capacity_units_per_day=row.capacity_units_per_day, priority=row.priority,
-                active=row.active))
+                **row.parameters()))
         except ValueError as error:
             raise InvalidInput(str(error), loc=("locations", n)) from error
         names[row.id] = row.name or row.id

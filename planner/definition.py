@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from lifecycle.location_parameters import LocationParameters
 from models import InvalidInput
 from optimizer.params import SOLVERS
 
@@ -42,7 +43,7 @@ class InventoryRow(Strict):
     safety_stock: int = Field(default=0, ge=0, le=10**9)
 
 
-class LocationRow(Strict):
+class LocationRow(Strict, LocationParameters):
     """A location body as for ``PUT /v1/locations/{id}``, with its ``id``."""
 
     id: str = Field(min_length=1, max_length=64)
@@ -52,15 +53,6 @@ class LocationRow(Strict):
     lon: float | None = Field(default=None, ge=-180, le=180)
     postal_code: str | None = Field(default=None, min_length=3, max_length=12)
     capabilities: list[Literal["ship", "pickup", "dropship"]] | None = None
-    shipment_cost: float = Field(default=0.0, ge=0, le=1e6)
-    cost_per_km: float = Field(default=0.0, ge=0, le=1e4)
-    unit_cost: float = Field(default=0.0, ge=0, le=1e6)
-    unit_cost_per_km: float = Field(default=0.0, ge=0, le=1e4)
-    processing_days: int = Field(default=0, ge=0, le=365)
-    km_per_day: float = Field(default=800.0, gt=0, le=1e5)
-    capacity_units_per_day: int | None = Field(default=None, ge=0, le=10**9)
-    priority: int = Field(default=0, ge=-1000, le=1000)
-    active: bool = True
 
     @field_validator("capabilities", mode="before")
     @classmethod

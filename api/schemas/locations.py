@@ -5,28 +5,20 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import Strict
+from lifecycle.location_parameters import LocationParameters
 from models import Capability, Location, LocationType
 
 Lat = Field(default=None, ge=-90, le=90)
 Lon = Field(default=None, ge=-180, le=180)
 
 
-class LocationIn(Strict):
+class LocationIn(Strict, LocationParameters):
     name: str = Field(min_length=1, max_length=200)
     type: LocationType
     lat: float | None = Lat
     lon: float | None = Lon
     postal_code: str | None = Field(default=None, min_length=3, max_length=12)
     capabilities: list[Capability] = Field(min_length=1, max_length=3)
-    shipment_cost: float = Field(default=0.0, ge=0, le=1e6)
-    cost_per_km: float = Field(default=0.0, ge=0, le=1e4)
-    unit_cost: float = Field(default=0.0, ge=0, le=1e6)
-    unit_cost_per_km: float = Field(default=0.0, ge=0, le=1e4)
-    processing_days: int = Field(default=0, ge=0, le=365)
-    km_per_day: float = Field(default=800.0, gt=0, le=1e5)
-    capacity_units_per_day: int | None = Field(default=None, ge=0, le=10**9)
-    priority: int = Field(default=0, ge=-1000, le=1000)
-    active: bool = True
 
     @model_validator(mode="after")
     def _has_position(self) -> LocationIn:
@@ -42,11 +34,7 @@ class LocationIn(Strict):
         return Location(
             id=location_id, name=self.name, type=self.type, lat=lat, lon=lon,
             postal_code=self.postal_code, capabilities=frozenset(self.capabilities),
-            shipment_cost=self.shipment_cost, cost_per_km=self.cost_per_km,
-            unit_cost=self.unit_cost, unit_cost_per_km=self.unit_cost_per_km,
-            processing_days=self.processing_days, km_per_day=self.km_per_day,
-            capacity_units_per_day=self.capacity_units_per_day, priority=self.priority,
-            active=self.active)
+            **self.parameters())
 
 
 class LocationOut(BaseModel):
