@@ -9,12 +9,12 @@ and nothing is written.
 from __future__ import annotations
 
 import json
-from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from api.auth import ASGIApp, Receive, Scope, Send
 from api.errors import problem
+from api.limits import read_body, replay
 
 Location = list[str | int]
 
@@ -74,21 +74,12 @@ class NulCharacterGuard:
         if request_line_has_nul(scope):
             await _refuse(["path"], scope, receive, send)
             return
-        messages: list[MutableMapping[str, Any]] = []
-        body = b""
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        where = body_nul_location(body)
+        body, interrupted = await read_body(receive)
+        where = None if body is None else body_nul_location(body)
         if where is not None:
             await _refuse(where, scope, receive, send)
             return
-        await self.app(scope, _replay(messages, receive), send)
+        await self.app(scope, replay(body or b"", interrupted, receive), send)
 
 
 async def _refuse(where: Location, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,15 +87,3 @@ async def _refuse(where: Location, scope: Scope, receive: Receive, send: Send) -
         422, "text may not contain the NUL character (U+0000)", title="Validation failed",
         errors=[{"loc": where, "msg": "NUL character not allowed"}])
     await response(scope, receive, send)
-
-
-def _replay(messages: list[MutableMapping[str, Any]], upstream: Receive) -> Receive:
-    """A receive() that hands back what was read, then defers to the real one."""
-    pending = list(messages)
-
-    async def receive() -> MutableMapping[str, Any]:
-        if pending:
-            return pending.pop(0)
-        return await upstream()
-
-    return receive
