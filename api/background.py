@@ -21,7 +21,6 @@ import contextlib
 import logging
 import os
 import socket
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dom.bootstrap import Container
 from lifecycle import sourcing, timers
+from lifecycle.webhook_dispatch import dispatcher_id
 from models import OrderStatus
 from planner import service as scenarios
 from storage import transaction
@@ -40,7 +40,7 @@ from storage.retry import with_retries
 log = logging.getLogger("dom.background")
 
 
-OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+OWNER = dispatcher_id()  # host:pid:nonce, like every other lease holder
 LEASE = "timers"
 STRANDED_LIMIT = 200  # per status, newest first: bounds the startup pass on a large backlog
 
@@ -68,8 +68,8 @@ def tick(container: Container) -> None:
 
 
 def _gone(owner: str) -> bool:
-    """True when ``owner`` (``host:pid:nonce``; webhook dispatchers cut the host to 30
-    characters) was a process on this host that has exited.
+    """True when ``owner`` (``host:pid:nonce`` from ``dispatcher_id``, the host cut to 30
+    characters; older holders wrote it whole) was a process on this host that has exited.
 
     Errs towards "alive": another host, an unreadable owner or a pid in use (even reused by
     an unrelated process) all answer False, which only means waiting for the lease to expire.

@@ -87,10 +87,6 @@ class JetStreamPublisher:
 
     # --- lifecycle -----------------------------------------------------------------------------
 
-    def ensure_stream(self) -> None:
-        """Connect and create the stream if it is missing (``publish`` does it on first use)."""
-        self._run(self._jetstream())
-
     def close(self) -> None:
         """Flush and close the connection, then stop the private loop."""
         if self._closed:

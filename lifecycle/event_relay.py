@@ -22,23 +22,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from lifecycle.outbox import OutboxEvent, read_outbox
 from lifecycle.uow import UowFactory
-from lifecycle.webhook_dispatch import dispatcher_id
+from lifecycle.webhook_dispatch import Clock, dispatcher_id, system_clock
 
 log = logging.getLogger("dom.relay")
 
-Clock = Callable[[], datetime]
 CURSOR = "nats"
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 class PublishError(Exception):

@@ -137,11 +137,11 @@ class WebhookDispatcher:
     def fan_out(self) -> int:
         """Turn new outbox events into deliveries; the number of events read."""
         with self._reader() as uow:
+            high = uow.webhooks.last_position()
+            if high == self._quiet_at:
+                return 0  # nothing written since our last pass, which left no gaps
             if not uow.webhooks.active():
                 return 0
-            high = uow.webhooks.last_position()
-        if high == self._quiet_at:
-            return 0  # nothing written since our last pass, which left no gaps
         now = self._clock()
         with self._uow() as uow:
             cursor = uow.webhooks.claim_cursor(self.owner, now, now + self._lease)

@@ -9,7 +9,7 @@ the condition and matches nothing).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import Column, Connection, RowMapping, Table, func, insert, or_, select, update
@@ -47,6 +47,12 @@ def last_position(connection: Connection) -> int:
                .scalar_one())
 
 
+def cursor_of(position: int, gaps: Mapping[str, str]) -> FanoutCursor:
+    """A cursor as its row stores it (gaps as {"position": "first seen, ISO 8601"})."""
+    return FanoutCursor(position=position,
+                        gaps={int(p): datetime.fromisoformat(seen) for p, seen in gaps.items()})
+
+
 class CursorRow:
     """One cursor row in ``table`` (columns position, gaps, lease_owner, lease_expires_at),
     found by ``key == value``; created at position 0 by whoever claims it first."""
@@ -70,8 +76,7 @@ class CursorRow:
         if not taken.rowcount:
             return self._create(owner, until)
         row = self._c.execute(select(t.c.position, t.c.gaps).where(self._key == self._value)).one()
-        gaps = {int(p): datetime.fromisoformat(seen) for p, seen in row.gaps.items()}
-        return FanoutCursor(position=row.position, gaps=gaps)
+        return cursor_of(row.position, row.gaps)
 
     def _create(self, owner: str, until: datetime) -> FanoutCursor | None:
         present = self._c.execute(select(self._key).where(self._key == self._value)).first()
@@ -119,10 +124,7 @@ class SqlOutboxRepository:
         """The cursor as stored, without taking it (for status and tests)."""
         row = self._c.execute(select(outbox_cursors.c.position, outbox_cursors.c.gaps)
                               .where(outbox_cursors.c.name == name)).first()
-        if row is None:
-            return None
-        gaps = {int(p): datetime.fromisoformat(seen) for p, seen in row.gaps.items()}
-        return FanoutCursor(position=row.position, gaps=gaps)
+        return None if row is None else cursor_of(row.position, row.gaps)
 
     def outbox_after(self, position: int, limit: int) -> list[OutboxEvent]:
         return outbox_after(self._c, position, limit)

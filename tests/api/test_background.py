@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 
 from api import background, create_app
 from dom.bootstrap import Container
-from storage.tables import events, fulfillments, leases
+from storage.tables import events, fulfillments, idempotency_keys, leases
 from tests.api.conftest import CHANNEL, OPS, PLANNER, order_body
 
 
@@ -44,20 +44,17 @@ def test_the_timer_loop_ticks_while_the_app_lives_and_stops_after(
 
 
 def test_a_tick_evaluates_timers_and_purges_expired_keys(default_container: Container) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from sqlalchemy import insert, select
-
-    from storage.tables import idempotency_keys
-
-    past = datetime.now(UTC) - timedelta(days=2)
+    now = datetime.now(UTC)
+    past = now - timedelta(days=2)
     with default_container.engine.begin() as connection:
-        connection.execute(insert(idempotency_keys).values(
-            scope="s", key="old", request_hash="h", state="completed", status_code=201,
-            response_body="{}", response_headers={}, created_at=past, expires_at=past))
+        for key, expires_at in (("old", past), ("fresh", now + timedelta(hours=1))):
+            connection.execute(insert(idempotency_keys).values(
+                scope="s", key=key, request_hash="h", state="completed", status_code=201,
+                response_body="{}", response_headers={}, created_at=past,
+                expires_at=expires_at))
     background.tick(default_container)
     with default_container.engine.connect() as connection:
-        assert connection.execute(select(idempotency_keys)).all() == []
+        assert connection.execute(select(idempotency_keys.c.key)).scalars().all() == ["fresh"]
 
 
 def _every(container: Container, interval_s: float) -> Container:

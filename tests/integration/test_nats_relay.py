@@ -40,8 +40,9 @@ from lifecycle.event_relay import CURSOR, EventRelay, PublishError, RelayPass, r
 from lifecycle.outbox import FanoutCursor, OutboxEvent, read_outbox
 from models import Event
 from storage.tables import events
-from tests.api.conftest import CHANNEL, order_body, seed
+from tests.api.conftest import seed
 from tests.conftest import make_container
+from tests.integration.conftest import place
 
 ROOT = Path(__file__).resolve().parents[2]
 NATS_URL = os.environ.get("DOM_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -152,20 +153,6 @@ def container(database_url: str) -> Iterator[Container]:
     built = _container(database_url)
     yield built
     built.close()
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), raise_server_exceptions=False) as client:
-        seed(client)
-        yield client
-
-
-def place(client: TestClient, channel_order_id: str) -> str:
-    answer = client.post("/v1/orders", json=order_body(channel_order_id), headers=CHANNEL)
-    assert answer.status_code == 201, answer.text
-    order_id: str = answer.json()["order_id"]
-    return order_id
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api import create_app
 from dom.bootstrap import Container
 from lifecycle.webhook_dispatch import HttpSender, WebhookDispatcher
 from models import Event
 from storage.tables import events, webhook_deliveries
-from tests.api.conftest import ADMIN, CHANNEL, order_body, seed
+from tests.api.conftest import ADMIN, CHANNEL
 from tests.conftest import make_container
+from tests.integration.conftest import place
 
 SECRET = "test-secret-0123456789abcdef"
 
@@ -132,13 +132,6 @@ def container(database_url: str) -> Iterator[Container]:
 
 
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), raise_server_exceptions=False) as client:
-        seed(client)
-        yield client
-
-
-@pytest.fixture
 def dispatchers(container: Container) -> Iterator[Callable[..., WebhookDispatcher]]:
     senders: list[HttpSender] = []
 
@@ -167,14 +160,6 @@ def subscribe(client: TestClient, url: str, patterns: list[str] | None = None) -
     assert answer.status_code == 201, answer.text
     webhook_id: str = answer.json()["webhook_id"]
     return webhook_id
-
-
-def place(client: TestClient, channel_order_id: str, **overrides: Any) -> str:
-    answer = client.post("/v1/orders", json=order_body(channel_order_id, **overrides),
-                         headers=CHANNEL)
-    assert answer.status_code == 201, answer.text
-    order_id: str = answer.json()["order_id"]
-    return order_id
 
 
 def stored(container: Container, order_id: str) -> list[tuple[int, str, str]]:
@@ -292,14 +277,18 @@ def test_events_from_before_the_subscription_are_not_sent(
 
 
 def test_a_deleted_subscription_receives_nothing_more(
-        client: TestClient, receiver: Receiver,
+        client: TestClient, container: Container, receiver: Receiver,
         dispatchers: Callable[..., WebhookDispatcher]) -> None:
     webhook_id = subscribe(client, receiver.url)
-    place(client, "W-BEFORE-DELETE")
+    subscribe(client, receiver.url)  # kept: shows the dispatcher did send, once per event
+    orders = [place(client, "W-BEFORE-DELETE")]
     assert client.delete(f"/v1/webhooks/{webhook_id}", headers=ADMIN).status_code == 204
-    place(client, "W-AFTER-DELETE")
+    orders.append(place(client, "W-AFTER-DELETE"))
     drain(dispatchers(Clock()))
-    assert receiver.receipts == []
+    expected = [id_ for order_id in orders for _, id_, _ in stored(container, order_id)]
+    assert expected
+    assert sorted(r.headers["webhook-id"] for r in receiver.receipts) == sorted(expected), \
+        "the deleted subscription still received events (each came twice)"
 
 
 def test_two_dispatchers_at_once_never_send_the_same_event_twice(
