@@ -44,18 +44,6 @@ WARM_THETA = 0.2  # from the LP's duals: 20,284 vs 20,238 (θ = 1) in 4 s on 2,0
 PATIENCE = 2  # steps without a better bound before the multiplier is halved
 
 
-@dataclass(frozen=True, eq=False)
-class _View:
-    """One order as the subset search reads it: lines x candidate locations."""
-
-    unit: FloatArray
-    avail: FloatArray
-    qty: FloatArray
-    penalty: FloatArray
-    package: FloatArray
-    days: FloatArray
-
-
 @dataclass(frozen=True)
 class Duals:
     """Multipliers: λ per (location, SKU) unit of stock, μ per unit of location capacity."""
@@ -239,7 +227,7 @@ class Relaxation:
         unit, av = np.zeros(shape), np.zeros(shape)
         unit[row, col] = price[arcs]
         av[row, col] = avail[arcs]
-        view = _View(
+        view = subsets.View(
             unit=unit,
             avail=av,
             qty=p.line_qty[l0:l1].astype(float),
@@ -256,18 +244,7 @@ class Relaxation:
         rank = subsets.unit_rank(view)
         v = float(subsets.score(view, combo[None, :], rank, w.time_weight, self.split)[0])
         v -= SEARCH_TOL * max(1.0, abs(v))  # sets within the search's tolerance were skipped
-        units = np.zeros(arcs.size)
-        where = np.full(shape, -1, dtype=np.int64)
-        where[row, col] = np.arange(arcs.size)
-        for line in range(shape[0]):
-            need = float(view.qty[line])
-            for j in sorted(combo.tolist(), key=lambda j: (unit[line, j], j)):
-                take = min(need, av[line, j])
-                if take <= 0 or need <= 0 or (not self.split and take < need):
-                    continue
-                units[where[line, j]] = take
-                need -= take
-        return v, units
+        return v, subsets.fill(view, combo, self.split)[row, col]
 
 
 def lagrangian_bound(
@@ -292,7 +269,6 @@ def improve_bound(
     start: Duals,
     deadline: float,
     target: float,
-    relaxation: Relaxation | None = None,
     max_steps: int = 1_000,
     theta: float = THETA,
     progress: Improvement | None = None,
@@ -309,7 +285,7 @@ def improve_bound(
     ``stop`` is asked between evaluations (the caller's answer is ready: stop early).
     """
     started = time.perf_counter()
-    relaxation = relaxation or Relaxation(problem, weights)
+    relaxation = Relaxation(problem, weights)
     duals = Duals(np.maximum(start.stock, 0.0), np.maximum(start.capacity, 0.0))
     ev = relaxation.evaluate(duals, deadline)
     best = progress or Improvement(ev.bound, duals, ev.bound, 0, 0.0)

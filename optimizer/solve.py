@@ -83,24 +83,21 @@ def _floor(
     weights: Weights,
     params: Params,
     name: str,
-    greedy: IntArray | None = None,
+    greedy: IntArray,
 ) -> IntArray:
     """Greedy, or order-by-order enumeration when it is asked for or cheap within the limit.
 
     The better of the two is every MIP's warm start and the answer of last resort.
     """
-    if greedy is None:
-        greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
     affordable = _sequential_ms(problem, params, name) is not None
     if name in ("greedy", "exact") or (name != "sequential" and not affordable):
         return greedy
     sequential = sequential_units(problem, weights)
     if name == "sequential":
         return sequential
-    by_score = [
-        (evaluate(problem, weights, u).objective, i) for i, u in enumerate([greedy, sequential])
-    ]
-    return [greedy, sequential][min(by_score)[1]]
+    greedy_score = evaluate(problem, weights, greedy).objective
+    sequential_score = evaluate(problem, weights, sequential).objective
+    return greedy if greedy_score <= sequential_score else sequential
 
 
 def _grace_s(limit_s: float) -> float:
@@ -139,11 +136,11 @@ def solve(
 
     units, status = answer.arc_units, answer.status
     floor_score = evaluate(problem, weights, floor)
-    if units is None or evaluate(problem, weights, units).objective > floor_score.objective:
-        units = floor
+    score = floor_score if units is None else evaluate(problem, weights, units)
+    if score.objective > floor_score.objective or units is None:
+        units, score = floor, floor_score
         status = "time_limit" if answer.status == "time_limit" else "feasible"
         note = (note + "; " if note else "") + "greedy floor used"
-    score = evaluate(problem, weights, units)
     bound = score.objective if status == "optimal" and answer.bound is None else answer.bound
     if bound is not None:
         bound = min(bound, score.objective)

@@ -67,7 +67,6 @@ class PartTask:
     params: Params
     time_limit_s: float
     lp_solver: str = "choose"  # HiGHS "solver" option for a relaxation
-    backend: str | None = None  # None: HiGHS for a small part, lp_fix for a big one
     start: IntArray | None = None  # a feasible answer on this part's share (the plan)
 
 
@@ -87,7 +86,6 @@ class SplitReport:
 
     parts: int = 0
     exact: bool = True
-    relax_ms: float = 0.0
     solve_ms: float = 0.0
     missing: int = 0
     rounds: int = 0
@@ -118,17 +116,19 @@ def solve_part(task: PartTask) -> PartAnswer:
     started = time.perf_counter()
     p, w, params = task.problem, task.weights, task.params
     start = greedy_units(p, w.max_shipments, w.allow_split)
-    if task.start is not None and (
-        evaluate(p, w, task.start).objective <= evaluate(p, w, start).objective
-    ):
-        start = task.start
+    start_score = evaluate(p, w, start).objective
+    if task.start is not None:
+        plan_score = evaluate(p, w, task.start).objective
+        if plan_score <= start_score:
+            start, start_score = task.start, plan_score
     per_order = SEQUENTIAL_MS_PER_LOCATION_SQUARED * p.n_locations**2
     if p.n_orders * per_order <= 400.0 * task.time_limit_s:  # 40% of the part's limit
         seq = sequential_units(p, w)
-        if evaluate(p, w, seq).objective < evaluate(p, w, start).objective:
-            start = seq
+        seq_score = evaluate(p, w, seq).objective
+        if seq_score < start_score:
+            start, start_score = seq, seq_score
     remaining = max(task.time_limit_s - (time.perf_counter() - started), 0.01)
-    name = task.backend or ("highs" if p.n_arcs <= HIGHS_UP_TO_ARCS else "lp_fix")
+    name = "highs" if p.n_arcs <= HIGHS_UP_TO_ARCS else "lp_fix"
     ctx = SolveContext(p, params, w, time_limit_s=remaining * 0.9, start=start)
     backend = get_backend(name)
 
@@ -141,7 +141,7 @@ def solve_part(task: PartTask) -> PartAnswer:
     if answer is None or answer.arc_units is None:
         return PartAnswer("time_limit", start, None, f"{name}: no answer in time")
     units = answer.arc_units
-    if evaluate(p, w, units).objective > evaluate(p, w, start).objective:
+    if evaluate(p, w, units).objective > start_score:
         units = start
     return PartAnswer(answer.status, units, answer.bound, answer.message)
 
@@ -188,6 +188,13 @@ def _gather(
             future.cancel()
             out.append(None)
     return out
+
+
+def _part_limit(n_parts: int, workers: int, deadline: float) -> float:
+    """Each part's time limit: what is left until ``deadline``, shared by the waves of
+    ``workers`` parts that run at once."""
+    waves = max(1, -(-n_parts // workers))
+    return max(deadline - time.perf_counter(), 0.05) * 0.85 / waves
 
 
 def _weakest(statuses: list[Status]) -> Status:
@@ -394,8 +401,7 @@ def _region_round(
         take(problem, weights, orders, stock=st, capacity=cap)
         for orders, st, cap in zip(split.parts, stock, capacity, strict=True)
     ]
-    waves = max(1, -(-len(slices) // workers))
-    part_limit = max(deadline - time.perf_counter(), 0.05) * 0.85 / waves
+    part_limit = _part_limit(len(slices), workers, deadline)
     tasks = [
         PartTask(s.problem, s.weights, params, part_limit, start=plan[s.arcs]) for s in slices
     ]
@@ -431,8 +437,7 @@ def _solve_exact(
 ) -> tuple[BackendAnswer, SplitReport]:
     """Independent parts with all the stock: optimum and bound are sums."""
     slices = [take(problem, weights, orders) for orders in split.parts]
-    waves = max(1, -(-len(slices) // workers))
-    part_limit = max(deadline - time.perf_counter(), 0.05) * 0.85 / waves
+    part_limit = _part_limit(len(slices), workers, deadline)
     tasks = [PartTask(s.problem, s.weights, params, part_limit) for s in slices]
     answers = _gather(executor, solve_part, tasks, deadline)
     units = np.zeros(problem.n_arcs, dtype=np.int64)

@@ -103,16 +103,9 @@ def best_subset(
 
 def _add_units(d: _OrderData, combo: IntArray, split: bool, units: IntArray) -> None:
     """Write the units the locations in ``combo`` send into ``units`` (global arc indices)."""
-    for line in range(d.qty.shape[0]):
-        need = d.qty[line]
-        for j in sorted(combo.tolist(), key=lambda j: d.unit[line, j]):
-            if d.avail[line, j] <= 0 or need <= 0:
-                continue
-            take = min(need, d.avail[line, j])
-            if not split and take < need:
-                continue
-            units[d.arc[line, j]] = int(take)
-            need -= take
+    cells = subsets.fill(d, combo, split)
+    sent = cells > 0
+    units[d.arc[sent]] = cells[sent].astype(np.int64)
 
 
 def enumerate_order(ctx: SolveContext) -> IntArray | None:

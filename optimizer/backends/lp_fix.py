@@ -82,8 +82,9 @@ class LpFixBackend:
         candidates = [
             greedy_units(p, w.max_shipments, w.allow_split, initial=u) for u in candidates
         ]
-        best = min(candidates, key=lambda u: evaluate(p, w, u).objective)
-        objective = evaluate(p, w, best).objective
+        scores = [evaluate(p, w, u).objective for u in candidates]
+        objective = min(scores)
+        best = candidates[scores.index(objective)]
         proven = objective - bound <= ctx.mip_rel_gap * max(abs(objective), 1.0)
         return BackendAnswer(
             status="optimal" if proven else "feasible",

@@ -57,6 +57,33 @@ class OrderView(Protocol):
     def days(self) -> FloatArray: ...  # (J,)
 
 
+@dataclass(frozen=True, eq=False)
+class View:
+    """An :class:`OrderView` without exact.py's arc map (the Lagrangian search's, tests')."""
+
+    unit: FloatArray
+    avail: FloatArray
+    qty: FloatArray
+    penalty: FloatArray
+    package: FloatArray
+    days: FloatArray
+
+
+def fill(d: OrderView, combo: IntArray, split: bool) -> FloatArray:
+    """Units (L, J) the locations in ``combo`` send: each line from its cheapest members first,
+    whole or not at all without ``split`` (the rule :func:`score` prices)."""
+    units = np.zeros(d.unit.shape)
+    for line in range(d.qty.shape[0]):
+        need = float(d.qty[line])
+        for j in sorted(combo.tolist(), key=lambda j: d.unit[line, j]):
+            take = min(need, float(d.avail[line, j]))
+            if take <= 0 or (not split and take < need):
+                continue
+            units[line, j] = take
+            need -= take
+    return units
+
+
 def unit_rank(d: OrderView) -> IntArray:
     """Position of each candidate in its line's cheapest-first order (ties by index)."""
     order = np.argsort(d.unit, axis=1, kind="stable")

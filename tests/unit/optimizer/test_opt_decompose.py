@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from opt_cases import random_batch
 
 from optimizer import Params, Problem, build_problem, solve
+from optimizer.backends.greedy import greedy_units
 from optimizer.decompose import apportion, binding_links, components, split_orders
 from optimizer.objective import build_weights, evaluate
 from optimizer.split import solve_split
@@ -139,11 +140,8 @@ def test_apportioned_shares_add_up_to_the_stock_and_the_capacity() -> None:
 def test_a_slice_scores_its_orders_exactly_as_the_whole_does() -> None:
     problem = local_batch(30, 8, 7, None)
     weights = build_weights(problem, Params())
-    units = solve(problem, Params(solver="greedy")).assignments  # any feasible answer will do
-    assert units
-    from optimizer.backends.greedy import greedy_units
-
-    arc_units = greedy_units(problem, 3, True)
+    arc_units = greedy_units(problem, 3, True)  # any feasible answer will do
+    assert arc_units.sum() > 0  # one that ships something, so every part has a score to match
     halves = [np.arange(0, 15), np.arange(15, 30)]
     total = 0.0
     for orders in halves:
@@ -177,7 +175,6 @@ def test_an_executor_that_refuses_work_still_gives_the_plan_back() -> None:
     problem = local_batch(60, 8, 5, None)
     params = Params(time_limit_ms=5000)
     weights = build_weights(problem, params)
-    from optimizer.backends.greedy import greedy_units
 
     plan = greedy_units(problem, 3, True)
     with Refusing(1) as refusing:

@@ -10,7 +10,6 @@ locations, and penalties that do and do not dominate package costs.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params, build_problem, solve
 from optimizer.backends import exact, subsets
 from optimizer.backends.exact import applicable
-from optimizer.problem import FloatArray
+from optimizer.backends.subsets import View
 
 SETTINGS = settings(
     max_examples=150,
@@ -32,18 +31,6 @@ SETTINGS = settings(
         HealthCheck.function_scoped_fixture,  # monkeypatch sets the same value for every input
     ],
 )
-
-
-@dataclass(frozen=True)
-class View:
-    """An order as the search reads it (exact._OrderData without the arc map)."""
-
-    unit: FloatArray
-    avail: FloatArray
-    qty: FloatArray
-    penalty: FloatArray
-    package: FloatArray
-    days: FloatArray
 
 
 @st.composite
