@@ -312,20 +312,10 @@ Index("ix_webhook_deliveries_due", webhook_deliveries.c.status,
 Index("ix_webhook_deliveries_order", webhook_deliveries.c.subscription_id,
       webhook_deliveries.c.order_id, webhook_deliveries.c.event_position)
 
-webhook_cursor = Table(
-    "webhook_cursor", metadata,
-    # One row: how far the fan-out has read the outbox, held by one dispatcher at a time.
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("position", BigInteger, nullable=False),
-    Column("gaps", JSON, nullable=False),
-    Column("lease_owner", String(64)),
-    Column("lease_expires_at", UTCDateTime),
-)
-
 outbox_cursors = Table(
     "outbox_cursors", metadata,
-    # One row per named outbox reader (the NATS relay): how far it has published, with the
-    # positions not yet visible, held by one relay at a time.
+    # One row per named outbox reader (``webhooks``: the fan-out, ``nats``: the relay): how far
+    # it has read, with the positions not yet visible, held by one reader at a time.
     Column("name", String(60), primary_key=True),
     Column("position", BigInteger, nullable=False),
     Column("gaps", JSON, nullable=False),

@@ -9,13 +9,12 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.tables import leases, outbox_cursors, webhook_cursor, webhook_deliveries
+from storage.tables import leases, outbox_cursors, webhook_deliveries
 
 log = logging.getLogger("dom.leases")
 
 # Every lease background work holds in the database: (table, owner column, expiry column).
 LEASED = ((leases, leases.c.owner, leases.c.expires_at),
-          (webhook_cursor, webhook_cursor.c.lease_owner, webhook_cursor.c.lease_expires_at),
           (outbox_cursors, outbox_cursors.c.lease_owner, outbox_cursors.c.lease_expires_at),
           (webhook_deliveries, webhook_deliveries.c.lease_owner,
            webhook_deliveries.c.lease_expires_at))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Column, Connection, RowMapping, Table, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lifecycle.outbox import FanoutCursor, OutboxEvent
@@ -54,15 +54,14 @@ def cursor_of(position: int, gaps: Mapping[str, str]) -> FanoutCursor:
 
 
 class CursorRow:
-    """One cursor row in ``table`` (columns position, gaps, lease_owner, lease_expires_at),
-    found by ``key == value``; created at position 0 by whoever claims it first."""
+    """One reader's row in ``outbox_cursors``, found by name; created at position 0 by
+    whoever claims it first."""
 
-    def __init__(self, connection: Connection, table: Table, key: Column[str] | Column[int],
-                 value: str | int) -> None:
+    def __init__(self, connection: Connection, name: str) -> None:
         self._c = connection
-        self._t = table
-        self._key = key
-        self._value = value
+        self._t = outbox_cursors
+        self._key = outbox_cursors.c.name
+        self._value = name
 
     def claim(self, owner: str, now: datetime, until: datetime) -> FanoutCursor | None:
         """Take the cursor's lease if it is free, expired or already ours; None if it is not."""
@@ -102,13 +101,14 @@ class CursorRow:
 
 
 class SqlOutboxRepository:
-    """The outbox for readers other than the webhook fan-out, each cursor found by name."""
+    """The outbox for named readers (the NATS relay); the webhook fan-out's cursor is the row
+    named ``webhooks``, used through the webhook repository."""
 
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
     def _cursor(self, name: str) -> CursorRow:
-        return CursorRow(self._c, outbox_cursors, outbox_cursors.c.name, name)
+        return CursorRow(self._c, name)
 
     def last_position(self) -> int:
         return last_position(self._c)

@@ -27,9 +27,9 @@ from sqlalchemy import (
 from lifecycle.webhooks import DeliveryJob, FanoutCursor, OutboxEvent, Subscription
 from models import new_id
 from storage.repositories import outbox
-from storage.tables import events, webhook_cursor, webhook_deliveries, webhook_subscriptions
+from storage.tables import events, webhook_deliveries, webhook_subscriptions
 
-CURSOR_ID = 1
+CURSOR = "webhooks"  # its row in outbox_cursors
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 _d = webhook_deliveries
@@ -89,7 +89,7 @@ class SqlWebhookRepository:
     # --- fan-out (the cursor row and the reads are shared with the NATS relay) ------------------
 
     def _cursor(self) -> outbox.CursorRow:
-        return outbox.CursorRow(self._c, webhook_cursor, webhook_cursor.c.id, CURSOR_ID)
+        return outbox.CursorRow(self._c, CURSOR)
 
     def claim_cursor(self, owner: str, now: datetime, until: datetime) -> FanoutCursor | None:
         """Take the cursor's lease if it is free, expired or already ours; None if it is not."""
