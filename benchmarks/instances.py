@@ -92,8 +92,10 @@ class CostModel:
 
 
 DEFAULT_COSTS = CostModel("default", 6.5, 9.0, 0.0015, 0.35, 0.0002)
-# Jasin & Sinha (2015): $8.759 per package, $0.423 per item plus $0.000541 per item-mile.
+# Jasin & Sinha (2015): $8.759 per package, $0.423 per item plus $0.000541 per item-mile, and an
+# unfilled item costs twice the farthest shipment (Params.unfilled_cost_factor).
 JASIN_SINHA = CostModel("jasin_sinha", 8.759, 8.759, 0.0, 0.423, 0.000541 / MILE_KM)
+JASIN_SINHA_UNFILLED = 2.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ class Instance:
     locations: list[LocationSpec]
     stock: Mapping[tuple[str, str], int]
     note: str = ""
+    # the setting's price of an unfilled unit (Params.unfilled_cost_factor); None: fill first
+    unfilled_cost_factor: float | None = None
 
 
 @functools.cache
@@ -205,12 +209,14 @@ def make_instance(
     costs: CostModel = DEFAULT_COSTS,
     cover: float = 1.3,
     max_lines: int = 5,
+    unfilled_cost_factor: float | None = None,
 ) -> Instance:
     """A batch of ``n_orders`` over ``n_locations`` with ``cover`` x demand in stock."""
     rng = random.Random(f"{name}:{seed}")
     locations = _locations(rng, n_locations, costs, n_orders)
     orders = _orders(rng, n_orders, n_skus, max_lines)
-    return Instance(name, orders, locations, _stock(rng, orders, locations, cover))
+    stock = _stock(rng, orders, locations, cover)
+    return Instance(name, orders, locations, stock, unfilled_cost_factor=unfilled_cost_factor)
 
 
 def single_orders(n: int, n_locations: int, n_lines: int, seed: int = 0) -> list[Instance]:
@@ -239,7 +245,8 @@ NAMED = {
     "batch_200x20": lambda seed: make_instance("batch_200x20", 200, 20, 60, seed),
     "batch_1000x25": lambda seed: make_instance("batch_1000x25", 1000, 25, 150, seed),
     "jasin_sinha_1000x25": lambda seed: make_instance(
-        "jasin_sinha_1000x25", 1000, 25, 150, seed, costs=JASIN_SINHA
+        "jasin_sinha_1000x25", 1000, 25, 150, seed, costs=JASIN_SINHA,
+        unfilled_cost_factor=JASIN_SINHA_UNFILLED,
     ),
     "scarce_1000x25": lambda seed: make_instance("scarce_1000x25", 1000, 25, 150, seed, cover=0.8),
     "batch_2000x30": lambda seed: make_instance("batch_2000x30", 2000, 30, 200, seed),

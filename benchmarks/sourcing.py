@@ -51,11 +51,12 @@ class Row:
 
 
 def lp_relaxation(
-    problem: Problem, limit_s: float
+    problem: Problem, limit_s: float, unfilled_cost_factor: float | None = None
 ) -> tuple[float | None, dict[tuple[str, str], float], float]:
     """(LP objective, stock duals, ms) of the joint problem under the cost objective."""
     started = time.perf_counter()
-    model = build_model(problem, build_weights(problem, Params()))
+    params = Params(unfilled_cost_factor=unfilled_cost_factor)
+    model = build_model(problem, build_weights(problem, params))
     h = new_highs(model, integer=False, time_limit_s=limit_s, seed=0)
     h.run()
     ms = (time.perf_counter() - started) * 1000
@@ -77,17 +78,29 @@ PARTS = Parts()
 
 
 def run_backend(
-    problem: Problem, name: str, limit_ms: int, duals: dict[tuple[str, str], float]
+    problem: Problem,
+    name: str,
+    limit_ms: int,
+    duals: dict[tuple[str, str], float],
+    unfilled_cost_factor: float | None = None,
 ) -> Row:
     solver = "sequential" if name == "sequential+lookahead" else name
     params = Params(
         solver=solver,
         time_limit_ms=limit_ms,
         opportunity_costs=duals if name == "sequential+lookahead" else None,
+        unfilled_cost_factor=unfilled_cost_factor,
     )
     result = solve(problem, params, executor=PARTS.executor, workers=PARTS.workers)
     if name == "sequential+lookahead":  # score it by the plain objective, like the others
-        plain = solve(problem, Params(solver="sequential", time_limit_ms=limit_ms))
+        plain = solve(
+            problem,
+            Params(
+                solver="sequential",
+                time_limit_ms=limit_ms,
+                unfilled_cost_factor=unfilled_cost_factor,
+            ),
+        )
         objective = result.cost() + (plain.objective - plain.cost())
     else:
         objective = result.objective
@@ -134,16 +147,19 @@ def batch_table(
     lp_known: float | None = None,
 ) -> None:
     problem = build_problem(instance.orders, instance.locations, instance.stock)
-    lp, duals, lp_ms = lp_relaxation(problem, (lp_limit_ms or limit_ms) / 1000)
+    factor = instance.unfilled_cost_factor
+    lp, duals, lp_ms = lp_relaxation(problem, (lp_limit_ms or limit_ms) / 1000, factor)
     given = lp is None and lp_known is not None
     lp = lp_known if given else lp
     print(
         f"\n## {instance.name}: {problem.n_orders} orders, {problem.n_locations} locations, "
         f"{len(problem.skus)} SKUs, {problem.n_lines} lines, {problem.n_arcs} arcs; "
-        f"time limit {limit_ms} ms; LP relaxation {fmt(lp, '.2f')} "
+        f"time limit {limit_ms} ms; "
+        + ("" if factor is None else f"unfilled unit = {factor:g} x dearest shipment; ")
+        + f"LP relaxation {fmt(lp, '.2f')} "
         + ("(given: --lp-known, measured separately)" if given else f"in {lp_ms:.0f} ms")
     )
-    rows = [run_backend(problem, b, limit_ms, duals) for b in backends]
+    rows = [run_backend(problem, b, limit_ms, duals, factor) for b in backends]
     base = next((r for r in rows if r.backend == "highs"), rows[0])
     head = (
         f"| {'backend':22} | {'status':10} | build ms | model ms | solve ms | {'cost':>10} | "

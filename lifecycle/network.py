@@ -74,4 +74,5 @@ def params_for(policy: SourcingPolicy, objective: str | None = None,
                   max_shipments_per_order=policy.max_shipments_per_order,
                   allow_line_split=policy.allow_line_split, backorder=policy.backorder,
                   max_distance_km=policy.max_distance_km, solver=policy.solver,
-                  time_limit_ms=policy.time_limit_ms, opportunity_costs=opportunity_costs)
+                  time_limit_ms=policy.time_limit_ms, opportunity_costs=opportunity_costs,
+                  unfilled_cost_factor=policy.unfilled_cost_factor)

@@ -22,6 +22,9 @@ class SourcingPolicy:
     lookahead: bool = False
     solver: str = "auto"
     time_limit_ms: int = 2000
+    # None: fill first (an answer fills every unit it can); f > 0: an unfilled unit costs f x its
+    # line's dearest one-unit shipment (Jasin & Sinha 2015: f = 2), see optimizer.objective
+    unfilled_cost_factor: float | None = None
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -36,6 +39,9 @@ class SourcingPolicy:
             raise ValueError("release_delay_minutes must be 0 or more")
         if self.max_distance_km is not None and self.max_distance_km <= 0:
             raise ValueError("max_distance_km must be positive (or null for no limit)")
+        if self.unfilled_cost_factor is not None and not 0 < self.unfilled_cost_factor <= 1000:
+            raise ValueError("unfilled_cost_factor must be above 0 and at most 1000 "
+                             "(or null to fill first)")
         if not 10 <= self.time_limit_ms <= 600_000:
             raise ValueError("time_limit_ms must be between 10 and 600000")
 

@@ -67,8 +67,10 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
 
     ``no_stock``: nobody holds the SKU; ``no_eligible_location``: only ineligible locations do;
     ``insufficient_stock``: the eligible ones hold too little; ``no_single_location``: splits are
-    off and no one location holds the whole line; ``constrained``: the stock went to other orders
-    (or capacity / the shipment limit stopped it).
+    off and no one location holds the whole line; ``dearer_than_unfilled`` (only with a finite
+    ``unfilled_cost_factor``): an eligible location still had the stock and the room, and the
+    order could still ship from it, but sending the units cost more than leaving them unfilled;
+    ``constrained``: the stock went to other orders (or capacity / the shipment limit stopped it).
     """
     filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
     reachable = np.bincount(problem.arc_line, problem.arc_stock, minlength=problem.n_lines)
@@ -87,4 +89,32 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
             reasons[line] = "no_single_location"
         else:
             reasons[line] = "constrained"
+    if not weights.fill_first:
+        for line in _left_on_purpose(problem, weights, arc_units, filled):
+            if reasons.get(line) == "constrained":
+                reasons[line] = "dearer_than_unfilled"
     return reasons
+
+
+def _left_on_purpose(
+    problem: Problem, weights: Weights, arc_units: IntArray, filled: IntArray
+) -> set[int]:
+    """Short lines one of whose arcs could still have sent the missing units (stock, capacity,
+    split rule and shipment limit all allowing): the answer left them short by choice."""
+    p = problem
+    short = (p.line_qty - filled)[p.arc_line]
+    used_stock = np.zeros(p.stock.shape, dtype=np.int64)
+    np.add.at(used_stock, (p.arc_loc, p.arc_sku), arc_units)
+    stock_left = (p.stock - used_stock)[p.arc_loc, p.arc_sku]
+    cap_left = (p.loc_capacity - np.bincount(p.arc_loc, arc_units, minlength=p.n_locations))[
+        p.arc_loc
+    ]
+    room = np.minimum(stock_left, cap_left)
+    enough = room >= (short if not weights.allow_split else np.minimum(short, 1))
+    pair_used = np.bincount(p.arc_pair, arc_units > 0, minlength=p.n_pairs) > 0
+    packages = np.bincount(p.pair_order[pair_used], minlength=p.n_orders)
+    can_ship = pair_used[p.arc_pair] | (packages[p.arc_order] < weights.max_shipments)
+    if not weights.allow_split:
+        enough &= filled[p.arc_line] == 0
+    hit = (short > 0) & enough & can_ship
+    return set(np.unique(p.arc_line[hit]).tolist())

@@ -7,6 +7,9 @@ and lp_fix are all scored by :func:`evaluate`. The order of concerns is lexicogr
 2. the objective's own measure (cost, days, or cost + cost_per_day * days);
 3. cost as a tie-break under ``time`` (a day weighs more than any order's whole cost);
 4. location priority (an epsilon per unit, at most 1e-3 per order).
+
+With ``Params.unfilled_cost_factor`` set, concern 1 is no longer lexicographic: an unfilled
+unit has a finite price (see :func:`build_weights`) and is traded against the others.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class Weights:
     line_penalty: FloatArray  # objective per unfilled unit of each line
     max_shipments: int
     allow_split: bool
+    # True: line_penalty exceeds any order's whole objective, so filling always wins; False: a
+    # finite unfilled_cost_factor, an answer may leave a unit unfilled because it is cheaper
+    fill_first: bool = True
 
 
 def opportunity_matrix(problem: Problem, params: Params) -> FloatArray:
@@ -57,7 +63,24 @@ def _dense_rank(values: IntArray) -> IntArray:
 
 
 def build_weights(problem: Problem, params: Params) -> Weights:
-    """Coefficients computed from the data so that each concern truly dominates the next."""
+    """Coefficients computed from the data so that each concern truly dominates the next.
+
+    ``params.unfilled_cost_factor`` = f replaces the fill-first penalty: an unfilled unit of
+    line l costs ``f * max over l's arcs a of (arc_unit[a] + pair_cost[p] + time_weight *
+    pair_days[p])`` (p = a's (order, location) pair), times ``1 + the order's dense priority
+    rank`` as the fill-first penalty is, so higher-priority orders are still left short last.
+    The bracket is the objective's own value of shipping one unit of l alone from a: under
+    ``cost`` (time_weight 0) its landed cost, the literature's "an unfilled item costs f times
+    the farthest shipment"; under ``balanced`` cost + cost_per_day x days; under ``time`` the
+    days at their (dominating) weight plus cost. Leaving the days out under ``time`` would
+    price a unit below one day, so any fill that adds a day would be refused; with them the
+    penalty stays in the objective's units under every objective. With f >= 1 no single arc
+    is dearer than its line's penalty, so units go unfilled only where orders compete for
+    stock or a shipment limit binds; with f < 1 a source whose units cost more than the
+    penalty is refused. A line without any candidate arc (unfilled whatever the answer) keeps
+    the fill-first penalty: the value is a constant of the objective and changes no decision
+    (it does inflate the reported objective, as it does today, which shrinks relative gaps).
+    """
     arc_plain = problem.arc_unit_cost
     arc_opp = opportunity_matrix(problem, params)[problem.arc_loc, problem.arc_sku]
 
@@ -81,6 +104,14 @@ def build_weights(problem: Problem, params: Params) -> Weights:
     fill_base = (float(worst.max()) if worst.size else 0.0) + time_weight * max_days + 1.0
     order_rank = _dense_rank(problem.order_priority)
     line_penalty = fill_base * (1.0 + order_rank[problem.line_order]) + 1.0
+    factor = params.unfilled_cost_factor
+    if factor is not None:
+        shipment = arc_unit + pair_cost[problem.arc_pair]
+        shipment = shipment + time_weight * problem.pair_days[problem.arc_pair]
+        dearest = np.full(problem.n_lines, -np.inf)
+        np.maximum.at(dearest, problem.arc_line, shipment)
+        priced = factor * dearest * (1.0 + order_rank[problem.line_order])
+        line_penalty = np.where(np.isfinite(dearest), priced, line_penalty)
     return Weights(
         arc_plain=arc_plain,
         arc_opportunity=arc_opp,
@@ -90,6 +121,7 @@ def build_weights(problem: Problem, params: Params) -> Weights:
         line_penalty=line_penalty.astype(float),
         max_shipments=params.max_shipments_per_order,
         allow_split=params.allow_line_split,
+        fill_first=factor is None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -19,6 +20,12 @@ class Params:
 
     ``max_distance_km`` is an eligibility rule, so it is applied when the problem is built;
     everything else shapes the objective or the solve.
+
+    ``unfilled_cost_factor``: None (the default) fills first: an unfilled unit costs more than
+    any whole order, so an answer fills every unit it can. A number f > 0 prices an unfilled
+    unit at f x the line's dearest one-unit shipment (Jasin & Sinha (2015) use f = 2), so a
+    unit may be left unfilled when shipping it costs more; see
+    :func:`optimizer.objective.build_weights`.
     """
 
     objective: Objective = "cost"
@@ -31,6 +38,7 @@ class Params:
     time_limit_ms: int = 2000
     opportunity_costs: Mapping[tuple[str, str], float] | None = None
     seed: int = 0
+    unfilled_cost_factor: float | None = None
 
     def __post_init__(self) -> None:
         if self.objective not in ("cost", "time", "balanced"):
@@ -47,6 +55,13 @@ class Params:
             raise ValueError(f"Expected solver in {'|'.join(SOLVERS)}, got {self.solver!r}.")
         if self.time_limit_ms < 1:
             raise ValueError("Expected time_limit_ms >= 1.")
+        if self.unfilled_cost_factor is not None and not (
+            math.isfinite(self.unfilled_cost_factor) and self.unfilled_cost_factor > 0
+        ):
+            raise ValueError(
+                "Expected unfilled_cost_factor > 0 (finite), or None to fill first; "
+                f"got {self.unfilled_cost_factor!r}."
+            )
         if self.opportunity_costs is not None:
             for key, value in self.opportunity_costs.items():
                 if value < 0:

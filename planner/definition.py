@@ -19,10 +19,10 @@ from optimizer.params import SOLVERS
 Base = Literal["current", "empty", "replay"]
 # Policy fields a scenario may change (the sourcing policy's knobs that shape a solve).
 POLICY_FIELDS = ("objective", "cost_per_day", "max_shipments_per_order", "allow_line_split",
-                 "max_distance_km", "solver", "time_limit_ms")
+                 "max_distance_km", "solver", "time_limit_ms", "unfilled_cost_factor")
 # Numeric fields a sweep may vary.
 SWEEPABLE = ("cost_per_day", "max_shipments_per_order", "max_distance_km", "time_limit_ms",
-             "demand_multiplier")
+             "unfilled_cost_factor", "demand_multiplier")
 MAX_DEMAND_MULTIPLIER = 100.0
 
 
@@ -73,6 +73,10 @@ class Changes(Strict):
     max_distance_km: float | None = Field(default=None, gt=0, le=50_000)
     solver: str | None = None
     time_limit_ms: int | None = Field(default=None, ge=10, le=600_000)
+    unfilled_cost_factor: float | None = Field(
+        default=None, gt=0, le=1000,
+        description="An unfilled unit costs this x its line's dearest one-unit shipment; "
+                    "left out: the base policy's (null there: fill first).")
     close_locations: list[str] = Field(default_factory=list, max_length=10_000)
     inventory: list[InventoryDelta] = Field(default_factory=list, max_length=100_000)
     cost_multiplier: dict[str, float] = Field(default_factory=dict)
@@ -120,7 +124,8 @@ class Sweep(Strict):
     """Vary one numeric field over ``values``; each value is one scenario."""
 
     field: Literal["cost_per_day", "max_shipments_per_order", "max_distance_km",
-                   "time_limit_ms", "demand_multiplier"] = "cost_per_day"
+                   "time_limit_ms", "unfilled_cost_factor",
+                   "demand_multiplier"] = "cost_per_day"
     values: list[float] = Field(min_length=1, max_length=200)
 
 
@@ -164,4 +169,9 @@ def parse_definition(raw: Mapping[str, Any], *, prefix: tuple[str, ...] = ()
         if bad:
             raise InvalidInput(f"sweep.values for {definition.sweep.field} must be whole numbers "
                                f">= 1 (got {bad[:3]})", loc=(*prefix, "sweep", "values"))
+    if definition.sweep is not None and definition.sweep.field == "unfilled_cost_factor":
+        bad = [v for v in definition.sweep.values if not 0 < v <= 1000]
+        if bad:
+            raise InvalidInput(f"sweep.values for unfilled_cost_factor must be above 0 and at "
+                               f"most 1000 (got {bad[:3]})", loc=(*prefix, "sweep", "values"))
     return definition

@@ -99,9 +99,14 @@ def params_of(policy: dict[str, Any], changes: Changes, seed: int = 0) -> Params
                       allow_line_split=bool(values.get("allow_line_split", True)),
                       max_distance_km=values.get("max_distance_km"),
                       solver=str(values.get("solver", "auto")),
-                      time_limit_ms=int(values.get("time_limit_ms", 2000)), seed=seed)
+                      time_limit_ms=int(values.get("time_limit_ms", 2000)), seed=seed,
+                      unfilled_cost_factor=_factor(values.get("unfilled_cost_factor")))
     except ValueError as error:
         raise InvalidInput(f"changes: {error}", loc=("changes",)) from error
+
+
+def _factor(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def apply_changes(base: ScenarioBase, changes: Changes, name: str = "scenario",

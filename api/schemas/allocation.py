@@ -140,6 +140,12 @@ class PolicyIn(Strict):
     lookahead: bool = False
     solver: SolverName = "auto"
     time_limit_ms: int = Field(default=2000, ge=10, le=600_000)
+    unfilled_cost_factor: float | None = Field(
+        default=None, gt=0, le=1000,
+        description="null (default): fill every unit that can be filled. A number f: an "
+                    "unfilled unit costs f x the dearest one-unit shipment its line could take, "
+                    "so a unit dearer than that is left unallocated (reason "
+                    "dearer_than_unfilled); Jasin & Sinha (2015) use 2.")
 
     def to_policy(self) -> SourcingPolicy:
         return SourcingPolicy(**self.model_dump())

@@ -2,6 +2,11 @@
 
 Why it is fast: an unfilled unit costs more than any whole order (objective.py), so a set of
 locations can beat the incumbent only if it leaves at most as many *reachable* units unfilled.
+With a finite ``unfilled_cost_factor`` the bound below still holds (its slope may drop to 0 and
+prune less) provided no usable cell is dearer than its line's penalty: callers zero ``avail``
+where ``unit > penalty`` (exact.order_data, the Lagrangian's ``useful``), since :func:`score` and
+:func:`fill` send every usable unit. The search covers non-empty sets only; "send nothing" is
+the caller's to compare (exact.best_subset, the Lagrangian's ``none``).
 Good sets are rare (at 20 lines x 200 locations 70-1,300 of 1.3M triples fill every line), so
 the search finds a strong incumbent first (a small beam), then extends each frontier set only by
 locations whose lower bound can still win. When the incumbent fills every reachable unit, "this

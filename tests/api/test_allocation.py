@@ -175,6 +175,38 @@ def test_policy_round_trips_and_refuses_nonsense(api: TestClient) -> None:
     assert api.get("/v1/policy", headers=PLANNER).json()["objective"] == "time"
 
 
+def test_policy_unfilled_cost_factor_round_trips_and_defaults_to_fill_first(
+        api: TestClient) -> None:
+    assert api.get("/v1/policy", headers=PLANNER).json()["unfilled_cost_factor"] is None
+    put = api.put("/v1/policy", json={"unfilled_cost_factor": 2.0}, headers=PLANNER)
+    assert put.status_code == 200 and put.json()["unfilled_cost_factor"] == 2.0
+    assert api.get("/v1/policy", headers=CHANNEL).json()["unfilled_cost_factor"] == 2.0
+    for bad in (0, -1, 1001, "lots"):
+        assert api.put("/v1/policy", json={"unfilled_cost_factor": bad},
+                       headers=PLANNER).status_code == 422
+    assert api.get("/v1/policy", headers=PLANNER).json()["unfilled_cost_factor"] == 2.0
+    assert api.put("/v1/policy", json={}, headers=PLANNER).json()["unfilled_cost_factor"] is None
+
+
+def test_a_unit_dearer_than_its_unfilled_price_is_left_unallocated(client: TestClient) -> None:
+    network(client, {"WH-A": 2})  # only the near, dear warehouse holds laptops
+    quote = {"order": laptop_order(), "commit": False}
+    filled = client.post("/v1/allocate", json=quote, headers=CHANNEL).json()
+    assert [f["location_id"] for f in filled["fulfillments"]] == ["WH-A"]
+    # an unfilled unit priced at half its only shipment: shipping it is not worth it
+    client.put("/v1/policy", json={"unfilled_cost_factor": 0.5}, headers=PLANNER)
+    answer = client.post("/v1/allocate", json=quote, headers=CHANNEL)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["fulfillments"] == []
+    assert [(u["line_id"], u["qty"], u["reason"]) for u in body["unallocated"]] == [
+        ("1", 1, "dearer_than_unfilled")]
+    # twice the dearest shipment (the literature's setting) fills it again
+    client.put("/v1/policy", json={"unfilled_cost_factor": 2}, headers=PLANNER)
+    again = client.post("/v1/allocate", json=quote, headers=CHANNEL).json()
+    assert [f["location_id"] for f in again["fulfillments"]] == ["WH-A"]
+
+
 def test_roles_for_allocation(api: TestClient) -> None:
     quote = {"order": laptop_order(), "commit": False}
     assert api.post("/v1/allocate", json=quote, headers=OPS).status_code == 403

@@ -8,7 +8,7 @@ import pytest
 
 from models import InvalidInput
 from optimizer import LineSpec, OrderSpec
-from planner import compare, evaluate, frontier, parse_definition, prepare
+from planner import compare, evaluate, frontier, parse_definition, prepare, sweep_inputs
 from planner.scenario import scale_demand
 from tests.unit.planner.network import INVENTORY, LOCATIONS, definition, orders
 
@@ -128,3 +128,19 @@ def test_the_frontier_drops_dominated_points_and_is_monotone() -> None:
     front = frontier(points)
     assert [(p["kpis"]["mean_delivery_days"], p["kpis"]["total_cost"]) for p in front] == \
         [(1, 50), (3, 20), (5, 10)]
+
+
+def test_a_scenario_may_price_unfilled_units_and_sweep_the_price() -> None:
+    assert prepare(definition(), None).input.params.unfilled_cost_factor is None
+    priced = prepare(definition(changes={"unfilled_cost_factor": 2}), None).input.params
+    assert priced.unfilled_cost_factor == 2.0
+    raw = definition(sweep={"field": "unfilled_cost_factor", "values": [0.5, 2]})
+    parsed = parse_definition(raw)
+    inputs = sweep_inputs(prepare(parsed, None).base, parsed)
+    assert [i.params.unfilled_cost_factor for i in inputs] == [0.5, 2.0]
+    assert [i.label for i in inputs] == [{"unfilled_cost_factor": 0.5},
+                                         {"unfilled_cost_factor": 2.0}]
+    with pytest.raises(InvalidInput, match="unfilled_cost_factor"):
+        prepare(definition(changes={"unfilled_cost_factor": 0}), None)
+    with pytest.raises(InvalidInput, match="unfilled_cost_factor"):
+        parse_definition(definition(sweep={"field": "unfilled_cost_factor", "values": [0, 1]}))
