@@ -78,6 +78,8 @@ class Evaluation:
     capacity_slack: FloatArray  # units used - capacity, per location (0 where unlimited)
     searched: int  # orders handed to the subset search
     seconds: float
+    units: FloatArray  # each order's own optimal units per arc at these prices (a plan that
+    # may overdraw shared stock; where ``exact`` is False, its best single location's units)
 
 
 @dataclass
@@ -192,6 +194,7 @@ class Relaxation:
             capacity_slack=np.where(self.finite, cap_use - self.capacity, 0.0),
             searched=searched,
             seconds=time.perf_counter() - started,
+            units=units,
         )
 
     def _arcs(self, o: int) -> IntArray:
@@ -273,6 +276,7 @@ def improve_bound(
     theta: float = THETA,
     progress: Improvement | None = None,
     stop: Callable[[], bool] | None = None,
+    on_evaluation: Callable[[Duals, Evaluation], float | None] | None = None,
 ) -> Improvement:
     """Subgradient steps from ``start`` until ``deadline``; the best bound met, never below the
     start's.
@@ -282,7 +286,9 @@ def improve_bound(
     (the LP's) a small ``theta`` (0.2) keeps the first steps from throwing them away; from zeros
     1.0 climbs fastest (2,000 x 30, benchmarks/README.md). ``progress``, if given, is updated
     in place after every evaluation, so a caller that cannot wait reads the best bound so far;
-    ``stop`` is asked between evaluations (the caller's answer is ready: stop early).
+    ``stop`` is asked between evaluations (the caller's answer is ready: stop early);
+    ``on_evaluation`` sees every point and its evaluation (the per-order plans a primal
+    heuristic repairs) and may return a better objective found meanwhile: the new target.
     """
     started = time.perf_counter()
     relaxation = Relaxation(problem, weights)
@@ -294,6 +300,10 @@ def improve_bound(
     best.theta, best.target = theta, target
     stale = 0
     while best.steps < max_steps:
+        if on_evaluation is not None:
+            found = on_evaluation(duals, ev)
+            if found is not None and found < target:
+                target = best.target = found
         g_stock = np.where((duals.stock > 0) | (ev.stock_slack > 0), ev.stock_slack, 0.0)
         g_cap = np.where((duals.capacity > 0) | (ev.capacity_slack > 0), ev.capacity_slack, 0.0)
         norm = float((g_stock**2).sum() + (g_cap**2).sum())
@@ -320,26 +330,6 @@ def improve_bound(
                 best.theta = theta
     best.seconds = time.perf_counter() - started
     return best
-
-
-@dataclass(frozen=True, eq=False)
-class BoundTask:
-    """:func:`improve_bound` for another process (an Executor's worker): a budget in seconds,
-    not a deadline, because clocks of other machines do not compare."""
-
-    problem: Problem
-    weights: Weights
-    start: Duals
-    budget_s: float
-    target: float
-    theta: float = THETA
-
-
-def run_bound_task(task: BoundTask) -> Improvement:
-    deadline = time.perf_counter() + task.budget_s
-    return improve_bound(
-        task.problem, task.weights, task.start, deadline, task.target, theta=task.theta
-    )
 
 
 def _segment_argmin(values: FloatArray, start: IntArray) -> IntArray:

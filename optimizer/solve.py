@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import replace
 
 from optimizer.backends import BackendAnswer, SolveContext, get_backend
 from optimizer.backends.exact import applicable as exact_applicable
-from optimizer.backends.exact import enumerate_order, sequential_units
+from optimizer.backends.exact import enumerate_order, sequential_ms, sequential_units
 from optimizer.backends.greedy import greedy_units
 from optimizer.builder import build_problem
 from optimizer.decode import assignments_from_units
 from optimizer.explain import add_alternatives
-from optimizer.lagrange import (
-    LOOSE_THETA,
-    WARM_THETA,
-    BoundTask,
-    Duals,
-    Improvement,
-    improve_bound,
-    run_bound_task,
-)
+from optimizer.lagrange import WARM_THETA, Duals, improve_bound
+from optimizer.lagrangian_plan import submit_order_by_order
+from optimizer.lookahead import solve_lp
 from optimizer.objective import Weights, build_weights, evaluate
 from optimizer.params import Params
 from optimizer.problem import IntArray, Problem
@@ -39,23 +33,26 @@ from optimizer.watchdog import Cancelled, CancelToken, run_with_deadline
 # HiGHS wins up to ~12k arcs (1,000 x 25); at 30k arcs (2,000 x 30) lp_fix was 7% cheaper.
 LP_FIX_FROM_ARCS = 20_000
 # From here auto splits the batch into regions solved in parallel (optimizer/split.py), each
-# improving on a plan: lp_fix's answer up to split.JOINT_LP_UP_TO_ARCS (2,000 x 30: 4.2% above
-# the LP vs lp_fix's 5.0%), the order-by-order one beyond, where neither the joint LP nor the
-# MIP gets anywhere in 60 s (10,000 x 50; benchmarks/README.md, "Large batches").
+# improving on a plan repaired from the Lagrangian relaxation at the joint LP's interior-point
+# duals (optimizer/lagrangian_plan.py): 2,000 x 30 3.2% above its bound in 10 s (lp_fix 5.0%),
+# 10,000 x 50 3.7% in 60 s, where neither the joint LP nor the MIP finishes (benchmarks/
+# README.md, "Lagrangian plan").
 SPLIT_FROM_ARCS = 20_000
-LP_FIX_SHARE_BEFORE_SPLIT = 0.6  # a split small enough for the joint LP improves on lp_fix
+# A split batch first spends up to this share on the joint LP by interior point, stopped
+# there if unfinished (2,000 x 30 needs ~3 s; 10,000 x 50 ~55 s, its iterate after 25 s is
+# good enough): its duals start the plan search and the Lagrangian bound.
+LP_SHARE_BEFORE_SPLIT = 0.4
+# The order-by-order answer runs on a worker meanwhile when expected within this share.
+SEQUENTIAL_SHARE = 0.3
 # The exact search runs inline (no watchdog; it gives up after a quarter of the limit and HiGHS
 # gets the rest). Measured CPU (benchmarks/README.md): 5 x 50 ~0.4 ms, 20 x 200 ~6 ms, 20 x 500
 # 30-90 ms, 20 x 1,000 0.3-0.5 s, while HiGHS needs ~20 ms at 5 x 50 and hits 2 s at 20 x 200.
 EXACT_UP_TO_LOCATIONS = 1_000
 EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip them
-# Order-by-order enumeration cost per order, measured: 0.6 ms at 30 locations, 2.9 ms at 50.
-SEQUENTIAL_MS_PER_LOCATION_SQUARED = 0.0012
 # lp_fix's answer gets the Lagrangian bound (optimizer/lagrange.py) when at least this much of
 # the limit is left; it stops at this share of the limit (2,000 x 30: ~0.1 s per evaluation)
 MIN_LAGRANGE_S = 0.3
 LAGRANGE_SHARE = 0.9
-EARLY_BOUND_MIN_S = 2.0  # a floor shorter than this leaves no time worth a worker's start
 
 
 def choose_backend(problem: Problem, params: Params) -> str:
@@ -70,12 +67,6 @@ def choose_backend(problem: Problem, params: Params) -> str:
     return "highs" if problem.n_arcs < LP_FIX_FROM_ARCS else "lp_fix"
 
 
-def _sequential_ms(problem: Problem, params: Params, name: str) -> float | None:
-    """Expected ms of the order-by-order floor, or None when it does not fit in the limit."""
-    per_order = max(0.3, SEQUENTIAL_MS_PER_LOCATION_SQUARED * problem.n_locations**2)
-    share = 0.7 if name == "split" else 0.5  # a split improves on it region by region
-    expected = problem.n_orders * per_order
-    return expected if expected <= share * params.time_limit_ms else None
 
 
 def _floor(
@@ -87,10 +78,11 @@ def _floor(
 ) -> IntArray:
     """Greedy, or order-by-order enumeration when it is asked for or cheap within the limit.
 
-    The better of the two is every MIP's warm start and the answer of last resort.
+    The better of the two is every MIP's warm start and the answer of last resort. A split
+    batch starts from greedy: its plan search computes the order-by-order answer on a worker.
     """
-    affordable = _sequential_ms(problem, params, name) is not None
-    if name in ("greedy", "exact") or (name != "sequential" and not affordable):
+    affordable = sequential_ms(problem) <= 0.5 * params.time_limit_ms
+    if name in ("greedy", "exact", "split") or (name != "sequential" and not affordable):
         return greedy
     sequential = sequential_units(problem, weights)
     if name == "sequential":
@@ -124,12 +116,11 @@ def solve(
     weights = build_weights(problem, params)
     name = choose_backend(problem, params)
     greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
-    early = _early_bound(problem, weights, params, name, greedy, executor)
     floor = _floor(problem, weights, params, name, greedy)
     ctx = SolveContext(problem, params, weights, time_limit_s=limit_s, start=floor)
     if name == "split":
         answer, solver_name, note = _run_split(
-            ctx, started, limit_s, executor, workers, part_orders, early
+            ctx, started, limit_s, executor, workers, part_orders
         )
     else:
         answer, solver_name, note = _run(name, ctx, started, limit_s)
@@ -176,25 +167,24 @@ def _run_split(
     executor: Executor | None,
     workers: int | None,
     part_orders: int | None,
-    early: Future[Improvement] | None = None,
 ) -> tuple[BackendAnswer, str, str]:
-    """Regions (or independent parts) in parallel, improving on a plan: the floor, or lp_fix's
-    answer when the joint LP is small enough to solve first (2,000 x 30: ~2 s). ``early`` is
-    the Lagrangian bound a worker improved while the floor was computed (too big for the LP)."""
-    from optimizer.split import JOINT_LP_UP_TO_ARCS, PART_ORDERS, solve_split
+    """Regions (or independent parts) in parallel, improving on a plan: the best of the floor
+    and the Lagrangian repairs the split searches from the joint LP's duals when the LP is
+    small enough to solve first (2,000 x 30: ~2 s; its value is then the bound), else from
+    zero."""
+    from optimizer.split import PART_ORDERS, local_executor, solve_split
 
-    bound, note, duals = None, "", None
-    if ctx.problem.n_arcs <= JOINT_LP_UP_TO_ARCS:
-        first, _, note = _run(
-            "lp_fix", ctx, started, limit_s * LP_FIX_SHARE_BEFORE_SPLIT, lagrangian=False
-        )
-        bound = first.bound
-        if bound is not None:  # its LP's stock duals: where the Lagrangian bound starts
-            duals = Duals.from_keys(ctx.problem, first.opportunity_costs)
-        if first.arc_units is not None and ctx.start is not None:
-            score = evaluate(ctx.problem, ctx.weights, first.arc_units).objective
-            if score <= evaluate(ctx.problem, ctx.weights, ctx.start).objective:
-                ctx.start = first.arc_units
+    executor = executor or local_executor()
+    pending = {}
+    if sequential_ms(ctx.problem) <= SEQUENTIAL_SHARE * ctx.params.time_limit_ms:
+        # on a worker while this process solves the LP: the plan is never worse than it
+        pending = submit_order_by_order(executor, ctx.problem, ctx.weights)
+    note, duals = "", None
+    lp = solve_lp(ctx.problem, ctx.model, limit_s * LP_SHARE_BEFORE_SPLIT, interior=True)
+    if lp is not None:
+        duals = Duals.from_keys(ctx.problem, lp.duals)
+    else:
+        note = "joint LP gave no duals in time"
     remaining = max(limit_s - (time.perf_counter() - started), 0.001) * 0.95
     answer, _ = solve_split(
         ctx.problem,
@@ -205,9 +195,8 @@ def _run_split(
         workers,
         part_orders=part_orders or PART_ORDERS,
         plan=ctx.start,
-        bound=bound,
         duals=duals,
-        early=early,
+        pending=pending,
     )
     return answer, "split", "; ".join(m for m in (note, answer.message) if m)
 
@@ -254,37 +243,6 @@ def _run(
         note = f"{name} failed: {type(outcome.error).__name__}: {outcome.error}"
         return BackendAnswer("feasible", None, None), name, note
     return BackendAnswer("time_limit", None, None), name, f"{name} stopped at the time limit"
-
-
-def _early_bound(
-    problem: Problem,
-    weights: Weights,
-    params: Params,
-    name: str,
-    greedy: IntArray,
-    executor: Executor | None,
-) -> Future[Improvement] | None:
-    """For a split batch too big for the joint LP: subgradient steps from zero on a worker
-    while this process computes the order-by-order floor (the workers are idle until then).
-
-    Its budget is the floor's expected time, so the worker is free when the regions come;
-    the split goes on from its multipliers. Any multipliers >= 0 give a valid bound.
-    """
-    from optimizer.split import JOINT_LP_UP_TO_ARCS, local_executor
-
-    if name != "split" or problem.n_arcs <= JOINT_LP_UP_TO_ARCS:
-        return None
-    expected_ms = _sequential_ms(problem, params, name)
-    if expected_ms is None or expected_ms < 1000.0 * EARLY_BOUND_MIN_S:
-        return None
-    target = evaluate(problem, weights, greedy).objective
-    task = BoundTask(
-        problem, weights, Duals.zeros(problem), expected_ms / 1000.0, target, LOOSE_THETA
-    )
-    try:
-        return (executor or local_executor()).submit(run_bound_task, task)
-    except Exception:  # a refusing executor: the split will say so; the bound starts later
-        return None
 
 
 def _strengthen(ctx: SolveContext, answer: BackendAnswer, deadline: float) -> BackendAnswer:

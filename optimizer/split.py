@@ -7,17 +7,20 @@ Exact split (independent components): each part is solved with all the stock; th
 the bound are the sums of the parts'.
 
 Region split (heuristic, a large-neighbourhood search): start from a feasible joint plan (the
-order-by-order or greedy answer), give each region exactly the stock and capacity its orders use
-in the plan plus a share of what no order uses (:func:`apportion`), and re-solve every region's
-MIP on its share, warm-started from the plan. Each region can only improve on its part of the
-plan, so the stitched answer is never worse than the plan; a greedy pass then fills what a region
-could not from stock nobody used. While time remains, another round runs with borders drawn
-along another axis, so orders on a border get optimised together. The bound is the joint LP
+best of the given plan, greedy, the order-by-order answer and the Lagrangian repairs the plan
+search makes: :mod:`optimizer.lagrangian_plan`), give each region exactly the stock and capacity
+its orders use in the plan plus a share of what no order uses (:func:`apportion`), and re-solve
+every region's MIP on its share, warm-started from the plan. Each region can only improve on its
+part of the plan, so the stitched answer is never worse than the plan; a greedy pass then fills
+what a region could not from stock nobody used (when that is cheaper). While time remains,
+another round runs with borders drawn along another axis, so orders on a border get optimised
+together. The bound is the joint LP
 relaxation, solved alongside the first round when the batch is small enough (the regions' own
 bounds are bounds of a restricted problem and are never reported as the batch's), or the
-Lagrangian bound (:mod:`optimizer.lagrange`) improved in a thread while the regions run, from
-the LP's stock duals when known and from zero otherwise (any multipliers >= 0 give a valid
-bound, so a batch too big for the joint LP still reports a proven gap), whichever is higher.
+Lagrangian bound (:mod:`optimizer.lagrange`), raised first by the plan search and then in a
+thread while the regions run, from the LP's stock duals when known (even an unfinished interior
+point's) and from zero otherwise (any multipliers >= 0 give a valid bound, so a batch too big
+for the joint LP still reports a proven gap), whichever is higher.
 
 A part that does not answer in time keeps its plan, so the answer is always feasible.
 """
@@ -35,9 +38,9 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from optimizer import lagrange
+from optimizer import lagrange, lagrangian_plan
 from optimizer.backends.base import BATCH_GAP, BackendAnswer, SolveContext
-from optimizer.backends.greedy import greedy_units
+from optimizer.backends.greedy import complete, greedy_units
 from optimizer.decompose import Split, apportion, split_orders
 from optimizer.objective import Weights, evaluate
 from optimizer.params import Params
@@ -53,9 +56,14 @@ PART_ORDERS = 125
 JOINT_LP_UP_TO_ARCS = 60_000  # the whole LP is the bound and the plan up to here (2 s at 30k)
 LOCAL_WORKERS = max(1, min(os.cpu_count() or 1, 4))
 HIGHS_UP_TO_ARCS = 20_000  # a part beyond this is solved by lp_fix, like the whole (solve.py)
-SEQUENTIAL_MS_PER_LOCATION_SQUARED = 0.0012  # order-by-order warm start cost (solve.py)
 _RANK: dict[Status, int] = {"infeasible": 0, "time_limit": 1, "feasible": 2, "optimal": 3}
 LAGRANGE_SHARE = 0.97  # of the split's time the bound's subgradient loop may use
+# Of the split's time, the plan search (Lagrangian repairs) may use this from zero; from an
+# LP's duals the first repair is the one that counts (10,000 x 50: 97,924, the next five
+# steps' 98,114-99,332), so it stops soon and leaves the rest to the regions.
+PLAN_SHARE = 0.6
+WARM_PLAN_SHARE = 0.25
+PLAN_PATIENCE = 0.7  # the first repair and the order-by-order answer are awaited until here
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,6 +99,7 @@ class SplitReport:
     rounds: int = 0
     part_status: list[str] = field(default_factory=list)
     lagrangian: lagrange.Improvement | None = None
+    plan: lagrangian_plan.PlanSearch | None = None
 
 
 def relax_part(task: PartTask) -> PartAnswer:
@@ -111,7 +120,7 @@ def relax_part(task: PartTask) -> PartAnswer:
 def solve_part(task: PartTask) -> PartAnswer:
     """One part's MIP (HiGHS, or lp_fix when big), warm-started, under its own deadline."""
     from optimizer.backends import get_backend
-    from optimizer.backends.exact import sequential_units
+    from optimizer.backends.exact import sequential_ms, sequential_units
 
     started = time.perf_counter()
     p, w, params = task.problem, task.weights, task.params
@@ -121,8 +130,7 @@ def solve_part(task: PartTask) -> PartAnswer:
         plan_score = evaluate(p, w, task.start).objective
         if plan_score <= start_score:
             start, start_score = task.start, plan_score
-    per_order = SEQUENTIAL_MS_PER_LOCATION_SQUARED * p.n_locations**2
-    if p.n_orders * per_order <= 400.0 * task.time_limit_s:  # 40% of the part's limit
+    if sequential_ms(p) <= 400.0 * task.time_limit_s:  # 40% of the part's limit
         seq = sequential_units(p, w)
         seq_score = evaluate(p, w, seq).objective
         if seq_score < start_score:
@@ -220,16 +228,20 @@ def solve_split(
     bound: float | None = None,
     duals: lagrange.Duals | None = None,
     lagrangian: bool = True,
-    early: Future[lagrange.Improvement] | None = None,
+    pending: dict[Future[IntArray], str] | None = None,
 ) -> tuple[BackendAnswer, SplitReport]:
     """Split, solve the parts in parallel, stitch; always returns a feasible answer.
 
     ``workers`` is how many parts run at once (a local pool's size by default; pass a Dask
     cluster's worker count): parts come in multiples of it and each gets the time of one wave.
-    ``plan`` is the feasible joint answer a region split improves on (greedy if None);
-    ``bound`` a valid lower bound already known (else the joint LP is solved alongside);
-    ``duals`` the stock duals of that LP, where the Lagrangian bound starts (``lagrangian``),
-    or ``early``'s multipliers: a subgradient loop already under way on a worker.
+    ``plan`` is a feasible joint answer to improve on (greedy if None); ``bound`` a valid lower
+    bound already known (else the joint LP is solved alongside when small enough); ``duals``
+    stock duals to start from (an LP's, even an unfinished interior point's: any duals >= 0
+    give a valid Lagrangian bound). With ``lagrangian`` the first :data:`PLAN_SHARE` of the
+    time searches a better plan (:mod:`optimizer.lagrangian_plan`: subgradient steps from
+    ``duals`` or zero, per-order plans repaired on the workers, and the ``pending`` answers
+    already computing there, e.g. order by order), and the bound goes on improving in a thread
+    while the regions run.
     """
     started = time.perf_counter()
     deadline = started + time_limit_s
@@ -241,25 +253,39 @@ def solve_split(
         return _solve_exact(problem, weights, params, executor, workers, split, deadline, report)
 
     joint: Future[PartAnswer] | None = None
-    if bound is None and problem.n_arcs <= JOINT_LP_UP_TO_ARCS:
+    if bound is None and duals is None and problem.n_arcs <= JOINT_LP_UP_TO_ARCS:
         # in a thread of this process: HiGHS releases the GIL while it solves
         lp_task = PartTask(problem, weights, params, 0.8 * time_limit_s, lp_solver="ipm")
         lp_thread = ThreadPoolExecutor(1, thread_name_prefix="optimizer-joint-lp")
         joint = lp_thread.submit(relax_part, lp_task)
         lp_thread.shutdown(wait=False)
-    if plan is None:
-        plan = greedy_units(problem, weights.max_shipments, weights.allow_split)
-    units = plan
+    greedy = greedy_units(problem, weights.max_shipments, weights.allow_split)
+    plans = {"greedy": greedy} if plan is None else {"plan": plan, "greedy": greedy}
+    units = min(plans.values(), key=lambda u: evaluate(problem, weights, u).objective)
     progress = None
     if lagrangian:
-        target = evaluate(problem, weights, plan).objective
+        stage_s = (WARM_PLAN_SHARE if duals is not None else PLAN_SHARE) * time_limit_s
+        found = lagrangian_plan.search(
+            problem,
+            weights,
+            duals or lagrange.Duals.zeros(problem),
+            started + stage_s,
+            executor,
+            workers,
+            plans,
+            lagrange.WARM_THETA if duals is not None else lagrange.LOOSE_THETA,
+            pending,
+            patience=started + PLAN_PATIENCE * time_limit_s,
+        )
+        units, report.plan = found.units, found
         lagrange_deadline = started + LAGRANGE_SHARE * time_limit_s
         progress = _start_lagrangian(
-            problem, weights, duals, lagrange_deadline, target, early
+            problem, weights, found.improvement, lagrange_deadline, found.objective,
+            warm=duals is not None,
         )
     statuses: list[Status] = []
     rotation = 0
-    while True:
+    while deadline - time.perf_counter() > 0.1 * time_limit_s:
         round_started = time.perf_counter()
         if rotation:
             split = split_orders(problem, part_orders, weights.allow_split, workers, rotation)
@@ -286,17 +312,25 @@ def solve_split(
     if progress is not None:
         progress.stop.set()  # the answer is ready: finish the evaluation under way, no more
         progress.done.wait(max(deadline - time.perf_counter(), 0.0))
-        found = max(progress.bound, progress.prior)  # every value it met is a valid bound
-        if np.isfinite(found) and (bound is None or found > bound):
-            bound, source = found, _lagrangian_label(progress)
+        found_bound = max(progress.bound, progress.prior)  # every value met is a valid bound
+        if np.isfinite(found_bound) and (bound is None or found_bound > bound):
+            bound, source = found_bound, _lagrangian_label(progress)
         report.lagrangian = progress
     objective = evaluate(problem, weights, units).objective
     status = _weakest(statuses)
     status = "feasible" if status == "optimal" else status
     if bound is not None and objective - bound <= BATCH_GAP * max(abs(objective), 1.0):
         status = "optimal"
+    plan_note = (
+        f"plan: {report.plan.source}"
+        + (f" ({report.plan.repairs} Lagrangian repairs)" if report.plan.repairs else "")
+        + "; "
+        if report.plan is not None
+        else ""
+    )
     message = (
-        f"split: {report.parts} regions x {report.rounds} rounds"
+        plan_note
+        + f"split: {report.parts} regions x {report.rounds} rounds"
         + (f", {report.missing} part answers missing" if report.missing else "")
         + (f"; bound = {source}" if bound is not None else "; no bound in time")
     )
@@ -310,7 +344,7 @@ class LagrangianProgress(lagrange.Improvement):
     done: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
     warm: bool = False
-    prior: float = -np.inf  # the best bound of the steps taken before (on a worker)
+    prior: float = -np.inf  # the best bound of the steps taken before (the plan search)
     prior_steps: int = 0
     prior_seconds: float = 0.0
 
@@ -318,38 +352,31 @@ class LagrangianProgress(lagrange.Improvement):
 def _start_lagrangian(
     problem: Problem,
     weights: Weights,
-    duals: lagrange.Duals | None,
+    before: lagrange.Improvement,
     deadline: float,
     target: float,
-    early: Future[lagrange.Improvement] | None = None,
+    warm: bool,
 ) -> LagrangianProgress:
-    """Improve the Lagrangian bound in a daemon thread of this process until ``deadline``.
+    """Go on improving the Lagrangian bound from ``before`` in a daemon thread until
+    ``deadline``.
 
     The regions run in other processes, so this thread competes for a core, not for the GIL
     with anything but the waiting main thread. Its progress object is read at the end whether
     or not the loop has stopped: every value it holds is a valid bound.
     """
-    start = duals or lagrange.Duals.zeros(problem)
-    progress = LagrangianProgress(-np.inf, start, -np.inf, 0, 0.0, warm=duals is not None)
-    theta = lagrange.WARM_THETA if duals is not None else lagrange.THETA
+    progress = LagrangianProgress(-np.inf, before.duals, -np.inf, 0, 0.0, warm=warm)
+    progress.prior, progress.prior_steps = before.bound, before.steps + 1
+    progress.prior_seconds = before.seconds
 
     def run() -> None:
-        nonlocal start, theta
         try:
-            if early is not None and duals is None:
-                wait([early], timeout=max(deadline - time.perf_counter(), 0.0))
-                if early.done() and not early.cancelled() and early.exception() is None:
-                    before = early.result()
-                    progress.prior, progress.prior_steps = before.bound, before.steps
-                    progress.prior_seconds = before.seconds
-                    start, theta = before.duals, _go_on_theta(before, target)
             lagrange.improve_bound(
                 problem,
                 weights,
-                start,
+                before.duals,
                 deadline,
                 target,
-                theta=theta,
+                theta=before.theta,
                 progress=progress,
                 stop=progress.stop.is_set,
             )
@@ -362,24 +389,13 @@ def _start_lagrangian(
     return progress
 
 
-def _go_on_theta(before: lagrange.Improvement, target: float) -> float:
-    """The multiplier that keeps the worker's last step length θ·(target - L) towards a new
-    (closer) target."""
-    old_gap, new_gap = before.target - before.bound, target - before.bound
-    if not (np.isfinite(old_gap) and old_gap > 0 and new_gap > 0):
-        return lagrange.WARM_THETA
-    return float(np.clip(before.theta * old_gap / new_gap, 0.05, 2.0))
-
-
 def _lagrangian_label(p: LagrangianProgress) -> str:
     start = "LP duals" if p.warm else "zero"
     steps = p.steps + p.prior_steps
-    early = (
-        f", {p.prior_steps} of them in {p.prior_seconds:.1f} s on a worker during the floor"
-        if p.prior > -np.inf
-        else ""
+    return (
+        f"Lagrangian ({steps} subgradient steps from {start}, {p.prior_steps} of them in "
+        f"{p.prior_seconds:.1f} s while searching the plan, {p.seconds:.1f} s with the regions)"
     )
-    return f"Lagrangian ({steps} subgradient steps from {start}{early}, {p.seconds:.1f} s here)"
 
 
 def _region_round(
@@ -419,7 +435,7 @@ def _region_round(
         statuses.append(a.status)
     report.part_status = [str(x) for x in statuses]
     # coordination: what a region could not fill may come from stock nobody used
-    units = greedy_units(problem, weights.max_shipments, weights.allow_split, initial=units)
+    units = complete(problem, weights, units)
     if evaluate(problem, weights, units).objective > evaluate(problem, weights, plan).objective:
         return plan, statuses
     return units, statuses
@@ -454,7 +470,7 @@ def _solve_exact(
         bounds.append(a.bound)
     report.rounds = 1
     report.part_status = [str(x) for x in statuses]
-    units = greedy_units(problem, weights.max_shipments, weights.allow_split, initial=units)
+    units = complete(problem, weights, units)
     known = [b for b in bounds if b is not None]
     bound = float(sum(known)) if len(known) == len(bounds) else None
     objective = evaluate(problem, weights, units).objective

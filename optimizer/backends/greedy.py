@@ -10,7 +10,19 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.backends.base import BackendAnswer, SolveContext
+from optimizer.objective import Weights, evaluate
 from optimizer.problem import IntArray, Problem
+
+
+def complete(problem: Problem, weights: Weights, units: IntArray) -> IntArray:
+    """``units`` with whatever a line could still take filled greedily, if that is cheaper.
+
+    Filling always wins under the default fill-first penalty; with a finite unfilled cost
+    (``Params.unfilled_cost_factor``) a unit may have been left unfilled on purpose.
+    """
+    completed = greedy_units(problem, weights.max_shipments, weights.allow_split, initial=units)
+    before = evaluate(problem, weights, units).objective
+    return completed if evaluate(problem, weights, completed).objective <= before else units
 
 
 def greedy_units(

@@ -17,7 +17,7 @@ import highspy
 import numpy as np
 
 from optimizer.backends.base import BackendAnswer, SolveContext
-from optimizer.backends.greedy import greedy_units
+from optimizer.backends.greedy import complete, greedy_units
 from optimizer.backends.highs import column_values, new_highs, run_highs
 from optimizer.lookahead import duals_by_key
 from optimizer.objective import evaluate
@@ -79,9 +79,7 @@ class LpFixBackend:
             if fixed is not None:
                 candidates.insert(0, fixed)
         # complete each candidate greedily: fixing packages may have stranded a fillable unit
-        candidates = [
-            greedy_units(p, w.max_shipments, w.allow_split, initial=u) for u in candidates
-        ]
+        candidates = [complete(p, w, u) for u in candidates]
         scores = [evaluate(p, w, u).objective for u in candidates]
         objective = min(scores)
         best = candidates[scores.index(objective)]

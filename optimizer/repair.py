@@ -1,0 +1,80 @@
+"""Turn per-order plans that overdraw shared stock into one feasible answer.
+
+The Lagrangian relaxation (:mod:`optimizer.lagrange`) prices shared stock and capacity and then
+solves every order on its own. With good prices most orders' own optima already fit together;
+the rest compete for a few (location, SKU) keys. This is the classic Lagrangian heuristic:
+
+1. every order whose plan touches no overdrawn key or location is kept as it is (arrays);
+2. the orders that touch one are taken one at a time (higher priority first, then the ones
+   whose plan is dearest to lose), each kept while its plan still fits what is left;
+3. the orders left over are sourced order by order on the remaining stock (each exactly, like
+   :func:`~optimizer.backends.exact.sequential_units`), then greedy completes anything a line
+   could still take (when that is cheaper: :func:`~optimizer.backends.greedy.complete`).
+
+The answer is always feasible; on 10,000 x 50 it was 3.5% cheaper than sourcing every order
+order by order and took a fifth of the time (benchmarks/README.md, "Lagrangian plan").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer.backends.exact import sequential_units
+from optimizer.backends.greedy import complete
+from optimizer.objective import Weights
+from optimizer.problem import FloatArray, IntArray, Problem
+from optimizer.subproblem import take
+
+
+def repair(problem: Problem, weights: Weights, plans: FloatArray | IntArray) -> IntArray:
+    """A feasible answer keeping as many orders' own ``plans`` (units per arc) as fit."""
+    p = problem
+    plans = np.rint(np.maximum(plans, 0)).astype(np.int64)
+    plans = np.minimum(plans, p.arc_stock)
+    n_skus = max(len(p.skus), 1)
+    key = p.arc_loc * n_skus + p.arc_sku
+    demand = np.bincount(key, plans, minlength=p.stock.size)
+    over_key = demand > p.stock.reshape(-1)
+    finite = np.isfinite(p.loc_capacity)
+    load = np.bincount(p.arc_loc, plans, minlength=p.n_locations)
+    over_loc = finite & (load > np.where(finite, p.loc_capacity, 0.0))
+    touches = (plans > 0) & (over_key[key] | over_loc[p.arc_loc])
+    contested = np.zeros(p.n_orders, dtype=bool)
+    contested[p.arc_order[touches]] = True
+    planned = np.bincount(p.arc_order, plans, minlength=p.n_orders) > 0
+
+    settled = planned & ~contested
+    units = np.where(settled[p.arc_order], plans, 0)
+    stock = p.stock.reshape(-1) - np.bincount(key, units, minlength=p.stock.size)
+    capacity = p.loc_capacity - np.bincount(p.arc_loc, units, minlength=p.n_locations)
+
+    arc_start = np.searchsorted(p.arc_order, np.arange(p.n_orders + 1))
+    value = np.bincount(p.arc_order, plans * weights.arc_unit, minlength=p.n_orders)
+    candidates = np.nonzero(contested)[0]
+    ranked = candidates[np.lexsort((-value[candidates], -p.order_priority[candidates]))]
+    left = ~planned  # an order whose plan ships nothing is sourced again below
+    for o in ranked.tolist():
+        a0, a1 = int(arc_start[o]), int(arc_start[o + 1])
+        used = plans[a0:a1] > 0
+        k, loc, u = key[a0:a1][used], p.arc_loc[a0:a1][used], plans[a0:a1][used]
+        # a line's units at one (location, SKU) are one arc, but two lines may share a key
+        fits = np.all(np.bincount(k, u)[k] <= stock[k]) and np.all(
+            np.bincount(loc, u)[loc] <= capacity[loc]
+        )
+        if fits:
+            units[a0:a1] = plans[a0:a1]
+            np.subtract.at(stock, k, u)
+            np.subtract.at(capacity, loc, u)
+        else:
+            left[o] = True
+
+    if left.any():
+        rest = take(
+            p,
+            weights,
+            np.nonzero(left)[0],
+            stock=stock.reshape(p.stock.shape),
+            capacity=capacity,
+        )
+        units[rest.arcs] = sequential_units(rest.problem, rest.weights)
+    return complete(p, weights, units)

@@ -1,0 +1,189 @@
+"""The Lagrangian heuristic: per-order plans repaired into one feasible answer, and the plan
+search that runs it while the bound improves (optimizer/repair.py, optimizer/lagrangian_plan.py).
+
+Plans come from the Lagrangian relaxation at random multipliers (so they overdraw stock in
+every way the real ones do) or are drawn at random; the answer must respect every constraint
+the MIP has, keep the plans that fit, and never lose to the plans it was given.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opt_cases import random_batch
+
+from optimizer import Params, Problem, build_problem, solve
+from optimizer.backends.exact import sequential_units
+from optimizer.backends.greedy import greedy_units
+from optimizer.lagrange import Duals, Relaxation
+from optimizer.lagrangian_plan import search, submit_order_by_order
+from optimizer.objective import Weights, build_weights, evaluate
+from optimizer.repair import repair
+
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def batch(seed: int, capacities: bool, split: bool, max_shipments: int) -> tuple[Problem, Weights]:
+    orders, locations, stock = random_batch(12, 5, 3, seed)
+    if capacities:
+        locations = [replace(loc, capacity_units_per_day=3) for loc in locations]
+    params = Params(allow_line_split=split, max_shipments_per_order=max_shipments)
+    problem = build_problem(orders, locations, stock, params)
+    return problem, build_weights(problem, params)
+
+
+def assert_feasible(problem: Problem, weights: Weights, units: np.ndarray) -> None:
+    """Every constraint of the MIP: stock, capacity, per-arc reach, fill, shipments, splits."""
+    p = problem
+    assert np.all(units >= 0)
+    assert np.all(units <= p.arc_stock)
+    used = np.zeros_like(p.stock)
+    np.add.at(used, (p.arc_loc, p.arc_sku), units)
+    assert np.all(used <= p.stock)
+    load = np.bincount(p.arc_loc, units, minlength=p.n_locations)
+    assert np.all(load <= p.loc_capacity)
+    assert np.all(np.bincount(p.arc_line, units, minlength=p.n_lines) <= p.line_qty)
+    opened = np.bincount(p.arc_pair, units > 0, minlength=p.n_pairs) > 0
+    assert np.all(np.bincount(p.pair_order[opened], minlength=p.n_orders) <= weights.max_shipments)
+    if not weights.allow_split:
+        carrying = np.bincount(p.arc_line, units > 0, minlength=p.n_lines)
+        assert np.all(carrying <= 1)
+        assert np.all((units == 0) | (units == p.line_qty[p.arc_line]))
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 10_000),
+    capacities=st.booleans(),
+    split=st.booleans(),
+    max_shipments=st.integers(1, 3),
+    scale=st.sampled_from([0.0, 0.5, 5.0]),
+)
+def test_repaired_lagrangian_plans_are_feasible_and_keep_what_fits(
+    seed: int, capacities: bool, split: bool, max_shipments: int, scale: float
+) -> None:
+    problem, weights = batch(seed, capacities, split, max_shipments)
+    rng = np.random.default_rng(seed)
+    duals = Duals(rng.exponential(scale or 1.0, problem.stock.shape) * (scale > 0),
+                  np.zeros(problem.n_locations))
+    plans = Relaxation(problem, weights).evaluate(duals).units
+    units = repair(problem, weights, plans)
+    assert_feasible(problem, weights, units)
+
+    # an order whose plan touches no overdrawn key or location keeps it exactly
+    n_skus = len(problem.skus)
+    key = problem.arc_loc * n_skus + problem.arc_sku
+    plan_units = np.rint(plans).astype(np.int64)
+    over = np.bincount(key, plan_units, minlength=problem.stock.size) > problem.stock.reshape(-1)
+    load = np.bincount(problem.arc_loc, plan_units, minlength=problem.n_locations)
+    over_loc = load > problem.loc_capacity
+    touches = (plan_units > 0) & (over[key] | over_loc[problem.arc_loc])
+    contested = np.zeros(problem.n_orders, dtype=bool)
+    contested[problem.arc_order[touches]] = True
+    shipping = np.bincount(problem.arc_order, plan_units, minlength=problem.n_orders) > 0
+    kept = (shipping & ~contested)[problem.arc_order]
+    assert np.array_equal(units[kept], plan_units[kept])
+
+
+def test_plans_that_fit_together_are_the_answer() -> None:
+    """With no shared stock short, each order's own optimum is the joint optimum: kept as is."""
+    orders, locations, stock = random_batch(10, 4, 3, 7)
+    stock = {key: 100 for key in stock}
+    params = Params()
+    problem = build_problem(orders, locations, stock, params)
+    weights = build_weights(problem, params)
+    plans = Relaxation(problem, weights).evaluate(Duals.zeros(problem)).units
+    units = repair(problem, weights, plans)
+    assert np.array_equal(units, np.rint(plans).astype(np.int64))
+    # and it is what sourcing each order on its own gives
+    assert evaluate(problem, weights, units).objective == pytest.approx(
+        evaluate(problem, weights, sequential_units(problem, weights)).objective
+    )
+
+
+def test_overdrawn_stock_goes_to_one_order_and_the_other_is_sourced_elsewhere() -> None:
+    """Two orders both plan the only cheap unit: one keeps it, the other ships from far."""
+    from optimizer import LineSpec, LocationSpec, OrderSpec
+
+    ship = frozenset({"ship"})
+    near = LocationSpec("NEAR", "warehouse", 40.0, -100.0, ship, shipment_cost=5.0)
+    far = LocationSpec("FAR", "warehouse", 30.0, -80.0, ship, shipment_cost=9.0)
+    orders = [
+        OrderSpec(f"O{k}", 40.1, -100.1, (LineSpec("1", "SKU", 1),)) for k in range(2)
+    ]
+    stock = {("NEAR", "SKU"): 1, ("FAR", "SKU"): 5}
+    params = Params()
+    problem = build_problem(orders, [near, far], stock, params)
+    weights = build_weights(problem, params)
+    plans = Relaxation(problem, weights).evaluate(Duals.zeros(problem)).units
+    assert np.rint(plans[problem.arc_loc == 0]).sum() == 2  # both want NEAR
+    units = repair(problem, weights, plans)
+    assert_feasible(problem, weights, units)
+    assert units[problem.arc_loc == 0].sum() == 1 and units[problem.arc_loc == 1].sum() == 1
+
+
+def test_the_plan_search_never_loses_to_the_plans_it_is_given() -> None:
+    problem, weights = batch(3, True, True, 2)
+    given_plans = {
+        "greedy": greedy_units(problem, 2, True),
+        "order by order": sequential_units(problem, weights),
+    }
+    with ThreadPoolExecutor(2) as pool:
+        found = search(problem, weights, Duals.zeros(problem), time.perf_counter() + 1.0,
+                       pool, 2, given_plans, theta=0.3)
+    assert_feasible(problem, weights, found.units)
+    best_given = min(evaluate(problem, weights, u).objective for u in given_plans.values())
+    assert found.objective <= best_given + 1e-9
+    assert found.objective == pytest.approx(evaluate(problem, weights, found.units).objective)
+    assert found.repairs >= 1 and found.improvement.steps >= 1
+    assert found.source in {"greedy", "order by order", "Lagrangian repair"}
+
+
+def test_pending_answers_are_awaited_and_a_refusing_executor_still_gets_a_repair() -> None:
+    problem, weights = batch(5, False, True, 3)
+    greedy = {"greedy": greedy_units(problem, 3, True)}
+    with ThreadPoolExecutor(1) as pool:
+        pending = submit_order_by_order(pool, problem, weights)
+        found = search(problem, weights, Duals.zeros(problem), time.perf_counter() + 0.2,
+                       pool, 1, greedy, theta=0.3, pending=pending,
+                       patience=time.perf_counter() + 30.0)
+    sequential = evaluate(problem, weights, sequential_units(problem, weights)).objective
+    assert found.sources["order by order"] == pytest.approx(sequential)
+    assert found.objective <= sequential + 1e-9
+
+    class Refusing(ThreadPoolExecutor):
+        def submit(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+            raise RuntimeError("executor closed")
+
+    with Refusing(1) as refusing:
+        assert submit_order_by_order(refusing, problem, weights) == {}
+        found = search(problem, weights, Duals.zeros(problem), time.perf_counter() + 0.3,
+                       refusing, 1, greedy, theta=0.3)
+    assert found.repairs == 1 and "Lagrangian repair" in found.sources
+    assert_feasible(problem, weights, found.units)
+
+
+def test_a_split_batch_starts_from_the_interior_point_duals_and_says_where_its_plan_came_from(
+) -> None:
+    orders, locations, stock = random_batch(80, 6, 4, 3)
+    params = Params(solver="split", time_limit_ms=4000)
+    problem = build_problem(orders, locations, stock, params)
+    weights = build_weights(problem, params)
+    with ThreadPoolExecutor(2) as pool:
+        result = solve(problem, params, executor=pool, workers=2, part_orders=20)
+    greedy = evaluate(problem, weights, greedy_units(problem, 3, True)).objective
+    sequential = evaluate(problem, weights, sequential_units(problem, weights)).objective
+    assert result.objective <= min(greedy, sequential) + 1e-6
+    assert "plan: " in result.message and "from LP duals" in result.message
+    assert result.bound is not None and result.bound <= result.objective
