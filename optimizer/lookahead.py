@@ -41,12 +41,16 @@ class LpAnswer:
 
     ``proven``: solved to optimality by simplex, so ``objective`` is a lower bound of the MIP.
     An interior-point answer (no crossover, possibly stopped at its limit) is not proven, but
-    its duals are still duals >= 0, which is all a Lagrangian bound needs.
+    its duals are still duals >= 0, which is all a Lagrangian bound needs. ``converged``: the
+    method finished, so ``arc_units`` (units per arc) is an optimal LP solution; an interior
+    one is positive exactly on the arcs some optimal LP solution uses.
     """
 
     objective: float
     duals: dict[tuple[str, str], float]
     proven: bool
+    converged: bool
+    arc_units: FloatArray
 
 
 def solve_lp(
@@ -71,7 +75,15 @@ def solve_lp(
         return None
     row_dual = np.asarray(solution.row_dual, dtype=float)
     objective = float(h.getInfo().objective_function_value)
-    return LpAnswer(objective, duals_by_key(problem, model, row_dual), optimal and not interior)
+    values = np.asarray(solution.col_value, dtype=float)[: model.n_arcs]
+    arc_units = values * model.arc_units.astype(float)
+    return LpAnswer(
+        objective,
+        duals_by_key(problem, model, row_dual),
+        proven=optimal and not interior,
+        converged=optimal,
+        arc_units=arc_units,
+    )
 
 
 def stock_duals(

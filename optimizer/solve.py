@@ -179,10 +179,11 @@ def _run_split(
     if sequential_ms(ctx.problem) <= SEQUENTIAL_SHARE * ctx.params.time_limit_ms:
         # on a worker while this process solves the LP: the plan is never worse than it
         pending = submit_order_by_order(executor, ctx.problem, ctx.weights)
-    note, duals = "", None
+    note, duals, support = "", None, None
     lp = solve_lp(ctx.problem, ctx.model, limit_s * LP_SHARE_BEFORE_SPLIT, interior=True)
     if lp is not None:
         duals = Duals.from_keys(ctx.problem, lp.duals)
+        support = lp.arc_units if lp.converged else None
     else:
         note = "joint LP gave no duals in time"
     remaining = max(limit_s - (time.perf_counter() - started), 0.001) * 0.95
@@ -197,6 +198,7 @@ def _run_split(
         plan=ctx.start,
         duals=duals,
         pending=pending,
+        support=support,
     )
     return answer, "split", "; ".join(m for m in (note, answer.message) if m)
 

@@ -187,3 +187,29 @@ def test_a_split_batch_starts_from_the_interior_point_duals_and_says_where_its_p
     assert result.objective <= min(greedy, sequential) + 1e-6
     assert "plan: " in result.message and "from LP duals" in result.message
     assert result.bound is not None and result.bound <= result.objective
+
+
+def test_a_converged_lp_focuses_the_whole_batch_on_its_support_and_never_loses_the_plan() -> None:
+    """The focused re-solve keeps to the arcs the interior LP solution or the plan uses; the
+    answer is feasible and no worse than the plan it started from."""
+    from optimizer.lookahead import solve_lp
+    from optimizer.model import build_model
+    from optimizer.split import solve_split
+
+    orders, locations, stock = random_batch(80, 6, 4, 11)
+    params = Params(time_limit_ms=4000)
+    problem = build_problem(orders, locations, stock, params)
+    weights = build_weights(problem, params)
+    lp = solve_lp(problem, build_model(problem, weights), 10.0, interior=True)
+    assert lp is not None and lp.converged
+    plan = greedy_units(problem, 3, True)
+    with ThreadPoolExecutor(2) as pool:
+        answer, report = solve_split(problem, weights, params, 4.0, pool, workers=2,
+                                     part_orders=20, plan=plan, duals=Duals.from_keys(
+                                         problem, lp.duals), support=lp.arc_units)
+    assert 0 < report.focus_arcs < problem.n_arcs
+    assert answer.arc_units is not None
+    assert_feasible(problem, weights, answer.arc_units)
+    assert evaluate(problem, weights, answer.arc_units).objective <= evaluate(
+        problem, weights, plan).objective
+    assert "focused on" in answer.message
