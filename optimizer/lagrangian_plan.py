@@ -14,6 +14,7 @@ less time, with a bound from the same loop (benchmarks/README.md, "Lagrangian pl
 
 from __future__ import annotations
 
+import itertools
 import time
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -34,12 +35,18 @@ class RepairTask:
     problem: Problem
     weights: Weights
     plans: FloatArray | None  # None: source order by order instead
+    arc_prices: FloatArray | None = None  # added to unit costs for the leftovers (repair.py)
 
 
 def run_repair_task(task: RepairTask) -> IntArray:
     if task.plans is None:
         return sequential_units(task.problem, task.weights)
-    return repair(task.problem, task.weights, task.plans)
+    return repair(task.problem, task.weights, task.plans, task.arc_prices)
+
+
+# Each point is repaired at plain costs and with this share of its multipliers added (the
+# better of the two differs by instance; README, "Lagrangian plan")
+PRICE_SHARES = (0.0, 0.5)
 
 
 def submit_order_by_order(
@@ -100,11 +107,22 @@ def search(
     running: dict[Future[IntArray], str] = dict(pending or {})
     refused = False
 
-    def submit(plans_now: FloatArray | None, name: str) -> None:
+    first_batch: set[Future[IntArray]] = set(running)  # awaited until ``patience``
+    submitted = [0]  # repairs submitted so far
+
+    def submit(
+        plans_now: FloatArray | None,
+        name: str,
+        prices: FloatArray | None = None,
+        initial: bool = False,
+    ) -> None:
         nonlocal refused
         try:
-            task = RepairTask(problem, weights, plans_now)
-            running[executor.submit(run_repair_task, task)] = name
+            task = RepairTask(problem, weights, plans_now, prices)
+            future = executor.submit(run_repair_task, task)
+            running[future] = name
+            if initial:
+                first_batch.add(future)
         except Exception:  # a closed pool or cluster: repair here once at the end
             refused = True
 
@@ -122,14 +140,23 @@ def search(
                 found.units, found.objective, found.source = units, objective, name
 
     last: list[FloatArray] = []
+    shares = itertools.cycle(PRICE_SHARES)
 
-    def on_evaluation(_duals: lagrange.Duals, ev: lagrange.Evaluation) -> float:
+    def on_evaluation(duals: lagrange.Duals, ev: lagrange.Evaluation) -> float:
         harvest()
         last[:] = [ev.units]
-        repairs_running = sum(1 for name in running.values() if name.startswith("Lagrangian"))
-        others_running = len(running) - repairs_running
-        if not refused and repairs_running < max(1, workers - others_running):
-            submit(ev.units, "Lagrangian repair")
+        multipliers = duals.stock[problem.arc_loc, problem.arc_sku] + np.where(
+            np.isfinite(problem.loc_capacity), duals.capacity, 0.0
+        )[problem.arc_loc]
+        initial = submitted[0] == 0
+        for _ in range(len(PRICE_SHARES) if initial else 1):
+            repairs_running = sum(1 for n in running.values() if n.startswith("Lagrangian"))
+            others_running = len(running) - repairs_running
+            if refused or repairs_running >= max(1, workers - others_running):
+                break
+            share = next(shares)
+            submit(ev.units, "Lagrangian repair", share * multipliers if share else None, initial)
+            submitted[0] += 1
         return found.objective
 
     found.improvement = lagrange.improve_bound(
@@ -141,9 +168,7 @@ def search(
     def awaited() -> bool:
         if time.perf_counter() < deadline:
             return bool(running)
-        first = found.repairs == 0 and any(n.startswith("Lagrangian") for n in running.values())
-        others = any(not n.startswith("Lagrangian") for n in running.values())
-        return time.perf_counter() < late and (first or others)
+        return time.perf_counter() < late and any(f in first_batch for f in running)
 
     while awaited():
         time.sleep(0.01)

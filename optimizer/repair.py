@@ -17,6 +17,8 @@ order by order and took a fifth of the time (benchmarks/README.md, "Lagrangian p
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from optimizer.backends.exact import sequential_units
@@ -26,9 +28,23 @@ from optimizer.problem import FloatArray, IntArray, Problem
 from optimizer.subproblem import take
 
 
-def repair(problem: Problem, weights: Weights, plans: FloatArray | IntArray) -> IntArray:
-    """A feasible answer keeping as many orders' own ``plans`` (units per arc) as fit."""
+def repair(
+    problem: Problem,
+    weights: Weights,
+    plans: FloatArray | IntArray,
+    arc_prices: FloatArray | None = None,
+) -> IntArray:
+    """A feasible answer keeping as many orders' own ``plans`` (units per arc) as fit.
+
+    ``arc_prices`` (per unit on each arc, e.g. half the Lagrangian multipliers) are added to
+    the unit costs when ranking contested orders and when sourcing the leftovers order by order,
+    so a leftover order leaves scarce stock to the ones after it, as the lookahead does: on
+    10,000 x 50 at half the interior-point duals 97,402 instead of 97,580 (README).
+    """
     p = problem
+    ranking = weights if arc_prices is None else replace(
+        weights, arc_unit=weights.arc_unit + arc_prices
+    )
     plans = np.rint(np.maximum(plans, 0)).astype(np.int64)
     plans = np.minimum(plans, p.arc_stock)
     n_skus = max(len(p.skus), 1)
@@ -49,7 +65,7 @@ def repair(problem: Problem, weights: Weights, plans: FloatArray | IntArray) -> 
     capacity = p.loc_capacity - np.bincount(p.arc_loc, units, minlength=p.n_locations)
 
     arc_start = np.searchsorted(p.arc_order, np.arange(p.n_orders + 1))
-    value = np.bincount(p.arc_order, plans * weights.arc_unit, minlength=p.n_orders)
+    value = np.bincount(p.arc_order, plans * ranking.arc_unit, minlength=p.n_orders)
     candidates = np.nonzero(contested)[0]
     ranked = candidates[np.lexsort((-value[candidates], -p.order_priority[candidates]))]
     left = ~planned  # an order whose plan ships nothing is sourced again below
@@ -71,7 +87,7 @@ def repair(problem: Problem, weights: Weights, plans: FloatArray | IntArray) -> 
     if left.any():
         rest = take(
             p,
-            weights,
+            ranking,
             np.nonzero(left)[0],
             stock=stock.reshape(p.stock.shape),
             capacity=capacity,

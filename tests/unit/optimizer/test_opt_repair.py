@@ -69,16 +69,18 @@ def assert_feasible(problem: Problem, weights: Weights, units: np.ndarray) -> No
     split=st.booleans(),
     max_shipments=st.integers(1, 3),
     scale=st.sampled_from([0.0, 0.5, 5.0]),
+    priced=st.booleans(),
 )
 def test_repaired_lagrangian_plans_are_feasible_and_keep_what_fits(
-    seed: int, capacities: bool, split: bool, max_shipments: int, scale: float
+    seed: int, capacities: bool, split: bool, max_shipments: int, scale: float, priced: bool
 ) -> None:
     problem, weights = batch(seed, capacities, split, max_shipments)
     rng = np.random.default_rng(seed)
     duals = Duals(rng.exponential(scale or 1.0, problem.stock.shape) * (scale > 0),
                   np.zeros(problem.n_locations))
     plans = Relaxation(problem, weights).evaluate(duals).units
-    units = repair(problem, weights, plans)
+    prices = 0.5 * duals.stock[problem.arc_loc, problem.arc_sku] if priced else None
+    units = repair(problem, weights, plans, prices)
     assert_feasible(problem, weights, units)
 
     # an order whose plan touches no overdrawn key or location keeps it exactly
