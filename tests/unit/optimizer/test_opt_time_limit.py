@@ -50,7 +50,7 @@ def test_a_backend_that_never_stops_still_yields_the_greedy_floor(
     assert elapsed < 1.0
 
 
-@pytest.mark.parametrize("solver", ["highs", "cpsat", "scip", "cbc", "lp_fix"])
+@pytest.mark.parametrize("solver", ["highs", "cpsat", "scip", "cbc", "lp_fix", "split"])
 def test_a_tiny_limit_on_a_batch_returns_a_feasible_answer_in_time(
     batch: object, solver: str
 ) -> None:
@@ -77,3 +77,16 @@ def test_a_failing_backend_is_reported_not_raised(
     monkeypatch.setattr(solve_module, "get_backend", lambda name: Broken())
     result = solve(batch, Params(solver="highs"))  # type: ignore[arg-type]
     assert result.status == "feasible" and "solver crashed" in result.message
+
+
+def test_split_keeps_its_limit_through_every_stage(batch: object) -> None:
+    """Interior point, plan search, focused re-solve and regions all fit in the limit, on the
+    local process pool (started here if it is not yet), and the answer says what it did."""
+    limit_ms = 2000
+    started = time.perf_counter()
+    result = solve(batch, Params(solver="split", time_limit_ms=limit_ms))  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - started
+    assert result.is_feasible() and result.shipments() > 0
+    assert result.bound is not None and result.bound <= result.objective
+    assert "plan: " in result.message
+    assert elapsed < limit_ms / 1000 + 1.5, f"split took {elapsed:.2f}s"
