@@ -49,6 +49,8 @@ from optimizer.result import Status
 from optimizer.subproblem import take
 from optimizer.watchdog import CancelToken, run_with_deadline
 
+RESERVE_SHARE, MAX_RESERVE_S = 0.1, 2.0  # no new round starts in the last 10% (<= 2 s)
+LAST_ROUND_SHARE = 0.6  # a round starts if at least this share of the last one's time is left
 MAX_ROUNDS = 8  # borders alternate between two axes; each round starts from the last
 # HiGHS proves a 250-order region of 2,000 x 30 optimal in ~0.8 s on a quiet core, a 500-order
 # one not in 3 s; on the loaded benchmark machine 125-order regions did as well as 250 (README)
@@ -294,7 +296,8 @@ def solve_split(
     if support is not None:
         units = _focused(problem, weights, params, executor, support, units, deadline, report)
     rotation = 0
-    while deadline - time.perf_counter() > 0.1 * time_limit_s:
+    reserve = min(RESERVE_SHARE * time_limit_s, MAX_RESERVE_S)  # stitching, the bound's last wait
+    while deadline - time.perf_counter() > reserve:
         round_started = time.perf_counter()
         if rotation:
             split = split_orders(problem, part_orders, weights.allow_split, workers, rotation)
@@ -306,7 +309,9 @@ def solve_split(
         spent = time.perf_counter() - round_started
         rotation += 1
         no_answers = report.missing - missing_before == len(split.parts)
-        if no_answers or rotation >= MAX_ROUNDS or deadline - time.perf_counter() < 1.2 * spent:
+        # a shorter last round still helps: its parts share the time left, a late one keeps its plan
+        left = deadline - time.perf_counter()
+        if no_answers or rotation >= MAX_ROUNDS or left < LAST_ROUND_SHARE * spent:
             break
     report.solve_ms = (time.perf_counter() - started) * 1000.0
 
