@@ -168,10 +168,11 @@ def _run_split(
     workers: int | None,
     part_orders: int | None,
 ) -> tuple[BackendAnswer, str, str]:
-    """Regions (or independent parts) in parallel, improving on a plan: the best of the floor
-    and the Lagrangian repairs the split searches from the joint LP's duals when the LP is
-    small enough to solve first (2,000 x 30: ~2 s; its value is then the bound), else from
-    zero."""
+    """Regions (or independent parts) in parallel, improving on a plan: the best of the floor,
+    the order-by-order answer (on a worker, when cheap) and the Lagrangian repairs the split
+    searches from the joint LP's interior-point duals (even unfinished ones; the Lagrangian at
+    them is the bound), else from zero. When the LP converged, the batch is first re-solved on
+    the arcs its solution uses."""
     from optimizer.split import PART_ORDERS, local_executor, solve_split
 
     executor = executor or local_executor()
