@@ -108,7 +108,8 @@ def solve(
 
     ``executor`` (and its ``workers``) runs the parts of a split batch (``solver="split"``, or
     ``auto`` on a big batch): a local process pool by default, a Dask client's executor on a
-    cluster; ``part_orders`` caps a region's size (default ``split.PART_ORDERS``).
+    cluster; ``part_orders`` caps a part's and a region's size (default ``split.PART_ORDERS``
+    for independent parts, ``split.REGION_ORDERS`` for regions).
     """
     params = params or Params()
     started = time.perf_counter()
@@ -173,7 +174,7 @@ def _run_split(
     searches from the joint LP's interior-point duals (even unfinished ones; the Lagrangian at
     them is the bound), else from zero. When the LP converged, the batch is first re-solved on
     the arcs its solution uses."""
-    from optimizer.split import PART_ORDERS, local_executor, solve_split
+    from optimizer.split import PART_ORDERS, REGION_ORDERS, local_executor, solve_split
 
     executor = executor or local_executor()
     pending = {}
@@ -196,6 +197,7 @@ def _run_split(
         executor,
         workers,
         part_orders=part_orders or PART_ORDERS,
+        region_orders=part_orders or REGION_ORDERS,
         plan=ctx.start,
         duals=duals,
         pending=pending,
