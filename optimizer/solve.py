@@ -34,8 +34,8 @@ from optimizer.watchdog import Cancelled, CancelToken, run_with_deadline
 LP_FIX_FROM_ARCS = 20_000
 # From here auto splits the batch into regions solved in parallel (optimizer/split.py), each
 # improving on a plan repaired from the Lagrangian relaxation at the joint LP's interior-point
-# duals (optimizer/lagrangian_plan.py): 2,000 x 30 3.2% above its bound in 10 s (lp_fix 5.0%),
-# 10,000 x 50 3.7% in 60 s, where neither the joint LP nor the MIP finishes (benchmarks/
+# duals (optimizer/lagrangian_plan.py): 2,000 x 30 2.3% above its bound in 10 s (lp_fix 4.3%),
+# 10,000 x 50 3.0% in 60 s, where neither the joint LP nor the MIP finishes (benchmarks/
 # README.md, "Lagrangian plan").
 SPLIT_FROM_ARCS = 20_000
 # A split batch first spends up to this share on the joint LP by interior point, stopped
