@@ -8,19 +8,22 @@ the bound are the sums of the parts'.
 
 Region split (heuristic, a large-neighbourhood search): start from a feasible joint plan (the
 best of the given plan, greedy, the order-by-order answer and the Lagrangian repairs the plan
-search makes: :mod:`optimizer.lagrangian_plan`), give each region exactly the stock and capacity
-its orders use in the plan plus a share of what no order uses (:func:`apportion`), and re-solve
-every region's MIP on its share, warm-started from the plan. Each region can only improve on its
-part of the plan, so the stitched answer is never worse than the plan; a greedy pass then fills
-what a region could not from stock nobody used (when that is cheaper). While time remains,
-another round runs with borders drawn along another axis, so orders on a border get optimised
-together. The bound is the joint LP
-relaxation, solved alongside the first round when the batch is small enough (the regions' own
-bounds are bounds of a restricted problem and are never reported as the batch's), or the
-Lagrangian bound (:mod:`optimizer.lagrange`), raised first by the plan search and then in a
-thread while the regions run, from the LP's stock duals when known (even an unfinished interior
-point's) and from zero otherwise (any multipliers >= 0 give a valid bound, so a batch too big
-for the joint LP still reports a proven gap), whichever is higher.
+search makes: :mod:`optimizer.lagrangian_plan`); when an interior LP solution is known, first
+re-solve the whole batch on the arcs it and the plan use (:func:`_focused`); then give each
+region exactly the stock and capacity its orders use in the plan plus a share of what no order
+uses (:func:`apportion`), and re-solve every region's MIP on its share and on its lines'
+cheapest arcs (:func:`promising_arcs`), warm-started from the plan. Each region can only
+improve on its part of the plan, so the stitched answer is never worse than the plan; a greedy
+pass then fills what a region could not from stock nobody used (when that is cheaper). While
+time remains, another round runs with borders drawn along another axis, so orders on a border
+get optimised together. The bound is the joint LP relaxation, solved alongside the first round
+when the batch is small enough and no duals were given (the regions' own bounds are bounds of
+a restricted problem and are never reported as the batch's), or the Lagrangian bound
+(:mod:`optimizer.lagrange`), raised first by the plan search and then in a thread (while the
+regions run, unless they take every core of the local pool), from the LP's stock duals when
+known (even an unfinished interior point's) and from zero otherwise (any multipliers >= 0 give
+a valid bound, so a batch too big for the joint LP still reports a proven gap), whichever is
+higher.
 
 A part that does not answer in time keeps its plan, so the answer is always feasible.
 """
@@ -257,12 +260,13 @@ def solve_split(
     bound already known (else the joint LP is solved alongside when small enough); ``duals``
     stock duals to start from (an LP's, even an unfinished interior point's: any duals >= 0
     give a valid Lagrangian bound). With ``lagrangian`` the first :data:`PLAN_SHARE` of the
-    time searches a better plan (:mod:`optimizer.lagrangian_plan`: subgradient steps from
-    ``duals`` or zero, per-order plans repaired on the workers, and the ``pending`` answers
-    already computing there, e.g. order by order), and the bound goes on improving in a thread
-    while the regions run. ``support``: units per arc of an optimal interior LP solution; when
-    its arcs and the plan's are few enough, the whole batch is re-solved on them first
-    (:func:`_focused`) before the regions. Regions have up to ``region_orders`` orders
+    time (:data:`WARM_PLAN_SHARE` from duals) searches a better plan
+    (:mod:`optimizer.lagrangian_plan`: subgradient steps from ``duals`` or zero, per-order
+    plans repaired on the workers, and the ``pending`` answers already computing there, e.g.
+    order by order), and the bound goes on improving in a thread (stopped when the regions take
+    every core of the local pool). ``support``: units per arc of an optimal interior LP
+    solution; when its arcs and the plan's are few enough, the whole batch is re-solved on them
+    first (:func:`_focused`) before the regions. Regions have up to ``region_orders`` orders
     (``part_orders`` if not given) and use each line's cheapest arcs (:func:`promising_arcs`).
     """
     started = time.perf_counter()
