@@ -21,13 +21,11 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-import highspy
 import numpy as np
 
 from benchmarks.instances import NAMED, Instance, single_orders
 from optimizer import Params, Problem, build_problem, solve
-from optimizer.backends.highs import new_highs
-from optimizer.lookahead import duals_by_key
+from optimizer.lookahead import solve_lp
 from optimizer.model import build_model
 from optimizer.objective import build_weights
 
@@ -56,14 +54,9 @@ def lp_relaxation(
     """(LP objective, stock duals, ms) of the joint problem under the cost objective."""
     started = time.perf_counter()
     params = Params(unfilled_cost_factor=unfilled_cost_factor)
-    model = build_model(problem, build_weights(problem, params))
-    h = new_highs(model, integer=False, time_limit_s=limit_s, seed=0)
-    h.run()
+    lp = solve_lp(problem, build_model(problem, build_weights(problem, params)), limit_s)
     ms = (time.perf_counter() - started) * 1000
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None, {}, ms
-    duals = duals_by_key(problem, model, np.asarray(h.getSolution().row_dual, dtype=float))
-    return float(h.getInfo().objective_function_value), duals, ms
+    return (None, {}, ms) if lp is None else (lp.objective, lp.duals, ms)
 
 
 @dataclass

@@ -39,16 +39,15 @@ def joint_opportunity_costs(
 class LpAnswer:
     """The LP relaxation's value and its stock duals by key.
 
-    ``proven``: solved to optimality by simplex, so ``objective`` is a lower bound of the MIP.
-    An interior-point answer (no crossover, possibly stopped at its limit) is not proven, but
-    its duals are still duals >= 0, which is all a Lagrangian bound needs. ``converged``: the
-    method finished, so ``arc_units`` (units per arc) is an optimal LP solution; an interior
-    one is positive exactly on the arcs some optimal LP solution uses.
+    ``converged``: the method finished, so ``arc_units`` (units per arc) is an optimal LP
+    solution and, by simplex, ``objective`` a lower bound of the MIP; an interior one is
+    positive exactly on the arcs some optimal LP solution uses. An interior-point answer
+    stopped at its limit is no bound, but its duals are still duals >= 0, which is all a
+    Lagrangian bound needs.
     """
 
     objective: float
     duals: dict[tuple[str, str], float]
-    proven: bool
     converged: bool
     arc_units: FloatArray
 
@@ -80,7 +79,6 @@ def solve_lp(
     return LpAnswer(
         objective,
         duals_by_key(problem, model, row_dual),
-        proven=optimal and not interior,
         converged=optimal,
         arc_units=arc_units,
     )
