@@ -95,21 +95,21 @@ def search(
     later deadline) for the first repair and the pending answers: on a loaded machine they may
     come late, and the first repair is usually the one that counts.
     """
-    best_name, best_units = min(
-        plans.items(), key=lambda item: evaluate(problem, weights, item[1]).objective
-    )
+    scores = {name: evaluate(problem, weights, u).objective for name, u in plans.items()}
+    best_name = min(scores, key=scores.__getitem__)
     found = PlanSearch(
-        units=best_units,
-        objective=evaluate(problem, weights, best_units).objective,
+        units=plans[best_name],
+        objective=scores[best_name],
         source=best_name,
         improvement=lagrange.Improvement(-np.inf, start, -np.inf, 0, 0.0),
+        sources=dict(scores),
     )
-    found.sources = {name: evaluate(problem, weights, u).objective for name, u in plans.items()}
     running: dict[Future[IntArray], str] = dict(pending or {})
-    refused = False
-
     first_batch: set[Future[IntArray]] = set(running)  # awaited until ``patience``
-    submitted = [0]  # repairs submitted so far
+    refused = False
+    submitted = 0  # repairs submitted so far
+    last: FloatArray | None = None  # the latest per-order plans (repaired here if refused)
+    shares = itertools.cycle(PRICE_SHARES)
 
     def submit(
         plans_now: FloatArray | None,
@@ -140,16 +140,14 @@ def search(
             if objective < found.objective:
                 found.units, found.objective, found.source = units, objective, name
 
-    last: list[FloatArray] = []
-    shares = itertools.cycle(PRICE_SHARES)
-
     def on_evaluation(duals: lagrange.Duals, ev: lagrange.Evaluation) -> float:
+        nonlocal last, submitted
         harvest()
-        last[:] = [ev.units]
+        last = ev.units
         multipliers = duals.stock[problem.arc_loc, problem.arc_sku] + np.where(
             np.isfinite(problem.loc_capacity), duals.capacity, 0.0
         )[problem.arc_loc]
-        initial = submitted[0] == 0
+        initial = submitted == 0
         for _ in range(len(PRICE_SHARES) if initial else 1):
             repairs_running = sum(1 for n in running.values() if n.startswith("Lagrangian"))
             others_running = len(running) - repairs_running
@@ -157,7 +155,7 @@ def search(
                 break
             share = next(shares)
             submit(ev.units, "Lagrangian repair", share * multipliers if share else None, initial)
-            submitted[0] += 1
+            submitted += 1
         return found.objective
 
     found.improvement = lagrange.improve_bound(
@@ -177,8 +175,8 @@ def search(
     harvest()
     for future in running:
         future.cancel()
-    if refused and last:
-        units = repair(problem, weights, last[0])
+    if refused and last is not None:
+        units = repair(problem, weights, last)
         objective = evaluate(problem, weights, units).objective
         found.repairs += 1
         found.sources["Lagrangian repair"] = objective

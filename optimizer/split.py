@@ -7,11 +7,11 @@ Exact split (independent components): each part is solved with all the stock; th
 the bound are the sums of the parts'.
 
 Region split (heuristic, a large-neighbourhood search): start from a feasible joint plan (the
-best of the given plan, greedy, the order-by-order answer and the Lagrangian repairs the plan
-search makes: :mod:`optimizer.lagrangian_plan`); when an interior LP solution is known, first
-re-solve the whole batch on the arcs it and the plan use (:func:`_focused`); then give each
-region exactly the stock and capacity its orders use in the plan plus a share of what no order
-uses (:func:`apportion`), and re-solve every region's MIP on its share and on its lines'
+best of the given plan (greedy if none), the order-by-order answer and the Lagrangian repairs
+the plan search makes: :mod:`optimizer.lagrangian_plan`); when an interior LP solution is
+known, first re-solve the whole batch on the arcs it and the plan use (:func:`_focused`); then
+give each region exactly the stock and capacity its orders use in the plan plus a share of what
+no order uses (:func:`apportion`), and re-solve every region's MIP on its share and on its lines'
 cheapest arcs (:func:`promising_arcs`), warm-started from the plan. Each region can only
 improve on its part of the plan, so the stitched answer is never worse than the plan; a greedy
 pass then fills what a region could not from stock nobody used (when that is cheaper). While
@@ -289,9 +289,9 @@ def solve_split(
         lp_thread = ThreadPoolExecutor(1, thread_name_prefix="optimizer-joint-lp")
         joint = lp_thread.submit(relax_part, lp_task)
         lp_thread.shutdown(wait=False)
-    greedy = greedy_units(problem, weights.max_shipments, weights.allow_split)
-    plans = {"greedy": greedy} if plan is None else {"plan": plan, "greedy": greedy}
-    units = min(plans.values(), key=lambda u: evaluate(problem, weights, u).objective)
+    if plan is None:
+        plan = greedy_units(problem, weights.max_shipments, weights.allow_split)
+    units = plan
     progress = None
     if lagrangian:
         stage_s = (WARM_PLAN_SHARE if duals is not None else PLAN_SHARE) * time_limit_s
@@ -302,7 +302,7 @@ def solve_split(
             started + stage_s,
             executor,
             workers,
-            plans,
+            {"plan": plan},
             lagrange.WARM_THETA if duals is not None else lagrange.LOOSE_THETA,
             pending,
             patience=started + PLAN_PATIENCE * time_limit_s,
