@@ -12,7 +12,7 @@ the plan search makes: :mod:`optimizer.lagrangian_plan`); when an interior LP so
 known, first re-solve the whole batch on the arcs it and the plan use (:func:`_focused`); then
 give each region exactly the stock and capacity its orders use in the plan plus a share of what
 no order uses (:func:`apportion`), and re-solve every region's MIP on its share and on its lines'
-cheapest arcs (:func:`promising_arcs`), warm-started from the plan. Each region can only
+cheapest arcs (:func:`cheapest_arcs`), warm-started from the plan. Each region can only
 improve on its part of the plan, so the stitched answer is never worse than the plan; a greedy
 pass then fills what a region could not from stock nobody used (when that is cheaper). While
 time remains, another round runs with borders drawn along another axis, so orders on a border
@@ -50,7 +50,7 @@ from optimizer.objective import Weights, evaluate
 from optimizer.params import Params
 from optimizer.problem import FloatArray, IntArray, Problem
 from optimizer.result import Status
-from optimizer.subproblem import take
+from optimizer.subproblem import Slice, take
 from optimizer.watchdog import CancelToken, run_with_deadline
 
 RESERVE_SHARE, MAX_RESERVE_S = 0.1, 2.0  # no new round starts in the last 10% (<= 2 s)
@@ -267,7 +267,7 @@ def solve_split(
     every core of the local pool). ``support``: units per arc of an optimal interior LP
     solution; when its arcs and the plan's are few enough, the whole batch is re-solved on them
     first (:func:`_focused`) before the regions. Regions have up to ``region_orders`` orders
-    (``part_orders`` if not given) and use each line's cheapest arcs (:func:`promising_arcs`).
+    (``part_orders`` if not given) and use each line's cheapest arcs (:func:`cheapest_arcs`).
     """
     started = time.perf_counter()
     deadline = started + time_limit_s
@@ -320,6 +320,10 @@ def solve_split(
         # the regions take every core here: the bound's steps would only slow them down
         # (10,000 x 50: +0.05% on the bound, against 1 round of regions instead of 4)
         progress.stop.set()
+    cheap = None
+    if REGION_ARCS_PER_LINE:
+        prices = report.plan.improvement.duals if report.plan is not None else duals
+        cheap = cheapest_arcs(problem, weights, prices or lagrange.Duals.zeros(problem))
     rotation = 0
     reserve = min(RESERVE_SHARE * time_limit_s, MAX_RESERVE_S)  # stitching, the bound's last wait
     while deadline - time.perf_counter() > reserve:
@@ -327,10 +331,7 @@ def solve_split(
         if rotation:
             split = split_orders(problem, region_orders, weights.allow_split, workers, rotation)
         missing_before = report.missing
-        mask = None
-        if REGION_ARCS_PER_LINE:
-            prices = report.plan.improvement.duals if report.plan is not None else duals
-            mask = promising_arcs(problem, weights, prices or lagrange.Duals.zeros(problem), units)
+        mask = None if cheap is None else cheap | (units > 0)  # the plan's arcs stay usable
         units, statuses = _region_round(
             problem, weights, params, executor, workers, split, units, deadline, report, mask
         )
@@ -477,11 +478,11 @@ def _focused(
     return units if evaluate(problem, weights, units).objective < before else plan
 
 
-def promising_arcs(
-    problem: Problem, weights: Weights, duals: lagrange.Duals, plan: IntArray
+def cheapest_arcs(
+    problem: Problem, weights: Weights, duals: lagrange.Duals
 ) -> npt.NDArray[np.bool_]:
-    """Each line's cheapest arcs at the multipliers' prices (unit cost, stock price, its
-    package spread over the line's units), and every arc the plan uses."""
+    """Each line's :data:`REGION_ARCS_PER_LINE` cheapest arcs at the multipliers' prices (unit
+    cost, stock price, its package spread over the line's units)."""
     p = problem
     price = (
         weights.arc_unit
@@ -493,7 +494,34 @@ def promising_arcs(
     rank = np.arange(line.size) - np.searchsorted(line, line)
     keep = np.zeros(p.n_arcs, dtype=bool)
     keep[order[rank < REGION_ARCS_PER_LINE]] = True
-    return keep | (plan > 0)
+    return keep
+
+
+def _stitch(
+    problem: Problem,
+    slices: list[Slice],
+    answers: list[PartAnswer | None],
+    fallback: IntArray | None,
+    report: SplitReport,
+) -> tuple[IntArray, list[Status], list[float | None]]:
+    """The parts' units in the whole problem's arcs, their statuses and bounds; a part without
+    an answer keeps ``fallback``'s units (none if None) and counts as missing."""
+    units = np.zeros(problem.n_arcs, dtype=np.int64)
+    statuses: list[Status] = []
+    bounds: list[float | None] = []
+    for part, answer in zip(slices, answers, strict=True):
+        if answer is None or answer.units is None:
+            report.missing += 1
+            statuses.append("time_limit")
+            bounds.append(None)
+            if fallback is not None:
+                units[part.arcs] = fallback[part.arcs]
+            continue
+        units[part.arcs] = np.asarray(answer.units, dtype=np.int64)
+        statuses.append(answer.status)
+        bounds.append(answer.bound)
+    report.part_status = [str(x) for x in statuses]
+    return units, statuses, bounds
 
 
 def _region_round(
@@ -524,17 +552,7 @@ def _region_round(
     ]
     remaining = deadline - time.perf_counter()
     answers = _gather(executor, solve_part, tasks, deadline - 0.05 * remaining)
-    units = np.zeros(problem.n_arcs, dtype=np.int64)
-    statuses: list[Status] = []
-    for s, a in zip(slices, answers, strict=True):
-        if a is None or a.units is None:
-            report.missing += 1
-            statuses.append("time_limit")
-            units[s.arcs] = plan[s.arcs]
-            continue
-        units[s.arcs] = np.asarray(a.units, dtype=np.int64)
-        statuses.append(a.status)
-    report.part_status = [str(x) for x in statuses]
+    units, statuses, _ = _stitch(problem, slices, answers, plan, report)
     # coordination: what a region could not fill may come from stock nobody used
     units = complete(problem, weights, units)
     if evaluate(problem, weights, units).objective > evaluate(problem, weights, plan).objective:
@@ -557,20 +575,8 @@ def _solve_exact(
     part_limit = _part_limit(len(slices), workers, deadline)
     tasks = [PartTask(s.problem, s.weights, params, part_limit) for s in slices]
     answers = _gather(executor, solve_part, tasks, deadline)
-    units = np.zeros(problem.n_arcs, dtype=np.int64)
-    statuses: list[Status] = []
-    bounds: list[float | None] = []
-    for s, a in zip(slices, answers, strict=True):
-        if a is None or a.units is None:
-            report.missing += 1
-            statuses.append("time_limit")
-            bounds.append(None)
-            continue
-        units[s.arcs] = np.asarray(a.units, dtype=np.int64)
-        statuses.append(a.status)
-        bounds.append(a.bound)
+    units, statuses, bounds = _stitch(problem, slices, answers, None, report)
     report.rounds = 1
-    report.part_status = [str(x) for x in statuses]
     units = complete(problem, weights, units)
     known = [b for b in bounds if b is not None]
     bound = float(sum(known)) if len(known) == len(bounds) else None
