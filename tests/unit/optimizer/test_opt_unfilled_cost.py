@@ -118,16 +118,28 @@ def test_priority_rank_scales_the_penalty_and_lines_without_arcs_keep_fill_first
 
 
 @pytest.mark.parametrize("objective", ["cost", "time", "balanced"])
-def test_no_factor_leaves_the_weights_exactly_as_before(objective: str) -> None:
+def test_without_a_factor_an_unfilled_unit_costs_more_than_any_whole_order(objective: str) -> None:
+    """Fill first: a unit's penalty exceeds any order's dearest possible answer (every unit at
+    its dearest arc, the dearest packages up to the limit, the slowest days); a factor changes
+    the penalty and nothing else."""
     problem, _ = _two_lines()
-    base = build_weights(problem, Params(objective=objective))  # type: ignore[arg-type]
-    again = build_weights(
-        problem, Params(objective=objective, unfilled_cost_factor=None)  # type: ignore[arg-type]
-    )
-    assert again.fill_first
-    for name in ("arc_plain", "arc_opportunity", "arc_unit", "pair_cost", "line_penalty"):
-        assert np.array_equal(getattr(base, name), getattr(again, name)), name
-    assert base.time_weight == again.time_weight
+    params = Params(objective=objective)  # type: ignore[arg-type]
+    base = build_weights(problem, params)
+    assert base.fill_first
+    dearest_unit = np.zeros(problem.n_lines)
+    np.maximum.at(dearest_unit, problem.arc_line, base.arc_unit)
+    # one order here: its packages are at most min(its locations, the shipment limit)
+    packages = min(problem.n_pairs, base.max_shipments) * float(base.pair_cost.max())
+    days = base.time_weight * float(problem.pair_days.max())
+    worst_order = float(dearest_unit @ problem.line_qty) + packages + days
+    assert np.all(base.line_penalty > worst_order)
+
+    priced = build_weights(problem, replace(params, unfilled_cost_factor=2.0))
+    assert not priced.fill_first
+    assert not np.array_equal(priced.line_penalty, base.line_penalty)
+    for name in ("arc_plain", "arc_opportunity", "arc_unit", "pair_cost"):
+        assert np.array_equal(getattr(base, name), getattr(priced, name)), name
+    assert base.time_weight == priced.time_weight
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
