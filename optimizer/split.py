@@ -38,7 +38,6 @@ import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 import numpy.typing as npt
 
@@ -46,6 +45,8 @@ from optimizer import lagrange, lagrangian_plan
 from optimizer.backends.base import BATCH_GAP, BackendAnswer, SolveContext
 from optimizer.backends.greedy import complete, greedy_units
 from optimizer.decompose import Split, apportion, split_orders
+from optimizer.lookahead import LpAnswer, solve_lp
+from optimizer.model import build_model
 from optimizer.objective import Weights, evaluate
 from optimizer.params import Params
 from optimizer.problem import FloatArray, IntArray, Problem
@@ -88,7 +89,6 @@ class PartTask:
     weights: Weights
     params: Params
     time_limit_s: float
-    lp_solver: str = "choose"  # HiGHS "solver" option for a relaxation
     start: IntArray | None = None  # a feasible answer on this part's share (the plan)
 
 
@@ -115,21 +115,6 @@ class SplitReport:
     lagrangian: lagrange.Improvement | None = None
     plan: lagrangian_plan.PlanSearch | None = None
     focus_arcs: int = 0  # arcs of the focused whole-batch re-solve (0: none)
-
-
-def relax_part(task: PartTask) -> PartAnswer:
-    """LP relaxation of one part: its value (a lower bound) and its units per arc."""
-    from optimizer.backends.highs import column_values, new_highs
-    from optimizer.model import build_model
-
-    model = build_model(task.problem, task.weights)
-    h = new_highs(model, False, task.time_limit_s, task.params.seed)
-    h.setOptionValue("solver", task.lp_solver)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return PartAnswer("time_limit", None, None, "LP relaxation not solved in time")
-    units = column_values(h)[: model.n_arcs] * model.arc_units
-    return PartAnswer("optimal", units, float(h.getInfo().objective_function_value))
 
 
 def solve_part(task: PartTask) -> PartAnswer:
@@ -282,12 +267,12 @@ def solve_split(
         split = split_orders(problem, region_orders, weights.allow_split, workers)
         report.parts = len(split.parts)
 
-    joint: Future[PartAnswer] | None = None
+    joint: Future[LpAnswer | None] | None = None
     if bound is None and duals is None and problem.n_arcs <= JOINT_LP_UP_TO_ARCS:
         # in a thread of this process: HiGHS releases the GIL while it solves
-        lp_task = PartTask(problem, weights, params, 0.8 * time_limit_s, lp_solver="ipm")
         lp_thread = ThreadPoolExecutor(1, thread_name_prefix="optimizer-joint-lp")
-        joint = lp_thread.submit(relax_part, lp_task)
+        model = build_model(problem, weights)
+        joint = lp_thread.submit(solve_lp, problem, model, 0.8 * time_limit_s)
         lp_thread.shutdown(wait=False)
     if plan is None:
         plan = greedy_units(problem, weights.max_shipments, weights.allow_split)
@@ -348,8 +333,9 @@ def solve_split(
     if joint is not None:
         joint_wait = max(deadline - time.perf_counter(), 0.0)
         wait([joint], timeout=joint_wait)
-        if joint.done() and joint.exception() is None:
-            bound = joint.result().bound
+        lp = joint.result() if joint.done() and joint.exception() is None else None
+        if lp is not None and lp.converged:
+            bound = lp.objective  # simplex, solved: a lower bound
         else:
             joint.cancel()
     source = "joint LP" if bound is not None else ""
