@@ -65,7 +65,7 @@ REGION_ARCS_PER_LINE = 6
 REGION_ORDERS = 1000
 # Independent components are merged into parts of up to this many orders, solved exactly
 PART_ORDERS = 125
-JOINT_LP_UP_TO_ARCS = 60_000  # the whole LP is the bound and the plan up to here (2 s at 30k)
+JOINT_LP_UP_TO_ARCS = 60_000  # given no duals, the joint LP runs alongside up to here
 LOCAL_WORKERS = max(1, min(os.cpu_count() or 1, 4))
 HIGHS_UP_TO_ARCS = 20_000  # a part beyond this is solved by lp_fix, like the whole (solve.py)
 _RANK: dict[Status, int] = {"infeasible": 0, "time_limit": 1, "feasible": 2, "optimal": 3}
