@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from api import background, create_app
 from dom.bootstrap import Container
 from storage.tables import events, fulfillments, idempotency_keys, leases
-from tests.api.conftest import CHANNEL, OPS, PLANNER, order_body
+from tests.api.conftest import CHANNEL, OPS, PLANNER, order_body, seed
 
 
 def test_the_timer_loop_ticks_while_the_app_lives_and_stops_after(
@@ -175,7 +175,16 @@ def test_an_order_a_crash_caught_between_intake_and_sourcing_is_sourced_at_start
 
 
 def test_undelivered_outbox_rows_go_out_at_startup_when_the_dispatcher_holding_them_died(
-        seeded: TestClient, default_container: Container) -> None:
+        default_container: Container) -> None:
+    # The app's own dispatcher stays off: running beside the test's two, it would claim and
+    # try deliveries itself (refused: private address) and push them minutes out.
+    quiet = _every(default_container, 0)
+    with TestClient(create_app(quiet), raise_server_exceptions=False) as seeded:
+        seed(seeded)
+        _dead_dispatcher_leases_end(seeded, quiet)
+
+
+def _dead_dispatcher_leases_end(seeded: TestClient, default_container: Container) -> None:
     from collections.abc import Mapping
 
     from lifecycle import webhooks
