@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,6 +32,7 @@ from api.text_guard import NulCharacterGuard
 from broker.running import relaying
 from dom.bootstrap import Container, bootstrap
 from dom.settings import Settings
+from optimizer.backends import warm_up
 
 DESCRIPTION = """Distributed Order Management: every channel's orders in one repository,
 stock across warehouses, stores and suppliers, sourcing by an exact optimizer.
@@ -46,6 +48,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # solver libraries load in the background: the first allocate must not pay for them
+        threading.Thread(target=warm_up, name="optimizer-warm-up", daemon=True).start()
         async with background.timer_loop(live), webhooks.dispatching(live), relaying(live):
             yield
         if owned:

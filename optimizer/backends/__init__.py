@@ -38,4 +38,14 @@ def get_backend(name: str) -> Backend:
     raise ValueError(f"Unknown backend {name!r}.")
 
 
-__all__ = ["Backend", "BackendAnswer", "SolveContext", "get_backend"]
+def warm_up() -> None:
+    """Import every backend's solver library now, so that no request pays for it.
+
+    A first import costs far more than a small solve (CP-SAT's ~0.6 s against 10 ms); a
+    service calls this once in the background at startup. Safe to call twice.
+    """
+    for name in ("highs", "cpsat", "scip", "cbc", "lp_fix", "exact", "greedy"):
+        get_backend(name)
+
+
+__all__ = ["Backend", "BackendAnswer", "SolveContext", "get_backend", "warm_up"]
