@@ -43,7 +43,8 @@ class Row:
     gap: float | None
     bound_from: str  # where the result's bound came from (its message says)
     note: str  # the result's message
-    unfilled: int
+    unfilled_lines: int
+    unfilled: int  # units
     shipments: int
     split: int
 
@@ -109,6 +110,7 @@ def run_backend(
         result.gap,
         bound_source(result.message, name) if result.bound is not None else "-",
         result.message,
+        result.unfilled_lines(),
         result.unfilled_units(),
         result.shipments(),
         result.split_orders(),
@@ -156,8 +158,8 @@ def batch_table(
     base = next((r for r in rows if r.backend == "highs"), rows[0])
     head = (
         f"| {'backend':22} | {'status':10} | build ms | model ms | solve ms | {'cost':>10} | "
-        f"vs highs | {'bound':>10} | {'bound from':22} | gap | gap to LP | unfilled | "
-        f"shipments | split |"
+        f"vs highs | {'bound':>10} | {'bound from':22} | gap | gap to LP | unfilled lines | "
+        f"unfilled units | shipments | split |"
     )
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
@@ -169,7 +171,7 @@ def batch_table(
             f"{fmt(r.bound, '10.2f'):>10} | {r.bound_from:22} | "
             f"{fmt(None if r.gap is None else 100 * r.gap, '.3f') + '%':>6} | "
             f"{fmt(None if gap_lp is None else 100 * gap_lp, '.3f') + '%':>9} | "
-            f"{r.unfilled:8d} | {r.shipments:9d} | {r.split:5d} |"
+            f"{r.unfilled_lines:14d} | {r.unfilled:14d} | {r.shipments:9d} | {r.split:5d} |"
         )
     for r in rows:  # how each answer and its bound came about
         if r.note:

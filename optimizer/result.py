@@ -93,6 +93,10 @@ class Result:
     def unfilled_units(self) -> int:
         return sum(u.qty for a in self.assignments for u in a.unallocated)
 
+    def unfilled_lines(self) -> int:
+        """Lines left short (each counted once, however many of its units are missing)."""
+        return sum(len({u.line_id for u in a.unallocated}) for a in self.assignments)
+
     def shipments(self) -> int:
         return sum(len(a.shipments) for a in self.assignments)
 
