@@ -17,7 +17,6 @@ intake and sourcing (``source_stranded``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -28,6 +27,7 @@ from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 
+from api.loops import pause, stop_and_wait
 from dom.bootstrap import Container
 from lifecycle import sourcing, timers
 from lifecycle.webhook_dispatch import dispatcher_id
@@ -140,13 +140,12 @@ def recover(container: Container) -> bool:
     return True
 
 
-async def _loop(container: Container, interval_s: float) -> None:
+async def _loop(container: Container, interval_s: float, stop: asyncio.Event) -> None:
     try:
         await run_in_threadpool(recover, container)
     except Exception:
         log.exception("startup timer pass failed; trying again in %.0f s", interval_s)
-    while True:
-        await asyncio.sleep(interval_s)
+    while await pause(stop, interval_s):
         try:
             if await run_in_threadpool(holds_lease, container):
                 await run_in_threadpool(tick, container)
@@ -161,10 +160,9 @@ async def timer_loop(container: Container) -> AsyncIterator[None]:
     if interval <= 0:
         yield
         return
-    task = asyncio.create_task(_loop(container, interval))
+    stop = asyncio.Event()
+    task = asyncio.create_task(_loop(container, interval, stop))
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_and_wait(stop, task, "timer loop")

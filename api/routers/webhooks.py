@@ -7,7 +7,6 @@ claims its work in the database, so any number of workers and hosts can run one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Admin
 from api.deps import ContainerDep, Cursor, Limit, decode_cursor, encode_cursor, run
+from api.loops import pause, stop_and_wait
 from api.schemas.common import PROBLEM_RESPONSES, Page
 from api.schemas.webhooks import WebhookCreated, WebhookIn, WebhookOut
 from dom.bootstrap import Container
@@ -76,15 +76,15 @@ def delete_webhook(webhook_id: WebhookId, _: Admin, container: ContainerDep) -> 
 # --- the dispatcher's loop ----------------------------------------------------------------------
 
 
-async def _loop(dispatcher: WebhookDispatcher, interval_s: float) -> None:
-    while True:
+async def _loop(dispatcher: WebhookDispatcher, interval_s: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
         try:
             busy = (await run_in_threadpool(dispatcher.run_once)).busy
         except Exception:
             log.exception("webhook dispatch failed; trying again in %.1f s", interval_s)
             busy = False
-        if not busy:
-            await asyncio.sleep(interval_s)
+        if not busy and not await pause(stop, interval_s):
+            break
 
 
 @asynccontextmanager
@@ -98,12 +98,11 @@ async def dispatching(container: Container) -> AsyncIterator[None]:
     dispatcher = WebhookDispatcher(container.uow_factory, reader=container.reader,
                                    sender=sender,
                                    allow_private=container.settings.webhook_allow_private)
-    task = asyncio.create_task(_loop(dispatcher, interval))
+    stop = asyncio.Event()
+    task = asyncio.create_task(_loop(dispatcher, interval, stop))
     try:
         yield
     finally:
-        dispatcher.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        sender.close()
+        dispatcher.stop()  # the delivery under way finishes, no new one starts
+        await stop_and_wait(stop, task, "webhook dispatcher")
+        sender.close()  # only once no send can still be using it

@@ -76,6 +76,10 @@ class SqlWebhookRepository:
         return [_subscription(r) for r in self._c.execute(query).mappings()]
 
     def delete(self, subscription_id: str) -> bool:
+        # Lock the subscription first: a fan-out inserting a delivery for it holds a key-share
+        # lock on it until it commits, so this waits for that delivery and deletes it too
+        # (else the subscription's delete met the new delivery's foreign key: a 500).
+        self._c.execute(select(_s.c.id).where(_s.c.id == subscription_id).with_for_update())
         self._c.execute(delete(_d).where(_d.c.subscription_id == subscription_id))
         return bool(self._c.execute(delete(_s).where(_s.c.id == subscription_id)).rowcount)
 

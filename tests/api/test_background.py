@@ -43,6 +43,35 @@ def test_the_timer_loop_ticks_while_the_app_lives_and_stops_after(
     assert asyncio.run(live_for_a_while()) >= 3
 
 
+def test_stopping_the_app_waits_for_the_tick_under_way(
+        default_container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tick runs in a worker thread: shutdown lets it finish rather than leave it writing
+    through a container that is being closed."""
+    import threading
+
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_tick(_: Container) -> None:
+        started.set()
+        time.sleep(0.3)
+        finished.set()
+
+    monkeypatch.setattr(background, "tick", slow_tick)
+    fast = dataclasses.replace(default_container, settings=default_container.settings.model_copy(
+        update={"timer_interval_s": 0.01}))
+
+    async def stop_during_a_tick() -> bool:
+        async with background.timer_loop(fast):
+            for _ in range(500):
+                if started.is_set():
+                    break
+                await asyncio.sleep(0.01)
+            assert started.is_set(), "no tick started"
+        return finished.is_set()
+
+    assert asyncio.run(stop_during_a_tick()), "the loop returned before its tick finished"
+
+
 def test_a_tick_evaluates_timers_and_purges_expired_keys(default_container: Container) -> None:
     now = datetime.now(UTC)
     past = now - timedelta(days=2)

@@ -157,3 +157,56 @@ def test_the_app_delivers_in_the_background_while_it_lives_and_stops_with_it(
             uow.commit()
         time.sleep(0.2)
         assert len(receiver.receipts) == len(expected)
+
+
+def test_stopping_the_app_finishes_the_send_under_way_before_closing_the_sender(
+        default_container: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dispatcher sends from a worker thread: shutdown waits for that send instead of
+    closing the HTTP client under it (the delivery would fail and go out again later)."""
+    import asyncio
+    import threading
+    from collections.abc import Mapping
+    from datetime import UTC, datetime
+
+    from api.routers import webhooks as webhook_router
+    from lifecycle import webhooks
+    from lifecycle.webhook_dispatch import SendResult
+
+    sending, closed_mid_send = threading.Event(), threading.Event()
+
+    class SlowSender:
+        busy = False
+
+        def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult:
+            self.busy = True
+            sending.set()
+            time.sleep(0.3)
+            self.busy = False
+            return SendResult(200)
+
+        def close(self) -> None:
+            if self.busy:
+                closed_mid_send.set()
+
+    monkeypatch.setattr(webhook_router, "HttpSender", SlowSender)
+    settings = default_container.settings.model_copy(update={"webhook_allow_private": True,
+                                                            "webhook_poll_interval_s": 0.01})
+    live = dataclasses.replace(default_container, settings=settings)
+    with TestClient(create_app(dataclasses.replace(live, settings=settings.model_copy(
+            update={"webhook_poll_interval_s": 0}))), raise_server_exceptions=False) as client:
+        seed(client)
+        webhooks.subscribe(live.uow_factory, "http://127.0.0.1:9/hook", ["*"], "s" * 32,
+                           datetime.now(UTC))
+        assert client.post("/v1/orders", json=order_body("W-SLOW"), headers=CHANNEL
+                           ).status_code == 201
+
+    async def stop_during_a_send() -> None:
+        async with webhook_router.dispatching(live):
+            for _ in range(500):
+                if sending.is_set():
+                    break
+                await asyncio.sleep(0.01)
+            assert sending.is_set(), "nothing was sent"
+
+    asyncio.run(stop_during_a_send())
+    assert not closed_mid_send.is_set(), "the sender was closed while a send was under way"

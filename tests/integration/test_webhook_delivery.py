@@ -400,3 +400,47 @@ def test_work_held_by_a_dispatcher_that_died_is_taken_over_when_its_lease_expire
     clock.advance(61)
     drain(survivor)
     assert [e["order_id"] for e in receiver.acknowledged()] == [order_id]
+
+
+def test_unsubscribing_while_a_fan_out_writes_a_delivery_for_it_succeeds(
+        container: Container, database_url: str) -> None:
+    """A fan-out's uncommitted delivery for the subscription must not turn the unsubscribe
+    into a foreign-key error when it commits: the unsubscribe waits for it and drops it too."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: a fan-out and an unsubscribe never overlap")
+    from sqlalchemy import insert, text
+
+    from lifecycle import webhooks
+
+    now = datetime.now(UTC)
+    subscription = webhooks.subscribe(container.uow_factory, "https://example.com/hook", ["*"],
+                                      "s" * 32, now)
+    outcome: dict[str, BaseException | None] = {}
+
+    def unsubscribe() -> None:
+        try:
+            webhooks.unsubscribe(container.uow_factory, subscription.id)
+            outcome["error"] = None
+        except BaseException as error:
+            outcome["error"] = error
+
+    with container.engine.connect() as fan_out:
+        fan_out.execute(insert(webhook_deliveries).values(
+            id="whd_racing", subscription_id=subscription.id, event_id="evt_racing",
+            event_position=1, order_id="ord_racing", status="pending", attempts=0,
+            next_attempt_at=now, created_at=now))
+        racer = threading.Thread(target=unsubscribe)
+        racer.start()
+        with container.engine.connect() as probe:  # until the unsubscribe waits on a lock
+            for _ in range(500):
+                if probe.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                      "WHERE wait_event_type = 'Lock' "
+                                      "AND datname = current_database()")).scalar():
+                    break
+                time.sleep(0.01)
+        fan_out.commit()
+    racer.join(30)
+    assert outcome == {"error": None}
+    with container.engine.connect() as connection:
+        assert connection.execute(select(webhook_deliveries.c.id).where(
+            webhook_deliveries.c.subscription_id == subscription.id)).all() == []
