@@ -1,18 +1,39 @@
-"""Runner-up locations for each shipment, and the reason each one lost.
+"""Runner-up locations for each shipment and each short line, and the reason each one lost.
 
 A person asks "why not the warehouse next door?". For every chosen package we price the same
-lines at every other location, rank them by the objective's own measure, and give the top few
-a reason code: ``ineligible:<rule>``, ``no_stock``, ``over_capacity`` (judged on what the answer
-leaves there), then ``slower`` / ``dearer`` against the chosen package, ``held_for_later_orders``
-when only lookahead opportunity costs made it dearer, ``lower_priority`` on an exact tie;
+lines at every other location and rank them by the objective's own measure; for every line left
+short we price the missing units the same way. Each runner-up gets a reason code:
+``ineligible:<rule>``, ``no_stock``, ``over_capacity`` (judged on what the answer leaves
+there), then ``slower`` / ``dearer`` against the chosen package, ``held_for_later_orders`` when
+only lookahead opportunity costs made it dearer, ``lower_priority`` on an exact tie;
 ``joint_constraints`` when a better runner-up lost only to the batch as a whole (shipment
-limits, other orders), ``not_optimized`` when the answer was not proven optimal and the
-runner-up is simply better.
+limits, the split rule, other orders), ``not_optimized`` when the answer was not proven optimal
+and the runner-up is simply better. A short line's runner-up that had the stock and the room
+gets ``dearer`` when the line was left short on purpose (a finite unfilled cost), else
+``joint_constraints`` / ``not_optimized``.
+
+Which locations make the short list (``TOP`` per package or short line), in this order:
+
+1. the best *rival*: eligible, with the stock and the room, so it lost on the objective alone.
+   It always gets a slot, because it is the answer to "what else could we have done?";
+2. locations that would have been better (or, for a short line, any location) but lost on a
+   rule, stock or capacity, those that hold the SKU first: they answer "why not the obvious
+   one?" (the near store out of stock, the warehouse at capacity, the one beyond the distance);
+3. the remaining rivals, then holders that lost on a rule and were no better anyway.
+
+A location holding none of the package's SKUs is listed only when its landed cost is a real
+price (above zero) and it would have been better. The caller's stock carries only positive
+availability, so "sold out" and "never stocks it" look alike here; an unpriced location (a
+store or supplier with no shipping cost set) without the SKU would otherwise rank first under
+``cost`` and crowd out the real competitors with ``cost 0.0, no_stock`` lines that tell a
+planner nothing. Every cost shown is the location's own landed cost for these units (package
+plus units, from the dense order x location matrices), never a placeholder.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.objective import opportunity_matrix
 from optimizer.params import Params
@@ -22,6 +43,8 @@ from optimizer.result import Alternative, OrderAssignment
 TOP = 3
 EPS = 1e-6
 
+BoolArray = npt.NDArray[np.bool_]
+
 
 def add_alternatives(
     problem: Problem,
@@ -30,57 +53,68 @@ def add_alternatives(
     assignments: list[OrderAssignment],
     proven: bool,
 ) -> None:
-    """Fill ``alternatives`` of each assignment in place."""
-    if problem.n_locations < 2:
+    """Fill ``alternatives`` of each assignment in place: per shipment, then per short line."""
+    if problem.n_locations == 0:
         return
-    used_stock = np.zeros(problem.stock.shape, dtype=np.int64)
-    np.add.at(used_stock, (problem.arc_loc, problem.arc_sku), arc_units)
-    stock_left = problem.stock - used_stock
-    cap_left = problem.loc_capacity - np.bincount(
-        problem.arc_loc, arc_units, minlength=problem.n_locations
-    )
+    left = _Leftovers(problem, arc_units)
     opportunity = opportunity_matrix(problem, params)
     loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
     sku_index = {s: i for i, s in enumerate(problem.skus)}
     for o, assignment in enumerate(assignments):
         for shipment in assignment.shipments:
-            chosen = loc_index[shipment.location_id]
             skus = np.array([sku_index[sku] for _, sku, _ in shipment.lines], dtype=np.int64)
             qty = np.array([q for _, _, q in shipment.lines], dtype=np.int64)
-            ctx = _Candidates(problem, params, o, chosen, skus, qty, opportunity)
-            for n in ctx.ranked(TOP):
-                why = ctx.why_not(n, stock_left, cap_left, proven)
-                assignment.alternatives.append(
-                    Alternative(
-                        line_ids=[line_id for line_id, _, _ in shipment.lines],
-                        location_id=problem.locations[n].id,
-                        cost=float(ctx.cost[n]),
-                        delivery_days=int(ctx.days[n]),
-                        why_not=why,
-                    )
-                )
+            ctx = _Candidates(problem, params, o, skus, qty, opportunity)
+            ctx.chosen = loc_index[shipment.location_id]
+            line_ids = [line_id for line_id, _, _ in shipment.lines]
+            assignment.alternatives.extend(ctx.alternatives(line_ids, left, proven))
+        line_sku = {ln.line_id: sku_index[ln.sku] for ln in problem.orders[o].lines}
+        for short in assignment.unallocated:
+            skus = np.array([line_sku[short.line_id]], dtype=np.int64)
+            qty = np.array([short.qty], dtype=np.int64)
+            ctx = _Candidates(problem, params, o, skus, qty, opportunity)
+            ctx.left_short_on_purpose = short.reason == "dearer_than_unfilled"
+            assignment.alternatives.extend(ctx.alternatives([short.line_id], left, proven))
+
+
+class _Leftovers:
+    """Stock and capacity the answer leaves at each location: what a runner-up could still use."""
+
+    def __init__(self, problem: Problem, arc_units: IntArray) -> None:
+        used_stock = np.zeros(problem.stock.shape, dtype=np.int64)
+        np.add.at(used_stock, (problem.arc_loc, problem.arc_sku), arc_units)
+        self.stock: IntArray = problem.stock - used_stock
+        self.capacity: FloatArray = problem.loc_capacity - np.bincount(
+            problem.arc_loc, arc_units, minlength=problem.n_locations
+        )
 
 
 class _Candidates:
-    """Every location priced for one package's lines."""
+    """Every location priced for one package's lines (or one short line's missing units).
+
+    ``chosen`` is the package's location; None for a short line, which has no winner to beat.
+    """
 
     def __init__(
         self,
         problem: Problem,
         params: Params,
         o: int,
-        chosen: int,
         skus: IntArray,
         qty: IntArray,
         opportunity: FloatArray,
     ) -> None:
-        self.problem, self.params, self.o, self.chosen = problem, params, o, chosen
+        self.problem, self.params, self.o = problem, params, o
         self.skus, self.qty = skus, qty
+        self.chosen: int | None = None
+        self.left_short_on_purpose = False
         self.cost: FloatArray = problem.package_cost[o] + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
         self.days: IntArray = problem.days[o]
+        self.score: FloatArray = self._score()
 
-    def score(self) -> FloatArray:
+    def _score(self) -> FloatArray:
+        """The objective's own measure per location, computed once: ranking and reasons share it."""
         total = self.cost + self.extra
         if self.params.objective == "time":
             return np.asarray(self.days * 1e9 + total, dtype=float)
@@ -88,21 +122,72 @@ class _Candidates:
             return np.asarray(total + self.params.cost_per_day * self.days, dtype=float)
         return total
 
-    def ranked(self, top: int) -> list[int]:
-        """The ``top`` best other locations (a list comprehension over 200 cost more)."""
-        order = np.lexsort((-self.problem.loc_priority, self.problem.km[self.o], self.score()))
-        return order[order != self.chosen][:top].tolist()  # type: ignore[no-any-return]
+    def alternatives(
+        self, line_ids: list[str], left: _Leftovers, proven: bool
+    ) -> list[Alternative]:
+        """The short list for these lines, each with its landed cost, days and reason."""
+        return [
+            Alternative(
+                line_ids=list(line_ids),
+                location_id=self.problem.locations[n].id,
+                cost=float(self.cost[n]),
+                delivery_days=int(self.days[n]),
+                why_not=self.why_not(n, left, proven),
+            )
+            for n in self.ranked(TOP, left)
+        ]
 
-    def why_not(self, n: int, stock_left: IntArray, cap_left: FloatArray, proven: bool) -> str:
+    def blocked(self, left: _Leftovers) -> BoolArray:
+        """Locations a rule, missing stock or missing capacity kept out (whatever the price)."""
+        ineligible = self.problem.reason[self.o] != 0
+        no_stock = np.any(left.stock[:, self.skus] < self.qty[None, :], axis=1)
+        return np.asarray(ineligible | no_stock | (left.capacity < self.qty.sum()), dtype=bool)
+
+    def ranked(self, top: int, left: _Leftovers) -> list[int]:
+        """The ``top`` runner-ups: best rival, better locations that lost on a rule, the rest.
+
+        Vectorised over locations (a list comprehension over 200 of them costs more); see the
+        module docstring for why unpriced locations without the SKU are left out.
+        """
+        score = self.score
+        order = np.lexsort((-self.problem.loc_priority, self.problem.km[self.o], score))
+        if self.chosen is not None:
+            order = order[order != self.chosen]
+        bar = np.inf if self.chosen is None else score[self.chosen] - EPS
+        better = score[order] < bar
+        holds = np.any(self.problem.stock[:, self.skus][order] > 0, axis=1)
+        shown = holds | (better & (self.cost[order] > EPS))
+        blocked = self.blocked(left)[order]
+        rivals = order[shown & ~blocked]
+        lost = shown & blocked & better
+        picks = np.concatenate(
+            (
+                rivals[:1],
+                order[lost & holds],
+                order[lost & ~holds],
+                rivals[1:],
+                order[shown & blocked & ~better],
+            )
+        )
+        return picks[:top].tolist()  # type: ignore[no-any-return]
+
+    def why_not(self, n: int, left: _Leftovers, proven: bool) -> str:
         code = int(self.problem.reason[self.o, n])
         if code:
             return f"ineligible:{REASONS[code]}"
-        if np.any(stock_left[n, self.skus] < self.qty):
+        if np.any(left.stock[n, self.skus] < self.qty):
             return "no_stock"
-        if cap_left[n] < self.qty.sum():
+        if left.capacity[n] < self.qty.sum():
             return "over_capacity"
-        c = self.chosen
-        score = self.score()
+        if self.chosen is None:
+            if self.left_short_on_purpose:
+                return "dearer"
+            return "joint_constraints" if proven else "not_optimized"
+        return self._lost_to_chosen(n, self.chosen, proven)
+
+    def _lost_to_chosen(self, n: int, c: int, proven: bool) -> str:
+        """Why a location with the stock and the room lost to the chosen package ``c``."""
+        score = self.score
         if score[n] < score[c] - EPS:
             return "joint_constraints" if proven else "not_optimized"
         d_days = int(self.days[n] - self.days[c])

@@ -16,7 +16,7 @@ def _why(result: object, loc_id: str) -> str:
 
 
 def test_nearest_location_out_of_stock_is_no_stock() -> None:
-    locs = [location("NEAR", NEAR), location("FAR", FAR, shipment_cost=3.0)]
+    locs = [location("NEAR", NEAR, shipment_cost=1.0), location("FAR", FAR, shipment_cost=3.0)]
     result = solve_orders([one_line_order()], locs, {("FAR", "S"): 4, ("NEAR", "OTHER"): 9})
     assert result.assignments[0].shipments[0].location_id == "FAR"
     assert _why(result, "NEAR") == "no_stock"

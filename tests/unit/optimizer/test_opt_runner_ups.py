@@ -1,0 +1,137 @@
+"""Runner-ups are the real competitors first, then the better locations that lost on a rule.
+
+The audit's case (t9): on the seeded network a cost quote chose WH-B and listed three locations
+that hold no laptops at ``cost 0.0, no_stock`` while WH-A, the only other holder, was left out.
+Short lines had no runner-ups at all, only one coarse reason on the line.
+"""
+
+from __future__ import annotations
+
+from opt_cases import location, one_line_order
+
+from optimizer import Alternative, LineSpec, LocationSpec, OrderSpec, Params, Result, solve_orders
+
+CUSTOMER = (40.71, -74.0)  # New York, as in the API tests' order_body
+DROPSHIP = frozenset({"dropship"})
+
+
+def _seeded_network() -> tuple[list[LocationSpec], dict[tuple[str, str], int]]:
+    """tests/api/conftest.py's NETWORK and STOCK: stores and suppliers carry no price."""
+    locs = [
+        LocationSpec("WH-A", "warehouse", 40.73, -74.17, shipment_cost=12.0, cost_per_km=0.01),
+        LocationSpec("WH-B", "warehouse", 32.78, -96.80, shipment_cost=4.0),
+        LocationSpec("ST-1", "store", 40.75, -73.99, frozenset({"ship", "pickup"})),
+        LocationSpec("ST-2", "store", 40.73, -74.17),
+        LocationSpec("SUP-1", "supplier", 41.88, -87.63, DROPSHIP, processing_days=2),
+        LocationSpec("SUP-2", "supplier", 33.75, -84.39, DROPSHIP, processing_days=3),
+    ]
+    stock = {
+        ("WH-A", "LAPTOP-15"): 2,
+        ("WH-B", "LAPTOP-15"): 5,
+        ("ST-1", "PHONE-X"): 1,
+        ("SUP-1", "CAM-BAG"): 40,
+    }
+    return locs, stock
+
+
+def _laptop(qty: int = 1) -> OrderSpec:
+    return OrderSpec("o1", *CUSTOMER, (LineSpec("1", "LAPTOP-15", qty),))
+
+
+def _alternatives(result: Result) -> list[Alternative]:
+    return result.assignments[0].alternatives
+
+
+def _reasons(result: Result) -> dict[str, str]:
+    return {a.location_id: a.why_not for a in _alternatives(result)}
+
+
+def test_seeded_cost_quote_names_the_other_laptop_warehouse_as_dearer() -> None:
+    locs, stock = _seeded_network()
+    result = solve_orders([_laptop()], locs, stock, Params(objective="cost"))
+    assert [s.location_id for s in result.assignments[0].shipments] == ["WH-B"]
+    (runner_up,) = _alternatives(result)
+    assert (runner_up.location_id, runner_up.why_not) == ("WH-A", "dearer")
+    assert runner_up.delivery_days == 1 and runner_up.cost > 12.0
+    assert runner_up.line_ids == ["1"]
+
+
+def test_seeded_time_quote_names_the_cheap_warehouse_as_slower() -> None:
+    locs, stock = _seeded_network()
+    result = solve_orders([_laptop()], locs, stock, Params(objective="time"))
+    assert [s.location_id for s in result.assignments[0].shipments] == ["WH-A"]
+    assert [(a.location_id, a.why_not) for a in _alternatives(result)] == [("WH-B", "slower")]
+
+
+def test_no_runner_up_is_an_unpriced_location_without_the_sku() -> None:
+    locs, stock = _seeded_network()
+    for objective in ("cost", "time", "balanced"):
+        result = solve_orders([_laptop()], locs, stock, Params(objective=objective))  # type: ignore[arg-type]
+        for alt in _alternatives(result):
+            assert stock.get((alt.location_id, "LAPTOP-15"), 0) > 0 or alt.cost > 0, alt
+
+
+def test_the_real_competitor_keeps_a_slot_when_better_locations_are_out_of_stock() -> None:
+    locs = [location(f"OUT{i}", 40.01 + i, shipment_cost=1.0) for i in range(3)]
+    locs += [
+        location("CHOSEN", 44.0, shipment_cost=5.0),
+        location("RIVAL", 45.0, shipment_cost=9.0),
+    ]
+    stock = {("CHOSEN", "S"): 3, ("RIVAL", "S"): 3}
+    result = solve_orders([one_line_order()], locs, stock)
+    assert result.assignments[0].shipments[0].location_id == "CHOSEN"
+    listed = [(a.location_id, a.why_not) for a in _alternatives(result)]
+    assert listed == [("RIVAL", "dearer"), ("OUT0", "no_stock"), ("OUT1", "no_stock")]
+
+
+def test_the_near_warehouse_emptied_by_an_earlier_order_is_no_stock() -> None:
+    locs = [location("NEAR", 40.01, shipment_cost=1.0), location("FAR", 48.0, shipment_cost=3.0)]
+    urgent = one_line_order("urgent", priority=5)
+    later = one_line_order("later")
+    result = solve_orders([urgent, later], locs, {("NEAR", "S"): 1, ("FAR", "S"): 1})
+    answer = result.assignment("later")
+    assert answer.shipments[0].location_id == "FAR"
+    assert [(a.location_id, a.why_not) for a in answer.alternatives] == [("NEAR", "no_stock")]
+
+
+def test_a_backordered_line_lists_each_location_and_why_it_could_not_ship() -> None:
+    locs = [
+        location("FULL", 40.01, shipment_cost=1.0, capacity_units_per_day=0),
+        location("DISTANT", 48.0, shipment_cost=2.0),
+        location("CLOSED", 40.02, shipment_cost=1.0, active=False),
+        location("STORE", 40.01, type="store"),  # no price, no S: nothing to tell
+    ]
+    stock = {("FULL", "S"): 5, ("DISTANT", "S"): 5, ("CLOSED", "S"): 5}
+    result = solve_orders([one_line_order()], locs, stock, Params(max_distance_km=100))
+    assignment = result.assignments[0]
+    assert assignment.status == "backordered"
+    assert _reasons(result) == {
+        "FULL": "over_capacity",
+        "DISTANT": "ineligible:max_distance",
+        "CLOSED": "ineligible:inactive",
+    }
+    assert all(a.line_ids == ["1"] and a.cost > 0 for a in assignment.alternatives)
+
+
+def test_a_short_line_lists_the_holders_that_ran_out() -> None:
+    locs = [location("A", 40.01, shipment_cost=1.0), location("B", 41.0, shipment_cost=2.0)]
+    result = solve_orders([one_line_order(qty=3)], locs, {("A", "S"): 1, ("B", "S"): 1})
+    assignment = result.assignments[0]
+    assert assignment.status == "partially_allocated"
+    # each package names the other holder; the short unit names both
+    listed = sorted((a.location_id, a.why_not) for a in assignment.alternatives)
+    assert listed == [("A", "no_stock")] * 2 + [("B", "no_stock")] * 2
+
+
+def test_a_single_inactive_location_still_explains_the_backorder() -> None:
+    locs = [location("ONLY", 40.01, shipment_cost=1.0, active=False)]
+    result = solve_orders([one_line_order()], locs, {("ONLY", "S"): 3})
+    assert result.assignments[0].status == "backordered"
+    assert _reasons(result) == {"ONLY": "ineligible:inactive"}
+
+
+def test_sold_out_priced_warehouses_are_named_for_a_backorder() -> None:
+    locs = [location("WH", 40.01, shipment_cost=2.0), location("STORE", 40.01, type="store")]
+    result = solve_orders([one_line_order()], locs, {("STORE", "OTHER"): 1})
+    assert result.assignments[0].status == "backordered"
+    assert _reasons(result) == {"WH": "no_stock"}
