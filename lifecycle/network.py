@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from lifecycle.uow import UnitOfWork
 from models import DeliveryMethod, Location, Order
@@ -15,6 +16,7 @@ from models.fulfillments import Fulfillment
 from models.order_progress import uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params
+from optimizer.problem import REASON_CODES, Problem
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,44 @@ def remaining_lines(order: Order, fulfillments: Sequence[Fulfillment]) -> list[L
             for line in order.product_lines if line.line_id in left]
 
 
-def order_spec(order: Order, lines: Sequence[LineSpec]) -> OrderSpec:
+def deadline_days(order: Order, today: date) -> int | None:
+    """Whole days from ``today`` (UTC) to the order's ``deliver_by``; None without a deadline.
+
+    The optimizer's ``delivery_days`` count the same way (``promised_date`` is ``today`` plus
+    them, see ``lifecycle.sourcing``), so a location is eligible exactly when its promised date
+    would fall on or before ``deliver_by``. A deadline that has passed since intake (an order
+    backordered for days) counts as 0: nothing that ships can make it any more.
+    """
+    deadline = order.delivery.deliver_by
+    if deadline is None:
+        return None
+    return max(0, (deadline - today).days)
+
+
+def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = None) -> OrderSpec:
+    """The optimizer's view of ``order``; ``today`` (UTC, default now) dates its deadline."""
     assert order.ship_to is not None, "intake resolves every order's destination"
     pickup = order.delivery.method is DeliveryMethod.PICKUP
     return OrderSpec(order_id=order.id, lat=order.ship_to.lat, lon=order.ship_to.lon,
                      lines=tuple(lines), method="pickup" if pickup else "ship",
                      pickup_location_id=order.delivery.location_id if pickup else None,
-                     priority=order.priority)
+                     priority=order.priority,
+                     deadline_days=deadline_days(order, today or datetime.now(UTC).date()))
+
+
+def missed_deadline(problem: Problem, order_id: str, sku: str) -> bool:
+    """True when some location holding ``sku`` could serve ``order_id`` but for its deadline.
+
+    The optimizer names such a short line ``no_eligible_location`` (or ``insufficient_stock``);
+    this tells a person the deadline is what stands in the way, not the network. Eligibility
+    rules overwrite one another with the most fundamental last, so code ``deadline`` on a pair
+    means the deadline is the only rule that pair breaks.
+    """
+    orders = [n for n, o in enumerate(problem.orders) if o.order_id == order_id]
+    if not orders or sku not in problem.skus:
+        return False
+    stocked = problem.stock[:, problem.skus.index(sku)] > 0
+    return bool(((problem.reason[orders[0]] == REASON_CODES["deadline"]) & stocked).any())
 
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from lifecycle import pipelines
 from lifecycle.catalog import resolve_coordinates
@@ -89,7 +89,7 @@ def _delivery(uow: UnitOfWork, command: CreateOrder) -> tuple[Delivery, ShipTo |
                                loc=("body", "delivery", "location_id"))
         ship_to = ShipTo(lat=store.lat, lon=store.lon, postal_code=store.postal_code,
                          name=store.name)
-        return Delivery(DeliveryMethod.PICKUP, store.id), ship_to
+        return Delivery(DeliveryMethod.PICKUP, store.id, _deliver_by(command)), ship_to
     dest = command.ship_to
     if dest is None:
         raise InvalidInput("a shipped order needs ship_to (lat/lon or postal_code)",
@@ -98,7 +98,24 @@ def _delivery(uow: UnitOfWork, command: CreateOrder) -> tuple[Delivery, ShipTo |
                                    field="ship_to")
     ship_to = ShipTo(lat=lat, lon=lon, postal_code=dest.postal_code, country=dest.country,
                      name=dest.name, address1=dest.address1, city=dest.city)
-    return Delivery(DeliveryMethod.SHIP), ship_to
+    return Delivery(DeliveryMethod.SHIP, deliver_by=_deliver_by(command)), ship_to
+
+
+def _deliver_by(command: CreateOrder) -> date | None:
+    """The channel's delivery deadline: today (UTC) or later, or no deadline at all.
+
+    A day already gone can never be met; taking the order anyway would only backorder it
+    forever, so intake refuses it and the channel decides (drop the deadline, or cancel).
+    """
+    deadline = command.deliver_by
+    if deadline is None:
+        return None
+    today = datetime.now(UTC).date()
+    if deadline < today:
+        raise InvalidInput(f"delivery.deliver_by {deadline.isoformat()} is in the past (today is "
+                           f"{today.isoformat()} UTC); send today or a later date, or leave it "
+                           "out for no deadline", loc=("body", "delivery", "deliver_by"))
+    return deadline
 
 
 def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:

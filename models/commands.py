@@ -4,7 +4,7 @@ against the catalog, the network or the stock."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from models.order_status import PaymentStatus
@@ -42,6 +42,7 @@ class CreateOrder:
     ship_to: Destination | None = None
     delivery_method: DeliveryMethod = DeliveryMethod.SHIP
     pickup_location_id: str | None = None
+    deliver_by: date | None = None
     priority: int = 0
     payment_status: PaymentStatus = PaymentStatus.AUTHORIZED
     currency: str = "USD"

@@ -7,7 +7,7 @@ change it makes and never talks to storage itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -52,8 +52,16 @@ class ShipTo:
 
 @dataclass(frozen=True)
 class Delivery:
+    """How the order reaches the customer, and by when.
+
+    ``deliver_by``: the last day (UTC) the channel promised the parcel arrives, or a pickup is
+    ready; None when the channel set no deadline. Sourcing makes every location that cannot
+    make it (``delivery_days`` past it, counted like ``promised_date``) ineligible.
+    """
+
     method: DeliveryMethod = DeliveryMethod.SHIP
     location_id: str | None = None
+    deliver_by: date | None = None
 
 
 @dataclass

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -104,6 +105,7 @@ orders = Table(
     Column("ship_to", JSON),
     Column("delivery_method", String(20), nullable=False),
     Column("pickup_location_id", String(64)),
+    Column("deliver_by", Date),  # the channel's delivery deadline (UTC day); NULL = none
     Column("priority", Integer, nullable=False, default=0),
     Column("currency", String(3), nullable=False),
     Column("payment_status", String(20), nullable=False),

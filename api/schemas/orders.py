@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import Strict
 from models import Channel, Customer, DeliveryMethod, Event, Order, PaymentStatus
@@ -40,10 +41,39 @@ class ShipToIn(Strict):
         return self
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 class DeliveryIn(Strict):
+    """How the order reaches the customer, and by when.
+
+    ``deliver_by`` sits here, next to ``method`` and ``location_id``, rather than at the top of
+    the order: it qualifies the delivery (for ``ship`` the day the parcel must arrive, for
+    ``pickup`` the day it must be ready at the store), it is what ``promised_date`` on each
+    fulfillment answers, and keeping it inside the optional ``delivery`` object means a body
+    without it is exactly the body the API took before. It is a calendar date (UTC), not a
+    time, because delivery promises are whole days (``delivery_days`` / ``promised_date``).
+    """
+
     method: DeliveryMethod = DeliveryMethod.SHIP
     location_id: str | None = Field(default=None, min_length=1, max_length=64,
                                     description="The store to pick up at (method pickup).")
+    deliver_by: date | None = Field(
+        default=None,
+        description="Optional delivery deadline, an ISO date (YYYY-MM-DD, UTC): the last day "
+                    "the parcel may arrive (ship) or be ready (pickup). Locations that cannot "
+                    "make it are not used; if none can, the order is backordered (or refused "
+                    "under a reject policy). Today or later.")
+
+    @field_validator("deliver_by", mode="before")
+    @classmethod
+    def _iso_date_only(cls, value: object) -> object:
+        """Only a calendar date: not a timestamp, not a datetime (whose day depends on a zone)."""
+        if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+            return value
+        if isinstance(value, str) and _ISO_DATE.match(value):
+            return value
+        raise ValueError("deliver_by must be an ISO date, YYYY-MM-DD")
 
 
 class PaymentIn(Strict):
@@ -92,7 +122,8 @@ class OrderIn(Strict):
                                   unit_price=line.unit_price, covers_line_id=line.covers_line_id)
                         for line in self.lines),
             ship_to=dest, delivery_method=self.delivery.method,
-            pickup_location_id=self.delivery.location_id, priority=self.priority,
+            pickup_location_id=self.delivery.location_id,
+            deliver_by=self.delivery.deliver_by, priority=self.priority,
             payment_status=PaymentStatus(self.payment.status), currency=self.currency,
             source=self.source, placed_at=self.placed_at, attributes=attributes,
         )
@@ -156,6 +187,14 @@ class FulfillmentOut(BaseModel):
                    delivery_days=f.delivery_days, cost=f.cost)
 
 
+def delivery_json(order: Order) -> dict[str, Any]:
+    """The order's ``delivery`` as it was posted: method, pickup store, deadline when set."""
+    delivery = order.delivery
+    return {"method": delivery.method.value,
+            **({"location_id": delivery.location_id} if delivery.location_id else {}),
+            **({"deliver_by": delivery.deliver_by.isoformat()} if delivery.deliver_by else {})}
+
+
 class OrderOut(BaseModel):
     order_id: str
     channel: Channel
@@ -189,9 +228,7 @@ class OrderOut(BaseModel):
             customer={k: v for k, v in vars(order.customer).items() if v is not None},
             ship_to=({k: v for k, v in vars(order.ship_to).items() if v is not None}
                      if order.ship_to else None),
-            delivery={"method": order.delivery.method.value,
-                      **({"location_id": order.delivery.location_id}
-                         if order.delivery.location_id else {})},
+            delivery=delivery_json(order),
             priority=order.priority, currency=order.currency, total=order.total,
             tracking_token=order.tracking_token,
             lines=[LineOut(line_id=line.line_id, sku=line.sku, qty=line.qty,
