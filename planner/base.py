@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from lifecycle.network import location_spec
+from lifecycle.network import location_spec, order_spec
 from lifecycle.uow import UnitOfWork
 from models import InvalidInput, Order, OrderStatus, ReservationStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
@@ -70,15 +71,6 @@ def _lines_left(order: Order, fulfillments: Sequence[Fulfillment]) -> list[LineS
             for line in order.product_lines if line.qty > gone[line.line_id]]
 
 
-def _spec(order: Order, lines: Sequence[LineSpec]) -> OrderSpec:
-    assert order.ship_to is not None, "intake resolves every order's destination"
-    pickup = order.delivery.method.value == "pickup"
-    return OrderSpec(order_id=order.id, lat=order.ship_to.lat, lon=order.ship_to.lon,
-                     lines=tuple(lines), method="pickup" if pickup else "ship",
-                     pickup_location_id=order.delivery.location_id if pickup else None,
-                     priority=order.priority)
-
-
 def _network(uow: UnitOfWork, keep: set[str], consumed: dict[tuple[str, str], int]
              ) -> tuple[list[LocationSpec], dict[str, str], dict[tuple[str, str], int]]:
     """Locations and stock, minus what is reserved for orders outside ``keep``."""
@@ -107,7 +99,7 @@ def load_current(uow: UnitOfWork) -> ScenarioBase:
     for order in orders:
         lines = _lines_left(order, fulfillments.get(order.id, []))
         if lines and order.ship_to is not None:
-            specs.append(_spec(order, lines))
+            specs.append(order_spec(order, lines))  # deadlines count from today, as live
     keep = {o.id for o in orders}
     locations, names, stock = _network(uow, keep, {})
     return ScenarioBase(orders=specs, locations=locations, stock=stock,
@@ -142,7 +134,8 @@ def load_replay(uow: UnitOfWork) -> ScenarioBase:
                  if line_id in skus]
         if not lines:
             continue
-        specs.append(_spec(order, lines))
+        # as live sourcing saw it: the deadline counted from the day the order came in
+        specs.append(order_spec(order, lines, today=order.created_at.astimezone(UTC).date()))
         days = [f.delivery_days for f in fulfillments if f.delivery_days is not None]
         decided[order_id] = Decision(cost=round(sum(f.cost or 0.0 for f in fulfillments), 4),
                                      delivery_days=max(days) if days else None,

@@ -188,3 +188,20 @@ def test_replay_re_sources_what_live_sourcing_decided_and_compares(live: TestCli
                         "changes": {"close_locations": ["WH-A"]}})["kpis"]["replay"]
     assert moved["same_location_rate"] == 0.0 and moved["cost_difference"] > 0
     assert moved["replay_mean_delivery_days"] > moved["decided_mean_delivery_days"]
+
+
+def test_a_what_if_on_live_orders_keeps_their_delivery_deadlines(live: TestClient) -> None:
+    """Closing the near warehouse cannot move orders due in two days to one three days away."""
+    from datetime import UTC, datetime, timedelta
+
+    due = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
+    for n in range(2):
+        body = laptop(f"DUE-{n}")
+        body["delivery"] = {"method": "ship", "deliver_by": due}
+        created = live.post("/v1/orders", json=body, headers=CHANNEL)
+        assert created.status_code == 201, created.text
+    closed = post(live, {"name": "close WH-A", "base": "current",
+                         "changes": {"close_locations": ["WH-A"]}})["kpis"]
+    assert closed["orders"] == 5
+    assert closed["units_by_location"] == {"WH-B": 3}  # only the orders without a deadline
+    assert closed["fill_rate"] == pytest.approx(3 / 5)
