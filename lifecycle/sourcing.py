@@ -1,8 +1,15 @@
 """Sourcing: choose where each unit ships from (the optimizer) and commit it (the ledger).
 
+The solve may take up to the policy's time limit, so ``allocate_*`` never solve inside a
+transaction: they read their inputs in one short read transaction (a ``Snapshot``), close it,
+solve, and only a commitment then opens the write transaction that reserves. A quote stops after
+the solve: it holds no lock and writes nothing.
+
 A commitment is one transaction: fulfillments, reservations, the order's new status and its
-events. When a concurrent commitment took the stock first, the ledger refuses, the transaction
-rolls back, and sourcing runs again on what is left (a bounded number of times).
+events. When a concurrent commitment took the stock (or a location's capacity) first, the ledger
+refuses, the transaction rolls back, and sourcing runs again on what is left (a bounded number
+of times). The last attempt does not fail under ``backorder: allow``: it keeps the shipments the
+ledger still accepts and backorders the rest.
 """
 
 from __future__ import annotations
@@ -34,17 +41,21 @@ from models.commands import CreateOrder
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
 from models.order_progress import derive_status, uncovered_units
 from models.policy import SourcingPolicy
-from optimizer import Alternative, OrderAssignment, Result, Shipment, build_problem, solve
+from optimizer import (
+    Alternative,
+    LineSpec,
+    OrderAssignment,
+    Result,
+    Shipment,
+    build_problem,
+    solve,
+)
 
 log = logging.getLogger("dom.sourcing")
 
 MAX_STOCK_RETRIES = 5
 SOURCEABLE = frozenset({OrderStatus.RECEIVED, OrderStatus.PAYMENT_CONFIRMED,
                         OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_ALLOCATED})
-
-
-class BackorderRejected(Conflict):
-    """The policy says ``backorder: reject`` and the stock cannot fill the whole order."""
 
 
 @dataclass
@@ -66,6 +77,14 @@ class Unfilled:
     sku: str
     qty: int
     reason: str
+
+
+class BackorderRejected(Conflict):
+    """The policy says ``backorder: reject`` and the stock cannot fill the whole order."""
+
+    def __init__(self, detail: str, unfilled: list[Unfilled] | None = None) -> None:
+        super().__init__(detail)
+        self.unfilled = unfilled or []
 
 
 @dataclass
@@ -142,43 +161,110 @@ def check_sourceable(order: Order) -> None:
                        "it is sourced once payment is authorized or confirmed")
 
 
-def plan(uow: UnitOfWork, order: Order, policy: SourcingPolicy, objective: str | None,
-         existing: list[Fulfillment]) -> tuple[Network, Result, OrderAssignment] | None:
-    """Solve for the units of ``order`` no live fulfillment covers; None when none are left."""
+@dataclass
+class Snapshot:
+    """Everything one solve reads, taken in one short transaction and closed before solving."""
+
+    order: Order
+    policy: SourcingPolicy
+    existing: list[Fulfillment]
+    lines: list[LineSpec]
+    network: Network | None
+    opportunity: dict[tuple[str, str], float] | None
+    registered: frozenset[str]
+
+
+Solved = tuple[Network, Result, OrderAssignment]
+
+
+def read_snapshot(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
+                  existing: list[Fulfillment] | None = None) -> Snapshot:
+    """Read what sourcing ``order`` needs: its uncovered lines, the network, the policy."""
+    if existing is None:
+        existing = uow.fulfillments.for_order(order.id)
     lines = remaining_lines(order, existing)
-    if not lines:
-        return None
     network = load_network(uow, {line.sku for line in lines},
-                           exclude=order.attributes.get("excluded_locations") or ())
-    opportunity = uow.policy.opportunity_costs() if policy.lookahead else None
-    params = params_for(policy, objective, opportunity)
-    result = solve(build_problem([order_spec(order, lines)], network.specs, network.stock,
-                                 params), params)
+                           exclude=order.attributes.get("excluded_locations") or ()) \
+        if lines else None
+    opportunity = uow.policy.opportunity_costs() if policy.lookahead and lines else None
+    registered = frozenset(s.line_id for s in uow.services.for_order(order.id)) \
+        if order.service_lines else frozenset()
+    return Snapshot(order, policy, existing, lines, network, opportunity, registered)
+
+
+def solve_snapshot(snapshot: Snapshot, objective: str | None) -> Solved | None:
+    """The optimizer on a snapshot, outside any transaction; None when nothing is left."""
+    if not snapshot.lines or snapshot.network is None:
+        return None
+    network, order = snapshot.network, snapshot.order
+    params = params_for(snapshot.policy, objective, snapshot.opportunity)
+    result = solve(build_problem([order_spec(order, snapshot.lines)], network.specs,
+                                 network.stock, params), params)
     observe.solved(solver_info(result))
     return network, result, result.assignment(order.id)
+
+
+def plan(uow: UnitOfWork, order: Order, policy: SourcingPolicy, objective: str | None,
+         existing: list[Fulfillment]) -> Solved | None:
+    """Solve inside the caller's transaction (re-sourcing a rejected fulfillment does)."""
+    return solve_snapshot(read_snapshot(uow, order, policy, existing), objective)
 
 
 def quote(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
           objective: str | None = None) -> Allocation:
     """Where the order would ship from and when it would arrive; writes and reserves nothing."""
-    existing = uow.fulfillments.for_order(order.id)
-    planned = plan(uow, order, policy, objective, existing)
-    if planned is None:
-        return current_allocation(order, existing, policy, objective)
-    network, result, assignment = planned
+    snapshot = read_snapshot(uow, order, policy)
+    return quote_snapshot(snapshot, solve_snapshot(snapshot, objective), objective)
+
+
+NOTHING_TO_SOLVE: dict[str, Any] = {"name": "none", "status": "optimal", "gap": 0.0,
+                                    "bound": None, "objective": 0.0, "ms": 0.0}
+
+
+def quote_snapshot(snapshot: Snapshot, solved: Solved | None,
+                   objective: str | None) -> Allocation:
+    """The answer a commitment would give, as a quote: the same fulfillments, none reserved."""
+    order, policy, existing = snapshot.order, snapshot.policy, snapshot.existing
+    if not snapshot.lines and existing:
+        return current_allocation(order, existing, policy, objective, committed=False)
+    service = _planned_service(order, existing, snapshot.registered)
+    services = [service] if service else []
+    if solved is None:
+        return Allocation(order_id=order.id, status="allocated",
+                          objective=objective or policy.objective,
+                          solver=dict(NOTHING_TO_SOLVE), fulfillments=services, unallocated=[],
+                          alternatives=[], committed=False)
+    network, result, assignment = solved
     today = datetime.now(UTC).date()
     return Allocation(
         order_id=order.id, status=assignment.status, objective=objective or policy.objective,
         solver=solver_info(result),
-        fulfillments=[_planned(order, network, s, today) for s in assignment.shipments],
+        fulfillments=[_planned(order, network, s, today) for s in assignment.shipments]
+        + services,
         unallocated=_unfilled(order, assignment), alternatives=assignment.alternatives,
         committed=False, plain_cost=round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
 
 
+def _planned_service(order: Order, existing: list[Fulfillment],
+                     registered: frozenset[str]) -> PlannedFulfillment | None:
+    """The service fulfillment a commitment would create (the quote shows it too)."""
+    if not order.service_lines or any(f.type is FulfillmentType.SERVICE for f in existing):
+        return None
+    done = all(line.line_id in registered for line in order.service_lines)
+    return PlannedFulfillment(
+        location_id=None, type=FulfillmentType.SERVICE,
+        lines=[FulfillmentLine(line.line_id, line.sku, line.qty) for line in order.service_lines],
+        status=(FulfillmentStatus.REGISTERED if done else FulfillmentStatus.PENDING).value)
+
+
 def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: SourcingPolicy,
-                       objective: str | None = None) -> Allocation:
-    """The allocation already committed for an order (what allocate returns the second time)."""
+                       objective: str | None = None, *, committed: bool = True) -> Allocation:
+    """The allocation already committed for an order (what allocate returns the second time).
+
+    ``committed`` says whether this request committed it: a quote of an allocated order shows
+    the allocation but reserved nothing, so it answers ``committed: false``.
+    """
     live = [f for f in fulfillments if f.status not in (FulfillmentStatus.CANCELLED,
                                                         FulfillmentStatus.REJECTED)]
     solver: dict[str, Any] = {}
@@ -202,16 +288,18 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
             status=f.status.value) for f in live],
         unallocated=[Unfilled(line.line_id, skus.get(line.line_id, line.sku), line.qty,
                               "no_stock") for line in left],
-        alternatives=[], committed=True,
+        alternatives=[], committed=committed,
         plain_cost=round(sum(f.cost or 0.0 for f in live), 2))
 
 
 def commit(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
-           objective: str | None = None, now: datetime | None = None) -> Allocation:
+           objective: str | None = None, now: datetime | None = None, *,
+           degrade: bool = False) -> Allocation:
     """Source the order's uncovered units and reserve them, inside the caller's transaction.
 
     Raises ``InsufficientStock`` when a concurrent commitment took the stock between the
-    solve and the reservation (the caller retries on a fresh transaction).
+    solve and the reservation (the caller retries on a fresh transaction), unless ``degrade``:
+    then the shipments the ledger refuses are backordered instead.
     """
     check_sourceable(order)
     now = now or datetime.now(UTC)
@@ -223,31 +311,40 @@ def commit(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
         return current_allocation(order, uow.fulfillments.for_order(order.id), policy, objective)
     network, result, assignment = planned
     return apply(uow, order, policy, network, result, assignment, existing,
-                 objective or policy.objective, now)
+                 objective or policy.objective, now, degrade=degrade)
 
 
 def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Network,
           result: Result, assignment: OrderAssignment, existing: list[Fulfillment],
-          chosen_objective: str, now: datetime) -> Allocation:
-    """Turn one order's answer into fulfillments, reservations, status and events."""
-    if policy.backorder == "reject" and assignment.unallocated:
-        short = ", ".join(f"{u.qty} x line {u.line_id}" for u in assignment.unallocated)
-        raise BackorderRejected(f"not enough stock to fill order {order.id} ({short} short) "
-                                "and the policy rejects backorders")
+          chosen_objective: str, now: datetime, *, degrade: bool = False) -> Allocation:
+    """Turn one order's answer into fulfillments, reservations, status and events.
+
+    ``degrade`` (the last stock attempt): a shipment whose stock or location capacity is gone
+    is dropped and its units backordered, instead of raising ``InsufficientStock``.
+    """
+    _refuse_backorder(order, policy, _unfilled(order, assignment))
     today = now.date()
     made: list[PlannedFulfillment] = []
+    unfilled = _unfilled(order, assignment)
     for shipment in assignment.shipments:
         item = _planned(order, network, shipment, today)
-        fulfillment = _create_fulfillment(uow, order, item, policy, now,
-                                          {"solver": solver_info(result),
-                                           "objective": chosen_objective,
-                                           "processing_days":
-                                               network.locations[shipment.location_id]
-                                               .processing_days})
+        try:
+            fulfillment = _create_fulfillment(uow, order, item, policy, now,
+                                              {"solver": solver_info(result),
+                                               "objective": chosen_objective,
+                                               "processing_days":
+                                                   network.locations[shipment.location_id]
+                                                   .processing_days})
+        except InsufficientStock:
+            if not degrade:
+                raise
+            unfilled += [Unfilled(line.line_id, line.sku, line.qty, "constrained")
+                         for line in item.lines]
+            continue
         item.fulfillment_id, item.status = fulfillment.id, fulfillment.status.value
         made.append(item)
+    _refuse_backorder(order, policy, unfilled)
     _ensure_service_fulfillment(uow, order, existing, now)
-    unfilled = _unfilled(order, assignment)
     _record_outcome(order, made, unfilled, network)
     _record_releases(order, made)
     order.apply_derived_status(derive_status(order, uow.fulfillments.for_order(order.id)))
@@ -257,8 +354,18 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         status=order_allocation_status(order, uow.fulfillments.for_order(order.id)),
         objective=chosen_objective, solver=solver_info(result), fulfillments=made,
         unallocated=unfilled, alternatives=assignment.alternatives, committed=True,
-        plain_cost=round(assignment.plain_cost, 2),
+        plain_cost=round(sum(item.cost or 0.0 for item in made), 2) if degrade
+        else round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
+
+
+def _refuse_backorder(order: Order, policy: SourcingPolicy, unfilled: list[Unfilled]) -> None:
+    """Under ``backorder: reject`` a short order is refused whole (the transaction rolls back)."""
+    if policy.backorder != "reject" or not unfilled:
+        return
+    short = ", ".join(f"{u.qty} x line {u.line_id}" for u in unfilled)
+    raise BackorderRejected(f"not enough stock to fill order {order.id} ({short} short) "
+                            "and the policy rejects backorders", unfilled)
 
 
 def order_allocation_status(order: Order, fulfillments: list[Fulfillment]) -> str:
@@ -273,6 +380,7 @@ def order_allocation_status(order: Order, fulfillments: list[Fulfillment]) -> st
 def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,
                         policy: SourcingPolicy, now: datetime,
                         attributes: dict[str, Any]) -> Fulfillment:
+    """Reserve first, then add the fulfillment: a refused reservation leaves nothing behind."""
     delay = policy.release_delay_minutes
     released = delay == 0 and pipelines.has_step(order, "release")
     days = item.delivery_days or 0
@@ -288,11 +396,11 @@ def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,
         else None,
         released_at=now if released else None,
         attributes={**attributes, "ship_by": ship_by.isoformat() if ship_by else None})
-    uow.fulfillments.add(fulfillment)
     uow.ledger.reserve([ReservationRequest(order_id=order.id, line_id=line.line_id,
                                            location_id=str(item.location_id), sku=line.sku,
                                            qty=line.qty, fulfillment_id=fulfillment.id)
                         for line in item.lines])
+    uow.fulfillments.add(fulfillment)
     return fulfillment
 
 
@@ -310,17 +418,16 @@ def _record_releases(order: Order, made: list[PlannedFulfillment]) -> None:
 def _ensure_service_fulfillment(uow: UnitOfWork, order: Order, existing: list[Fulfillment],
                                 now: datetime) -> None:
     """Services never touch stock; they wait in one fulfillment of their own."""
-    if not order.service_lines or any(f.type is FulfillmentType.SERVICE for f in existing):
+    registered = frozenset(s.line_id for s in uow.services.for_order(order.id)) \
+        if order.service_lines else frozenset()
+    planned = _planned_service(order, existing, registered)
+    if planned is None:
         return
-    registered = {s.line_id for s in uow.services.for_order(order.id)}
-    done = all(line.line_id in registered for line in order.service_lines)
-    fulfillment = Fulfillment(
+    uow.fulfillments.add(Fulfillment(
         id=new_id("ful"), order_id=order.id, type=FulfillmentType.SERVICE, location_id=None,
-        status=FulfillmentStatus.REGISTERED if done else FulfillmentStatus.PENDING,
-        lines=[FulfillmentLine(line.line_id, line.sku, line.qty) for line in order.service_lines],
-        created_at=now, attributes={"covers": {line.line_id: line.covers_line_id
-                                               for line in order.service_lines}})
-    uow.fulfillments.add(fulfillment)
+        status=FulfillmentStatus(str(planned.status)), lines=planned.lines, created_at=now,
+        attributes={"covers": {line.line_id: line.covers_line_id
+                               for line in order.service_lines}}))
 
 
 def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list[Unfilled],
@@ -344,28 +451,85 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
         order.set_status(OrderStatus.PAYMENT_CONFIRMED)
 
 
+# -- the entry points: read, solve outside any transaction, then (for a commit) write ---------
+def _with_new_services(uow: UnitOfWork, allocation: Allocation,
+                       before: list[Fulfillment]) -> Allocation:
+    """Add the service fulfillment this commitment created, so the answer shows all it made."""
+    known = {f.id for f in before} | {f.fulfillment_id for f in allocation.fulfillments}
+    for made in uow.fulfillments.for_order(str(allocation.order_id)):
+        if made.type is FulfillmentType.SERVICE and made.id not in known:
+            allocation.fulfillments.append(PlannedFulfillment(
+                location_id=None, type=made.type, lines=made.lines, fulfillment_id=made.id,
+                status=made.status.value))
+    return allocation
+
+
+def _commit_solved(uow: UnitOfWork, order: Order, snapshot: Snapshot, solved: Solved | None,
+                   objective: str | None, *, last: bool) -> Allocation:
+    """Reserve what was solved outside the transaction, if it still answers the question.
+
+    When the order's uncovered lines or the policy changed since the snapshot (a concurrent
+    request sourced part of it), the solve is stale: solve again here, on what is current.
+    The ``last`` attempt (after repeated stock conflicts) also solves here, on what is left
+    now, and drops whatever the ledger still refuses (PostgreSQL readers do not wait).
+    """
+    check_sourceable(order)
+    policy = uow.policy.get()
+    existing = uow.fulfillments.for_order(order.id)
+    current = remaining_lines(order, existing)
+    if last or solved is None or current != snapshot.lines or policy != snapshot.policy:
+        allocation = commit(uow, order, policy, objective, degrade=last)
+    else:
+        network, result, assignment = solved
+        allocation = apply(uow, order, policy, network, result, assignment, existing,
+                           objective or policy.objective, datetime.now(UTC), degrade=last)
+    return _with_new_services(uow, allocation, existing)
+
+
+def _stock_conflict(subject: str, attempt: int) -> None:
+    observe.stock_conflict()
+    log.info("stock taken concurrently while sourcing %s (attempt %d); re-solving",
+             subject, attempt)
+
+
+def _read_stored(reader: UowFactory, order_id: str) -> Snapshot:
+    with reader() as uow:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"order {order_id!r} does not exist")
+        return read_snapshot(uow, order, uow.policy.get())
+
+
 def allocate_existing(uow_factory: UowFactory, order_id: str, *, commit_it: bool = True,
-                      objective: str | None = None) -> Allocation:
-    """Source one stored order (or quote it); re-solves when a concurrent commit took stock."""
+                      objective: str | None = None,
+                      reader: UowFactory | None = None) -> Allocation:
+    """Source one stored order (or quote it); re-solves when a concurrent commit took stock.
+
+    ``reader`` opens read-only transactions (the container's ``reader``); without one, reads
+    use ``uow_factory`` but still end before the solve starts.
+    """
+    read = reader or uow_factory
     for attempt in range(1, MAX_STOCK_RETRIES + 1):
+        snapshot = _read_stored(read, order_id)
+        if not commit_it:
+            return quote_snapshot(snapshot, solve_snapshot(snapshot, objective), objective)
+        if snapshot.lines or not snapshot.existing:
+            check_sourceable(snapshot.order)  # refused before a solve, as the write would
+        solved = solve_snapshot(snapshot, objective)
         try:
             with uow_factory() as uow:
                 order = uow.orders.get(order_id)
                 if order is None:
                     raise NotFound(f"order {order_id!r} does not exist")
-                policy = uow.policy.get()
                 existing = uow.fulfillments.for_order(order_id)
-                if not commit_it:
-                    return quote(uow, order, policy, objective)
                 if not remaining_lines(order, existing) and existing:
-                    return current_allocation(order, existing, policy, objective)
-                allocation = commit(uow, order, policy, objective)
+                    return current_allocation(order, existing, uow.policy.get(), objective)
+                allocation = _commit_solved(uow, order, snapshot, solved, objective,
+                                            last=attempt == MAX_STOCK_RETRIES)
                 uow.commit()
                 return allocation
         except InsufficientStock:
-            observe.stock_conflict()
-            log.info("stock taken concurrently while sourcing %s (attempt %d); re-solving",
-                     order_id, attempt)
+            _stock_conflict(order_id, attempt)
     raise Conflict(f"stock for order {order_id} kept changing while sourcing; retry")
 
 
@@ -373,6 +537,8 @@ def source_if_ready(uow_factory: UowFactory, order_id: str) -> Allocation | None
     """Automatic sourcing after intake or payment: only for settled, unheld, open orders.
 
     A failure here never loses the order: it stays waiting for ``POST /v1/allocations/run``.
+    A ``backorder: reject`` refusal is recorded on the order's timeline, so ops and the
+    customer see why it waits.
     """
     with uow_factory() as uow:
         order = uow.orders.get(order_id)
@@ -383,41 +549,77 @@ def source_if_ready(uow_factory: UowFactory, order_id: str) -> Allocation | None
             return None
     try:
         return allocate_existing(uow_factory, order_id)
-    except (BackorderRejected, Conflict) as refused:
+    except BackorderRejected as refused:
+        log.info("order %s not sourced automatically: %s", order_id, refused)
+        note_refusal(uow_factory, order_id, refused)
+        return None
+    except Conflict as refused:
         log.info("order %s not sourced automatically: %s", order_id, refused)
         return None
 
 
+REFUSED = "backorder_rejected"
+
+
+def note_refusal(uow_factory: UowFactory, order_id: str, refused: BackorderRejected) -> None:
+    """Record why an order was not allocated, once: a retried intake does not repeat it."""
+    with uow_factory() as uow:
+        order = uow.orders.get(order_id)
+        if order is None or _last_event_is_refusal(uow, order_id):
+            return
+        units = sum(u.qty for u in refused.unfilled)
+        order.record("order.backordered",
+                     f"Not allocated: {units} unit(s) short and the policy rejects "
+                     "backorders; waiting for stock", units=units, reason=REFUSED,
+                     lines=[{"line_id": u.line_id, "sku": u.sku, "qty": u.qty,
+                             "reason": u.reason} for u in refused.unfilled])
+        save_order(uow, order)
+        uow.commit()
+
+
+def _last_event_is_refusal(uow: UnitOfWork, order_id: str) -> bool:
+    sourcing_events = [e for e in uow.events.for_order(order_id)
+                       if e.type in ("order.allocated", "order.backordered")]
+    return bool(sourcing_events) and sourcing_events[-1].data.get("reason") == REFUSED
+
+
 def allocate_new(uow_factory: UowFactory, command: CreateOrder, *, commit_it: bool,
-                 objective: str | None = None) -> Allocation:
+                 objective: str | None = None,
+                 reader: UowFactory | None = None) -> Allocation:
     """Quote an order body (nothing written), or create and source it in one transaction."""
-    if not commit_it:
-        with uow_factory() as uow:
-            order = build_order(uow, command)
-            quoted = quote(uow, order, uow.policy.get(), objective)
-        quoted.order_id = None
-        return quoted
+    read = reader or uow_factory
     for attempt in range(1, MAX_STOCK_RETRIES + 1):
+        with read() as uow:
+            if commit_it and uow.orders.get_by_channel_ref(command.channel,
+                                                           command.channel_order_id):
+                break
+            snapshot = read_snapshot(uow, build_order(uow, command), uow.policy.get())
+        solved = solve_snapshot(snapshot, objective)
+        if not commit_it:
+            quoted = quote_snapshot(snapshot, solved, objective)
+            quoted.order_id = None
+            return quoted
         try:
             with uow_factory() as uow:
-                known = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
-                if known is not None:
+                if uow.orders.get_by_channel_ref(command.channel, command.channel_order_id):
                     break
                 order = build_order(uow, command)
                 check_sourceable(order)
                 save_order(uow, order, new=True)
-                allocation = commit(uow, order, uow.policy.get(), objective)
+                snapshot.order = order
+                allocation = _commit_solved(uow, order, snapshot, solved, objective,
+                                            last=attempt == MAX_STOCK_RETRIES)
                 allocation.extra["created"] = True
                 uow.commit()
                 return allocation
         except InsufficientStock:
-            observe.stock_conflict()
-            log.info("stock taken concurrently while sourcing a new order (attempt %d)", attempt)
+            _stock_conflict("a new order", attempt)
         except DuplicateChannelOrder:
             break
     else:
         raise Conflict("stock kept changing while sourcing this order; retry")
-    with uow_factory() as uow:
+    with read() as uow:
         existing = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
         assert existing is not None
-    return allocate_existing(uow_factory, existing.id, objective=objective)
+    return allocate_existing(uow_factory, existing.id, objective=objective, reader=reader)
+

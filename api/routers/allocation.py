@@ -17,12 +17,15 @@ router = APIRouter(tags=["allocation"], responses=PROBLEM_RESPONSES)
 
 
 def _allocate(container: Container, body: AllocateIn) -> sourcing.Allocation:
+    """Reads go through the container's reader, so a quote never takes the write lock."""
     if body.order_id is not None:
         return sourcing.allocate_existing(container.uow_factory, body.order_id,
-                                          commit_it=body.commit, objective=body.objective)
+                                          commit_it=body.commit, objective=body.objective,
+                                          reader=container.reader)
     assert body.order is not None
     return sourcing.allocate_new(container.uow_factory, body.order.to_command(),
-                                 commit_it=body.commit, objective=body.objective)
+                                 commit_it=body.commit, objective=body.objective,
+                                 reader=container.reader)
 
 
 @router.post("/v1/allocate", response_model=AllocationOut)

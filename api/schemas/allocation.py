@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from api.schemas.common import Strict
 from api.schemas.orders import OrderIn
@@ -128,16 +128,20 @@ class RunOut(BaseModel):
 
 
 class PolicyIn(Strict):
-    """Fields left out take their defaults."""
+    """Fields left out take their defaults.
+
+    Booleans are strict: lax parsing would read "yes" or 1 as true, so a typo in a policy
+    (which steers every allocation) would be stored instead of refused with a 422.
+    """
 
     objective: ObjectiveName = "cost"
     cost_per_day: float = Field(default=5.0, ge=0, le=1e6)
     max_shipments_per_order: int = Field(default=3, ge=1, le=50)
-    allow_line_split: bool = True
+    allow_line_split: StrictBool = True
     backorder: Literal["allow", "reject"] = "allow"
     release_delay_minutes: int = Field(default=0, ge=0, le=60 * 24 * 30)
     max_distance_km: float | None = Field(default=None, gt=0, le=40_000)
-    lookahead: bool = False
+    lookahead: StrictBool = False
     solver: SolverName = "auto"
     time_limit_ms: int = Field(default=2000, ge=10, le=600_000)
     unfilled_cost_factor: float | None = Field(

@@ -5,13 +5,24 @@ whose row count says whether the units were there. That holds on SQLite (which i
 ``SELECT ... FOR UPDATE``) and on PostgreSQL under READ COMMITTED (the UPDATE re-checks its
 condition on the newest row version after waiting for a concurrent writer). Rows are touched in
 (location_id, sku) order so two plans never deadlock on each other. A plan is all-or-nothing:
-the first short position raises ``InsufficientStock`` and the caller's transaction rolls back.
+the first short position raises ``InsufficientStock`` after undoing what the same call already
+took, so a caller may also carry on in the same transaction (the last sourcing attempt drops
+that shipment and backorders its units instead of failing).
+
+A location's ``capacity_units_per_day`` counts every unit reserved there, across SKUs, so no
+single position row can guard it: the plan first locks the location rows it touches
+(``SELECT ... FOR UPDATE``, in id order, before any position row) and then counts what is
+reserved there. On PostgreSQL a second plan for the same location waits on that lock and, under
+READ COMMITTED, counts again after the first one committed; on SQLite write transactions are
+already serialized by ``BEGIN IMMEDIATE``. A full location raises ``CapacityExceeded``, an
+``InsufficientStock``, so sourcing re-solves on what is left exactly as for a stock conflict.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
 
@@ -28,10 +39,27 @@ from models import (
     new_id,
 )
 from storage.clock import utcnow
-from storage.tables import inventory_adjustments, inventory_positions, reservations
+from storage.tables import inventory_adjustments, inventory_positions, locations, reservations
 
 P = inventory_positions
 R = reservations
+L = locations
+
+
+class CapacityExceeded(InsufficientStock):
+    """A plan would push a location past ``capacity_units_per_day`` (a capacity conflict).
+
+    An ``InsufficientStock`` on purpose: every caller that re-solves after a stock conflict
+    treats a full location the same way.
+    """
+
+    title = "Location capacity exceeded"
+
+    def __init__(self, location_id: str, sku: str, requested: int, room: int) -> None:
+        super().__init__(location_id, sku, requested, room)
+        self.detail = (f"location {location_id!r} has room for {room} more unit(s) today, "
+                       f"{requested} requested")
+        self.args = (self.detail,)
 
 
 def _to_position(row: RowMapping) -> Position:
@@ -122,24 +150,19 @@ class SqlStockLedger:
 
     # -- reservations -------------------------------------------------------------------
     def reserve(self, requests: Sequence[ReservationRequest]) -> list[Reservation]:
-        """Reserve a whole plan or nothing: raises ``InsufficientStock`` at the first short row."""
+        """Reserve a whole plan or nothing: raises ``InsufficientStock`` at the first short row.
+
+        Capacity first (location locks), then stock (position rows), always in key order, so
+        two plans take their locks in the same order and never deadlock on each other.
+        """
         if not requests:
             return []
         needed: dict[tuple[str, str], int] = defaultdict(int)
         for request in requests:
             needed[(request.location_id, request.sku)] += request.qty
+        self._check_capacity(needed)
         now = utcnow()
-        for (location_id, sku), qty in sorted(needed.items()):
-            taken = self._c.execute(
-                update(P)
-                .where(P.c.location_id == location_id, P.c.sku == sku,
-                       P.c.on_hand - P.c.reserved - P.c.safety_stock >= qty)
-                .values(reserved=P.c.reserved + qty, updated_at=now)
-            )
-            if taken.rowcount != 1:
-                current = self.position(location_id, sku)
-                raise InsufficientStock(location_id, sku, qty,
-                                        current.available if current else 0)
+        self._take_stock(needed, now)
         made = [
             Reservation(id=new_id("res"), order_id=r.order_id, line_id=r.line_id,
                         location_id=r.location_id, sku=r.sku, qty=r.qty,
@@ -153,6 +176,51 @@ class SqlStockLedger:
              "fulfillment_id": m.fulfillment_id, "created_at": now} for m in made
         ])
         return made
+
+    def _check_capacity(self, needed: dict[tuple[str, str], int]) -> None:
+        """Lock each location of the plan and refuse units beyond its capacity for the day."""
+        per_location: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for (location_id, sku), qty in sorted(needed.items()):
+            per_location[location_id].append((sku, qty))
+        for location_id, wanted in sorted(per_location.items()):
+            capacity = self._c.execute(
+                select(L.c.capacity_units_per_day).where(L.c.id == location_id)
+                .with_for_update()
+            ).scalar()
+            if capacity is None:
+                continue
+            reserved = self._c.execute(
+                select(func.coalesce(func.sum(P.c.reserved), 0))
+                .where(P.c.location_id == location_id)
+            ).scalar_one()
+            room = max(0, int(capacity) - int(reserved))
+            total = sum(qty for _, qty in wanted)
+            if total > room:
+                raise CapacityExceeded(location_id, wanted[0][0], total, room)
+
+    def _take_stock(self, needed: dict[tuple[str, str], int], now: datetime) -> None:
+        """Conditional updates in key order; a short row undoes the rows this call took."""
+        taken: list[tuple[str, str, int]] = []
+        for (location_id, sku), qty in sorted(needed.items()):
+            done = self._c.execute(
+                update(P)
+                .where(P.c.location_id == location_id, P.c.sku == sku,
+                       P.c.on_hand - P.c.reserved - P.c.safety_stock >= qty)
+                .values(reserved=P.c.reserved + qty, updated_at=now)
+            )
+            if done.rowcount != 1:
+                self._untake(taken, now)
+                current = self.position(location_id, sku)
+                raise InsufficientStock(location_id, sku, qty,
+                                        current.available if current else 0)
+            taken.append((location_id, sku, qty))
+
+    def _untake(self, taken: list[tuple[str, str, int]], now: datetime) -> None:
+        """Give back what a refused plan took; exact, since this transaction holds those rows."""
+        for location_id, sku, qty in taken:
+            self._c.execute(
+                update(P).where(P.c.location_id == location_id, P.c.sku == sku)
+                .values(reserved=P.c.reserved - qty, updated_at=now))
 
     def reservation(self, reservation_id: str) -> Reservation:
         row = self._c.execute(select(R).where(R.c.id == reservation_id)).mappings().first()

@@ -1,0 +1,99 @@
+"""The ledger guards a location's daily capacity like its stock, on SQLite and PostgreSQL:
+what is reserved there, across SKUs, never exceeds ``capacity_units_per_day``, even when two
+transactions reserve different SKUs at the same location at the same time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import Engine
+
+from models import InsufficientStock, ReservationRequest
+from storage import SqlUnitOfWork, make_engine
+from storage.repositories.ledger import CapacityExceeded
+from tests.integration.storage.helpers import location, seed
+
+CAPACITY = 3
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    built = make_engine(database_url)
+    seed(built, ["WH-A", "WH-B"], ["LAPTOP", "PHONE"],
+         {("WH-A", "LAPTOP"): 10, ("WH-A", "PHONE"): 10, ("WH-B", "LAPTOP"): 10})
+    with SqlUnitOfWork(built) as uow:
+        uow.locations.upsert(replace(location("WH-A"), capacity_units_per_day=CAPACITY))
+        uow.commit()
+    yield built
+    built.dispose()
+
+
+def req(sku: str, qty: int, location_id: str = "WH-A", order_id: str = "ord_1"
+        ) -> ReservationRequest:
+    return ReservationRequest(order_id=order_id, line_id="1", location_id=location_id,
+                              sku=sku, qty=qty)
+
+
+def reserved_at(engine: Engine, location_id: str) -> int:
+    with SqlUnitOfWork(engine, write=False) as uow:
+        return uow.ledger.reserved_units_by_location().get(location_id, 0)
+
+
+def test_reservations_across_skus_stop_at_the_locations_capacity(engine: Engine) -> None:
+    with SqlUnitOfWork(engine) as uow:
+        uow.ledger.reserve([req("LAPTOP", 2)])
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow, pytest.raises(CapacityExceeded) as refused:
+        uow.ledger.reserve([req("PHONE", 2)])
+    assert isinstance(refused.value, InsufficientStock)  # sourcing re-solves on it
+    assert "room for 1" in refused.value.detail
+    with SqlUnitOfWork(engine) as uow:
+        uow.ledger.reserve([req("PHONE", 1), req("LAPTOP", 5, "WH-B")])  # no limit at WH-B
+        uow.commit()
+    assert reserved_at(engine, "WH-A") == CAPACITY
+    with SqlUnitOfWork(engine, write=False) as uow:
+        assert uow.ledger.invariant_violations() == []
+
+
+def test_a_refused_plan_leaves_nothing_taken_in_its_own_transaction(engine: Engine) -> None:
+    """All-or-nothing within the call: the caller may carry on in the same transaction."""
+    with SqlUnitOfWork(engine) as uow:
+        with pytest.raises(InsufficientStock):
+            uow.ledger.reserve([req("LAPTOP", 1, "WH-B"), req("PHONE", 1, "WH-B")])
+        position = uow.ledger.position("WH-B", "LAPTOP")
+        assert position is not None and position.reserved == 0
+        uow.ledger.reserve([req("LAPTOP", 1)])
+        uow.commit()
+    with SqlUnitOfWork(engine, write=False) as uow:
+        assert uow.ledger.invariant_violations() == []
+    assert reserved_at(engine, "WH-A") == 1
+
+
+def test_concurrent_plans_for_different_skus_never_pass_the_capacity(engine: Engine) -> None:
+    """The first holds WH-A's lock uncommitted; the second waits, then counts its units."""
+    first = SqlUnitOfWork(engine)
+    first.__enter__()
+    first.ledger.reserve([req("LAPTOP", 2)])
+    outcome: list[str] = []
+
+    def second() -> None:
+        try:
+            with SqlUnitOfWork(engine) as uow:
+                uow.ledger.reserve([req("PHONE", 2, order_id="ord_2")])
+                uow.commit()
+            outcome.append("reserved")
+        except CapacityExceeded:
+            outcome.append("refused")
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    worker.join(0.5)
+    assert outcome == []  # blocked behind the first plan's location lock
+    first.commit()
+    first.__exit__(None, None, None)
+    worker.join(30)
+    assert outcome == ["refused"]
+    assert reserved_at(engine, "WH-A") == 2
