@@ -120,7 +120,7 @@ def source_stranded(container: Container) -> int:
         try:
             # retried like a request: a live request may be sourcing the same order right now
             if with_retries(partial(sourcing.source_if_ready, container.uow_factory,
-                                    order.id)) is not None:
+                                    order.id, reader=container.reader)) is not None:
                 sourced += 1
         except Exception:
             log.exception("could not source order %s at startup", order.id)

@@ -533,14 +533,16 @@ def allocate_existing(uow_factory: UowFactory, order_id: str, *, commit_it: bool
     raise Conflict(f"stock for order {order_id} kept changing while sourcing; retry")
 
 
-def source_if_ready(uow_factory: UowFactory, order_id: str) -> Allocation | None:
+def source_if_ready(uow_factory: UowFactory, order_id: str,
+                    reader: UowFactory | None = None) -> Allocation | None:
     """Automatic sourcing after intake or payment: only for settled, unheld, open orders.
 
     A failure here never loses the order: it stays waiting for ``POST /v1/allocations/run``.
     A ``backorder: reject`` refusal is recorded on the order's timeline, so ops and the
-    customer see why it waits.
+    customer see why it waits. ``reader`` (the container's) keeps the reads out of the write
+    lock, as :func:`allocate_existing` does.
     """
-    with uow_factory() as uow:
+    with (reader or uow_factory)() as uow:
         order = uow.orders.get(order_id)
         if order is None or order.status not in SOURCEABLE or not order.payment_settled \
                 or order.hold_reason or not pipelines.has_step(order, "source"):
@@ -548,7 +550,7 @@ def source_if_ready(uow_factory: UowFactory, order_id: str) -> Allocation | None
         if not order.product_lines and not order.service_lines:
             return None
     try:
-        return allocate_existing(uow_factory, order_id)
+        return allocate_existing(uow_factory, order_id, reader=reader)
     except BackorderRejected as refused:
         log.info("order %s not sourced automatically: %s", order_id, refused)
         note_refusal(uow_factory, order_id, refused)

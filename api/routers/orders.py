@@ -41,8 +41,8 @@ async def place(request: Request, principal: Principal, container: Container,
         intake = await run_async(lambda: order_service.create_order(container.uow_factory,
                                                                     command))
         if intake.created:
-            await run_async(lambda: sourcing.source_if_ready(container.uow_factory,
-                                                             intake.order.id))
+            await run_async(lambda: sourcing.source_if_ready(
+                container.uow_factory, intake.order.id, reader=container.reader))
         view = await run_async(
             lambda: order_service.get_order(container.uow(write=False), intake.order.id))
         body = _out(view).model_dump(mode="json")
@@ -108,7 +108,8 @@ def update_payment(order_id: OrderId, body: PaymentUpdateIn, _: OrderWriter,
     run(lambda: order_service.record_payment(container.uow(), order_id,
                                              PaymentStatus(body.status), body.reason))
     if body.status == "confirmed":
-        run(lambda: sourcing.source_if_ready(container.uow_factory, order_id))
+        run(lambda: sourcing.source_if_ready(container.uow_factory, order_id,
+                                             reader=container.reader))
     return _out(order_service.get_order(container.uow(write=False), order_id))
 
 
@@ -116,7 +117,8 @@ def update_payment(order_id: OrderId, body: PaymentUpdateIn, _: OrderWriter,
 def release(order_id: OrderId, principal: Operator, container: ContainerDep) -> OrderOut:
     """Let a held order continue (after review); it is sourced if it is ready."""
     run(lambda: order_service.release_order(container.uow(), order_id, by=principal.role))
-    run(lambda: sourcing.source_if_ready(container.uow_factory, order_id))
+    run(lambda: sourcing.source_if_ready(container.uow_factory, order_id,
+                                         reader=container.reader))
     return _out(order_service.get_order(container.uow(write=False), order_id))
 
 
