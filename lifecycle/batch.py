@@ -4,30 +4,58 @@ Sourcing orders one at a time hands each the cheapest stock even when a later or
 more; the joint model decides them together. A run can also re-solve allocations not yet
 released to their locations (``reoptimize``) when stock arrived or a location closed, and it
 refreshes the opportunity costs that lookahead sourcing uses.
+
+Re-optimization plans before it writes: the joint model sees the stock of the unreleased
+allocations it may move as available again, and only once the answer is final are those it
+replaces cancelled and the new ones reserved, in the run's one transaction. Only orders the run
+sources may lose an allocation (one on hold or waiting for payment keeps its own), and an order
+the answer would leave short under ``backorder: reject`` keeps the allocation it had.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from lifecycle import observe, pipelines
-from lifecycle.network import load_network, order_spec, params_for, remaining_lines
-from lifecycle.sourcing import SOURCEABLE, apply, solver_info
+from lifecycle.network import (
+    Network,
+    load_network,
+    location_spec,
+    order_spec,
+    params_for,
+    remaining_lines,
+)
+from lifecycle.sourcing import SOURCEABLE, Allocation, apply, solver_info
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import Conflict, InsufficientStock, Order, OrderStatus
-from models.fulfillments import Fulfillment, FulfillmentStatus
-from optimizer import Params, Problem, build_problem, choose_backend, joint_opportunity_costs, solve
+from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
+from models.order_progress import uncovered_units
+from models.policy import SourcingPolicy
+from optimizer import (
+    LineSpec,
+    OrderAssignment,
+    Params,
+    Problem,
+    Result,
+    Shipment,
+    build_problem,
+    choose_backend,
+    solve,
+)
+from optimizer.lookahead import fresh_opportunity_costs
 
 log = logging.getLogger("dom.batch")
 
 MAX_STOCK_RETRIES = 3
 WAITING = sorted(s.value for s in SOURCEABLE)
+Taken = dict[str, list[Fulfillment]]  # order id -> its unreleased allocations the run may move
 
 
 @dataclass
@@ -44,26 +72,117 @@ class RunOutcome:
     reoptimized: dict[str, Any] | None = None
 
 
-def _release_unreleased(uow: UnitOfWork) -> tuple[list[Fulfillment], set[str]]:
-    """Take back allocations still waiting for release, so the joint model may move them."""
-    taken = uow.fulfillments.with_status([FulfillmentStatus.ALLOCATED.value])
+@dataclass
+class Moves:
+    """What re-optimization reconsidered, replaced and made of it: the run's ``reoptimized``.
+
+    ``cost_before`` is what the replaced allocations cost; ``cost_after`` adds up every
+    fulfillment the run created for their orders, whatever its status (released at once when
+    the release delay is 0). Units those orders had covered and no longer have are counted in
+    ``units_unfilled``, never as money saved: an unfilled unit costs nothing to ship, yet
+    leaving it is no saving, so ``saving`` leaves out their share of ``cost_before``
+    (``before_unfilled``, pro rata by units of the allocation they were in).
+    """
+
+    reconsidered: int = 0
+    cost_before: float = 0.0
+    cost_after: float = 0.0
+    before_unfilled: float = 0.0
+    units_unfilled: int = 0
+    restored: int = 0
+
+    def report(self) -> dict[str, Any]:
+        before, after = round(self.cost_before, 2), round(self.cost_after, 2)
+        saving = self.cost_before - self.before_unfilled - self.cost_after
+        return {"fulfillments_reconsidered": self.reconsidered, "cost_before": before,
+                "cost_after": after, "saving": round(saving, 2),
+                "units_unfilled": self.units_unfilled, "orders_restored": self.restored}
+
+
+@dataclass
+class Plan:
+    """The joint answer a run commits, with the allocations it was free to move."""
+
+    work: list[tuple[Order, list[LineSpec]]]
+    taken: Taken
+    network: Network
+    problem: Problem
+    params: Params
+    result: Result
+
+
+@dataclass
+class Step:
+    """One order's share of the answer: what to write, and which allocations it replaces."""
+
+    order: Order
+    assignment: OrderAssignment
+    replaced: list[Fulfillment]
+
+
+def _sourceable(order: Order) -> bool:
+    """Whether this run sources the order: payment settled, no hold, open, a sourcing step."""
+    return (order.payment_settled and not order.hold_reason
+            and order.status not in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD)
+            and pipelines.has_step(order, "source"))
+
+
+def _waiting_orders(uow: UnitOfWork) -> dict[str, Order]:
+    return {o.id: o for o in uow.orders.with_statuses(WAITING) if _sourceable(o)}
+
+
+def _unreleased(uow: UnitOfWork, orders: dict[str, Order]) -> Taken:
+    """Unreleased allocations of orders this run sources (added to ``orders``).
+
+    An order on hold or waiting for payment keeps its allocation: the run could not source it
+    again, so taking its stock back would lose the reservation.
+    """
+    taken: Taken = {}
+    refused: set[str] = set()
+    for fulfillment in uow.fulfillments.with_status([FulfillmentStatus.ALLOCATED.value]):
+        if fulfillment.type is FulfillmentType.SERVICE or fulfillment.location_id is None \
+                or fulfillment.order_id in refused:
+            continue
+        order = orders.get(fulfillment.order_id) or uow.orders.get(fulfillment.order_id)
+        if order is None or not _sourceable(order):
+            refused.add(fulfillment.order_id)
+            continue
+        orders[order.id] = order
+        taken.setdefault(order.id, []).append(fulfillment)
+    return taken
+
+
+def _work(orders: dict[str, Order], existing: dict[str, list[Fulfillment]],
+          taken: Taken) -> list[tuple[Order, list[LineSpec]]]:
+    """Each order with the units left to source once its taken allocations are gone."""
+    work = []
+    for order in orders.values():
+        gone = {f.id for f in taken.get(order.id, ())}
+        lines = remaining_lines(order, [f for f in existing.get(order.id, [])
+                                        if f.id not in gone])
+        if lines:
+            work.append((order, lines))
+    return work
+
+
+def _network(uow: UnitOfWork, skus: set[str], taken: Iterable[Fulfillment]) -> Network:
+    """The network as if ``taken`` were cancelled: their units back in stock and capacity."""
+    network = load_network(uow, skus)
+    stock = dict(network.stock)
+    freed: Counter[str] = Counter()
     for fulfillment in taken:
-        uow.ledger.release_fulfillment(fulfillment.id)
-        fulfillment.status = FulfillmentStatus.CANCELLED
-        fulfillment.attributes = {**fulfillment.attributes, "cancelled_by": "reoptimize"}
-        uow.fulfillments.save(fulfillment)
-    return taken, {f.order_id for f in taken}
-
-
-def _waiting_orders(uow: UnitOfWork, also: set[str]) -> list[Order]:
-    found = {o.id: o for o in uow.orders.with_statuses(WAITING)}
-    for order_id in also - found.keys():
-        order = uow.orders.get(order_id)
-        if order is not None:
-            found[order_id] = order
-    return [o for o in found.values()
-            if o.payment_settled and not o.hold_reason and o.status is not OrderStatus.CANCELLED
-            and pipelines.has_step(o, "source")]
+        location_id = str(fulfillment.location_id)
+        for line in fulfillment.lines:
+            freed[location_id] += line.qty
+            if location_id in network.locations and line.sku in skus:
+                key = (location_id, line.sku)
+                stock[key] = stock.get(key, 0) + line.qty
+    if not freed:
+        return network
+    reserved = uow.ledger.reserved_units_by_location()
+    specs = [location_spec(loc, max(0, reserved.get(loc.id, 0) - freed[loc.id]))
+             for loc in network.locations.values()]
+    return Network(network.locations, specs, stock)
 
 
 @contextmanager
@@ -89,51 +208,187 @@ def _parts_executor(problem: Problem, params: Params) -> Iterator[tuple[Any, int
         client.close()  # type: ignore[no-untyped-call]
 
 
-def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
-    policy = uow.policy.get()
-    outcome = RunOutcome()
-    taken, moved_orders = _release_unreleased(uow) if reoptimize else ([], set())
-    orders = _waiting_orders(uow, moved_orders)
-    existing = uow.fulfillments.for_orders([o.id for o in orders])
-    work = [(o, remaining_lines(o, existing[o.id])) for o in orders]
-    work = [(o, lines) for o, lines in work if lines]
-    outcome.orders = len(work)
-    if not work:
-        return outcome
-    network = load_network(uow, {line.sku for _, lines in work for line in lines})
+def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list[LineSpec]]],
+           taken: Taken, now: datetime) -> Plan:
+    network = _network(uow, {line.sku for _, lines in work for line in lines},
+                       [f for fulfillments in taken.values() for f in fulfillments])
     params = params_for(policy)
-    problem = build_problem([order_spec(o, lines) for o, lines in work], network.specs,
-                            network.stock, params)
+    problem = build_problem([order_spec(o, lines, today=now.date()) for o, lines in work],
+                            network.specs, network.stock, params)
     with _parts_executor(problem, params) as (executor, workers):
         result = solve(problem, params, executor=executor, workers=workers)
-    outcome.solver = solver_info(result)
+    return Plan(work, taken, network, problem, params, result)
+
+
+def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
+          existing: dict[str, list[Fulfillment]], taken: Taken, moves: Moves,
+          now: datetime) -> Plan | None:
+    """Solve jointly; None when no order has units to source.
+
+    An order whose allocation was taken back keeps it instead (``moves.restored``), and the
+    rest is solved again without moving it, when the answer would leave short units it had
+    covered and either ``backorder: reject`` would refuse it or no order of higher priority
+    took that SKU (an equal-priority swap saves nothing). Each round keeps at least one more
+    order, so this ends.
+    """
+    while True:
+        work = _work(orders, existing, taken)
+        if not work:
+            return None
+        plan = _solve(uow, policy, work, taken, now)
+        kept = [order_id for order_id in taken
+                if _keeps_allocation(plan, policy, orders[order_id], existing)]
+        if not kept:
+            return plan
+        moves.restored += len(kept)
+        for order_id in kept:
+            del taken[order_id]
+
+
+def _keeps_allocation(plan: Plan, policy: SourcingPolicy, order: Order,
+                      existing: dict[str, list[Fulfillment]]) -> bool:
+    """Whether ``order`` must keep its taken allocation rather than take this answer."""
+    unallocated = plan.result.assignment(order.id).unallocated
+    if not unallocated:
+        return False
+    if policy.backorder == "reject":
+        return True
+    waiting = sum(uncovered_units(order, existing.get(order.id, [])).values())
+    if sum(u.qty for u in unallocated) <= waiting:
+        return False
+    skus = {order.line(u.line_id).sku for u in unallocated}
+    return not any(other.priority > order.priority and line[1] in skus
+                   for other, _ in plan.work
+                   for shipment in plan.result.assignment(other.id).shipments
+                   for line in shipment.lines)
+
+
+def _same(fulfillment: Fulfillment, shipment: Shipment) -> bool:
+    return fulfillment.location_id == shipment.location_id and \
+        sorted((x.line_id, x.sku, x.qty) for x in fulfillment.lines) == sorted(shipment.lines)
+
+
+def _step(order: Order, assignment: OrderAssignment, taken: list[Fulfillment]) -> Step | None:
+    """What to write for one order; None when the answer reproduces its taken allocations.
+
+    A taken allocation the answer sends out again unchanged stays as it is (same id, same
+    release time) rather than being cancelled and made again.
+    """
+    left, new = list(taken), []
+    for shipment in assignment.shipments:
+        match = next((f for f in left if _same(f, shipment)), None)
+        if match is None:
+            new.append(shipment)
+        else:
+            left.remove(match)
+    if len(left) == len(taken):
+        return Step(order, assignment, left)
+    if not left and not new and not assignment.unallocated:
+        return None
+    plain = sum(s.cost for s in new)
+    return Step(order, replace(assignment, shipments=new, plain_cost=plain,
+                               cost=plain + assignment.opportunity_cost), left)
+
+
+def _take_back(uow: UnitOfWork, step: Step, network: Network) -> None:
+    """Cancel the allocations the answer replaces and give back their stock."""
+    for fulfillment in step.replaced:
+        uow.ledger.release_fulfillment(fulfillment.id)
+        fulfillment.status = FulfillmentStatus.CANCELLED
+        fulfillment.attributes = {**fulfillment.attributes, "cancelled_by": "reoptimize"}
+        uow.fulfillments.save(fulfillment)
+        location = network.locations.get(str(fulfillment.location_id))
+        step.order.record("fulfillment.cancelled",
+                          f"Re-optimized: allocation at "
+                          f"{location.name if location else fulfillment.location_id} "
+                          "taken back before release",
+                          fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
+                          reason="reoptimize", units=fulfillment.units)
+
+
+def _refresh_prices(uow: UnitOfWork, plan: Plan) -> None:
+    """Store the stock prices lookahead sourcing adds, in money per unit.
+
+    The joint solve's own duals are reused when it computed them (lp_fix) under a money
+    objective; otherwise the LP relaxation is solved under one (``time`` is priced under
+    ``cost``). When it does not finish in time the previous prices are kept, as they are when
+    a run has no order to source: prices are refreshed only by a run that solves something.
+    """
+    prices: dict[tuple[str, str], float] | None = None
+    if plan.params.objective != "time" and plan.result.opportunity_costs:
+        prices = plan.result.duals()
+    if prices is None:
+        prices = fresh_opportunity_costs(plan.problem, plan.params)
+    if prices is not None:
+        uow.policy.replace_opportunity_costs(prices)
+
+
+def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocation,
+            waiting_before: int) -> None:
+    """Count one committed order in the report; ``waiting_before``: its units no allocation
+    covered before the run, so only units the run uncovered count as ``units_unfilled``."""
+    setattr(outcome, allocation.status, getattr(outcome, allocation.status) + 1)
+    outcome.units_allocated += sum(line.qty for f in allocation.fulfillments
+                                   for line in f.lines)
+    outcome.cost += allocation.plain_cost
+    outcome.shipments += allocation.shipments
+    if step.replaced:
+        before = sum(f.cost or 0.0 for f in step.replaced)
+        replaced_units = sum(f.units for f in step.replaced)
+        lost = max(0, sum(u.qty for u in allocation.unallocated) - waiting_before)
+        moves.cost_before += before
+        moves.cost_after += sum(f.cost or 0.0 for f in allocation.fulfillments)
+        moves.before_unfilled += before * min(lost, replaced_units) / max(replaced_units, 1)
+        moves.units_unfilled += lost
+
+
+def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
+    """Plan first, then write: take back what the answer replaces, then reserve the new."""
+    policy = uow.policy.get()
+    outcome, moves = RunOutcome(), Moves()
+    orders = _waiting_orders(uow)
+    taken = _unreleased(uow, orders) if reoptimize else {}
+    moves.reconsidered = sum(len(fulfillments) for fulfillments in taken.values())
+    existing = uow.fulfillments.for_orders(list(orders))
+    plan = _plan(uow, policy, orders, existing, taken, moves, now)
+    if reoptimize:
+        outcome.reoptimized = moves.report()
+    if plan is None:
+        return outcome
+    outcome.solver = solver_info(plan.result)
     observe.solved(outcome.solver)
-    for order, _ in work:
-        assignment = result.assignment(order.id)
-        if policy.backorder == "reject" and assignment.unallocated:
+    steps = [step for order, _ in plan.work
+             if (step := _step(order, plan.result.assignment(order.id),
+                               plan.taken.get(order.id, []))) is not None]
+    waiting_before = {s.order.id: sum(uncovered_units(s.order, existing.get(s.order.id, []))
+                                      .values()) for s in steps}
+    refused = {s.order.id for s in steps
+               if policy.backorder == "reject" and s.assignment.unallocated}
+    for step in steps:  # all stock given back before any is reserved again
+        if step.order.id not in refused:  # (``_plan`` keeps a refused order's allocation)
+            _take_back(uow, step, plan.network)
+    outcome.orders = len(steps)
+    for step in steps:
+        if step.order.id in refused:
             outcome.rejected += 1
             continue
-        allocation = apply(uow, order, policy, network, result, assignment, existing[order.id],
-                           policy.objective, now)
-        setattr(outcome, allocation.status, getattr(outcome, allocation.status) + 1)
-        outcome.units_allocated += sum(line.qty for f in allocation.fulfillments
-                                       for line in f.lines)
-        outcome.cost += allocation.plain_cost
-        outcome.shipments += allocation.shipments
+        allocation = apply(uow, step.order, policy, plan.network, plan.result, step.assignment,
+                           existing.get(step.order.id, []), policy.objective, now)
+        _record(outcome, moves, step, allocation, waiting_before[step.order.id])
     outcome.cost = round(outcome.cost, 2)
-    uow.policy.replace_opportunity_costs(joint_opportunity_costs(problem, params))
+    _refresh_prices(uow, plan)
     if reoptimize:
-        before = round(sum(f.cost or 0.0 for f in taken), 2)
-        after = round(sum(f.cost or 0.0 for f in uow.fulfillments.with_status(
-            [FulfillmentStatus.ALLOCATED.value]) if f.order_id in moved_orders), 2)
-        outcome.reoptimized = {"fulfillments_reconsidered": len(taken), "cost_before": before,
-                               "cost_after": after, "saving": round(before - after, 2)}
+        outcome.reoptimized = moves.report()
     return outcome
 
 
 def run_allocations(uow_factory: UowFactory, *, reoptimize: bool = False,
                     now: datetime | None = None) -> RunOutcome:
-    """Source every order waiting for stock jointly, in one transaction."""
+    """Source every order waiting for stock jointly, in one transaction.
+
+    With ``reoptimize`` the orders' unreleased allocations are solved again with them; the
+    report's ``reoptimized`` says what that reconsidered, moved and saved, even when nothing.
+    """
     for attempt in range(1, MAX_STOCK_RETRIES + 1):
         try:
             with uow_factory() as uow:

@@ -26,13 +26,37 @@ MIN_PRICE = 1e-9
 def joint_opportunity_costs(
     problem: Problem, params: Params | None = None
 ) -> dict[tuple[str, str], float]:
-    """Shadow price (>= 0, per unit) of every binding (location_id, sku) stock row."""
-    params = replace(params or Params(), opportunity_costs=None)
+    """Shadow price (>= 0, money per unit) of every binding (location_id, sku) stock row."""
+    return fresh_opportunity_costs(problem, params) or {}
+
+
+def fresh_opportunity_costs(
+    problem: Problem, params: Params | None = None
+) -> dict[tuple[str, str], float] | None:
+    """Like :func:`joint_opportunity_costs`, but None when the LP did not finish in
+    ``params.time_limit_ms``: "no price could be computed" is not "no stock is scarce", and a
+    caller keeping prices should keep the ones it has rather than erase them."""
+    params = money_params(params or Params())
     weights = build_weights(problem, params)
     from optimizer.model import build_model
 
     model = build_model(problem, weights)
-    return stock_duals(problem, model, params.time_limit_ms / 1000.0)
+    if model.stock_rows.size == 0:
+        return {}
+    answer = solve_lp(problem, model, params.time_limit_ms / 1000.0)
+    return None if answer is None else answer.duals
+
+
+def money_params(params: Params) -> Params:
+    """``params`` whose objective is in money, without opportunity costs of its own.
+
+    Single-order sourcing adds a price per unit to money costs (``arc_unit = plain +
+    opportunity``), so a price must be money too. Under ``time`` a day outweighs any order's
+    whole cost and the duals would be in those units (143 for a 15.0 shipment), so prices are
+    taken under ``cost``; ``balanced`` (cost + cost_per_day x days) is money already.
+    """
+    objective = "cost" if params.objective == "time" else params.objective
+    return replace(params, objective=objective, opportunity_costs=None)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,222 @@
+"""Re-optimization through the real app: it moves allocations, and never loses one.
+
+``POST /v1/allocations/run`` with ``reoptimize`` takes back allocations not yet released and
+solves them again with the waiting orders. An allocation it takes back must come back (moved,
+or restored), its report must count money as money, and the lookahead prices the run stores
+must be money too. Each test runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from dom.bootstrap import Container
+from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER, order_body
+from tests.api.test_allocation import NEAR, available, laptop_order, network
+
+NOTHING_MOVED = {"fulfillments_reconsidered": 0, "cost_before": 0.0, "cost_after": 0.0,
+                 "saving": 0.0, "units_unfilled": 0, "orders_restored": 0}
+
+
+@pytest.fixture
+def app(container: Container) -> Iterator[TestClient]:
+    """An empty app on each backend."""
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield client
+
+
+def reoptimize(client: TestClient) -> dict[str, Any]:
+    response = client.post("/v1/allocations/run", json={"reoptimize": True}, headers=PLANNER)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def order(client: TestClient, placed: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = client.get(f"/v1/orders/{placed['order_id']}", headers=OPS).json()
+    return body
+
+
+def shipping(body: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f["location_id"], f["status"]) for f in body["fulfillments"] if f["type"] == "ship"]
+
+
+def place(client: TestClient, channel_order_id: str, **extra: Any) -> dict[str, Any]:
+    response = client.post("/v1/orders", json=laptop_order(channel_order_id, **extra),
+                           headers=CHANNEL)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_an_order_whose_payment_failed_keeps_its_allocation(app: TestClient) -> None:
+    network(app, {"WH-A": 5, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = place(app, "X")
+    failed = app.post(f"/v1/orders/{placed['order_id']}/payment", json={"status": "failed"},
+                      headers=CHANNEL)
+    assert failed.json()["status"] == "on_hold"
+    run = reoptimize(app)
+    # the run cannot source an order on hold, so it must not take its allocation back
+    after = order(app, placed)
+    assert (after["status"], shipping(after)) == ("on_hold", [("WH-A", "allocated")])
+    assert available(app) == {"WH-A": 4, "WH-B": 0}
+    assert run["orders"] == 0 and run["reoptimized"] == NOTHING_MOVED
+
+
+def test_a_run_with_nothing_to_move_still_reports_it(app: TestClient) -> None:
+    network(app, {"WH-A": 5, "WH-B": 0})
+    run = reoptimize(app)
+    assert run["orders"] == 0 and run["reoptimized"] == NOTHING_MOVED
+    plain = app.post("/v1/allocations/run", json={}, headers=PLANNER).json()
+    assert plain["reoptimized"] is None
+
+
+def test_under_reject_an_order_the_solve_leaves_short_keeps_its_allocation(
+        app: TestClient) -> None:
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    first = place(app, "X")
+    urgent = place(app, "Y", priority=5)  # would take X's only unit if the run let it
+    assert urgent["status"] == "backordered"
+    app.put("/v1/policy", json={"release_delay_minutes": 60, "backorder": "reject"},
+            headers=PLANNER)
+    run = reoptimize(app)
+    assert run["reoptimized"]["orders_restored"] == 1
+    assert run["reoptimized"]["saving"] == 0.0
+    kept = order(app, first)
+    assert (kept["status"], shipping(kept)) == ("allocated", [("WH-A", "allocated")])
+    assert "fulfillment.cancelled" not in [e["type"] for e in kept["timeline"]]
+    assert order(app, urgent)["status"] == "backordered"
+    positions = app.get("/v1/inventory?sku=LAPTOP-15", headers=ADMIN).json()["positions"]
+    (stock,) = [p for p in positions if p["location_id"] == "WH-A"]
+    assert (stock["on_hand"], stock["reserved"], stock["available"]) == (1, 1, 0)
+
+
+def test_units_left_unfilled_are_reported_apart_from_the_saving(app: TestClient) -> None:
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    first = place(app, "X")
+    urgent = place(app, "Y", priority=5)
+    run = reoptimize(app)
+    assert run["reoptimized"] == {"fulfillments_reconsidered": 1, "cost_before": 15.0,
+                                  "cost_after": 0.0, "saving": 0.0, "units_unfilled": 1,
+                                  "orders_restored": 0}
+    moved = order(app, first)
+    assert (moved["status"], shipping(moved)) == ("backordered", [("WH-A", "cancelled")])
+    assert {"fulfillment.cancelled", "order.backordered"} <= \
+        {e["type"] for e in moved["timeline"]}
+    assert shipping(order(app, urgent)) == [("WH-A", "allocated")]
+    assert available(app) == {"WH-A": 0, "WH-B": 0}
+
+
+def test_an_order_of_equal_priority_does_not_take_an_allocated_unit(app: TestClient) -> None:
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    first = place(app, "X")
+    later = place(app, "Y")  # as urgent as X: giving it X's unit saves nothing
+    run = reoptimize(app)
+    assert run["reoptimized"]["orders_restored"] == 1
+    assert run["reoptimized"]["units_unfilled"] == 0
+    kept = order(app, first)
+    assert (kept["status"], shipping(kept)) == ("allocated", [("WH-A", "allocated")])
+    assert order(app, later)["status"] == "backordered"
+
+
+def test_the_saving_counts_new_fulfillments_released_at_once(app: TestClient) -> None:
+    network(app, {"WH-A": 5, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = place(app, "X")
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    app.put("/v1/policy", json={"release_delay_minutes": 0}, headers=PLANNER)
+    run = reoptimize(app)
+    assert run["reoptimized"] == {"fulfillments_reconsidered": 1, "cost_before": 15.0,
+                                  "cost_after": 3.0, "saving": 12.0, "units_unfilled": 0,
+                                  "orders_restored": 0}
+    assert shipping(order(app, placed)) == [("WH-A", "cancelled"), ("WH-B", "released")]
+    assert available(app) == {"WH-A": 5, "WH-B": 4}
+
+
+def test_an_allocation_that_stays_best_is_left_as_it_is(app: TestClient) -> None:
+    network(app, {"WH-A": 0, "WH-B": 5})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = place(app, "X")
+    (before,) = [f["fulfillment_id"] for f in placed["fulfillments"] if f["type"] == "ship"]
+    run = reoptimize(app)
+    assert run["orders"] == 0
+    assert run["reoptimized"] == {**NOTHING_MOVED, "fulfillments_reconsidered": 1}
+    after = order(app, placed)
+    assert [f["fulfillment_id"] for f in after["fulfillments"] if f["type"] == "ship"] == [before]
+    assert available(app) == {"WH-A": 0, "WH-B": 4}
+
+
+def test_a_closed_location_loses_its_unreleased_allocations(app: TestClient) -> None:
+    network(app, {"WH-A": 5, "WH-B": 5})
+    app.put("/v1/policy", json={"release_delay_minutes": 60, "objective": "time"},
+            headers=PLANNER)
+    placed = place(app, "X")
+    assert shipping(placed) == [("WH-A", "allocated")]  # the near one, under time
+    closed = app.put("/v1/locations/WH-A", json={**NEAR, "active": False}, headers=ADMIN)
+    assert closed.status_code == 200, closed.text
+    run = reoptimize(app)
+    assert run["reoptimized"]["cost_before"] == 15.0
+    assert run["reoptimized"]["cost_after"] == 3.0
+    moved = order(app, placed)
+    assert (moved["status"], shipping(moved)) == \
+        ("allocated", [("WH-A", "cancelled"), ("WH-B", "allocated")])
+    assert available(app) == {"WH-A": 5, "WH-B": 4}
+
+
+def test_lookahead_prices_under_the_time_objective_are_money(app: TestClient) -> None:
+    network(app, {"WH-A": 0, "WH-B": 0})
+    app.put("/v1/policy", json={"objective": "time"}, headers=PLANNER)
+    for n in range(2):
+        place(app, f"P-{n}")
+    # One near unit for two orders: scarce in days, but the far warehouse is cheaper anyway,
+    # so in money the near unit is worth nothing to the batch.
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 10}, headers=ADMIN)
+    assert app.post("/v1/allocations/run", json={}, headers=PLANNER).json()["allocated"] == 2
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+    app.put("/v1/policy", json={"objective": "time", "lookahead": True}, headers=PLANNER)
+    quote = app.post("/v1/allocate", json={"order": laptop_order("Q"), "commit": False},
+                     headers=CHANNEL).json()
+    assert [f["location_id"] for f in quote["fulfillments"]] == ["WH-A"]
+    assert quote["totals"]["opportunity_cost"] == 0.0
+    assert quote["totals"]["cost_with_opportunity"] == quote["totals"]["cost"] == 15.0
+
+
+def test_prices_are_kept_when_the_lp_does_not_finish(app: TestClient,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    network(app, {"WH-A": 0, "WH-B": 0})
+    for n in range(2):
+        place(app, f"P-{n}")
+    # One cheap unit at WH-B for two waiting orders: worth 15 - 3 = 12 to the batch.
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 10}, headers=ADMIN)
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    assert app.post("/v1/allocations/run", json={}, headers=PLANNER).json()["allocated"] == 2
+    # A later run whose LP does not finish in time (here: never) must not erase that price.
+    app.put("/v1/products/MOUSE", json={"name": "Mouse"}, headers=ADMIN)
+    for n in range(2):  # two orders waiting for the one mouse about to arrive
+        mouse = order_body(f"M-{n}", lines=[{"line_id": "1", "sku": "MOUSE", "qty": 1,
+                                             "unit_price": 9.0}])
+        assert app.post("/v1/orders", json=mouse, headers=CHANNEL).json()["status"] == \
+            "backordered"
+    app.put("/v1/inventory/WH-A/MOUSE", json={"on_hand": 1}, headers=ADMIN)
+    monkeypatch.setattr("optimizer.lookahead.solve_lp", lambda *args, **kwargs: None)
+    run = app.post("/v1/allocations/run", json={}, headers=PLANNER).json()
+    assert (run["allocated"], run["backordered"]) == (1, 1)
+    monkeypatch.undo()
+    # WH-A's laptops are all held now, so a quote can only take WH-B's new unit.
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+    app.put("/v1/policy", json={"lookahead": True}, headers=PLANNER)
+    quote = app.post("/v1/allocate", json={"order": laptop_order("Q"), "commit": False},
+                     headers=CHANNEL).json()
+    assert [f["location_id"] for f in quote["fulfillments"]] == ["WH-B"]
+    assert quote["totals"]["opportunity_cost"] == pytest.approx(12.0, abs=0.01)
