@@ -16,7 +16,6 @@ from models.fulfillments import Fulfillment
 from models.order_progress import uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params
-from optimizer.problem import REASON_CODES, Problem
 
 
 @dataclass(frozen=True)
@@ -83,21 +82,6 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
                      pickup_location_id=order.delivery.location_id if pickup else None,
                      priority=order.priority,
                      deadline_days=deadline_days(order, today or datetime.now(UTC).date()))
-
-
-def missed_deadline(problem: Problem, order_id: str, sku: str) -> bool:
-    """True when some location holding ``sku`` could serve ``order_id`` but for its deadline.
-
-    The optimizer names such a short line ``no_eligible_location`` (or ``insufficient_stock``);
-    this tells a person the deadline is what stands in the way, not the network. Eligibility
-    rules overwrite one another with the most fundamental last, so code ``deadline`` on a pair
-    means the deadline is the only rule that pair breaks.
-    """
-    orders = [n for n, o in enumerate(problem.orders) if o.order_id == order_id]
-    if not orders or sku not in problem.skus:
-        return False
-    stocked = problem.stock[:, problem.skus.index(sku)] > 0
-    return bool(((problem.reason[orders[0]] == REASON_CODES["deadline"]) & stocked).any())
 
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,

@@ -443,8 +443,12 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
                      units=sum(line.qty for f in made for line in f.lines))
     if unfilled:
         units = sum(u.qty for u in unfilled)
+        due = order.delivery.deliver_by
+        waiting = (f"no location can deliver by {due:%B} {due.day}"
+                   if due is not None and all(u.reason == "deadline" for u in unfilled)
+                   else "waiting for stock")
         order.record("order.backordered",
-                     f"Backordered: {units} unit(s) waiting for stock", units=units,
+                     f"Backordered: {units} unit(s) {waiting}", units=units,
                      lines=[{"line_id": u.line_id, "sku": u.sku, "qty": u.qty,
                              "reason": u.reason} for u in unfilled])
     if order.status is OrderStatus.RECEIVED and order.payment_status.value == "confirmed":

@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 
 from optimizer.objective import Weights
-from optimizer.problem import IntArray, Problem
+from optimizer.problem import REASON_CODES, IntArray, Problem
 from optimizer.result import OrderAssignment, Shipment, Unallocated
 
 
@@ -70,7 +70,9 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
     off and no one location holds the whole line; ``dearer_than_unfilled`` (only with a finite
     ``unfilled_cost_factor``): an eligible location still had the stock and the room, and the
     order could still ship from it, but sending the units cost more than leaving them unfilled;
-    ``constrained``: the stock went to other orders (or capacity / the shipment limit stopped it).
+    ``constrained``: the stock went to other orders (or capacity / the shipment limit stopped it);
+    ``deadline``: instead of the first two, when a location that holds the SKU is ruled out only
+    by the order's delivery deadline: the promise, not the network, is what stands in the way.
     """
     filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
     reachable = np.bincount(problem.arc_line, problem.arc_stock, minlength=problem.n_lines)
@@ -89,11 +91,24 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
             reasons[line] = "no_single_location"
         else:
             reasons[line] = "constrained"
+        if reasons[line] in ("no_eligible_location", "insufficient_stock") and _too_late(
+            problem, line
+        ):
+            reasons[line] = "deadline"
     if not weights.fill_first:
         for line in _left_on_purpose(problem, weights, arc_units, filled):
             if reasons.get(line) == "constrained":
                 reasons[line] = "dearer_than_unfilled"
     return reasons
+
+
+def _too_late(problem: Problem, line: int) -> bool:
+    """Some location holding the line's SKU is ineligible for its order by the deadline alone
+    (eligibility rules overwrite one another, the most fundamental last, so the code says the
+    deadline is the only rule that pair breaks)."""
+    order, sku = problem.line_order[line], problem.line_sku[line]
+    late = problem.reason[order] == REASON_CODES["deadline"]
+    return bool((late & (problem.stock[:, sku] > 0)).any())
 
 
 def _left_on_purpose(

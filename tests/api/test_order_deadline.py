@@ -101,12 +101,13 @@ def test_an_order_no_location_can_deliver_in_time_is_backordered(seeded: TestCli
     assert order["status"] == "backordered"
     assert shipped_from(order) == []
     (event,) = [e for e in order["timeline"] if e["type"] == "order.backordered"]
-    assert event["data"]["lines"][0]["reason"] == "no_eligible_location"
+    assert event["data"]["lines"][0]["reason"] == "deadline"
+    assert event["message"].startswith("Backordered: 1 unit(s) no location can deliver by ")
     # Stock was there: the deadline, not the stock, is what kept the order back.
     again = seeded.post("/v1/allocate", json={"order_id": order["order_id"], "commit": False},
                         headers=CHANNEL).json()
     assert again["status"] == "backordered"
-    assert [u["reason"] for u in again["unallocated"]] == ["no_eligible_location"]
+    assert [u["reason"] for u in again["unallocated"]] == ["deadline"]
     available = seeded.get("/v1/inventory?sku=LAPTOP-15", headers=ADMIN).json()["positions"]
     assert {p["location_id"]: p["available"] for p in available} == {"WH-A": 2, "WH-B": 5}
 

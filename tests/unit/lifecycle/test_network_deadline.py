@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from lifecycle.network import deadline_days, missed_deadline, order_spec
+from lifecycle.network import deadline_days, order_spec
 from models import Channel, Customer, Delivery, DeliveryMethod, Order, OrderLine, ShipTo
 from optimizer import LineSpec, LocationSpec, Params, build_problem, solve
 
@@ -49,18 +49,15 @@ NEAR = LocationSpec("NEAR", "warehouse", 40.73, -74.17, shipment_cost=12.0)
 FAR = LocationSpec("FAR", "warehouse", 32.78, -96.80, shipment_cost=4.0)
 
 
-def test_missed_deadline_tells_the_deadline_from_the_network() -> None:
+def test_a_line_no_location_can_deliver_in_time_is_short_for_the_deadline() -> None:
     stock = {("NEAR", "LAPTOP"): 1, ("FAR", "LAPTOP"): 1}
     late = build_problem([order_spec(make_order(TODAY), LINES, TODAY)], [NEAR, FAR], stock,
                          Params())
-    assert missed_deadline(late, "ord_1", "LAPTOP")
-    assert solve(late, Params()).assignment("ord_1").unallocated[0].reason == \
-        "no_eligible_location"
-    in_time = build_problem([order_spec(make_order(None), LINES, TODAY)], [NEAR, FAR], stock,
-                            Params())
-    assert not missed_deadline(in_time, "ord_1", "LAPTOP")
-    assert not missed_deadline(in_time, "ord_1", "UNKNOWN")
-    assert not missed_deadline(late, "ord_2", "LAPTOP")
+    assert solve(late, Params()).assignment("ord_1").unallocated[0].reason == "deadline"
+    sold_out = build_problem([order_spec(make_order(TODAY), LINES, TODAY)], [NEAR, FAR], {},
+                             Params())
+    # nobody holds it: the network, not the promise, is what is missing
+    assert solve(sold_out, Params()).assignment("ord_1").unallocated[0].reason == "no_stock"
 
 
 def test_the_near_warehouse_alone_meets_a_two_day_deadline() -> None:
