@@ -2,15 +2,19 @@
 
 ``check`` is what ``POST /v1/sla/check`` and the server's background checker run:
 - allocations held back by ``release_delay_minutes`` are released when due;
-- a fulfillment not shipped by its ship-by date raises ``fulfillment.delayed`` exactly once,
-  however often the check runs (rules then notify the customer and escalate);
+- a fulfillment not shipped by its deadline raises ``fulfillment.delayed`` exactly once per
+  deadline, however often the check runs (rules then notify the customer and escalate). The
+  deadline is the ship-by date, or the later estimate a ``delayed`` report gave: a missed new
+  estimate is a new delay, and escalates again if staff resolved the first one;
 - a pickup not collected by its pickup-by date expires and gives its stock back.
 Each action is its own transaction guarded by the fulfillment's version, so two checkers (two
-workers) racing on the same fulfillment cannot both act.
+workers) racing on the same fulfillment cannot both act. One order the domain refuses to move
+is logged and skipped; it never stops the pass for the others.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +22,7 @@ from datetime import UTC, date, datetime
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
 from lifecycle.uow import UnitOfWork, UowFactory
-from models import ConcurrentUpdate, OrderStatus
+from models import ConcurrentUpdate, DomainError, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus
 from models.order_progress import DEAD
 from models.orders import Order
@@ -26,6 +30,7 @@ from models.orders import Order
 S = FulfillmentStatus
 NOT_SHIPPED = [S.RELEASED.value, S.ACCEPTED.value, S.PICKED.value, S.PACKED.value]
 Action = Callable[[UnitOfWork, Order, Fulfillment, datetime], bool]
+log = logging.getLogger("dom.timers")
 
 
 @dataclass
@@ -39,6 +44,38 @@ class CheckOutcome:
 def _date(fulfillment: Fulfillment, key: str) -> date | None:
     raw = fulfillment.attributes.get(key)
     return date.fromisoformat(str(raw)) if raw else None
+
+
+def _estimate(fulfillment: Fulfillment) -> date | None:
+    """The day of the latest estimate a ``delayed`` report gave (an ISO timestamp), if any."""
+    raw = fulfillment.attributes.get("eta")
+    try:
+        return datetime.fromisoformat(str(raw)).date() if raw else None
+    except ValueError:
+        return None
+
+
+def _deadline(fulfillment: Fulfillment) -> date | None:
+    """The day it must ship by: its ship-by date, pushed back by a later estimate."""
+    days = [d for d in (_date(fulfillment, "ship_by"), _estimate(fulfillment)) if d]
+    return max(days) if days else None
+
+
+def _raised_for(fulfillment: Fulfillment) -> date | None:
+    """The deadline whose miss was already raised. Fulfillments flagged before deadlines were
+    remembered carry only ``sla_delay_raised``: that was their ship-by date."""
+    if fulfillment.attributes.get("sla_delay_raised_for"):
+        return _date(fulfillment, "sla_delay_raised_for")
+    return _date(fulfillment, "ship_by") if fulfillment.attributes.get("sla_delay_raised") \
+        else None
+
+
+def _missed(fulfillment: Fulfillment, today: date) -> date | None:
+    """The deadline it has missed and nobody was told about yet, if any."""
+    deadline, raised = _deadline(fulfillment), _raised_for(fulfillment)
+    if fulfillment.status.value not in NOT_SHIPPED or deadline is None or deadline >= today:
+        return None
+    return deadline if raised is None or raised < deadline else None
 
 
 def _where(uow: UnitOfWork, fulfillment: Fulfillment) -> str:
@@ -59,16 +96,16 @@ def _release(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, now: datet
 
 
 def _raise_delay(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, now: datetime) -> bool:
-    ship_by = _date(fulfillment, "ship_by")
-    if fulfillment.status.value not in NOT_SHIPPED or ship_by is None or \
-            fulfillment.attributes.get("sla_delay_raised") or ship_by >= now.date():
+    deadline = _missed(fulfillment, now.date())
+    if deadline is None:
         return False
-    fulfillment.attributes = {**fulfillment.attributes, "sla_delay_raised": now.isoformat()}
+    fulfillment.attributes = {**fulfillment.attributes, "sla_delay_raised": now.isoformat(),
+                              "sla_delay_raised_for": deadline.isoformat()}
     uow.fulfillments.save(fulfillment)
     order.record("fulfillment.delayed",
-                 f"Delayed at {_where(uow, fulfillment)}: not shipped by {ship_by.isoformat()}",
+                 f"Delayed at {_where(uow, fulfillment)}: not shipped by {deadline.isoformat()}",
                  fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
-                 reason=f"not shipped by {ship_by.isoformat()}", eta="to be confirmed",
+                 reason=f"not shipped by {deadline.isoformat()}", eta="to be confirmed",
                  source="sla_check")
     return True
 
@@ -94,23 +131,38 @@ def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
     return True
 
 
+def _run_once(make: UowFactory, fulfillment_id: str, now: datetime, action: Action) -> int:
+    with make() as uow:
+        fulfillment = uow.fulfillments.get(fulfillment_id)
+        order = uow.orders.get(fulfillment.order_id) if fulfillment else None
+        if fulfillment is None or order is None or \
+                order.status in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD):
+            return 0
+        if not action(uow, order, fulfillment, now):
+            return 0
+        settle_status(uow, order)
+        save_order(uow, order)
+        uow.commit()
+        return 1
+
+
 def _run(make: UowFactory, fulfillment_id: str, now: datetime, action: Action) -> int:
+    """Run one timer action in its own transaction; 1 if it acted.
+
+    A race is retried. Any other refusal of the domain (a move the state table forbids, an
+    order in a state nobody foresaw) concerns this order only: its transaction rolls back,
+    the refusal is logged, and the pass goes on, so one order cannot stop pickups expiring or
+    delays being raised for every other order. The next pass tries it again.
+    """
     for _ in range(3):
         try:
-            with make() as uow:
-                fulfillment = uow.fulfillments.get(fulfillment_id)
-                order = uow.orders.get(fulfillment.order_id) if fulfillment else None
-                if fulfillment is None or order is None or \
-                        order.status in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD):
-                    return 0
-                if not action(uow, order, fulfillment, now):
-                    return 0
-                settle_status(uow, order)
-                save_order(uow, order)
-                uow.commit()
-                return 1
+            return _run_once(make, fulfillment_id, now, action)
         except ConcurrentUpdate:
             continue
+        except DomainError as error:
+            log.warning("timer %s skipped fulfillment %s: %s",
+                        getattr(action, "__name__", action), fulfillment_id, error.detail)
+            return 0
     return 0
 
 
@@ -121,9 +173,7 @@ def check(factory: UowFactory, now: datetime | None = None) -> CheckOutcome:
     with factory() as uow:
         due = [f.id for f in uow.fulfillments.with_status([S.ALLOCATED.value])
                if f.release_at is not None and f.release_at <= now]
-        late = [f.id for f in uow.fulfillments.with_status(NOT_SHIPPED)
-                if not f.attributes.get("sla_delay_raised")
-                and (_date(f, "ship_by") or today) < today]
+        late = [f.id for f in uow.fulfillments.with_status(NOT_SHIPPED) if _missed(f, today)]
         expired = [f.id for f in uow.fulfillments.with_status([S.READY_FOR_PICKUP.value])
                    if (_date(f, "pickup_by") or today) < today]
     outcome = CheckOutcome(checked=len(due) + len(late) + len(expired))

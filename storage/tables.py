@@ -255,11 +255,16 @@ escalations = Table(
     Column("resolved_at", UTCDateTime),
     Column("resolved_by", String(100)),
     Column("resolution", Text),
-    # One open escalation per (order, fulfillment, kind): a repeated trigger does not pile up.
-    Column("dedupe_key", String(200), nullable=False, unique=True),
+    # kind:order:fulfillment. Unique among open escalations only (the index below): a repeated
+    # trigger does not pile up while staff work on one, and after they resolve it the same
+    # trouble coming back opens a new one.
+    Column("dedupe_key", String(200), nullable=False),
 )
 Index("ix_escalations_status", escalations.c.status)
 Index("ix_escalations_order", escalations.c.order_id)
+Index("uq_escalations_open_dedupe_key", escalations.c.dedupe_key, unique=True,
+      sqlite_where=escalations.c.status == "open",
+      postgresql_where=escalations.c.status == "open")
 
 notifications = Table(
     "notifications", metadata,

@@ -72,13 +72,25 @@ class SqlEscalationRepository:
         self._c = connection
 
     def open(self, escalation: Escalation) -> bool:
-        """Open unless one with the same dedupe key exists; returns True when opened."""
+        """Open unless an open one has the same dedupe key; returns True when opened.
+
+        Resolved escalations with that key do not count: trouble that comes back after staff
+        closed it deserves a new one. The look-up spares a savepoint in the usual case; the
+        partial unique index (open rows only) settles two transactions racing past it.
+        """
+        if self._open_with(escalation.dedupe_key):
+            return False
         try:
             with self._c.begin_nested():
                 self._c.execute(insert(escalations).values(**vars(escalation)))
         except IntegrityError:
             return False
         return True
+
+    def _open_with(self, dedupe_key: str) -> bool:
+        found = self._c.execute(select(escalations.c.id).where(
+            escalations.c.dedupe_key == dedupe_key, escalations.c.status == "open")).first()
+        return found is not None
 
     def get(self, escalation_id: str) -> Escalation | None:
         row = self._c.execute(select(escalations).where(escalations.c.id == escalation_id)
