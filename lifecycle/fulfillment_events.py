@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from lifecycle import pipelines
 from lifecycle.rules import save_order
@@ -25,8 +26,9 @@ from models import (
     Order,
     OrderStatus,
     ReservationStatus,
+    TransitionNotAllowed,
 )
-from models.fulfillment_flow import DEPARTED, target_of
+from models.fulfillment_flow import DEPARTED, EVENT_TARGETS, target_of
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
 from models.order_progress import derive_status
 
@@ -54,6 +56,12 @@ class Reporter:
             return fulfillment.location_id is not None and fulfillment.location_id == self.subject
         return True
 
+
+# How far ahead of dom's clock a reported time may be (reporters' clocks drift).
+CLOCK_SKEW = timedelta(minutes=5)
+# Reports that move goods (or hand them over at the counter): a hold stops them. Parcels
+# already with the carrier are not stopped: their later reports are always taken.
+GOODS_MOVES = frozenset(EVENT_TARGETS) - {"accepted"}
 
 MESSAGES = {
     "accepted": "Accepted by {where}",
@@ -101,14 +109,62 @@ def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
     return gone
 
 
+def reported_time(report: Report, now: datetime) -> datetime | None:
+    """The time the reporter gives (UTC), refused when it lies in the future.
+
+    A carrier scan may reach dom late, so a past time is kept as the event's time; a future
+    one is a wrong clock or a typo, and would start a warranty or a pickup window too late.
+    """
+    if report.at is None:
+        return None
+    at = report.at if report.at.tzinfo else report.at.replace(tzinfo=UTC)
+    at = at.astimezone(UTC)
+    if at > now + CLOCK_SKEW:
+        raise InvalidInput(f"at {at.isoformat()} is in the future (now is "
+                           f"{now.astimezone(UTC).isoformat(timespec='seconds')}); report when "
+                           "it happened, or leave at out for now", loc=("body", "at"))
+    return at
+
+
+def check_not_held(order: Order, fulfillment: Fulfillment, report: Report) -> None:
+    """A held order's goods stay where they are until the hold is released.
+
+    The hold (a failed payment, a review, a rule) exists to stop the goods; reports about a
+    parcel already with the carrier are still taken, since the carrier does not stop.
+    """
+    if order.status is not OrderStatus.ON_HOLD or report.type not in GOODS_MOVES \
+            or fulfillment.status in DEPARTED:
+        return
+    reason = (order.hold_reason or "hold").replace("_", " ")
+    raise TransitionNotAllowed(f"order {order.id} is on hold ({reason}); its goods must stay "
+                               f"put, so a {report.type.replace('_', ' ')} report is refused "
+                               "until the order is released")
+
+
+def _repeated_delay(fulfillment: Fulfillment, report: Report, at: datetime | None) -> bool:
+    """The same delay reported again (a client retry): it is recorded once."""
+    delays = fulfillment.attributes.get("delays") or []
+    if not isinstance(delays, list) or not delays:
+        return False
+    last = delays[-1]
+    eta = report.eta.isoformat() if report.eta else None
+    same = last.get("reason") == report.reason and last.get("eta") == eta
+    return same and (at is None or last.get("at") == at.isoformat())
+
+
 def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Report,
            now: datetime) -> None:
     target = target_of(fulfillment.type, fulfillment.status, report.type)
+    check_not_held(order, fulfillment, report)
+    reported = reported_time(report, now)
     location = uow.locations.get(fulfillment.location_id) if fulfillment.location_id else None
     where = location.name if location else "the service desk"
-    at = report.at or now
-    common = {"fulfillment_id": fulfillment.id, "location_id": fulfillment.location_id}
+    at = reported or now
+    common: dict[str, Any] = {"fulfillment_id": fulfillment.id,
+                              "location_id": fulfillment.location_id, "at": reported}
     if report.type == "delayed":
+        if _repeated_delay(fulfillment, report, reported):
+            return
         eta = report.eta.isoformat() if report.eta else None
         delays = list(fulfillment.attributes.get("delays") or [])  # type: ignore[call-overload]
         delays.append({"reason": report.reason, "eta": eta, "at": at.isoformat()})
@@ -156,7 +212,8 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         pickup_by = (at + timedelta(days=pipelines.current().pickup_hold_days)).date()
         fulfillment.attributes = {**fulfillment.attributes, "pickup_by": pickup_by.isoformat()}
     if target in (FulfillmentStatus.DELIVERED, FulfillmentStatus.PICKED_UP):
-        register_covering(uow, order, [line.line_id for line in fulfillment.lines], now)
+        register_covering(uow, order, [line.line_id for line in fulfillment.lines], now,
+                          delivered_at=at)
 
 
 def report_event(uow_factory: UowFactory, fulfillment_id: str, report: Report,

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from lifecycle import pipelines
 from lifecycle.catalog import resolve_coordinates
 from lifecycle.rules import save_order
-from lifecycle.services import register_standalone_services
+from lifecycle.services import ensure_service_only_fulfillment, register_standalone_services
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import (
     DeliveryMethod,
@@ -23,14 +23,18 @@ from models import (
     NotFound,
     Order,
     OrderLine,
+    OrderStatus,
     PaymentStatus,
     Product,
     ShipTo,
+    TransitionNotAllowed,
     new_id,
     new_token,
 )
 from models.commands import CreateOrder
-from models.fulfillments import Fulfillment, FulfillmentStatus
+from models.fulfillment_flow import DEPARTED
+from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
+from models.order_progress import resume_status, uncovered_units
 from models.orders import Delivery
 
 # What a cancel stops: everything that has not left the building (or been handed over).
@@ -72,6 +76,10 @@ def _check_lines(command: CreateOrder, products: dict[str, Product]) -> None:
         if products[covered.sku].is_service:
             raise InvalidInput(f"line {line.line_id}: a service can only cover a product line",
                                loc=(*where, "covers_line_id"))
+        if line.qty > covered.qty:
+            raise InvalidInput(f"line {line.line_id}: {line.qty} x {line.sku} cannot cover line "
+                               f"{covered.line_id}, which has only {covered.qty} unit(s); "
+                               "a service covers at most one unit each", loc=(*where, "qty"))
 
 
 def _delivery(uow: UnitOfWork, command: CreateOrder) -> tuple[Delivery, ShipTo | None]:
@@ -170,6 +178,7 @@ def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
         except DuplicateChannelOrder:
             uow.rollback()
         else:
+            _open_service_only(uow, order)
             uow.commit()
             return Intake(order, created=True)
     # A concurrent request inserted the same channel order first: answer with that one.
@@ -195,13 +204,37 @@ def get_order(uow: UnitOfWork, order_id: str) -> OrderView:
                          uow.events.for_order(order_id))
 
 
+def _open_service_only(uow: UnitOfWork, order: Order) -> None:
+    """A new order of services only gets its service fulfillment (and completes if paid)."""
+    if ensure_service_only_fulfillment(uow, order) is not None:
+        _settle(uow, order)
+        save_order(uow, order)
+
+
+def _settle(uow: UnitOfWork, order: Order) -> None:
+    """Take the status the fulfillments say, unless a command (cancel, a hold) stands.
+
+    An order never sourced keeps its pre-sourcing status: sourcing derives it when it runs.
+    """
+    if order.status is OrderStatus.CANCELLED or order.hold_reason is not None:
+        return
+    status = resume_status(order, uow.fulfillments.for_order(order.id))
+    if status is not None:
+        order.apply_derived_status(status)
+
+
 def record_payment(uow: UnitOfWork, order_id: str, status: PaymentStatus,
                    reason: str | None = None) -> Order:
-    """Payment confirmed or failed, as the payment service reports it; repeats are no-ops."""
+    """Payment confirmed or failed, as the payment service reports it; repeats are no-ops.
+
+    A confirmation releases a payment hold back to where the fulfillments are (allocated,
+    shipped...), never to an earlier status.
+    """
     with uow:
         order = _load(uow, order_id)
         if status is PaymentStatus.CONFIRMED:
-            changed = order.confirm_payment()
+            changed = order.confirm_payment(
+                resume_status(order, uow.fulfillments.for_order(order_id)))
         elif status is PaymentStatus.FAILED:
             changed = order.fail_payment(reason)
         else:
@@ -210,27 +243,94 @@ def record_payment(uow: UnitOfWork, order_id: str, status: PaymentStatus,
         if changed:
             if status is PaymentStatus.CONFIRMED:
                 register_standalone_services(uow, order)
+                ensure_service_only_fulfillment(uow, order)
+            _settle(uow, order)
             save_order(uow, order)
             uow.commit()
     return order
 
 
 def cancel_order(uow: UnitOfWork, order_id: str, reason: str | None = None) -> Order:
-    """Cancel and release every reservation that has not shipped, in one transaction."""
+    """Cancel and release every reservation that has not shipped, in one transaction.
+
+    Once part of the order has shipped, only the rest is cancelled: the shipped parcels go on
+    to the customer (and register the services that cover them), so the order is not.
+    """
     with uow:
         order = _load(uow, order_id)
-        order.cancel(reason)
-        released = uow.ledger.release_order(order_id)
-        stopped = []
-        for fulfillment in uow.fulfillments.for_order(order_id):
-            if fulfillment.status in CANCELLABLE:
-                fulfillment.status = FulfillmentStatus.CANCELLED
-                uow.fulfillments.save(fulfillment)
-                stopped.append(fulfillment.id)
-        order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped)
+        fulfillments = uow.fulfillments.for_order(order_id)
+        if any(f.status in DEPARTED for f in fulfillments):
+            _cancel_unshipped(uow, order, fulfillments, reason)
+        else:
+            _cancel_whole(uow, order, fulfillments, reason)
         save_order(uow, order)
         uow.commit()
     return order
+
+
+def _cancel_whole(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment],
+                  reason: str | None) -> None:
+    order.cancel(reason)
+    released = uow.ledger.release_order(order.id)
+    stopped = []
+    for fulfillment in fulfillments:
+        if fulfillment.status in CANCELLABLE:
+            fulfillment.status = FulfillmentStatus.CANCELLED
+            uow.fulfillments.save(fulfillment)
+            stopped.append(fulfillment.id)
+    order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped)
+
+
+def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment],
+                      reason: str | None) -> None:
+    """Stop the goods that have not left and the services covering only them."""
+    if order.status is OrderStatus.CANCELLED:
+        raise TransitionNotAllowed(f"order {order.id} is already cancelled")
+    goods = [f for f in fulfillments if f.type is not FulfillmentType.SERVICE]
+    stopped = [f for f in goods if f.status in CANCELLABLE]
+    for fulfillment in stopped:
+        fulfillment.status = FulfillmentStatus.CANCELLED
+    units = uncovered_units(order, fulfillments)
+    if not units:
+        raise TransitionNotAllowed(f"order {order.id} has shipped in full; nothing is left "
+                                   "to cancel")
+    for fulfillment in stopped:
+        uow.fulfillments.save(fulfillment)
+    released = uow.ledger.release_order(order.id)
+    departed = {line.line_id for f in goods if f.status in DEPARTED for line in f.lines}
+    dropped = _drop_services(uow, order, fulfillments, departed)
+    order.cancel_remainder(units, reason, units_released=released,
+                           fulfillments_cancelled=[f.id for f in stopped],
+                           services_cancelled=dropped or None)
+    _settle(uow, order)
+
+
+def _drop_services(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment],
+                   departed: set[str]) -> list[str]:
+    """Shrink the pending service fulfillment to the services whose product went out.
+
+    A warranty on the shipped laptop still registers when it arrives; one on the cancelled
+    bag, or a standalone service not yet registered, is cancelled. Returns the dropped lines.
+    """
+    registered = {s.line_id for s in uow.services.for_order(order.id)}
+    dropped: list[str] = []
+    for fulfillment in fulfillments:
+        if fulfillment.type is not FulfillmentType.SERVICE or \
+                fulfillment.status is not FulfillmentStatus.PENDING:
+            continue
+        keep = [line for line in fulfillment.lines
+                if line.line_id in registered
+                or order.line(line.line_id).covers_line_id in departed]
+        gone = [line.line_id for line in fulfillment.lines if line not in keep]
+        if not gone:
+            continue
+        dropped += gone
+        fulfillment.lines = keep or fulfillment.lines
+        fulfillment.status = FulfillmentStatus.CANCELLED if not keep else \
+            FulfillmentStatus.REGISTERED if all(line.line_id in registered for line in keep) \
+            else FulfillmentStatus.PENDING
+        uow.fulfillments.save(fulfillment)
+    return dropped
 
 
 def _load(uow: UnitOfWork, order_id: str) -> Order:
@@ -244,7 +344,7 @@ def release_order(uow: UnitOfWork, order_id: str, by: str | None = None) -> Orde
     """Let a held order continue; sourcing follows if it is ready."""
     with uow:
         order = _load(uow, order_id)
-        order.release_hold(by)
+        order.release_hold(by, resume_status(order, uow.fulfillments.for_order(order_id)))
         save_order(uow, order)
         uow.commit()
     return order

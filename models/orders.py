@@ -14,7 +14,13 @@ from typing import Any
 from models.errors import TransitionNotAllowed
 from models.events import Event
 from models.ids import new_id
-from models.order_status import OrderStatus, PaymentStatus, check_order_move, check_payment_move
+from models.order_status import (
+    ORDER_MOVES,
+    OrderStatus,
+    PaymentStatus,
+    check_order_move,
+    check_payment_move,
+)
 
 
 class Channel(StrEnum):
@@ -125,6 +131,21 @@ class Order:
         """Authorized or confirmed: sourcing may start."""
         return self.payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED)
 
+    @property
+    def cancelled_units(self) -> dict[str, int]:
+        """Units of each line cancelled while the rest of the order went on (partial cancel).
+
+        Sourcing and the status derivation treat them as no longer wanted, so nothing waits
+        for them and nobody sources them again.
+        """
+        stored = self.attributes.get("cancelled_units") or {}
+        return {str(line_id): int(qty) for line_id, qty in stored.items()}
+
+    @property
+    def can_hold(self) -> bool:
+        """Whether the state table still lets a hold stop work (nothing has left yet)."""
+        return self.status is OrderStatus.ON_HOLD or OrderStatus.ON_HOLD in ORDER_MOVES[self.status]
+
     # -- commands ------------------------------------------------------------------------
     def receive(self) -> None:
         """Record that the order entered the repository (the first event of every order)."""
@@ -152,23 +173,34 @@ class Order:
         self.record("order.status_changed", f"Status changed to {new.value.replace('_', ' ')}",
                      **data)
 
-    def confirm_payment(self) -> bool:
-        """Payment captured. Returns False when it already was (a repeated notification)."""
+    def confirm_payment(self, resume: OrderStatus | None = None) -> bool:
+        """Payment captured. Returns False when it already was (a repeated notification).
+
+        ``resume``: the status the order's fulfillments say it has reached (None when it was
+        never sourced). A released payment hold goes back there, not to ``payment_confirmed``:
+        an allocated or shipped order must not move backwards because money arrived.
+        """
         if self.payment_status is PaymentStatus.CONFIRMED:
             return False
         self._guard_open("confirm payment of")
         check_payment_move(self.payment_status, PaymentStatus.CONFIRMED)
         self.payment_status = PaymentStatus.CONFIRMED
         self.record("payment.confirmed", "Payment confirmed")
+        self._drop_flag("payment_failed")
         if self.status is OrderStatus.ON_HOLD and self.hold_reason == "payment_failed":
             self.hold_reason = None
             self.record("order.released", "Released from hold: payment confirmed")
         if self.status in (OrderStatus.RECEIVED, OrderStatus.ON_HOLD) and self.hold_reason is None:
-            self.set_status(OrderStatus.PAYMENT_CONFIRMED)
+            self._resume(resume or OrderStatus.PAYMENT_CONFIRMED)
         return True
 
     def fail_payment(self, reason: str | None = None) -> bool:
-        """Payment declined: the order waits on hold until payment is confirmed or cancelled."""
+        """Payment declined: the order waits on hold until payment is confirmed or cancelled.
+
+        A decline can arrive after goods left (a late capture, a chargeback). The failure is
+        still a fact to record (rules notify on it); the order is held only while a hold can
+        stop something, otherwise it is flagged for a person to follow up.
+        """
         if self.payment_status is PaymentStatus.FAILED:
             return False
         self._guard_open("fail payment of")
@@ -176,7 +208,10 @@ class Order:
         self.payment_status = PaymentStatus.FAILED
         self.record("payment.failed", "Payment failed" + (f": {reason}" if reason else ""),
                      reason=reason)
-        self.hold("payment_failed")
+        if self.can_hold:
+            self.hold("payment_failed")
+        else:
+            self.flag("payment_failed")
         return True
 
     def hold(self, reason: str) -> None:
@@ -184,8 +219,27 @@ class Order:
         self.set_status(OrderStatus.ON_HOLD, reason)
         self.record("order.on_hold", f"On hold: {reason.replace('_', ' ')}", reason=reason)
 
-    def release_hold(self, by: str | None = None) -> None:
-        """A person lets a held order continue (after a review, or a fixed payment)."""
+    def flag(self, reason: str) -> None:
+        """Mark an order a hold can no longer stop (it has shipped) for a person to follow up."""
+        flags = [str(f) for f in self.attributes.get("flags") or []]
+        if reason not in flags:
+            self.attributes = {**self.attributes, "flags": [*flags, reason]}
+        status = self.status.value.replace("_", " ")
+        self.record("order.flagged", f"Flagged: {reason.replace('_', ' ')} (the order is "
+                    f"{status}, too late to hold)", reason=reason, status=self.status.value)
+
+    def _drop_flag(self, reason: str) -> None:
+        flags = [str(f) for f in self.attributes.get("flags") or []]
+        if reason in flags:
+            self.attributes = {**self.attributes,
+                               "flags": [f for f in flags if f != reason]}
+
+    def release_hold(self, by: str | None = None, resume: OrderStatus | None = None) -> None:
+        """A person lets a held order continue (after a review, or a fixed payment).
+
+        ``resume``: the status its fulfillments say it reached (None when never sourced); a
+        held allocated order goes back to allocated, not back to the start.
+        """
         if self.status is not OrderStatus.ON_HOLD:
             raise TransitionNotAllowed(f"order {self.id} is not on hold")
         if self.hold_reason == "payment_failed" and self.payment_status is PaymentStatus.FAILED:
@@ -193,17 +247,25 @@ class Order:
         reason, self.hold_reason = self.hold_reason, None
         self.record("order.released", "Released from hold" + (f" by {by}" if by else ""),
                     reason=reason, by=by)
-        self.set_status(OrderStatus.PAYMENT_CONFIRMED
-                        if self.payment_status is PaymentStatus.CONFIRMED
-                        else OrderStatus.RECEIVED)
+        self._resume(resume or (OrderStatus.PAYMENT_CONFIRMED
+                                if self.payment_status is PaymentStatus.CONFIRMED
+                                else OrderStatus.RECEIVED))
+
+    def _resume(self, status: OrderStatus) -> None:
+        """Leave a hold for ``status``: a table move, or a status derived from fulfillments."""
+        if status in ORDER_MOVES[self.status]:
+            self.set_status(status)
+        else:
+            self.apply_derived_status(status)
 
     def apply_derived_status(self, new: OrderStatus) -> None:
         """Take the status derived from the fulfillments (which carry their own tables)."""
         if new is self.status:
             return
         old, self.status = self.status, new
+        data: dict[str, Any] = {"from": old.value, "to": new.value}
         self.record("order.status_changed", f"Status changed to {new.value.replace('_', ' ')}",
-                    **{"from": old.value, "to": new.value})
+                    **data)
         if new is OrderStatus.COMPLETED:
             self.record("order.completed", "Order completed")
 
@@ -217,13 +279,42 @@ class Order:
         self.record("order.cancelled", "Order cancelled" + (f": {reason}" if reason else ""),
                      reason=reason)
 
+    def cancel_remainder(self, units: dict[str, int], reason: str | None = None,
+                         **details: Any) -> None:
+        """Cancel what has not shipped while the shipped part goes on to the customer.
+
+        ``units``: line -> units no longer wanted (unshipped, or never sourced). The order's
+        status is derived again from what remains by the caller.
+        """
+        if self.status is OrderStatus.CANCELLED:
+            raise TransitionNotAllowed(f"order {self.id} is already cancelled")
+        wanted = {line_id: qty for line_id, qty in units.items() if qty > 0}
+        if not wanted:
+            raise TransitionNotAllowed(f"order {self.id} has shipped in full; nothing is left "
+                                       "to cancel")
+        merged = self.cancelled_units
+        for line_id, qty in wanted.items():
+            merged[line_id] = merged.get(line_id, 0) + qty
+        self.hold_reason = None
+        self.attributes = {**self.attributes, "cancelled_units": merged}
+        count = sum(wanted.values())
+        self.record("order.partially_cancelled",
+                    f"Cancelled {count} unit(s) that had not shipped"
+                    + (f": {reason}" if reason else "") + "; the rest is on its way",
+                    reason=reason, lines=wanted, **details)
+
     def _guard_open(self, action: str) -> None:
         if self.status is OrderStatus.CANCELLED:
             raise TransitionNotAllowed(f"cannot {action} order {self.id}: it is cancelled")
 
     def record(self, type_: str, message: str, *, fulfillment_id: str | None = None,
-               location_id: str | None = None, **data: Any) -> None:
-        """Append an event about this order; storage writes it with the order's next seq."""
+               location_id: str | None = None, at: datetime | None = None,
+               **data: Any) -> None:
+        """Append an event about this order; storage writes it with the order's next seq.
+
+        ``at``: when it happened, if a reporter said so (a carrier scan); otherwise storage
+        stamps the time it is written.
+        """
         self.events.append(Event(id=new_id("evt"), type=type_, order_id=self.id, message=message,
                                  data={k: v for k, v in data.items() if v is not None},
-                                 fulfillment_id=fulfillment_id, location_id=location_id))
+                                 fulfillment_id=fulfillment_id, location_id=location_id, at=at))

@@ -1,0 +1,249 @@
+"""Order lifecycle edges through the HTTP app: cancelling after part has shipped, holds that
+stop the goods, late payment news, services-only orders, reported times and repeated reports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import ADMIN, CHANNEL, OPS, order_body
+
+LAPTOP = {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0}
+WARRANTY = {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0,
+            "covers_line_id": "1"}
+BAG = {"line_id": "3", "sku": "CAM-BAG", "qty": 1, "unit_price": 40.0}
+
+
+def place(client: TestClient, ref: str, *lines: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    response = client.post("/v1/orders", json=order_body(ref, lines=list(lines), **extra),
+                           headers=CHANNEL)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def report(client: TestClient, fulfillment_id: str, type_: str, **extra: Any) -> Any:
+    return client.post(f"/v1/fulfillments/{fulfillment_id}/events",
+                       json={"type": type_, **extra}, headers=OPS)
+
+
+def get(client: TestClient, order_id: str) -> dict[str, Any]:
+    return dict(client.get(f"/v1/orders/{order_id}", headers=ADMIN).json())
+
+
+def of_type(placed: dict[str, Any], kind: str) -> str:
+    (found,) = [f["fulfillment_id"] for f in placed["fulfillments"] if f["type"] == kind]
+    return str(found)
+
+
+def timeline(client: TestClient, order_id: str) -> list[dict[str, Any]]:
+    return list(client.get(f"/v1/orders/{order_id}/timeline", params={"limit": 100},
+                           headers=ADMIN).json()["items"])
+
+
+def services(client: TestClient, customer_id: str = "C-42") -> list[dict[str, Any]]:
+    return list(client.get(f"/v1/customers/{customer_id}/services",
+                           headers=CHANNEL).json()["items"])
+
+
+# -- 1. cancel after part has shipped -------------------------------------------------------
+def test_cancelling_after_the_laptop_shipped_stops_only_the_bag(seeded_any: TestClient) -> None:
+    client = seeded_any
+    placed = place(client, "W-LW", LAPTOP, WARRANTY, BAG)
+    laptop, bag = of_type(placed, "ship"), of_type(placed, "dropship")
+    assert report(client, laptop, "shipped").status_code == 200
+    cancelled = client.post(f"/v1/orders/{placed['order_id']}/cancel", headers=CHANNEL)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "shipped"
+    now = {f["fulfillment_id"]: f["status"] for f in get(client, placed["order_id"])
+           ["fulfillments"]}
+    assert now[bag] == "cancelled" and now[laptop] == "shipped"
+    assert now[of_type(placed, "service")] == "pending"
+    assert report(client, bag, "shipped").status_code == 409
+    assert report(client, laptop, "delivered").status_code == 200
+    assert get(client, placed["order_id"])["status"] == "completed"
+    assert [s["covers_sku"] for s in services(client)] == ["LAPTOP-15"]
+    again = client.post(f"/v1/orders/{placed['order_id']}/cancel", headers=CHANNEL)
+    assert again.status_code == 409
+
+
+def test_a_partial_cancel_gives_the_unshipped_stock_back(seeded: TestClient) -> None:
+    placed = place(seeded, "W-PC", LAPTOP, BAG)
+    assert report(seeded, of_type(placed, "ship"), "shipped").status_code == 200
+    assert seeded.post(f"/v1/orders/{placed['order_id']}/cancel",
+                       headers=CHANNEL).status_code == 200
+    bag = seeded.get("/v1/inventory", params={"sku": "CAM-BAG"}, headers=ADMIN).json()
+    (sup,) = [p for p in bag["positions"] if p["location_id"] == "SUP-1"]
+    assert (sup["reserved"], sup["available"]) == (0, 40)
+    kinds = [e["type"] for e in timeline(seeded, placed["order_id"])]
+    assert "order.partially_cancelled" in kinds and "order.cancelled" not in kinds
+
+
+def test_cancelling_a_fully_shipped_order_is_still_refused(seeded: TestClient) -> None:
+    placed = place(seeded, "W-FS", LAPTOP)
+    assert report(seeded, of_type(placed, "ship"), "shipped").status_code == 200
+    refused = seeded.post(f"/v1/orders/{placed['order_id']}/cancel", headers=CHANNEL)
+    assert refused.status_code == 409
+    assert get(seeded, placed["order_id"])["status"] == "shipped"
+
+
+# -- 2. a hold stops the goods --------------------------------------------------------------
+def test_a_held_orders_goods_cannot_ship_until_released(seeded_any: TestClient) -> None:
+    client = seeded_any
+    placed = place(client, "W-H", LAPTOP)
+    fid = of_type(placed, "ship")
+    client.post(f"/v1/orders/{placed['order_id']}/payment",
+                json={"status": "failed", "reason": "card declined"}, headers=CHANNEL)
+    for kind in ("picked", "packed", "shipped"):
+        refused = report(client, fid, kind)
+        assert refused.status_code == 409 and "on hold" in refused.json()["detail"]
+    assert get(client, placed["order_id"])["fulfillments"][0]["status"] == "released"
+    assert report(client, fid, "accepted").status_code == 200
+    confirmed = client.post(f"/v1/orders/{placed['order_id']}/payment",
+                            json={"status": "confirmed"}, headers=CHANNEL)
+    assert confirmed.json()["status"] == "in_fulfillment"
+    assert report(client, fid, "shipped").status_code == 200
+
+
+def test_a_parcel_already_with_the_carrier_is_still_delivered(seeded: TestClient) -> None:
+    placed = place(seeded, "W-HC", LAPTOP, BAG)
+    laptop, bag = of_type(placed, "ship"), of_type(placed, "dropship")
+    assert report(seeded, laptop, "shipped").status_code == 200
+    assert seeded.post(f"/v1/orders/{placed['order_id']}/payment", json={"status": "failed"},
+                       headers=CHANNEL).status_code == 200
+    assert report(seeded, laptop, "delivered").status_code == 200
+    assert report(seeded, bag, "shipped").status_code == 200
+
+
+# -- 3. confirming or releasing does not move the status backwards -------------------------
+def test_confirming_payment_after_a_failure_resumes_allocated(seeded_any: TestClient) -> None:
+    client = seeded_any
+    placed = place(client, "W-PF", LAPTOP)
+    oid = placed["order_id"]
+    client.post(f"/v1/orders/{oid}/payment", json={"status": "failed"}, headers=CHANNEL)
+    confirmed = client.post(f"/v1/orders/{oid}/payment", json={"status": "confirmed"},
+                            headers=CHANNEL)
+    assert confirmed.status_code == 200
+    body = get(client, oid)
+    assert body["status"] == "allocated"
+    assert [f["status"] for f in body["fulfillments"]] == ["released"]
+    moves = [(e["data"]["from"], e["data"]["to"]) for e in timeline(client, oid)
+             if e["type"] == "order.status_changed"]
+    assert ("on_hold", "payment_confirmed") not in moves and moves[-1] == ("on_hold",
+                                                                           "allocated")
+
+
+def test_releasing_a_rule_hold_resumes_where_the_fulfillment_is(
+        seeded: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle import pipelines
+
+    config = pipelines.DEFAULT_FILE.read_text().replace(
+        "      - escalate: {kind: fulfillment_delayed, severity: high}\n",
+        "      - escalate: {kind: fulfillment_delayed, severity: high}\n"
+        "      - hold: delay_review\n")
+    path = tmp_path / "pipelines.yaml"
+    path.write_text(config)
+    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    placed = place(seeded, "W-RH", LAPTOP)
+    fid = of_type(placed, "ship")
+    assert report(seeded, fid, "accepted").status_code == 200
+    assert report(seeded, fid, "delayed", reason="late").status_code == 200
+    assert get(seeded, placed["order_id"])["hold_reason"] == "delay_review"
+    assert report(seeded, fid, "shipped").status_code == 409
+    released = seeded.post(f"/v1/orders/{placed['order_id']}/release", headers=OPS)
+    assert released.status_code == 200 and released.json()["status"] == "in_fulfillment"
+
+
+# -- 4. a failed payment after shipping ---------------------------------------------------------
+def test_a_payment_failing_after_shipping_is_recorded_and_flagged(
+        seeded_any: TestClient) -> None:
+    client = seeded_any
+    placed = place(client, "W-PL", LAPTOP)
+    oid = placed["order_id"]
+    assert report(client, of_type(placed, "ship"), "shipped").status_code == 200
+    failed = client.post(f"/v1/orders/{oid}/payment",
+                         json={"status": "failed", "reason": "chargeback"}, headers=CHANNEL)
+    assert failed.status_code == 200, failed.text
+    body = failed.json()
+    assert (body["status"], body["hold_reason"], body["payment"]["status"]) == \
+        ("shipped", None, "failed")
+    kinds = [e["type"] for e in timeline(client, oid)]
+    assert "payment.failed" in kinds and "order.flagged" in kinds
+    assert "order.on_hold" not in kinds
+    notes = client.get("/v1/notifications", params={"order_id": oid}, headers=OPS).json()
+    assert [n["template"] for n in notes["items"]] == ["payment_failed"]
+
+
+# -- 5. services-only orders ---------------------------------------------------------------
+def test_a_standalone_warranty_completes_once_paid(seeded_any: TestClient) -> None:
+    client = seeded_any
+    warranty = {"line_id": "1", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0}
+    placed = place(client, "W-SVC", warranty, customer={"id": "C-S"})
+    assert [(f["type"], f["status"]) for f in placed["fulfillments"]] == [("service", "pending")]
+    assert placed["status"] == "received"
+    paid = client.post(f"/v1/orders/{placed['order_id']}/payment",
+                       json={"status": "confirmed"}, headers=CHANNEL)
+    assert paid.json()["status"] == "completed"
+    assert [(f["type"], f["status"]) for f in paid.json()["fulfillments"]] == \
+        [("service", "registered")]
+    assert len(services(client, "C-S")) == 1
+
+
+def test_a_standalone_warranty_paid_at_intake_is_completed_at_once(seeded: TestClient) -> None:
+    warranty = {"line_id": "1", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0}
+    placed = place(seeded, "W-SVC2", warranty, payment={"status": "confirmed"})
+    assert placed["status"] == "completed"
+    assert [f["status"] for f in placed["fulfillments"]] == ["registered"]
+
+
+# -- 6. the reported time -----------------------------------------------------------------
+def test_a_reported_time_is_kept_and_starts_the_warranty(seeded_any: TestClient) -> None:
+    client = seeded_any
+    placed = place(client, "W-AT", LAPTOP, WARRANTY)
+    fid = of_type(placed, "ship")
+    shipped_at = datetime.now(UTC) - timedelta(days=3)
+    delivered_at = datetime.now(UTC) - timedelta(days=1)
+    assert report(client, fid, "shipped", at=shipped_at.isoformat()).status_code == 200
+    assert report(client, fid, "delivered", at=delivered_at.isoformat()).status_code == 200
+    times = {e["type"]: e["at"] for e in timeline(client, placed["order_id"])}
+    assert times["fulfillment.shipped"].startswith(shipped_at.date().isoformat())
+    assert times["fulfillment.delivered"].startswith(delivered_at.date().isoformat())
+    (warranty,) = services(client)
+    assert warranty["starts"] == delivered_at.date().isoformat()
+
+
+def test_a_time_in_the_future_is_refused(seeded: TestClient) -> None:
+    placed = place(seeded, "W-FUT", LAPTOP)
+    fid = of_type(placed, "ship")
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    refused = report(seeded, fid, "shipped", at=future)
+    assert refused.status_code == 422 and "future" in refused.json()["detail"]
+    assert get(seeded, placed["order_id"])["fulfillments"][0]["status"] == "released"
+    skewed = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    assert report(seeded, fid, "shipped", at=skewed).status_code == 200
+
+
+# -- 7. intake and repeated reports ---------------------------------------------------------
+def test_a_service_cannot_cover_more_units_than_its_line(seeded: TestClient) -> None:
+    body = order_body("W-Q2", lines=[LAPTOP, {**WARRANTY, "qty": 2}])
+    refused = seeded.post("/v1/orders", json=body, headers=CHANNEL)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["body", "lines", 1, "qty"]
+    orders = seeded.get("/v1/orders", headers=ADMIN).json()["items"]
+    assert orders == []
+
+
+def test_a_repeated_identical_delay_is_recorded_once(seeded: TestClient) -> None:
+    placed = place(seeded, "W-DL", LAPTOP)
+    fid = of_type(placed, "ship")
+    eta = (datetime.now(UTC) + timedelta(days=4)).isoformat()
+    for _ in range(2):
+        assert report(seeded, fid, "delayed", reason="truck broke", eta=eta).status_code == 200
+    kinds = [e["type"] for e in timeline(seeded, placed["order_id"])]
+    assert kinds.count("fulfillment.delayed") == 1
+    assert report(seeded, fid, "delayed", reason="truck broke again",
+                  eta=eta).status_code == 200
+    kinds = [e["type"] for e in timeline(seeded, placed["order_id"])]
+    assert kinds.count("fulfillment.delayed") == 2
