@@ -24,3 +24,15 @@ def seed(engine: Engine, locations: list[str], skus: list[str],
         for (location_id, sku), on_hand in (stock or {}).items():
             uow.ledger.set_position(location_id, sku, on_hand)
         uow.commit()
+
+
+def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    """Alembic up (or down) to ``revision`` on ``engine``, in one transaction."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from dom.bootstrap import Container
 from models.exceptions import Escalation
-from storage import make_engine
-from storage.migrate import alembic_config
 from storage.repositories.exceptions import SqlEscalationRepository
-from tests.conftest import PostgresDatabases
+from tests.integration.storage.helpers import migrate
 
 KEY = "fulfillment_delayed:ord_1:ful_1"
 ROW = ("INSERT INTO escalations (id, order_id, kind, severity, reason, status, opened_at, "
@@ -67,25 +62,6 @@ def test_racing_openers_open_one_escalation(container: Container) -> None:
     assert sum(opened) == 1
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/empty.db"
-    else:
-        databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
-        url = databases.create(migrated=False)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
-def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-
 def _insert(engine: Engine, escalation_id: str, status: str, key: str = KEY) -> None:
     with engine.begin() as connection:
         connection.execute(text(ROW.format(id=escalation_id, status=status, key=key)))
@@ -100,26 +76,26 @@ def _keys(engine: Engine) -> list[tuple[str, str, str]]:
 
 def test_migration_0010_dedupes_open_escalations_only_and_goes_back(
         empty_engine: Engine) -> None:
-    _migrate(empty_engine, "0009")
+    migrate(empty_engine, "0009")
     _insert(empty_engine, "esc_1", "resolved")
     with pytest.raises(IntegrityError):
         _insert(empty_engine, "esc_2", "open")
 
-    _migrate(empty_engine, "0010")
+    migrate(empty_engine, "0010")
     _insert(empty_engine, "esc_2", "resolved")
     _insert(empty_engine, "esc_3", "open")
     with pytest.raises(IntegrityError):
         _insert(empty_engine, "esc_4", "open")
     _insert(empty_engine, "esc_5", "open", key="other")
 
-    _migrate(empty_engine, "0009", down=True)
+    migrate(empty_engine, "0009", down=True)
     assert _keys(empty_engine) == [
         ("esc_1", "resolved", f"{KEY}:esc_1"), ("esc_2", "resolved", f"{KEY}:esc_2"),
         ("esc_3", "open", KEY), ("esc_5", "open", "other")]
     with pytest.raises(IntegrityError):
         _insert(empty_engine, "esc_6", "resolved")
 
-    _migrate(empty_engine, "head")
+    migrate(empty_engine, "head")
     _resolve(empty_engine, "esc_3")
     _insert(empty_engine, "esc_6", "open")
     assert [k for k in _keys(empty_engine) if k[1] == "open"] == [

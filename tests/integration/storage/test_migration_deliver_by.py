@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-import pytest
-from alembic import command
 from sqlalchemy import Engine, inspect, text
 
-from storage import make_engine
-from storage.migrate import alembic_config
-from tests.conftest import PostgresDatabases
+from tests.integration.storage.helpers import migrate
 
 ORDER = ("INSERT INTO orders (id, channel, channel_order_id, customer_id, customer, "
          "delivery_method, priority, currency, payment_status, status, tracking_token, total, "
@@ -22,25 +15,6 @@ PRODUCT = ("INSERT INTO products (sku, name, kind, created_at, updated_at) VALUE
            "'Laptop', 'product', '2026-11-27 00:00:00+00:00', '2026-11-27 00:00:00+00:00')")
 LINE = ("INSERT INTO order_lines (order_id, line_id, position, sku, qty, unit_price, "
         "is_service) VALUES ('{id}', '1', 0, 'LAPTOP', 1, 1.0, false)")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/empty.db"
-    else:
-        databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
-        url = databases.create(migrated=False)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
-def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _columns(engine: Engine) -> set[str]:
@@ -55,13 +29,13 @@ def _insert(engine: Engine, order_id: str, deliver_by: str | None = None) -> Non
 
 
 def test_deliver_by_is_added_empty_and_dropped_keeping_the_orders(empty_engine: Engine) -> None:
-    _migrate(empty_engine, "0008")
+    migrate(empty_engine, "0008")
     with empty_engine.begin() as connection:
         connection.execute(text(PRODUCT))
     assert "deliver_by" not in _columns(empty_engine)
     _insert(empty_engine, "ord_old")
 
-    _migrate(empty_engine, "0009")
+    migrate(empty_engine, "0009")
     assert "deliver_by" in _columns(empty_engine)
     _insert(empty_engine, "ord_new", "2026-12-03")
     with empty_engine.connect() as connection:
@@ -70,12 +44,12 @@ def test_deliver_by_is_added_empty_and_dropped_keeping_the_orders(empty_engine: 
     assert [(row[0], str(row[1]) if row[1] else None) for row in rows] == \
         [("ord_new", "2026-12-03"), ("ord_old", None)]
 
-    _migrate(empty_engine, "0008", down=True)
+    migrate(empty_engine, "0008", down=True)
     assert "deliver_by" not in _columns(empty_engine)
     with empty_engine.connect() as connection:
         orders = connection.execute(text("SELECT id FROM orders ORDER BY id")).scalars().all()
         lines = connection.execute(text("SELECT count(*) FROM order_lines")).scalar_one()
     assert orders == ["ord_new", "ord_old"] and lines == 2
 
-    _migrate(empty_engine, "head")
+    migrate(empty_engine, "head")
     assert "deliver_by" in _columns(empty_engine)
