@@ -183,10 +183,7 @@ class SqlStockLedger:
         for (location_id, sku), qty in sorted(needed.items()):
             per_location[location_id].append((sku, qty))
         for location_id, wanted in sorted(per_location.items()):
-            capacity = self._c.execute(
-                select(L.c.capacity_units_per_day).where(L.c.id == location_id)
-                .with_for_update()
-            ).scalar()
+            capacity = self._locked_capacity(location_id)
             if capacity is None:
                 continue
             reserved = self._c.execute(
@@ -197,6 +194,22 @@ class SqlStockLedger:
             total = sum(qty for _, qty in wanted)
             if total > room:
                 raise CapacityExceeded(location_id, wanted[0][0], total, room)
+
+    def _locked_capacity(self, location_id: str) -> int | None:
+        """The location's capacity, its row locked so the capacity cannot change under us.
+
+        A location without a limit (the common case) is only share-locked: plans reserving
+        there at the same time do not queue behind one another, while a change to the location
+        waits for them. One with a limit is locked for update, so two plans count its reserved
+        units one after the other.
+        """
+        query = select(L.c.capacity_units_per_day).where(L.c.id == location_id)
+        if self._c.execute(query).scalar() is None and \
+                self._c.execute(query.with_for_update(read=True)).scalar() is None:
+            return None
+        # (a limit set since the first read lands here too, upgrading the share lock: rare)
+        capacity = self._c.execute(query.with_for_update()).scalar()
+        return None if capacity is None else int(capacity)
 
     def _take_stock(self, needed: dict[tuple[str, str], int], now: datetime) -> None:
         """Conditional updates in key order; a short row undoes the rows this call took."""

@@ -97,3 +97,35 @@ def test_concurrent_plans_for_different_skus_never_pass_the_capacity(engine: Eng
     worker.join(30)
     assert outcome == ["refused"]
     assert reserved_at(engine, "WH-A") == 2
+
+
+def test_plans_at_a_location_without_a_limit_do_not_queue_behind_each_other(
+        engine: Engine, database_url: str) -> None:
+    """Only a limited location needs its reservations counted one after the other; elsewhere
+    two plans for different SKUs go through side by side."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: every plan queues")
+    with SqlUnitOfWork(engine) as uow:
+        uow.ledger.set_position("WH-B", "PHONE", 10)
+        uow.commit()
+    first = SqlUnitOfWork(engine)
+    first.__enter__()
+    first.ledger.reserve([req("LAPTOP", 2, location_id="WH-B")])
+    outcome: list[str] = []
+
+    def second() -> None:
+        with SqlUnitOfWork(engine) as uow:
+            uow.ledger.reserve([req("PHONE", 2, location_id="WH-B", order_id="ord_2")])
+            uow.commit()
+        outcome.append("reserved")
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    worker.join(10)
+    try:
+        assert outcome == ["reserved"], "the second plan waited for the first to commit"
+    finally:
+        first.commit()
+        first.__exit__(None, None, None)
+        worker.join(30)
+    assert reserved_at(engine, "WH-B") == 4
