@@ -57,6 +57,7 @@ def _check_lines(command: CreateOrder, products: dict[str, Product]) -> None:
         raise InvalidInput(f"unknown SKU(s): {', '.join(unknown)}; add them to the catalog "
                            "(PUT /v1/products/{sku}) or correct the order", loc=("body", "lines"))
     by_id = {line.line_id: line for line in command.lines}
+    covering: Counter[tuple[str, str]] = Counter()  # (covered line, service SKU) -> units
     for index, line in enumerate(command.lines):
         where = ("body", "lines", index)
         if line.qty <= 0:
@@ -80,6 +81,11 @@ def _check_lines(command: CreateOrder, products: dict[str, Product]) -> None:
             raise InvalidInput(f"line {line.line_id}: {line.qty} x {line.sku} cannot cover line "
                                f"{covered.line_id}, which has only {covered.qty} unit(s); "
                                "a service covers at most one unit each", loc=(*where, "qty"))
+        covering[(covered.line_id, line.sku)] += line.qty
+        if covering[(covered.line_id, line.sku)] > covered.qty:
+            raise InvalidInput(f"line {line.line_id}: line {covered.line_id} already has "
+                               f"{line.sku} on every unit; one service of a kind per unit",
+                               loc=(*where, "covers_line_id"))
 
 
 def _delivery(uow: UnitOfWork, command: CreateOrder) -> tuple[Delivery, ShipTo | None]:

@@ -235,6 +235,19 @@ def test_a_service_cannot_cover_more_units_than_its_line(seeded: TestClient) -> 
     assert orders == []
 
 
+def test_two_of_the_same_service_cannot_cover_one_unit(seeded: TestClient) -> None:
+    twice = {**WARRANTY, "line_id": "4"}
+    body = order_body("W-W2", lines=[LAPTOP, WARRANTY, twice])
+    refused = seeded.post("/v1/orders", json=body, headers=CHANNEL)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["body", "lines", 2, "covers_line_id"]
+    assert seeded.get("/v1/orders", headers=ADMIN).json()["items"] == []
+    # two units, one warranty each, is fine
+    pair = seeded.post("/v1/orders", json=order_body(
+        "W-W3", lines=[{**LAPTOP, "qty": 2}, WARRANTY, twice]), headers=CHANNEL)
+    assert pair.status_code == 201, pair.text
+
+
 def test_a_repeated_identical_delay_is_recorded_once(seeded: TestClient) -> None:
     placed = place(seeded, "W-DL", LAPTOP)
     fid = of_type(placed, "ship")
