@@ -20,6 +20,9 @@ from planner.base import Decision, ScenarioBase
 from planner.definition import Changes
 
 COST_FIELDS = ("shipment_cost", "cost_per_km", "unit_cost", "unit_cost_per_km")
+# Orders one scenario solves at most (after the demand multiplier): more is refused with a 422
+# instead of building a problem that exhausts the server's memory.
+MAX_SCENARIO_ORDERS = 200_000
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,14 @@ def scale_demand(orders: list[OrderSpec], multiplier: float, seed: int) -> tuple
     """Each order ``floor(m)`` times, plus once more with probability ``m - floor(m)`` (seeded).
 
     Copies get the ids ``<id>#2``, ``<id>#3``...; a multiplier below 1 samples the orders.
+    More than ``MAX_SCENARIO_ORDERS`` orders after scaling is refused before any is made.
     """
+    if len(orders) * multiplier > MAX_SCENARIO_ORDERS:
+        raise InvalidInput(
+            f"changes.demand_multiplier {multiplier:g} makes about "
+            f"{math.ceil(len(orders) * multiplier)} orders from {len(orders)}; a scenario "
+            f"solves at most {MAX_SCENARIO_ORDERS} orders (lower the multiplier or send fewer "
+            "orders)", loc=("changes", "demand_multiplier"))
     whole = math.floor(multiplier)
     fraction = multiplier - whole
     rng = random.Random(seed)
@@ -186,25 +196,29 @@ def kpis_of(inp: ScenarioInput, result: Result, run_ms: float) -> dict[str, Any]
 
 
 def replay_comparison(decided: dict[str, Decision], result: Result) -> dict[str, Any]:
-    """What live sourcing decided against what this policy does with the same orders."""
+    """What live sourcing decided against what this policy does with the same orders.
+
+    Only orders both sides have are compared: copies made by a demand multiplier were never
+    decided live, and orders it sampled away were not re-sourced.
+    """
     same = total = 0
-    for a in result.assignments:
-        decision = decided.get(a.order_id)
-        if decision is None:
-            continue
+    compared = [a for a in result.assignments if a.order_id in decided]
+    for a in compared:
+        decision = decided[a.order_id]
         now: dict[tuple[str, str], int] = defaultdict(int)
         for s in a.shipments:
             for line_id, _, qty in s.lines:
                 now[(line_id, s.location_id)] += qty
         total += sum(decision.units.values())
         same += sum(min(q, now.get(k, 0)) for k, q in decision.units.items())
-    decided_days = [d.delivery_days for d in decided.values() if d.delivery_days is not None]
-    replay_days = [a.delivery_days for a in result.assignments
+    decisions = [decided[a.order_id] for a in compared]
+    decided_days = [d.delivery_days for d in decisions if d.delivery_days is not None]
+    replay_days = [a.delivery_days for a in compared
                    if a.shipments and a.delivery_days is not None]
-    decided_cost = round(sum(d.cost for d in decided.values()), 2)
-    replay_cost = round(result.cost(), 2)
+    decided_cost = round(sum(d.cost for d in decisions), 2)
+    replay_cost = round(sum(a.plain_cost for a in compared), 2)
     return {
-        "orders": len(decided),
+        "orders": len(compared),
         "decided_cost": decided_cost,
         "replay_cost": replay_cost,
         "cost_difference": round(replay_cost - decided_cost, 2),

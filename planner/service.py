@@ -102,8 +102,13 @@ def run(raw: Mapping[str, Any], *, writer: UowFactory, reader: UowFactory | None
         (executor or background_executor()).submit(_solve_and_record, writer, record.id,
                                                    prepared.input)
         return record
-    outcome = evaluate(prepared.input)
-    record.status, record.kpis, record.solver = "done", outcome["kpis"], outcome["solver"]
+    try:
+        outcome = evaluate(prepared.input)
+    except Exception as error:  # kept as failed with its reason, like a background run
+        log.exception("scenario %s failed", record.id)
+        record.status, record.error = "failed", f"{type(error).__name__}: {error}"
+    else:
+        record.status, record.kpis, record.solver = "done", outcome["kpis"], outcome["solver"]
     record.finished_at = _now()
     with writer() as uow:
         uow.scenarios.add(record)
