@@ -149,8 +149,13 @@ def _lines(
 
 def _line(item: Field, currency: str, *, prices_required: bool) -> dict[str, Any] | None:
     item.mapping()
-    qty = item["QuantityOrdered"].quantity()
-    if qty == 0:  # cancelled by the buyer before shipping: nothing to source
+    ordered = item["QuantityOrdered"].quantity()
+    shipped = item["QuantityShipped"].optional_quantity() or 0
+    if shipped > ordered:
+        raise item["QuantityShipped"].error(
+            f"is {shipped}, more than the {ordered} ordered (QuantityOrdered)")
+    qty = ordered - shipped  # a PartiallyShipped order: only what has not shipped is ours
+    if qty == 0:  # cancelled by the buyer before shipping, or shipped already: nothing to source
         return None
     line_id = item["OrderItemId"].identifier()
     sku = item["SellerSKU"].text()
@@ -164,5 +169,6 @@ def _line(item: Field, currency: str, *, prices_required: bool) -> dict[str, Any
         raise price["CurrencyCode"].error(
             f"is {item_currency} but the order is in {currency}; one order has one currency"
         )
-    # ItemPrice is the line total (unit price x quantity), not the unit price.
-    return canonical.line(line_id, sku, qty, canonical.unit_price(price["Amount"].amount(), qty))
+    # ItemPrice is the line total (unit price x QuantityOrdered), not the unit price.
+    return canonical.line(line_id, sku, qty,
+                          canonical.unit_price(price["Amount"].amount(), ordered))

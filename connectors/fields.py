@@ -124,6 +124,10 @@ class Field:
             raise self.error(f"is implausibly large ({self.value})")
         return self.value
 
+    def optional_quantity(self) -> int | None:
+        """A whole number of units, zero allowed; ``None`` when absent."""
+        return None if self.missing else self.quantity()
+
     def amount(self) -> Decimal:
         """A required non-negative money amount, given as a decimal string or a number."""
         self.require()

@@ -26,6 +26,7 @@ _PAYMENT_BY_FINANCIAL_STATUS = {
     "pending": "pending",
     "partially_paid": "pending",
 }
+_FULFILLED_LINE_STATUSES = ("partial", "fulfilled")
 _REFUSED_FINANCIAL_STATUS = {
     "voided": "its payment was voided",
     "refunded": "it was refunded",
@@ -164,7 +165,14 @@ def _lines(order: Field, order_id: str) -> list[dict[str, Any]]:
 def _line(item: Field) -> dict[str, Any] | None:
     item.mapping()
     qty = item["quantity"].quantity()
-    if qty == 0:  # removed by an order edit: nothing to source
+    # quantity is what was first ordered; current_quantity drops units removed by an order
+    # edit or a refund, and once a line is (partly) fulfilled elsewhere (a POS sale, a 3PL)
+    # fulfillable_quantity is what is still left to send.
+    left = [item["current_quantity"].optional_quantity()]
+    if item["fulfillment_status"].optional_text() in _FULFILLED_LINE_STATUSES:
+        left.append(item["fulfillable_quantity"].optional_quantity())
+    qty = min([qty, *(n for n in left if n is not None)])
+    if qty == 0:  # removed by an order edit or fulfilled already: nothing to source
         return None
     line_id = item["id"].identifier()
     sku = item["sku"].optional_text()

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from geo import UnknownPostalCode, geocode_postal_code
 from lifecycle.uow import UnitOfWork
-from models import Capability, Conflict, InvalidInput, Location, LocationType, Product, ProductKind
+from models import (
+    Capability,
+    Conflict,
+    InvalidInput,
+    Location,
+    LocationType,
+    OrderStatus,
+    Product,
+    ProductKind,
+)
 
 _CAPABILITIES_BY_TYPE = {
     LocationType.WAREHOUSE: {Capability.SHIP, Capability.PICKUP},
@@ -29,6 +38,19 @@ def resolve_coordinates(lat: float | None, lon: float | None,
         except UnknownPostalCode as error:
             raise InvalidInput(str(error), loc=(field, "postal_code")) from error
     raise InvalidInput(f"{field} needs lat and lon, or a postal_code", loc=(field,))
+
+
+# Orders with units not yet shipped: their product lines may still be sourced from stock.
+_OPEN_STATUSES = [s.value for s in (
+    OrderStatus.RECEIVED, OrderStatus.ON_HOLD, OrderStatus.PAYMENT_CONFIRMED,
+    OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED, OrderStatus.BACKORDERED,
+    OrderStatus.IN_FULFILLMENT, OrderStatus.PARTIALLY_SHIPPED)]
+
+
+def _open_orders_with_product_line(uow: UnitOfWork, sku: str) -> list[str]:
+    """Ids of open orders with a stocked (non-service) line of ``sku``."""
+    return [order.id for order in uow.orders.with_statuses(_OPEN_STATUSES)
+            if any(line.sku == sku and not line.is_service for line in order.lines)]
 
 
 def put_location(uow: UnitOfWork, location: Location) -> bool:
@@ -57,6 +79,12 @@ def put_product(uow: UnitOfWork, product: Product) -> bool:
             if held:
                 raise Conflict(f"{product.sku} holds stock at {len(held)} location(s); "
                                "zero it before turning the SKU into a service")
+            waiting = _open_orders_with_product_line(uow, product.sku)
+            if waiting:
+                shown = ", ".join(waiting[:5]) + (", ..." if len(waiting) > 5 else "")
+                raise Conflict(f"{product.sku} is on {len(waiting)} open order(s) as a stocked "
+                               f"product ({shown}); complete or cancel them before turning the "
+                               "SKU into a service")
         created = uow.products.upsert(product)
         uow.commit()
     return created

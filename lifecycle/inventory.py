@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from models import Adjustment, InvalidInput, NotFound, Position
 from models.commands import PositionInput
 
 MAX_IMPORT_ROWS = 100_000
+MAX_UNITS = 10**9  # the same bound as PUT /v1/inventory; keeps counts inside a 32-bit column
+_WHOLE_NUMBER = re.compile(r"[0-9]+", re.ASCII)
 
 
 def _check_position_target(uow: UnitOfWork, location_id: str, sku: str) -> None:
@@ -41,6 +44,12 @@ def set_position(uow: UnitOfWork, entry: PositionInput) -> Position:
 def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str) -> Adjustment:
     with uow:
         _check_position_target(uow, location_id, sku)
+        current = uow.ledger.position(location_id, sku)
+        on_hand = current.on_hand if current else 0
+        if delta > 0 and on_hand + delta > MAX_UNITS:
+            raise InvalidInput(f"cannot adjust {sku!r} at {location_id!r} by {delta}: on hand "
+                               f"would be {on_hand + delta}, above the limit of {MAX_UNITS}",
+                               loc=("body", "delta"))
         adjustment = uow.ledger.adjust(location_id, sku, delta, reason)
         uow.commit()
     return adjustment
@@ -70,30 +79,49 @@ def _parse_positions(text: str) -> list[PositionInput]:
                            f"missing {', '.join(sorted(missing))}", loc=("body",))
     entries: list[PositionInput] = []
     problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
     for number, raw in enumerate(reader, start=2):
+        if None in raw:  # DictReader files surplus cells under the key None
+            problems.append(f"line {number}: more cells than the header's {len(header)} columns")
+            continue
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         if not any(row.values()):
             continue
         if len(entries) >= MAX_IMPORT_ROWS:
             raise InvalidInput(f"a CSV import takes at most {MAX_IMPORT_ROWS} rows; split it")
-        try:
-            on_hand = int(row["on_hand"])
-            safety = int(row["safety_stock"]) if row.get("safety_stock") else None
-        except ValueError:
-            problems.append(f"line {number}: on_hand and safety_stock must be whole numbers")
+        problem = _row_problem(row)
+        if problem:
+            problems.append(f"line {number}: {problem}")
             continue
-        if not row["location_id"] or not row["sku"]:
-            problems.append(f"line {number}: location_id and sku are required")
-        elif on_hand < 0 or (safety is not None and safety < 0):
-            problems.append(f"line {number}: quantities must be 0 or more")
-        else:
-            entries.append(PositionInput(row["location_id"], row["sku"], on_hand, safety))
+        key = (row["location_id"], row["sku"])
+        if key in seen:
+            problems.append(f"line {number}: {key[0]},{key[1]} is already on line {seen[key]}; "
+                            "give each position once")
+            continue
+        seen[key] = number
+        safety = int(row["safety_stock"]) if row.get("safety_stock") else None
+        entries.append(PositionInput(key[0], key[1], int(row["on_hand"]), safety))
     if problems:
         raise InvalidInput("CSV import refused, nothing written: " + "; ".join(problems[:20])
                            + ("; ..." if len(problems) > 20 else ""), loc=("body",))
     if not entries:
         raise InvalidInput("the CSV has no rows", loc=("body",))
     return entries
+
+
+def _row_problem(row: dict[str, str]) -> str | None:
+    """What is wrong with one CSV row, or None."""
+    if not row["location_id"] or not row["sku"]:
+        return "location_id and sku are required"
+    for column in ("on_hand", "safety_stock"):
+        value = row.get(column, "")
+        if column == "safety_stock" and not value:
+            continue
+        if not _WHOLE_NUMBER.fullmatch(value):
+            return f"{column} must be a whole number of 0 or more, got {value[:20]!r}"
+        if int(value) > MAX_UNITS:
+            return f"{column} {value[:20]} is above the limit of {MAX_UNITS}"
+    return None
 
 
 def import_positions(uow: UnitOfWork, entries: Sequence[PositionInput]) -> ImportResult:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from api.schemas.common import Strict
 from models import Product, ProductKind
@@ -14,6 +14,13 @@ class ProductIn(Strict):
     weight_kg: float | None = Field(default=None, ge=0, le=100_000)
     service_type: str | None = Field(default=None, min_length=1, max_length=50)
     term_months: int | None = Field(default=None, ge=1, le=600)
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, name: str) -> str:
+        if not name.strip():
+            raise ValueError("name must not be blank")
+        return name
 
     @model_validator(mode="after")
     def _service_fields(self) -> ProductIn:
