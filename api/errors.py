@@ -69,8 +69,30 @@ def domain_problem(error: DomainError) -> JSONResponse:
     return problem(status, error.detail, title=error.title, **extra)
 
 
-def _validation_problem(_: Request, exc: Exception) -> JSONResponse:
+def is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/")
+                                           and media.endswith("+json"))
+
+
+async def _wrong_media_type(request: Request, exc: RequestValidationError) -> bool:
+    """The body failed validation because it was not sent as JSON: a Content-Type that is not
+    JSON, or none with a body (FastAPI then does not parse it and the error reads as if the
+    body were the wrong shape)."""
+    if not any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors()):
+        return False
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return bool(await request.body())
+    return not is_json(content_type)
+
+
+async def _validation_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if await _wrong_media_type(request, exc):
+        sent = request.headers.get("content-type") or "no Content-Type"
+        return problem(415, f"the request body must be JSON sent with Content-Type: "
+                            f"application/json (got {sent})")
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid")}
               for e in exc.errors()]
     if any(e.get("type") == "json_invalid" for e in exc.errors()):

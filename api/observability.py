@@ -51,6 +51,16 @@ RETRIES = Counter("dom_transaction_retries_total",
                   "Transactions run again after contention, by reason", ["reason"])
 
 ORDER_IN_PATH = re.compile(r"/v1/(?:orders|track)/(ord_[0-9a-z]+)")
+# A caller's X-Request-ID is echoed and logged only if it is a plain token (a UUID, a ULID,
+# a trace id); anything else gets a fresh id, so headers and logs carry nothing it injected.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+# Metric labels come from a fixed set: an arbitrary method must not mint a new series.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def request_id_of(headers: dict[bytes, bytes]) -> str:
+    offered = headers.get(b"x-request-id", b"").decode("latin-1")
+    return offered if SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
 
 
 def _on_solve(solver: dict[str, Any]) -> None:
@@ -81,7 +91,7 @@ class RequestObservation:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        request_id = request_id_of(headers)
         path: str = scope.get("path", "")
         found = ORDER_IN_PATH.search(path)
         structlog.contextvars.bind_contextvars(
@@ -102,7 +112,7 @@ class RequestObservation:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope.get("method", "")
+            method = scope.get("method", "") if scope.get("method") in METHODS else "OTHER"
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
             log.info("request", method=method, route=route, status=status,

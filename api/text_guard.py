@@ -8,9 +8,11 @@ and nothing is written.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from api.auth import ASGIApp, Receive, Scope, Send
 from api.errors import problem
@@ -61,6 +63,23 @@ def request_line_has_nul(scope: Scope) -> bool:
     return b"\x00" in unquote_to_bytes(path) or b"\x00" in unquote_to_bytes(query)
 
 
+def cursor_has_nul(scope: Scope) -> bool:
+    """A ``cursor`` query parameter that decodes (base64url, as the API issues them) to text
+    holding U+0000: the raw query passes the check above, the decoded value would not."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name != "cursor" or not value:
+            continue
+        try:
+            decoded = base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_",
+                                       validate=True)
+        except (binascii.Error, ValueError):
+            continue  # not base64 at all: the routes answer that one themselves
+        if b"\x00" in decoded:
+            return True
+    return False
+
+
 class NulCharacterGuard:
     """Answers 422 to a request whose path, query or body carries U+0000."""
 
@@ -73,6 +92,13 @@ class NulCharacterGuard:
             return
         if request_line_has_nul(scope):
             await _refuse(["path"], scope, receive, send)
+            return
+        if cursor_has_nul(scope):
+            response = problem(422, "cursor is not one this API issued; start again without it",
+                               title="Invalid input",
+                               errors=[{"loc": ["query", "cursor"],
+                                        "msg": "cursor is not one this API issued"}])
+            await response(scope, receive, send)
             return
         body, interrupted = await read_body(receive)
         where = None if body is None else body_nul_location(body)

@@ -27,6 +27,7 @@ from models import Event, InvalidInput, NotFound
 PING_S = 15.0
 SEND_TIMEOUT_S = 30.0
 BATCH = 200
+MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer column; a position past it names no event
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=PROBLEM_RESPONSES)
 
@@ -44,6 +45,9 @@ def _after(header: str | None, query: int | None) -> int:
     value = header.strip()
     if not value.isdigit():
         raise InvalidInput("Last-Event-ID must be the seq of an event (a whole number)",
+                           loc=("header", "Last-Event-ID"))
+    if len(value) > len(str(MAX_SEQ)) or int(value) > MAX_SEQ:
+        raise InvalidInput(f"Last-Event-ID must be at most {MAX_SEQ}",
                            loc=("header", "Last-Event-ID"))
     return int(value)
 
@@ -82,7 +86,7 @@ async def _follow(container: Container, order_id: str, after: int) -> AsyncItera
 async def stream_order(
     order_id: Annotated[str, Path(min_length=1, max_length=40)], _: OrderReader,
     container: ContainerDep,
-    last_event_id: Annotated[int | None, Query(ge=0, description=(
+    last_event_id: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description=(
         "Resume after this seq (for clients that cannot send the Last-Event-ID header)."))] = None,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20,
                                                        description="Resume after this seq."

@@ -15,8 +15,12 @@ from models import NotFound
 router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESPONSES)
 
 # Internal bookkeeping a customer has no use for (escalations are for staff only).
+# A partner's rejection or short pick is re-sourced internally; its reason is the partner's.
 CUSTOMER_EVENTS_HIDDEN = frozenset({"order.status_changed", "escalation.opened",
-                                    "escalation.resolved", "fulfillment.released"})
+                                    "escalation.resolved", "fulfillment.released",
+                                    "fulfillment.rejected", "fulfillment.short_picked"})
+# Why an order was held (a review, a fraud rule) and who released it are staff matters.
+CUSTOMER_MESSAGES = {"order.on_hold": "On hold", "order.released": "Released from hold"}
 
 
 @router.get("/{order_id}", response_model=TrackingOut)
@@ -37,6 +41,8 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
                      if order.delivery.location_id else {})},
         lines=[{"line_id": line.line_id, "sku": line.sku, "qty": line.qty}
                for line in order.lines],
-        timeline=[TimelineItem.of(e).model_copy(update={"data": {}}) for e in events
+        timeline=[TimelineItem.of(e).model_copy(update={
+                      "data": {}, "message": CUSTOMER_MESSAGES.get(e.type, e.message)})
+                  for e in events
                   if e.type not in CUSTOMER_EVENTS_HIDDEN],
     )

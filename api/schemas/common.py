@@ -30,5 +30,5 @@ class ProblemDetail(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
     code: {"model": ProblemDetail, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 404, 409, 413, 422)
+    for code in (400, 401, 403, 404, 409, 413, 415, 422)
 }

@@ -1,0 +1,70 @@
+"""The customer's tracking view at its edges: what staff and partners wrote about an order
+(hold reasons, who released it, a supplier's reason for rejecting) stays internal, and the
+token check stays a 404 however the token is malformed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import OPS, SUPPLIER, order_body
+from tests.api.helpers import assert_problem
+
+
+def _track(client: TestClient, order: dict[str, Any]) -> dict[str, Any]:
+    response = client.get(f"/v1/track/{order['order_id']}",
+                          params={"token": order["tracking_token"]})
+    assert response.status_code == 200, response.text
+    view: dict[str, Any] = response.json()
+    return view
+
+
+def test_a_hold_and_who_released_it_are_not_shown_to_the_customer(
+        seeded_any: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lifecycle import pipelines
+
+    config = pipelines.DEFAULT_FILE.read_text().replace("review_hold_above: null",
+                                                        "review_hold_above: 500")
+    path = tmp_path / "pipelines.yaml"
+    path.write_text(config)
+    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    created = seeded_any.post("/v1/orders", json=order_body("TR-HOLD"), headers=OPS)
+    assert created.status_code == 201 and created.json()["status"] == "on_hold", created.text
+    order = created.json()
+    released = seeded_any.post(f"/v1/orders/{order['order_id']}/release", headers=OPS)
+    assert released.status_code == 200, released.text
+    view = _track(seeded_any, order)
+    messages = " | ".join(e["message"] for e in view["timeline"])
+    assert "review" not in messages.lower() and " by ops" not in messages, messages
+    types = [e["type"] for e in view["timeline"]]
+    assert "order.on_hold" in types and "order.released" in types  # the fact, not the why
+
+
+def test_a_suppliers_rejection_and_its_reason_stay_internal(seeded_any: TestClient) -> None:
+    body = order_body("TR-REJ", lines=[{"line_id": "1", "sku": "CAM-BAG", "qty": 1,
+                                        "unit_price": 30.0}])
+    created = seeded_any.post("/v1/orders", json=body, headers=OPS)
+    assert created.status_code == 201, created.text
+    order = created.json()
+    (fulfillment,) = [f["fulfillment_id"] for f in order["fulfillments"]
+                      if f["location_id"] == "SUP-1"]
+    rejected = seeded_any.post(f"/v1/fulfillments/{fulfillment}/events",
+                               json={"type": "rejected", "reason": "our count was off by 3"},
+                               headers=SUPPLIER)
+    assert rejected.status_code == 200, rejected.text
+    view = _track(seeded_any, order)
+    text = str(view)
+    assert "count was off" not in text and "Rejected" not in text, text
+    assert "fulfillment.rejected" not in [e["type"] for e in view["timeline"]]
+
+
+@pytest.mark.parametrize("token", ["", " ", "x" * 101, "%00", "../x", "tok\u00e9n"])
+def test_malformed_tokens_never_reach_the_order(seeded: TestClient, token: str) -> None:
+    created = seeded.post("/v1/orders", json=order_body("TR-TOK"), headers=OPS).json()
+    response = seeded.get(f"/v1/track/{created['order_id']}", params={"token": token})
+    assert response.status_code in (404, 422)
+    problem = assert_problem(response, response.status_code)
+    assert created["order_id"] not in str(problem) or response.status_code == 422
+    assert "timeline" not in response.json()
