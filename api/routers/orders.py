@@ -20,7 +20,7 @@ from api.schemas.orders import (
 from dom.bootstrap import Container
 from lifecycle import orders as order_service
 from lifecycle import sourcing
-from models import NotFound, OrderStatus, PaymentStatus
+from models import InvalidInput, NotFound, OrderStatus, PaymentStatus
 from models.commands import CreateOrder
 
 
@@ -85,12 +85,24 @@ def get_order(order_id: OrderId, _: OrderReader, container: ContainerDep) -> Ord
     return _out(order_service.get_order(container.uow(write=False), order_id))
 
 
+MAX_SEQ = 2**31 - 1  # event seq is a 32-bit column
+
+
+def _timeline_position(raw: str | None) -> int:
+    """The seq a timeline cursor carries: a plain ASCII number this API could have issued."""
+    if raw is None:
+        return 0
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_SEQ:
+        raise InvalidInput("cursor is not one this API issued; start again without it",
+                           loc=("query", "cursor"))
+    return int(raw)
+
+
 @router.get("/{order_id}/timeline", response_model=Page[TimelineItem])
 def get_timeline(order_id: OrderId, _: OrderReader, container: ContainerDep,
                  limit: Limit = 50, cursor: Cursor = None) -> Page[TimelineItem]:
     """The order's events in order, as people read them."""
-    raw = decode_cursor(cursor)
-    after = int(raw) if raw and raw.isdigit() else 0
+    after = _timeline_position(decode_cursor(cursor))
     with container.uow(write=False) as uow:
         if uow.orders.get(order_id) is None:
             raise NotFound(f"order {order_id!r} does not exist")

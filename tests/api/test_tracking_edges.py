@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import OPS, SUPPLIER, order_body
+from tests.api.conftest import CHANNEL, OPS, SUPPLIER, order_body
 from tests.api.helpers import assert_problem
 
 
@@ -68,3 +68,16 @@ def test_malformed_tokens_never_reach_the_order(seeded: TestClient, token: str) 
     problem = assert_problem(response, response.status_code)
     assert created["order_id"] not in str(problem) or response.status_code == 422
     assert "timeline" not in response.json()
+
+
+@pytest.mark.parametrize("raw", ["99999999999", "12a", "²", "-1"])
+def test_a_timeline_cursor_this_api_never_issued_is_422(seeded: TestClient, raw: str) -> None:
+    """A seq past the column's range made PostgreSQL fail; other text restarted silently."""
+    import base64
+
+    placed = seeded.post("/v1/orders", json=order_body("W-CURSOR"), headers=CHANNEL).json()
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    answer = seeded.get(f"/v1/orders/{placed['order_id']}/timeline", params={"cursor": cursor},
+                        headers=OPS)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["loc"] == ["query", "cursor"]
