@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+
+def _not_blank(name: str) -> str:
+    if not name.strip():
+        raise ValueError("name must not be blank")
+    return name
+
+
+# A name people read in lists and on the timeline: never only whitespace.
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
 
 
 class Strict(BaseModel):

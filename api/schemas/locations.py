@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Strict
+from api.schemas.common import Name, Strict
 from lifecycle.location_parameters import LocationParameters
 from models import Capability, Location, LocationType
 
@@ -13,19 +13,12 @@ Lon = Field(default=None, ge=-180, le=180)
 
 
 class LocationIn(Strict, LocationParameters):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     type: LocationType
     lat: float | None = Lat
     lon: float | None = Lon
     postal_code: str | None = Field(default=None, min_length=3, max_length=12)
     capabilities: list[Capability] = Field(min_length=1, max_length=3)
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, name: str) -> str:
-        if not name.strip():
-            raise ValueError("name must not be blank")
-        return name
 
     @model_validator(mode="after")
     def _has_position(self) -> LocationIn:

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Strict
+from api.schemas.common import Name, Strict
 from models import Product, ProductKind
 
 
 class ProductIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     kind: ProductKind = ProductKind.PRODUCT
     weight_kg: float | None = Field(default=None, ge=0, le=100_000)
     service_type: str | None = Field(default=None, min_length=1, max_length=50)
     term_months: int | None = Field(default=None, ge=1, le=600)
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, name: str) -> str:
-        if not name.strip():
-            raise ValueError("name must not be blank")
-        return name
 
     @model_validator(mode="after")
     def _service_fields(self) -> ProductIn:
