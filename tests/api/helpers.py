@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import ADMIN, CATALOG, order_body
@@ -95,3 +97,16 @@ def create_order(client: Client, channel_order_id: str, headers: dict[str, str] 
 
 def event_types(order: dict[str, Any]) -> list[str]:
     return [e["type"] for e in order["timeline"]]
+
+
+def use_pipelines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str,
+                  name: str = "pipelines.yaml") -> None:
+    """Run on the packaged pipelines with ``old`` replaced by ``new`` (an operator's edit);
+    ``old`` must be there, so a stale edit fails instead of testing the defaults."""
+    from lifecycle import pipelines
+
+    text = pipelines.DEFAULT_FILE.read_text()
+    assert old in text, f"the packaged pipelines no longer hold {old!r}"
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1))
+    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))

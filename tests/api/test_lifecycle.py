@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import ADMIN, CHANNEL, OPS
+from tests.api.helpers import use_pipelines
 
 SUPPLIER = {"Authorization": "Bearer supplier-key"}  # SUP-1
 OTHER_SUPPLIER = {"Authorization": "Bearer other-supplier-key"}  # SUP-2
@@ -247,11 +248,7 @@ def test_high_value_orders_wait_for_review_when_configured(
         dom: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from lifecycle import pipelines
 
-    config = pipelines.DEFAULT_FILE.read_text().replace("review_hold_above: null",
-                                                        "review_hold_above: 500")
-    path = tmp_path / "pipelines.yaml"
-    path.write_text(config)
-    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    use_pipelines(tmp_path, monkeypatch, "review_hold_above: null", "review_hold_above: 500")
     held = place(dom, "W-BIG", [("1", "LAPTOP-15", 1)],
                  lines=[{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 2500.0}])
     assert (held["status"], held["hold_reason"]) == ("on_hold", "review")
@@ -304,14 +301,9 @@ def test_allocations_held_back_by_policy_are_released_when_due(dom: TestClient) 
 
 def test_an_order_follows_the_pipeline_it_started_with(
         dom: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lifecycle import pipelines
-
-    manual = pipelines.DEFAULT_FILE.read_text().replace(
-        "steps: [validate, payment, source, release, fulfill, complete]",
-        "steps: [validate, payment, fulfill, complete]")
-    path = tmp_path / "manual.yaml"
-    path.write_text(manual)
-    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    use_pipelines(tmp_path, monkeypatch,
+                  "steps: [validate, payment, source, release, fulfill, complete]",
+                  "steps: [validate, payment, fulfill, complete]", name="manual.yaml")
     manual_order = place(dom, "W-MANUAL", [("1", "WASHER-8KG", 1)],
                          payment={"status": "pending"})
     assert manual_order["attributes"]["pipeline"]["steps"] == [

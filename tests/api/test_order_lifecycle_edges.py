@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import ADMIN, CHANNEL, OPS, order_body
+from tests.api.helpers import use_pipelines
 
 LAPTOP = {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0}
 WARRANTY = {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0,
@@ -137,15 +138,8 @@ def test_confirming_payment_after_a_failure_resumes_allocated(seeded_any: TestCl
 
 def test_releasing_a_rule_hold_resumes_where_the_fulfillment_is(
         seeded: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lifecycle import pipelines
-
-    config = pipelines.DEFAULT_FILE.read_text().replace(
-        "      - escalate: {kind: fulfillment_delayed, severity: high}\n",
-        "      - escalate: {kind: fulfillment_delayed, severity: high}\n"
-        "      - hold: delay_review\n")
-    path = tmp_path / "pipelines.yaml"
-    path.write_text(config)
-    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    rule = "      - escalate: {kind: fulfillment_delayed, severity: high}\n"
+    use_pipelines(tmp_path, monkeypatch, rule, rule + "      - hold: delay_review\n")
     placed = place(seeded, "W-RH", LAPTOP)
     fid = of_type(placed, "ship")
     assert report(seeded, fid, "accepted").status_code == 200

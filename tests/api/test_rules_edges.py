@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from lifecycle import pipelines, timers
+from lifecycle import timers
 from models import Conflict
 from tests.api.conftest import ADMIN, CHANNEL, OPS, STORE, SUPPLIER, order_body
+from tests.api.helpers import use_pipelines
 
 HOLD_RULE = "      - escalate: {kind: fulfillment_delayed, severity: high}\n"
 
@@ -21,11 +22,7 @@ HOLD_RULE = "      - escalate: {kind: fulfillment_delayed, severity: high}\n"
 @pytest.fixture
 def hold_on_delay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The packaged rules plus ``hold: delay_review`` on every delay (an operator's choice)."""
-    text = pipelines.DEFAULT_FILE.read_text()
-    assert HOLD_RULE in text
-    path = tmp_path / "pipelines.yaml"
-    path.write_text(text.replace(HOLD_RULE, HOLD_RULE + "      - hold: delay_review\n", 1))
-    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    use_pipelines(tmp_path, monkeypatch, HOLD_RULE, HOLD_RULE + "      - hold: delay_review\n")
 
 
 def _place(client: TestClient, ref: str, *lines: tuple[str, int], **extra: Any) -> dict[str, Any]:

@@ -27,6 +27,11 @@ def laptop(channel_order_id: str, qty: int = 1) -> dict[str, Any]:
 @pytest.fixture
 def live(client: TestClient) -> TestClient:
     """Two warehouses, 5 + 10 laptops, three live orders sourced from the near one."""
+    return seed_live(client)
+
+
+def seed_live(client: TestClient) -> TestClient:
+    """What ``live`` sets up, for other scenario test modules."""
     for location_id, body in (("WH-A", NEAR), ("WH-B", FAR)):
         assert client.put(f"/v1/locations/{location_id}", json=body,
                           headers=ADMIN).status_code in (200, 201)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER, STORE, SUPPLIER, order_body
-from tests.api.test_scenarios import FAR, NEAR, laptop, post, snapshot
+from tests.api.test_scenarios import laptop, post, seed_live, snapshot
 from tests.conftest import make_container
 
 # A tiny network on the equator: WH-A beside the customers (0 km, 1 day), WH-B 1 degree of
@@ -25,19 +25,7 @@ TINY_LOCATIONS = [
 @pytest.fixture
 def net(client: TestClient) -> TestClient:
     """As test_scenarios.live: WH-A (5, near) and WH-B (10, far), three live orders from WH-A."""
-    for location_id, body in (("WH-A", NEAR), ("WH-B", FAR)):
-        assert client.put(f"/v1/locations/{location_id}", json=body,
-                          headers=ADMIN).status_code in (200, 201)
-    client.put("/v1/products/LAPTOP-15", json={"name": "Laptop 15"}, headers=ADMIN)
-    client.put("/v1/products/WARRANTY-3Y", json={"name": "Warranty", "kind": "service",
-                                                 "term_months": 36}, headers=ADMIN)
-    for location_id, on_hand in (("WH-A", 5), ("WH-B", 10)):
-        client.put(f"/v1/inventory/{location_id}/LAPTOP-15", json={"on_hand": on_hand},
-                   headers=ADMIN)
-    for n in range(3):
-        assert client.post("/v1/orders", json=laptop(f"W-{n}"),
-                           headers=CHANNEL).status_code == 201
-    return client
+    return seed_live(client)
 
 
 def tiny_order(order_id: str, qty: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import CHANNEL, OPS, SUPPLIER, order_body
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, use_pipelines
 
 
 def _track(client: TestClient, order: dict[str, Any]) -> dict[str, Any]:
@@ -23,13 +23,7 @@ def _track(client: TestClient, order: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_hold_and_who_released_it_are_not_shown_to_the_customer(
         seeded_any: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lifecycle import pipelines
-
-    config = pipelines.DEFAULT_FILE.read_text().replace("review_hold_above: null",
-                                                        "review_hold_above: 500")
-    path = tmp_path / "pipelines.yaml"
-    path.write_text(config)
-    monkeypatch.setenv("DOM_PIPELINES_FILE", str(path))
+    use_pipelines(tmp_path, monkeypatch, "review_hold_above: null", "review_hold_above: 500")
     created = seeded_any.post("/v1/orders", json=order_body("TR-HOLD"), headers=OPS)
     assert created.status_code == 201 and created.json()["status"] == "on_hold", created.text
     order = created.json()
