@@ -16,7 +16,7 @@ from api.schemas.orders import OrderIn
 from api.schemas.products import ProductIn
 from dom.bootstrap import Container
 from lifecycle import catalog, inventory, orders, sourcing
-from lifecycle.catalog import resolve_coordinates
+from lifecycle.coordinates import resolve_coordinates
 from models import Product
 from models.commands import PositionInput
 from storage.retry import with_retries

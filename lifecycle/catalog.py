@@ -6,7 +6,9 @@ stock) and writes nothing when a check fails.
 
 from __future__ import annotations
 
-from geo import UnknownPostalCode, geocode_postal_code
+from dataclasses import dataclass
+
+from lifecycle.stock_exceptions import Reconciled, location_changed
 from lifecycle.uow import UnitOfWork
 from models import (
     Capability,
@@ -26,20 +28,6 @@ _CAPABILITIES_BY_TYPE = {
 }
 
 
-def resolve_coordinates(lat: float | None, lon: float | None,
-                        postal_code: str | None, country: str = "US",
-                        field: str = "location") -> tuple[float, float]:
-    """Coordinates as given, or geocoded offline from a US postal code."""
-    if lat is not None and lon is not None:
-        return lat, lon
-    if postal_code:
-        try:
-            return geocode_postal_code(postal_code, country)
-        except UnknownPostalCode as error:
-            raise InvalidInput(str(error), loc=(field, "postal_code")) from error
-    raise InvalidInput(f"{field} needs lat and lon, or a postal_code", loc=(field,))
-
-
 # Orders with units not yet shipped: their product lines may still be sourced from stock.
 _OPEN_STATUSES = [s.value for s in (
     OrderStatus.RECEIVED, OrderStatus.ON_HOLD, OrderStatus.PAYMENT_CONFIRMED,
@@ -53,8 +41,15 @@ def _open_orders_with_product_line(uow: UnitOfWork, sku: str) -> list[str]:
             if any(line.sku == sku and not line.is_service for line in order.lines)]
 
 
-def put_location(uow: UnitOfWork, location: Location) -> bool:
-    """Create or replace a location; returns True when it is new."""
+@dataclass(frozen=True)
+class LocationPut:
+    created: bool
+    reconciled: Reconciled
+
+
+def put_location(uow: UnitOfWork, location: Location) -> LocationPut:
+    """Create or replace a location; closing it (or taking away what its open work needs)
+    gives that work back to sourcing in the same transaction (``stock_exceptions``)."""
     allowed = _CAPABILITIES_BY_TYPE[location.type]
     wrong = sorted(c.value for c in location.capabilities - allowed)
     if wrong:
@@ -63,9 +58,11 @@ def put_location(uow: UnitOfWork, location: Location) -> bool:
             f"allowed: {', '.join(sorted(c.value for c in allowed))}",
             loc=("body", "capabilities"))
     with uow:
+        before = uow.locations.get(location.id)
         created = uow.locations.upsert(location)
+        reconciled = location_changed(uow, before, location)
         uow.commit()
-    return created
+    return LocationPut(created, reconciled)
 
 
 def put_product(uow: UnitOfWork, product: Product) -> bool:

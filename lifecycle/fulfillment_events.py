@@ -242,7 +242,7 @@ def _report_once(uow_factory: UowFactory, fulfillment_id: str, report: Report,
         uow.fulfillments.save(fulfillment)
         if report.type in ("rejected", "short_picked") and order.status is not \
                 OrderStatus.ON_HOLD:
-            commit(uow, order, uow.policy.get(), now=now)
+            commit(uow, order, uow.policy.get().for_accepted_order(), now=now)
         settle_status(uow, order)
         save_order(uow, order)
         uow.commit()

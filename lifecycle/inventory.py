@@ -1,7 +1,9 @@
 """Handlers for stock: counts and supplier feeds, adjustments, CSV imports, availability.
 
 Reservations are not here: sourcing and the lifecycle reserve through ``uow.ledger`` inside
-their own transactions, so a plan and its reservations commit or fail together.
+their own transactions, so a plan and its reservations commit or fail together. A count below
+what is reserved is accepted (the shelf is the truth) and reconciled in the same transaction
+by ``lifecycle.stock_exceptions``: allocations are given back and sourced again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lifecycle.stock_exceptions import Reconciled, shortage
 from lifecycle.uow import UnitOfWork
 from models import Adjustment, InvalidInput, NotFound, Position
 from models.commands import PositionInput
@@ -32,16 +35,30 @@ def _check_position_target(uow: UnitOfWork, location_id: str, sku: str) -> None:
         raise InvalidInput(f"{sku} is a service and holds no stock", loc=("path", "sku"))
 
 
-def set_position(uow: UnitOfWork, entry: PositionInput) -> Position:
+@dataclass(frozen=True)
+class PositionSet:
+    position: Position
+    reconciled: Reconciled
+
+
+def set_position(uow: UnitOfWork, entry: PositionInput) -> PositionSet:
     with uow:
         _check_position_target(uow, entry.location_id, entry.sku)
-        position = uow.ledger.set_position(entry.location_id, entry.sku, entry.on_hand,
-                                           entry.safety_stock)
+        uow.ledger.set_position(entry.location_id, entry.sku, entry.on_hand, entry.safety_stock)
+        reconciled = shortage(uow, entry.location_id, [entry.sku], "stock count")
+        position = uow.ledger.position(entry.location_id, entry.sku)
+        assert position is not None
         uow.commit()
-    return position
+    return PositionSet(position, reconciled)
 
 
-def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str) -> Adjustment:
+@dataclass(frozen=True)
+class Adjusted:
+    adjustment: Adjustment
+    reconciled: Reconciled
+
+
+def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str) -> Adjusted:
     with uow:
         _check_position_target(uow, location_id, sku)
         current = uow.ledger.position(location_id, sku)
@@ -51,8 +68,9 @@ def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str)
                                f"would be {on_hand + delta}, above the limit of {MAX_UNITS}",
                                loc=("body", "delta"))
         adjustment = uow.ledger.adjust(location_id, sku, delta, reason)
+        reconciled = shortage(uow, location_id, [sku], f"adjustment ({reason})")
         uow.commit()
-    return adjustment
+    return Adjusted(adjustment, reconciled)
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,7 @@ class ImportResult:
     rows: int
     positions_created: int
     positions_updated: int
+    reconciled: Reconciled
 
 
 def parse_positions_csv(text: str) -> list[PositionInput]:
@@ -140,14 +159,21 @@ def import_positions(uow: UnitOfWork, entries: Sequence[PositionInput]) -> Impor
         if problems:
             raise InvalidInput("import refused, nothing written: " + "; ".join(problems[:20]))
         created = updated = 0
+        short: dict[str, set[str]] = {}
         for entry in sorted(entries, key=lambda e: (e.location_id, e.sku)):
-            existed = uow.ledger.position(entry.location_id, entry.sku) is not None
-            uow.ledger.set_position(entry.location_id, entry.sku, entry.on_hand,
-                                    entry.safety_stock)
-            updated += existed
-            created += not existed
+            existed = uow.ledger.position(entry.location_id, entry.sku)
+            position = uow.ledger.set_position(entry.location_id, entry.sku, entry.on_hand,
+                                               entry.safety_stock)
+            updated += existed is not None
+            created += existed is None
+            if position.reserved > position.on_hand:
+                short.setdefault(entry.location_id, set()).add(entry.sku)
+        reconciled = Reconciled()
+        for location_id, skus in sorted(short.items()):
+            reconciled.merge(shortage(uow, location_id, skus, "stock import"))
         uow.commit()
-    return ImportResult(rows=len(entries), positions_created=created, positions_updated=updated)
+    return ImportResult(rows=len(entries), positions_created=created, positions_updated=updated,
+                        reconciled=reconciled)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from lifecycle import pipelines
-from lifecycle.catalog import resolve_coordinates
+from lifecycle.coordinates import resolve_coordinates
 from lifecycle.rules import save_order
 from lifecycle.services import ensure_service_only_fulfillment, register_standalone_services
 from lifecycle.uow import UnitOfWork, UowFactory

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 Objective = Literal["cost", "time", "balanced"]
@@ -44,6 +44,13 @@ class SourcingPolicy:
                              "(or null to fill first)")
         if not 10 <= self.time_limit_ms <= 600_000:
             raise ValueError("time_limit_ms must be between 10 and 600000")
+
+    def for_accepted_order(self) -> SourcingPolicy:
+        """The policy for sourcing again an order already accepted (its stock was lost to a
+        rejection, a short pick, a count or a closed location): ``backorder: reject`` refuses
+        new orders the stock cannot fill; it cannot refuse what a location reports, so the
+        missing units are backordered instead."""
+        return replace(self, backorder="allow")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

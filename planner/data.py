@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lifecycle.catalog import resolve_coordinates
+from lifecycle.coordinates import resolve_coordinates
 from models import InvalidInput
 from optimizer import LineSpec, LocationSpec, OrderSpec
 from planner.definition import InventoryRow, LocationRow

@@ -21,7 +21,9 @@ from api.schemas.inventory import (
     ImportOut,
     PositionIn,
     PositionOut,
+    PositionSetOut,
 )
+from api.schemas.reallocation import ReallocationOut
 from lifecycle import inventory
 from models import Forbidden
 from models.commands import PositionInput
@@ -36,13 +38,17 @@ def _check_own(principal: Principal, location_id: str) -> None:
         raise Forbidden(f"a {principal.role} key may change only its own location's stock")
 
 
-@router.put("/{location_id}/{sku}", response_model=PositionOut)
+@router.put("/{location_id}/{sku}", response_model=PositionSetOut)
 def set_position(location_id: Key, sku: Key, body: PositionIn, principal: StockWriter,
-                 container: ContainerDep) -> PositionOut:
-    """Set on-hand (a count, or a supplier's stock feed) and optionally safety stock."""
+                 container: ContainerDep) -> PositionSetOut:
+    """Set on-hand (a count, or a supplier's stock feed) and optionally safety stock.
+
+    A count below what is reserved is accepted: unreleased allocations give the missing units
+    back and their orders are sourced again (``reallocation`` says which).
+    """
     _check_own(principal, location_id)
     entry = PositionInput(location_id, sku, body.on_hand, body.safety_stock)
-    return PositionOut.of(run(lambda: inventory.set_position(container.uow(), entry)))
+    return PositionSetOut.of_set(run(lambda: inventory.set_position(container.uow(), entry)))
 
 
 @router.post("/adjustments", response_model=AdjustmentOut, status_code=201)
@@ -78,7 +84,8 @@ async def import_csv(request: Request, principal: StockWriter,
         _check_own(principal, entry.location_id)
     result = await run_async(lambda: inventory.import_positions(container.uow(), entries))
     return ImportOut(rows=result.rows, positions_created=result.positions_created,
-                     positions_updated=result.positions_updated)
+                     positions_updated=result.positions_updated,
+                     reallocation=ReallocationOut.of(result.reconciled))
 
 
 @router.get("", response_model=AvailabilityOut)

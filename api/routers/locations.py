@@ -9,8 +9,9 @@ from fastapi import APIRouter, Path, Response
 from api.auth import Admin, Principal, Reader
 from api.deps import ContainerDep, Cursor, Limit, decode_cursor, encode_cursor, run
 from api.schemas.common import PROBLEM_RESPONSES, Page
-from api.schemas.locations import LocationIn, LocationOut
-from lifecycle.catalog import put_location, resolve_coordinates
+from api.schemas.locations import LocationIn, LocationOut, LocationPutOut
+from lifecycle.catalog import put_location
+from lifecycle.coordinates import resolve_coordinates
 from models import NotFound
 
 router = APIRouter(prefix="/v1/locations", tags=["locations"], responses=PROBLEM_RESPONSES)
@@ -23,16 +24,22 @@ def _visible(principal: Principal, location_id: str) -> bool:
     return not principal.is_partner or principal.owns(location_id)
 
 
-@router.put("/{location_id}", response_model=LocationOut, status_code=200,
-            responses={201: {"model": LocationOut, "description": "Created"}})
+@router.put("/{location_id}", response_model=LocationPutOut, status_code=200,
+            responses={201: {"model": LocationPutOut, "description": "Created"}})
 def upsert_location(location_id: LocationId, body: LocationIn, _: Admin,
-                    container: ContainerDep, response: Response) -> LocationOut:
-    """Create or replace a warehouse, store or drop-ship supplier (201 when new)."""
+                    container: ContainerDep, response: Response) -> LocationPutOut:
+    """Create or replace a warehouse, store or drop-ship supplier (201 when new).
+
+    Closing a location (``active: false``), changing its type or taking away a capability its
+    open work needs gives its unreleased allocations back to sourcing, and flags work already
+    released there (``reallocation`` says which).
+    """
     lat, lon = resolve_coordinates(body.lat, body.lon, body.postal_code, field="body")
     location = body.to_location(location_id, lat, lon)
-    if run(lambda: put_location(container.uow(), location)):
+    put = run(lambda: put_location(container.uow(), location))
+    if put.created:
         response.status_code = 201
-    return LocationOut.of(location)
+    return LocationPutOut.of_put(location, put)
 
 
 @router.get("", response_model=Page[LocationOut])

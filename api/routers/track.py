@@ -16,9 +16,12 @@ router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESP
 
 # Internal bookkeeping a customer has no use for (escalations are for staff only).
 # A partner's rejection or short pick is re-sourced internally; its reason is the partner's.
+# An allocation moved by re-optimization, a stock count or a closed location, and work put at
+# risk, are the network's business: the customer sees the new allocation or the backorder.
 CUSTOMER_EVENTS_HIDDEN = frozenset({"order.status_changed", "escalation.opened",
                                     "escalation.resolved", "fulfillment.released",
-                                    "fulfillment.rejected", "fulfillment.short_picked"})
+                                    "fulfillment.rejected", "fulfillment.short_picked",
+                                    "fulfillment.cancelled", "fulfillment.at_risk"})
 # Why an order was held (a review, a fraud rule) and who released it are staff matters.
 CUSTOMER_MESSAGES = {"order.on_hold": "On hold", "order.released": "Released from hold"}
 

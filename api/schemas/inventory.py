@@ -7,7 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict
-from models import Adjustment, Position
+from api.schemas.reallocation import ReallocationOut
+from lifecycle.inventory import Adjusted, PositionSet
+from models import Position
 
 
 class PositionIn(Strict):
@@ -31,6 +33,15 @@ class PositionOut(BaseModel):
                    safety_stock=p.safety_stock, available=p.available)
 
 
+class PositionSetOut(PositionOut):
+    reallocation: ReallocationOut
+
+    @classmethod
+    def of_set(cls, written: PositionSet) -> PositionSetOut:
+        return cls(**PositionOut.of(written.position).model_dump(),
+                   reallocation=ReallocationOut.of(written.reconciled))
+
+
 class AdjustmentIn(Strict):
     location_id: str = Field(min_length=1, max_length=64)
     sku: str = Field(min_length=1, max_length=64)
@@ -46,11 +57,14 @@ class AdjustmentOut(BaseModel):
     reason: str
     on_hand_after: int
     at: datetime
+    reallocation: ReallocationOut
 
     @classmethod
-    def of(cls, a: Adjustment) -> AdjustmentOut:
+    def of(cls, adjusted: Adjusted) -> AdjustmentOut:
+        a = adjusted.adjustment
         return cls(adjustment_id=a.id, location_id=a.location_id, sku=a.sku, delta=a.delta,
-                   reason=a.reason, on_hand_after=a.on_hand_after, at=a.at)
+                   reason=a.reason, on_hand_after=a.on_hand_after, at=a.at,
+                   reallocation=ReallocationOut.of(adjusted.reconciled))
 
 
 class AvailabilityOut(BaseModel):
@@ -63,3 +77,4 @@ class ImportOut(BaseModel):
     rows: int
     positions_created: int
     positions_updated: int
+    reallocation: ReallocationOut

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import Name, Strict
+from api.schemas.reallocation import ReallocationOut
+from lifecycle.catalog import LocationPut
 from lifecycle.location_parameters import LocationParameters
 from models import Capability, Location, LocationType
 
@@ -67,3 +69,12 @@ class LocationOut(BaseModel):
             capacity_units_per_day=location.capacity_units_per_day, priority=location.priority,
             active=location.active,
         )
+
+
+class LocationPutOut(LocationOut):
+    reallocation: ReallocationOut
+
+    @classmethod
+    def of_put(cls, location: Location, put: LocationPut) -> LocationPutOut:
+        return cls(**LocationOut.of(location).model_dump(),
+                   reallocation=ReallocationOut.of(put.reconciled))

@@ -242,8 +242,13 @@ class SqlStockLedger:
         return _to_reservation(row)
 
     def reservations(self, *, order_id: str | None = None, status: ReservationStatus | None = None,
-                     fulfillment_id: str | None = None) -> list[Reservation]:
+                     fulfillment_id: str | None = None, location_id: str | None = None,
+                     sku: str | None = None) -> list[Reservation]:
         query = select(R).order_by(R.c.location_id, R.c.sku, R.c.id)
+        if location_id is not None:
+            query = query.where(R.c.location_id == location_id)
+        if sku is not None:
+            query = query.where(R.c.sku == sku)
         if order_id is not None:
             query = query.where(R.c.order_id == order_id)
         if fulfillment_id is not None:

@@ -13,6 +13,9 @@ from tests.api.helpers import assert_problem, assert_validation_problem, positio
 CSV = {**ADMIN, "content-type": "text/csv"}
 
 
+NOTHING_MOVED = {"fulfillments_withdrawn": [], "orders_resourced": [],
+                 "fulfillments_at_risk": []}
+
 def _availability(client: TestClient, sku: str) -> dict[str, Any]:
     response = client.get("/v1/inventory", params={"sku": sku}, headers=PLANNER)
     assert response.status_code == 200, response.text
@@ -24,9 +27,11 @@ def test_put_sets_on_hand_and_safety_stock(seeded_any: TestClient) -> None:
     response = seeded_any.put("/v1/inventory/WH-A/LAPTOP-15",
                               json={"on_hand": 9, "safety_stock": 2}, headers=ADMIN)
     assert response.status_code == 200, response.text
-    assert response.json() == {"location_id": "WH-A", "sku": "LAPTOP-15", "on_hand": 9,
-                               "reserved": 0, "safety_stock": 2, "available": 7}
-    assert position(seeded_any, "WH-A", "LAPTOP-15") == response.json()
+    written = response.json()
+    assert written.pop("reallocation") == NOTHING_MOVED
+    assert written == {"location_id": "WH-A", "sku": "LAPTOP-15", "on_hand": 9,
+                       "reserved": 0, "safety_stock": 2, "available": 7}
+    assert position(seeded_any, "WH-A", "LAPTOP-15") == written
 
 
 def test_put_without_safety_stock_keeps_the_current_one(seeded_any: TestClient) -> None:
@@ -165,7 +170,8 @@ def test_a_csv_import_creates_and_updates_positions(seeded_any: TestClient) -> N
            "WH-B,CAM-BAG,7,1\n")        # create
     response = seeded_any.post("/v1/inventory/import", content=csv, headers=CSV)
     assert response.status_code == 200, response.text
-    assert response.json() == {"rows": 3, "positions_created": 2, "positions_updated": 1}
+    assert response.json() == {"rows": 3, "positions_created": 2, "positions_updated": 1,
+                               "reallocation": NOTHING_MOVED}
     assert position(seeded_any, "WH-A", "LAPTOP-15") == {
         "location_id": "WH-A", "sku": "LAPTOP-15", "on_hand": 12, "reserved": 0,
         "safety_stock": 2, "available": 10}

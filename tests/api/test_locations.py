@@ -25,6 +25,8 @@ def test_putting_a_new_location_creates_it_with_201_and_defaults(client: TestCli
     assert body["processing_days"] == 0 and body["km_per_day"] == 800
     assert body["capacity_units_per_day"] is None and body["priority"] == 0
     assert body["active"] is True
+    assert body.pop("reallocation") == {"fulfillments_withdrawn": [], "orders_resourced": [],
+                                        "fulfillments_at_risk": []}
     assert client.get("/v1/locations/WH-A", headers=ADMIN).json() == body
 
 

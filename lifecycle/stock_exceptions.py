@@ -1,0 +1,213 @@
+"""When the shelf or the network changes under allocations: give back, source again, escalate.
+
+A cycle count, a supplier's feed or a damage adjustment can leave a location with fewer units
+than are reserved there; closing a location (``active: false``), changing its type or taking
+away the capability a fulfillment needs leaves allocations nobody will ship. Counts are the
+truth, so they are never refused for it; instead, in the same transaction:
+
+- allocations not yet released to the location give their units back (for a shortage, the
+  lowest-priority order and the newest allocation first, until the shelf covers the rest; for
+  a closed location, all of them), and their orders are sourced again, so the promises and the
+  shelf agree when the change commits. An order that cannot be filled elsewhere is backordered
+  (and its customer told, by the packaged rules), even under ``backorder: reject``: that policy
+  refuses new orders, it does not take back one already accepted;
+- work already released cannot be taken back quietly (the location may have picked it): each
+  order holding it records ``fulfillment.at_risk`` and the packaged rules open an escalation,
+  so a person checks the shelf before the pick comes up short.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from lifecycle import pipelines
+from lifecycle.fulfillment_events import settle_status
+from lifecycle.rules import save_order
+from lifecycle.sourcing import commit
+from lifecycle.uow import UnitOfWork
+from models import Location, Order, OrderStatus
+from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
+from models.inventory import ReservationStatus
+from models.locations import Capability, LocationType
+
+# Released and still at the location: what a count or a closure puts at risk.
+AT_LOCATION = frozenset({FulfillmentStatus.RELEASED, FulfillmentStatus.ACCEPTED,
+                         FulfillmentStatus.PICKED, FulfillmentStatus.PACKED,
+                         FulfillmentStatus.READY_FOR_PICKUP})
+_PAGE = 500
+
+
+@dataclass
+class Reconciled:
+    """What one change did to the allocations it touched."""
+
+    withdrawn: list[str] = field(default_factory=list)  # fulfillment ids given back
+    resourced: list[str] = field(default_factory=list)  # order ids sourced again
+    at_risk: list[str] = field(default_factory=list)  # released fulfillment ids escalated
+
+    def merge(self, other: Reconciled) -> None:
+        self.withdrawn += other.withdrawn
+        self.resourced += other.resourced
+        self.at_risk += other.at_risk
+
+
+def shortage(uow: UnitOfWork, location_id: str, skus: Iterable[str], cause: str,
+             now: datetime | None = None) -> Reconciled:
+    """Bring the reservations at ``location_id`` back within its on-hand for ``skus``.
+
+    ``cause`` says what changed the count, for the timeline ("cycle count", "damaged").
+    """
+    now = now or datetime.now(UTC)
+    outcome = Reconciled()
+    location = uow.locations.get(location_id)
+    where = location.name if location else location_id
+    for sku in sorted(set(skus)):
+        position = uow.ledger.position(location_id, sku)
+        if position is None or position.reserved <= position.on_hand:
+            continue
+        over = position.reserved - position.on_hand
+        held = _holders(uow, location_id, sku)
+        # The lowest-priority order gives first; among equals, the newest promise.
+        unreleased = sorted(
+            (h for h in held if h.fulfillment.status is FulfillmentStatus.ALLOCATED),
+            key=lambda h: (h.order.priority, -h.fulfillment.created_at.timestamp(),
+                           h.fulfillment.id))
+        chosen: list[Fulfillment] = []
+        for holder in unreleased:
+            if over <= 0:
+                break
+            chosen.append(holder.fulfillment)
+            over -= holder.units
+        reason = (f"{cause} at {where} left {position.on_hand} unit(s) of {sku} for "
+                  f"{position.reserved} reserved")
+        outcome.merge(_withdraw(uow, chosen, "stock_count", reason, now))
+        if over > 0:
+            risky = [h.fulfillment for h in held if h.fulfillment.status in AT_LOCATION]
+            outcome.merge(_flag(uow, risky, "stock_count",
+                                f"{reason}; released work there holds {over} unit(s) more "
+                                "than the shelf: check before picking", now))
+    return outcome
+
+
+def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
+                     now: datetime | None = None) -> Reconciled:
+    """Give back what ``after`` can no longer fulfill; flag released work there."""
+    now = now or datetime.now(UTC)
+    if before is None:
+        return Reconciled()
+    open_work = _open_at(uow, after.id)
+    lost = [f for f in open_work if _serves(before, f.type) and not _serves(after, f.type)]
+    if not lost:
+        return Reconciled()
+    reason = (f"{after.name} is closed" if not after.active else
+              f"{after.name} no longer handles {', '.join(sorted({f.type.value for f in lost}))}"
+              " fulfillments")
+    outcome = _withdraw(uow, [f for f in lost if f.status is FulfillmentStatus.ALLOCATED],
+                        "location_changed", reason, now)
+    outcome.merge(_flag(uow, [f for f in lost if f.status in AT_LOCATION], "location_changed",
+                        f"{reason}, and this work was already released to it", now))
+    return outcome
+
+
+def _serves(location: Location, kind: FulfillmentType) -> bool:
+    """Whether ``location`` as configured can carry a fulfillment of ``kind``."""
+    if not location.active:
+        return False
+    if kind is FulfillmentType.PICKUP:
+        return location.can(Capability.PICKUP)
+    if kind is FulfillmentType.DROPSHIP:
+        return location.type is LocationType.SUPPLIER and location.can(Capability.DROPSHIP)
+    if kind is FulfillmentType.SHIP:
+        return location.type is not LocationType.SUPPLIER and location.can(Capability.SHIP)
+    return True
+
+
+def _open_at(uow: UnitOfWork, location_id: str) -> list[Fulfillment]:
+    statuses = [s.value for s in (FulfillmentStatus.ALLOCATED, *AT_LOCATION)]
+    found: list[Fulfillment] = []
+    after: str | None = None
+    while True:
+        page = uow.fulfillments.for_location(location_id, statuses=statuses, after=after,
+                                             limit=_PAGE)
+        found += page
+        if len(page) < _PAGE:
+            return found
+        after = page[-1].id
+
+
+@dataclass(frozen=True)
+class _Holder:
+    fulfillment: Fulfillment
+    order: Order
+    units: int  # of the SKU in question
+
+
+def _holders(uow: UnitOfWork, location_id: str, sku: str) -> list[_Holder]:
+    """The fulfillments holding active reservations of ``sku`` there, with order and units."""
+    units: dict[str, int] = defaultdict(int)
+    for reservation in uow.ledger.reservations(location_id=location_id, sku=sku,
+                                               status=ReservationStatus.ACTIVE):
+        if reservation.fulfillment_id is not None:
+            units[reservation.fulfillment_id] += reservation.qty
+    held: list[_Holder] = []
+    for fulfillment_id, qty in units.items():
+        fulfillment = uow.fulfillments.get(fulfillment_id)
+        order = uow.orders.get(fulfillment.order_id) if fulfillment else None
+        if fulfillment is not None and order is not None:
+            held.append(_Holder(fulfillment, order, qty))
+    return held
+
+
+def _withdraw(uow: UnitOfWork, fulfillments: list[Fulfillment], cause: str, reason: str,
+              now: datetime) -> Reconciled:
+    """Cancel unreleased allocations, give their stock back, and source their orders again."""
+    outcome = Reconciled()
+    by_order: dict[str, list[Fulfillment]] = defaultdict(list)
+    for fulfillment in fulfillments:
+        by_order[fulfillment.order_id].append(fulfillment)
+    policy = uow.policy.get()
+    for order_id, taken in sorted(by_order.items()):
+        order = uow.orders.get(order_id)
+        assert order is not None
+        for fulfillment in taken:
+            uow.ledger.release_fulfillment(fulfillment.id)
+            fulfillment.status = FulfillmentStatus.CANCELLED
+            fulfillment.attributes = {**fulfillment.attributes, "cancelled_by": cause}
+            uow.fulfillments.save(fulfillment)
+            order.record("fulfillment.cancelled", f"Allocation taken back: {reason}",
+                         fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
+                         reason=cause, units=fulfillment.units)
+            outcome.withdrawn.append(fulfillment.id)
+        if _sourceable(order):
+            commit(uow, order, policy.for_accepted_order(), now=now, degrade=True)
+            outcome.resourced.append(order.id)
+        _settle(uow, order)
+    return outcome
+
+
+def _flag(uow: UnitOfWork, fulfillments: list[Fulfillment], cause: str, reason: str,
+          now: datetime) -> Reconciled:
+    outcome = Reconciled()
+    for fulfillment in fulfillments:
+        order = uow.orders.get(fulfillment.order_id)
+        assert order is not None
+        order.record("fulfillment.at_risk", f"At risk: {reason}",
+                     fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
+                     reason=cause)
+        save_order(uow, order)
+        outcome.at_risk.append(fulfillment.id)
+    return outcome
+
+
+def _sourceable(order: Order) -> bool:
+    return (order.payment_settled and not order.hold_reason
+            and order.status not in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD)
+            and pipelines.has_step(order, "source"))
+
+
+def _settle(uow: UnitOfWork, order: Order) -> None:
+    settle_status(uow, order)
+    save_order(uow, order)

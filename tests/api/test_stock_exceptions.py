@@ -1,0 +1,294 @@
+"""A count below what is reserved, or a location that closes, under live allocations.
+
+The shelf is the truth: the count is accepted, unreleased allocations give units back and their
+orders are sourced again in the same transaction; work already released is escalated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from dom.bootstrap import Container
+from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER
+
+NETWORK: list[tuple[str, dict[str, Any]]] = [
+    # Near and dear, far and cheap: a cost objective sources from WH-FAR first.
+    ("WH-NEAR", {"name": "Warehouse Near", "type": "warehouse", "lat": 40.73, "lon": -74.17,
+                 "capabilities": ["ship"], "shipment_cost": 12.0}),
+    ("WH-FAR", {"name": "Warehouse Far", "type": "warehouse", "lat": 32.78, "lon": -96.80,
+                "capabilities": ["ship"], "shipment_cost": 4.0}),
+    ("ST-1", {"name": "Store Manhattan", "type": "store", "lat": 40.75, "lon": -73.99,
+              "capabilities": ["ship", "pickup"], "shipment_cost": 30.0}),
+]
+STOCK = [("WH-NEAR", "LAPTOP-15", 5), ("WH-FAR", "LAPTOP-15", 5), ("ST-1", "LAPTOP-15", 2)]
+
+
+def _setup(client: TestClient, release_delay_minutes: int) -> TestClient:
+    for location_id, body in NETWORK:
+        assert client.put(f"/v1/locations/{location_id}", json=body,
+                          headers=ADMIN).status_code == 201
+    assert client.put("/v1/products/LAPTOP-15", json={"name": "Laptop 15"},
+                      headers=ADMIN).status_code == 201
+    for location_id, sku, on_hand in STOCK:
+        assert client.put(f"/v1/inventory/{location_id}/{sku}", json={"on_hand": on_hand},
+                          headers=ADMIN).status_code == 200
+    assert client.put("/v1/policy", json={"objective": "cost",
+                                          "release_delay_minutes": release_delay_minutes},
+                      headers=PLANNER).status_code == 200
+    return client
+
+
+@pytest.fixture
+def held(container: Container) -> Iterator[TestClient]:
+    """Allocations wait an hour before release, so a count can still move them (both backends)."""
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield _setup(client, 60)
+
+
+@pytest.fixture
+def released(client: TestClient) -> TestClient:
+    """Allocations go to the location at once: a count can only flag them."""
+    return _setup(client, 0)
+
+
+def _place(client: TestClient, ref: str, qty: int = 1, priority: int = 0,
+           **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": "web", "channel_order_id": ref, "priority": priority,
+        "customer": {"id": "C-1", "name": "Ada", "email": "ada@example.com"},
+        "ship_to": {"lat": 40.71, "lon": -74.0}, "payment": {"status": "authorized"},
+        "lines": [{"line_id": "1", "sku": "LAPTOP-15", "qty": qty, "unit_price": 999.0}]}
+    body.update(extra)
+    response = client.post("/v1/orders", json=body, headers=CHANNEL)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _order(client: TestClient, order_id: str) -> dict[str, Any]:
+    return dict(client.get(f"/v1/orders/{order_id}", headers=OPS).json())
+
+
+def _live(client: TestClient, order_id: str) -> dict[str, int]:
+    """Units per location of the order's fulfillments that still hold stock."""
+    found: dict[str, int] = {}
+    for f in _order(client, order_id)["fulfillments"]:
+        if f["status"] not in ("cancelled", "rejected"):
+            found[f["location_id"]] = found.get(f["location_id"], 0) + \
+                sum(line["qty"] for line in f["lines"])
+    return found
+
+
+def _position(client: TestClient, location_id: str) -> tuple[int, int]:
+    positions = client.get("/v1/inventory", params={"sku": "LAPTOP-15"},
+                           headers=OPS).json()["positions"]
+    (found,) = [p for p in positions if p["location_id"] == location_id]
+    return found["on_hand"], found["reserved"]
+
+
+def _fulfillment_at(placed: dict[str, Any], location_id: str) -> str:
+    (found,) = [f["fulfillment_id"] for f in placed["fulfillments"]
+                if f["location_id"] == location_id]
+    return str(found)
+
+
+def test_a_count_below_reserved_moves_the_newest_low_priority_allocation(
+        held: TestClient) -> None:
+    vip = _place(held, "VIP", priority=5)
+    older = _place(held, "OLDER")
+    newer = _place(held, "NEWER")
+    for placed in (vip, older, newer):
+        assert _live(held, placed["order_id"]) == {"WH-FAR": 1}
+    assert _position(held, "WH-FAR") == (5, 3)
+
+    response = held.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["on_hand"], body["reserved"], body["available"]) == (2, 2, 0)
+    assert body["reallocation"] == {
+        "fulfillments_withdrawn": [_fulfillment_at(newer, "WH-FAR")],
+        "orders_resourced": [newer["order_id"]], "fulfillments_at_risk": []}
+    assert _live(held, vip["order_id"]) == {"WH-FAR": 1}
+    assert _live(held, older["order_id"]) == {"WH-FAR": 1}
+    assert _live(held, newer["order_id"]) == {"WH-NEAR": 1}
+    assert _position(held, "WH-NEAR") == (5, 1)
+    moved = _order(held, newer["order_id"])
+    assert moved["status"] == "allocated"
+    (cancelled,) = [e for e in moved["timeline"] if e["type"] == "fulfillment.cancelled"]
+    assert cancelled["message"] == ("Allocation taken back: stock count at Warehouse Far left "
+                                    "2 unit(s) of LAPTOP-15 for 3 reserved")
+    assert cancelled["data"]["reason"] == "stock_count"
+    customer = held.get(f"/v1/track/{newer['order_id']}",
+                        params={"token": newer["tracking_token"]}).json()
+    assert [e["type"] for e in customer["timeline"]] == ["order.received", "order.allocated",
+                                                         "order.allocated"]
+
+
+def test_a_count_that_covers_what_is_reserved_moves_nothing(held: TestClient) -> None:
+    placed = _place(held, "KEEP", qty=2)
+    response = held.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+    assert response.json()["reallocation"]["fulfillments_withdrawn"] == []
+    assert _live(held, placed["order_id"]) == {"WH-FAR": 2}
+
+
+def test_a_damage_adjustment_and_a_csv_import_reconcile_the_same_way(held: TestClient) -> None:
+    first = _place(held, "FIRST", qty=3)
+    second = _place(held, "SECOND", qty=2)
+    assert _position(held, "WH-FAR") == (5, 5)
+    damaged = held.post("/v1/inventory/adjustments", headers=ADMIN, json={
+        "location_id": "WH-FAR", "sku": "LAPTOP-15", "delta": -1, "reason": "dropped"})
+    assert damaged.status_code == 201, damaged.text
+    assert damaged.json()["reallocation"]["orders_resourced"] == [second["order_id"]]
+    assert _live(held, second["order_id"]) == {"WH-NEAR": 2}
+    (event,) = [e for e in _order(held, second["order_id"])["timeline"]
+                if e["type"] == "fulfillment.cancelled"]
+    assert "adjustment (dropped) at Warehouse Far" in event["message"]
+
+    imported = held.post("/v1/inventory/import", content="location_id,sku,on_hand\n"
+                         "WH-FAR,LAPTOP-15,0\n",
+                         headers={**ADMIN, "Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["reallocation"]["orders_resourced"] == [first["order_id"]]
+    assert _live(held, first["order_id"]) == {"WH-NEAR": 3}
+    assert _position(held, "WH-FAR") == (0, 0)
+    assert _position(held, "WH-NEAR") == (5, 5)
+
+
+def test_an_order_nothing_else_can_fill_is_backordered_even_under_reject(
+        held: TestClient) -> None:
+    for location_id in ("WH-NEAR", "ST-1"):
+        held.put(f"/v1/inventory/{location_id}/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    held.put("/v1/policy", json={"backorder": "reject", "release_delay_minutes": 60},
+             headers=PLANNER)
+    placed = _place(held, "LAST-ONE", qty=2)
+
+    response = held.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["reallocation"]["orders_resourced"] == [placed["order_id"]]
+    assert _position(held, "WH-FAR") == (0, 0)
+    after = _order(held, placed["order_id"])
+    assert after["status"] == "backordered"
+    assert "notification.sent" in [e["type"] for e in after["timeline"]]
+
+
+def test_an_order_on_hold_gives_its_units_back_and_waits(held: TestClient) -> None:
+    placed = _place(held, "HELD")
+    failed = held.post(f"/v1/orders/{placed['order_id']}/payment", json={"status": "failed"},
+                       headers=CHANNEL)
+    assert failed.json()["status"] == "on_hold"
+    assert _live(held, placed["order_id"]) == {"WH-FAR": 1}
+    response = held.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    assert response.json()["reallocation"]["orders_resourced"] == []
+    assert _live(held, placed["order_id"]) == {}
+    assert held.post(f"/v1/orders/{placed['order_id']}/payment", json={"status": "confirmed"},
+                     headers=CHANNEL).status_code == 200
+    assert _live(held, placed["order_id"]) == {"WH-NEAR": 1}
+
+
+def test_released_work_the_shelf_no_longer_covers_is_escalated(released: TestClient) -> None:
+    placed = _place(released, "GONE", qty=2)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+
+    response = released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 1},
+                            headers=ADMIN)
+
+    assert response.json()["reallocation"] == {
+        "fulfillments_withdrawn": [], "orders_resourced": [],
+        "fulfillments_at_risk": [fulfillment]}
+    assert _live(released, placed["order_id"]) == {"WH-FAR": 2}  # released work stays
+    types = [e["type"] for e in _order(released, placed["order_id"])["timeline"]]
+    assert "fulfillment.at_risk" in types and "escalation.opened" in types
+    escalations = released.get("/v1/escalations", params={"status": "open"},
+                               headers=OPS).json()["items"]
+    assert [(e["kind"], e["fulfillment_id"]) for e in escalations] == \
+        [("fulfillment_at_risk", fulfillment)]
+    # the next count the same way opens nothing new while that escalation is open
+    released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    assert len(released.get("/v1/escalations", params={"status": "open"},
+                            headers=OPS).json()["items"]) == 1
+
+
+def test_closing_a_location_moves_its_unreleased_allocations(held: TestClient) -> None:
+    placed = _place(held, "CLOSING", qty=2)
+    closed = {**dict(NETWORK)["WH-FAR"], "active": False}
+
+    response = held.put("/v1/locations/WH-FAR", json=closed, headers=ADMIN)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is False
+    assert response.json()["reallocation"] == {
+        "fulfillments_withdrawn": [_fulfillment_at(placed, "WH-FAR")],
+        "orders_resourced": [placed["order_id"]], "fulfillments_at_risk": []}
+    assert _live(held, placed["order_id"]) == {"WH-NEAR": 2}
+    assert _position(held, "WH-FAR") == (5, 0)
+    (event,) = [e for e in _order(held, placed["order_id"])["timeline"]
+                if e["type"] == "fulfillment.cancelled"]
+    assert event["message"] == "Allocation taken back: Warehouse Far is closed"
+
+
+def test_closing_a_location_flags_work_already_released_there(released: TestClient) -> None:
+    placed = _place(released, "CLOSED-LATE")
+    closed = {**dict(NETWORK)["WH-FAR"], "active": False}
+    response = released.put("/v1/locations/WH-FAR", json=closed, headers=ADMIN)
+    assert response.json()["reallocation"]["fulfillments_at_risk"] == \
+        [_fulfillment_at(placed, "WH-FAR")]
+    escalations = released.get("/v1/escalations", params={"status": "open"},
+                               headers=OPS).json()["items"]
+    assert [e["kind"] for e in escalations] == ["fulfillment_at_risk"]
+    assert "Warehouse Far is closed" in escalations[0]["reason"]
+    customer = released.get(f"/v1/track/{placed['order_id']}",
+                            params={"token": placed["tracking_token"]}).json()
+    assert "fulfillment.at_risk" not in [e["type"] for e in customer["timeline"]]
+
+
+def test_a_store_that_stops_pickups_gives_back_its_pickup_allocations_only(
+        held: TestClient) -> None:
+    pickup = _place(held, "PICKUP", delivery={"method": "pickup", "location_id": "ST-1"})
+    assert _live(held, pickup["order_id"]) == {"ST-1": 1}
+    ship = _place(held, "SHIP-FROM-STORE", qty=11)  # every laptop left, the store's too
+    ship_units = _live(held, ship["order_id"])
+    assert ship_units == {"WH-FAR": 5, "WH-NEAR": 5, "ST-1": 1}
+
+    store = {**dict(NETWORK)["ST-1"], "capabilities": ["ship"]}
+    response = held.put("/v1/locations/ST-1", json=store, headers=ADMIN)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["reallocation"]["orders_resourced"] == [pickup["order_id"]]
+    assert _live(held, ship["order_id"]) == ship_units
+    after = _order(held, pickup["order_id"])
+    assert _live(held, pickup["order_id"]) == {}
+    assert after["status"] == "backordered"
+
+
+def test_renaming_a_location_moves_nothing(held: TestClient) -> None:
+    placed = _place(held, "RENAMED")
+    renamed = {**dict(NETWORK)["WH-FAR"], "name": "Warehouse Dallas"}
+    response = held.put("/v1/locations/WH-FAR", json=renamed, headers=ADMIN)
+    assert response.json()["reallocation"]["fulfillments_withdrawn"] == []
+    assert _live(held, placed["order_id"]) == {"WH-FAR": 1}
+
+
+@pytest.mark.parametrize("report", [
+    {"type": "short_picked", "lines": [{"line_id": "1", "qty": 1}]}, {"type": "rejected"}])
+def test_a_location_report_is_heard_under_reject_and_backorders_what_is_missing(
+        released: TestClient, report: dict[str, Any]) -> None:
+    for location_id in ("WH-NEAR", "ST-1"):
+        released.put(f"/v1/inventory/{location_id}/LAPTOP-15", json={"on_hand": 0},
+                     headers=ADMIN)
+    released.put("/v1/policy", json={"backorder": "reject"}, headers=PLANNER)
+    placed = _place(released, "REPORTED", qty=2)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+
+    response = released.post(f"/v1/fulfillments/{fulfillment}/events", json=report,
+                             headers=OPS)
+
+    assert response.status_code == 200, response.text
+    after = _order(released, placed["order_id"])
+    assert after["status"] in ("backordered", "partially_allocated")
+    assert "order.backordered" in [e["type"] for e in after["timeline"]]
