@@ -56,11 +56,17 @@ def holds_lease(container: Container, owner: str = OWNER) -> bool:
 
 
 def tick(container: Container) -> None:
-    """One pass: evaluate the timers, drop idempotency keys past their 24 hours, fail the
-    scenario runs a dead process left ``running``."""
+    """One pass: evaluate the timers, source backorders whose stock came in, drop idempotency
+    keys past their 24 hours, fail the scenario runs a dead process left ``running``."""
     outcome = timers.check(container.uow_factory)
     if outcome.delays_raised or outcome.released or outcome.pickups_expired:
         log.info("timers: %s", outcome)
+    try:
+        # retried like a request: a live request may be sourcing one of these orders now
+        with_retries(partial(container.sweep_backorders, container.uow_factory,
+                             container.reader))
+    except Exception:  # the other chores of the tick still run; the next tick tries again
+        log.exception("backorder sweep failed")
     with container.uow() as uow:
         uow.idempotency.purge_expired()
         uow.commit()

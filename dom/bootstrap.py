@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from dom.settings import ApiKey, Settings
 from lifecycle import pipelines
+from lifecycle.backorders import BackorderSweep
 from lifecycle.uow import UnitOfWork
 from storage import SqlUnitOfWork, make_engine, upgrade
 
@@ -18,6 +19,8 @@ class Container:
     settings: Settings
     engine: Engine
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    # this process's backorder sweeper (it remembers a fruitless run between timer ticks)
+    sweep_backorders: BackorderSweep = field(default_factory=BackorderSweep)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return SqlUnitOfWork(self.engine, write=write)

@@ -127,8 +127,8 @@ def _sourceable(order: Order) -> bool:
             and pipelines.has_step(order, "source"))
 
 
-def _waiting_orders(uow: UnitOfWork) -> dict[str, Order]:
-    return {o.id: o for o in uow.orders.with_statuses(WAITING) if _sourceable(o)}
+def _waiting_orders(uow: UnitOfWork, statuses: list[str] | None = None) -> dict[str, Order]:
+    return {o.id: o for o in uow.orders.with_statuses(statuses or WAITING) if _sourceable(o)}
 
 
 def _unreleased(uow: UnitOfWork, orders: dict[str, Order]) -> Taken:
@@ -342,11 +342,12 @@ def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocatio
         moves.units_unfilled += lost
 
 
-def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
+def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,
+              statuses: list[str] | None = None) -> RunOutcome:
     """Plan first, then write: take back what the answer replaces, then reserve the new."""
     policy = uow.policy.get()
     outcome, moves = RunOutcome(), Moves()
-    orders = _waiting_orders(uow)
+    orders = _waiting_orders(uow, statuses)
     taken = _unreleased(uow, orders) if reoptimize else {}
     moves.reconsidered = sum(len(fulfillments) for fulfillments in taken.values())
     existing = uow.fulfillments.for_orders(list(orders))
@@ -383,16 +384,19 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
 
 
 def run_allocations(uow_factory: UowFactory, *, reoptimize: bool = False,
-                    now: datetime | None = None) -> RunOutcome:
+                    now: datetime | None = None,
+                    statuses: list[str] | None = None) -> RunOutcome:
     """Source every order waiting for stock jointly, in one transaction.
 
     With ``reoptimize`` the orders' unreleased allocations are solved again with them; the
     report's ``reoptimized`` says what that reconsidered, moved and saved, even when nothing.
+    ``statuses``: only orders in these (of the waiting ones), e.g. only those sourcing already
+    left short.
     """
     for attempt in range(1, MAX_STOCK_RETRIES + 1):
         try:
             with uow_factory() as uow:
-                outcome = _run_once(uow, reoptimize, now or datetime.now(UTC))
+                outcome = _run_once(uow, reoptimize, now or datetime.now(UTC), statuses)
                 uow.commit()
                 return outcome
         except InsufficientStock:

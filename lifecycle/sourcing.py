@@ -324,6 +324,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     """
     _refuse_backorder(order, policy, _unfilled(order, assignment))
     today = now.date()
+    waiting_before = uncovered_units(order, uow.fulfillments.for_order(order.id))
     made: list[PlannedFulfillment] = []
     unfilled = _unfilled(order, assignment)
     for shipment in assignment.shipments:
@@ -345,7 +346,11 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         made.append(item)
     _refuse_backorder(order, policy, unfilled)
     _ensure_service_fulfillment(uow, order, existing, now)
-    _record_outcome(order, made, unfilled, network)
+    if made or order.status not in (OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_ALLOCATED) \
+            or _waiting(unfilled) != waiting_before:
+        _record_outcome(order, made, unfilled, network)
+    # else: still waiting for the very units it waited for (a sweep or run that found no
+    # stock for it): another "backordered" on the timeline, or notice, would say nothing new
     _record_releases(order, made)
     order.apply_derived_status(derive_status(order, uow.fulfillments.for_order(order.id)))
     save_order(uow, order)
@@ -357,6 +362,13 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         plain_cost=round(sum(item.cost or 0.0 for item in made), 2) if degrade
         else round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
+
+
+def _waiting(unfilled: list[Unfilled]) -> dict[str, int]:
+    units: dict[str, int] = {}
+    for u in unfilled:
+        units[u.line_id] = units.get(u.line_id, 0) + u.qty
+    return units
 
 
 def _refuse_backorder(order: Order, policy: SourcingPolicy, unfilled: list[Unfilled]) -> None:

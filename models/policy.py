@@ -25,6 +25,9 @@ class SourcingPolicy:
     # None: fill first (an answer fills every unit it can); f > 0: an unfilled unit costs f x its
     # line's dearest one-unit shipment (Jasin & Sinha 2015: f = 2), see optimizer.objective
     unfilled_cost_factor: float | None = None
+    # The background timer sources orders left short when stock they wait for comes in
+    # (lifecycle.backorders); off: only POST /v1/allocations/run does.
+    source_backorders: bool = True
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:

@@ -150,6 +150,11 @@ class PolicyIn(Strict):
                     "unfilled unit costs f x the dearest one-unit shipment its line could take, "
                     "so a unit dearer than that is left unallocated (reason "
                     "dearer_than_unfilled); Jasin & Sinha (2015) use 2.")
+    source_backorders: StrictBool = Field(
+        default=True,
+        description="The background timer sources backordered and partially allocated orders "
+                    "jointly when stock they wait for comes in; false: only "
+                    "POST /v1/allocations/run does.")
 
     def to_policy(self) -> SourcingPolicy:
         return SourcingPolicy(**self.model_dump())

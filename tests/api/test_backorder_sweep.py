@@ -1,0 +1,130 @@
+"""Backordered orders are sourced by the background timer once stock they wait for comes in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import background
+from dom.bootstrap import Container
+from lifecycle.backorders import BackorderSweep
+from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER
+
+NETWORK: list[tuple[str, dict[str, Any]]] = [
+    ("WH-NEAR", {"name": "Warehouse Near", "type": "warehouse", "lat": 40.73, "lon": -74.17,
+                 "capabilities": ["ship"], "shipment_cost": 12.0}),
+    ("WH-FAR", {"name": "Warehouse Far", "type": "warehouse", "lat": 32.78, "lon": -96.80,
+                "capabilities": ["ship"], "shipment_cost": 4.0}),
+]
+
+
+@pytest.fixture
+def empty(client: TestClient) -> TestClient:
+    """Two warehouses and a laptop nobody holds yet."""
+    for location_id, body in NETWORK:
+        assert client.put(f"/v1/locations/{location_id}", json=body,
+                          headers=ADMIN).status_code == 201
+    assert client.put("/v1/products/LAPTOP-15", json={"name": "Laptop 15"},
+                      headers=ADMIN).status_code == 201
+    return client
+
+
+def _place(client: TestClient, ref: str, qty: int = 1, priority: int = 0) -> str:
+    response = client.post("/v1/orders", headers=CHANNEL, json={
+        "channel": "web", "channel_order_id": ref, "priority": priority,
+        "customer": {"id": "C-1", "email": "ada@example.com"},
+        "ship_to": {"lat": 40.71, "lon": -74.0}, "payment": {"status": "authorized"},
+        "lines": [{"line_id": "1", "sku": "LAPTOP-15", "qty": qty, "unit_price": 999.0}]})
+    assert response.status_code == 201, response.text
+    return str(response.json()["order_id"])
+
+
+def _order(client: TestClient, order_id: str) -> dict[str, Any]:
+    return dict(client.get(f"/v1/orders/{order_id}", headers=OPS).json())
+
+
+def _stock(client: TestClient, location_id: str, on_hand: int) -> None:
+    assert client.put(f"/v1/inventory/{location_id}/LAPTOP-15", json={"on_hand": on_hand},
+                      headers=ADMIN).status_code == 200
+
+
+def test_stock_that_comes_in_sources_the_backorder_on_the_next_tick(
+        empty: TestClient, default_container: Container) -> None:
+    order_id = _place(empty, "WAITING", qty=2)
+    assert _order(empty, order_id)["status"] == "backordered"
+    background.tick(default_container)  # nothing came in: nothing to do
+    assert _order(empty, order_id)["status"] == "backordered"
+
+    _stock(empty, "WH-FAR", 1)
+    background.tick(default_container)
+    partly = _order(empty, order_id)
+    assert partly["status"] == "partially_allocated"
+    assert [(f["location_id"], f["lines"][0]["qty"]) for f in partly["fulfillments"]] == \
+        [("WH-FAR", 1)]
+
+    _stock(empty, "WH-NEAR", 5)
+    background.tick(default_container)
+    done = _order(empty, order_id)
+    assert done["status"] == "allocated"
+    assert sorted((f["location_id"], f["lines"][0]["qty"]) for f in done["fulfillments"]) == \
+        [("WH-FAR", 1), ("WH-NEAR", 1)]
+    assert [e["type"] for e in done["timeline"]].count("order.allocated") == 2
+
+
+def test_scarce_arrivals_go_to_the_order_that_needs_them_most(
+        empty: TestClient, default_container: Container) -> None:
+    first = _place(empty, "FIRST-IN-LINE")
+    urgent = _place(empty, "URGENT", priority=10)
+    _stock(empty, "WH-FAR", 1)
+    background.tick(default_container)
+    assert _order(empty, urgent)["status"] == "allocated"
+    assert _order(empty, first)["status"] == "backordered"
+
+
+def test_a_sweep_that_found_nothing_is_not_repeated_until_something_changes(
+        empty: TestClient, default_container: Container) -> None:
+    empty.put("/v1/policy", json={"max_distance_km": 100}, headers=PLANNER)
+    order_id = _place(empty, "OUT-OF-REACH")
+    sweep = BackorderSweep()
+    reader = default_container.reader
+
+    assert sweep(default_container.uow_factory, reader) is None  # no stock at all
+    _stock(empty, "WH-FAR", 3)  # ~2,200 km away: beyond the policy's limit
+    tried = sweep(default_container.uow_factory, reader)
+    assert tried is not None and tried.allocated == 0
+    assert sweep(default_container.uow_factory, reader) is None  # the same state: skipped
+    _stock(empty, "WH-FAR", 4)  # changed, still out of reach: solved again, to no avail
+    again = sweep(default_container.uow_factory, reader)
+    assert again is not None and again.allocated == 0
+    timeline = [e["type"] for e in _order(empty, order_id)["timeline"]]
+    assert timeline.count("order.backordered") == 1  # nothing new to tell anyone
+    assert timeline.count("notification.sent") == 1
+
+    _stock(empty, "WH-NEAR", 1)
+    sourced = sweep(default_container.uow_factory, reader)
+    assert sourced is not None and sourced.allocated == 1
+    assert _order(empty, order_id)["status"] == "allocated"
+
+
+def test_the_policy_can_leave_backorders_to_the_planners(
+        empty: TestClient, default_container: Container) -> None:
+    assert empty.put("/v1/policy", json={"source_backorders": False},
+                     headers=PLANNER).json()["source_backorders"] is False
+    order_id = _place(empty, "MANUAL")
+    _stock(empty, "WH-NEAR", 1)
+    background.tick(default_container)
+    assert _order(empty, order_id)["status"] == "backordered"
+    run = empty.post("/v1/allocations/run", json={}, headers=PLANNER)
+    assert run.json()["allocated"] == 1
+
+
+def test_orders_on_hold_or_unpaid_are_not_swept(
+        empty: TestClient, default_container: Container) -> None:
+    order_id = _place(empty, "DECLINED")
+    assert empty.post(f"/v1/orders/{order_id}/payment", json={"status": "failed"},
+                      headers=CHANNEL).json()["status"] == "on_hold"
+    _stock(empty, "WH-NEAR", 1)
+    background.tick(default_container)
+    assert _order(empty, order_id)["fulfillments"] == []
