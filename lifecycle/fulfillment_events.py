@@ -109,6 +109,25 @@ def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
     return gone
 
 
+def _recount_if_short(uow: UnitOfWork, fulfillment: Fulfillment) -> None:
+    """Goods that left prove they were there: when a count put fewer units on the shelf than
+    this fulfillment holds (it was flagged ``fulfillment.at_risk``), the shelf is corrected
+    up by the difference, as an adjustment that says why, before the units are consumed. A
+    location's shipment is never refused for a count that was wrong."""
+    held: dict[str, int] = {}
+    for reservation in uow.ledger.reservations(fulfillment_id=fulfillment.id,
+                                               status=ReservationStatus.ACTIVE):
+        held[reservation.sku] = held.get(reservation.sku, 0) + reservation.qty
+    location_id = str(fulfillment.location_id)
+    for sku, units in sorted(held.items()):
+        position = uow.ledger.position(location_id, sku)
+        on_hand = position.on_hand if position else 0
+        if on_hand < units:
+            uow.ledger.adjust(location_id, sku, units - on_hand,
+                              f"{fulfillment.id} left with {units} unit(s) of {sku} where the "
+                              f"shelf was counted at {on_hand}: count corrected")
+
+
 def reported_time(report: Report, now: datetime) -> datetime | None:
     """The time the reporter gives (UTC), refused when it lies in the future.
 
@@ -202,6 +221,8 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
                                   "tracking_number": report.tracking_number,
                                   "carrier": report.carrier}
     leaving = target in DEPARTED and not departed_before
+    if leaving:
+        _recount_if_short(uow, fulfillment)
     consumed = uow.ledger.consume_fulfillment(fulfillment.id) if leaving else 0
     message = MESSAGES[report.type].format(where=where)
     if report.tracking_number and report.type == "shipped":

@@ -214,6 +214,20 @@ def test_released_work_the_shelf_no_longer_covers_is_escalated(released: TestCli
                             headers=OPS).json()["items"]) == 1
 
 
+def test_released_work_that_ships_anyway_corrects_the_count(released: TestClient) -> None:
+    placed = _place(released, "SHIPPED-ANYWAY", qty=2)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+    released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    assert _position(released, "WH-FAR") == (0, 2)
+
+    shipped = released.post(f"/v1/fulfillments/{fulfillment}/events",
+                            json={"type": "shipped"}, headers=OPS)
+
+    assert shipped.status_code == 200, shipped.text
+    assert _position(released, "WH-FAR") == (0, 0)
+    assert _order(released, placed["order_id"])["status"] == "shipped"
+
+
 def test_closing_a_location_moves_its_unreleased_allocations(held: TestClient) -> None:
     placed = _place(held, "CLOSING", qty=2)
     closed = {**dict(NETWORK)["WH-FAR"], "active": False}
