@@ -2,17 +2,18 @@
 
 The customer's backorder notice promises the units "as soon as they arrive". A receipt, a
 supplier's feed or a count that finds more stock changes only the ledger; this sweep, run by
-the background timer, notices that orders left short (``backordered``, ``partially_allocated``)
-could now get some of what they wait for, and sources them all in one joint run
+the background timer, notices that orders left short (``backordered``, ``partially_allocated``,
+or under way with units a rejection or short pick left without a location) could now get some
+of what they wait for, and sources them all in one joint run
 (:func:`lifecycle.batch.run_allocations`), so scarce arrivals go where the optimizer says, not
 to whichever order asked first.
 
 A sweep costs a solve, so it is skipped when nothing could come of it: no order waits, or no
-active location has any of the SKUs they wait for available. A run that sourced nothing is
-remembered by what it saw (the units each order waits for, the available units of those SKUs
-and the locations holding them, the policy); while all that is unchanged (stock that is there
-but out of reach: a distance limit, a deadline, a shipment limit) the next ticks do not solve
-again.
+active location has any of the SKUs they wait for available. A run that added no unit is
+remembered by what it saw (the units each order waits for, the available units of those SKUs,
+the locations holding them and the units reserved there, which their capacity counts, the
+policy); while all that is unchanged (stock that is there but out of reach: a distance limit,
+a deadline, a shipment limit, a full location) the next ticks do not solve again.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from models.policy import SourcingPolicy
 
 log = logging.getLogger("dom.backorders")
 
-LEFT_SHORT = [OrderStatus.BACKORDERED.value, OrderStatus.PARTIALLY_ALLOCATED.value]
+# Orders sourcing left short; the last two are under way (part accepted or shipped) with units
+# a rejection or short pick left without a location.
+LEFT_SHORT = [OrderStatus.BACKORDERED.value, OrderStatus.PARTIALLY_ALLOCATED.value,
+              OrderStatus.IN_FULFILLMENT.value, OrderStatus.PARTIALLY_SHIPPED.value]
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Seen:
     waiting: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # order -> (line, units)
     available: tuple[tuple[str, str, int], ...]  # (location, SKU, units)
     locations: tuple[Location, ...]  # those holding the units, as configured
+    reserved: tuple[tuple[str, int], ...]  # units reserved there: what their capacity has used
     policy: SourcingPolicy
 
 
@@ -54,11 +59,12 @@ class BackorderSweep:
         if seen is None or seen == self.fruitless:
             return None
         outcome = run_allocations(uow_factory, statuses=LEFT_SHORT)
-        sourced = outcome.allocated + outcome.partially_allocated
-        self.fruitless = None if sourced else seen
-        if sourced:
-            log.info("backorders: %d order(s) sourced from stock that came in (%d unit(s))",
-                     sourced, outcome.units_allocated)
+        # counted by units the run added: an order still partially allocated after a run
+        # that gave it nothing was not sourced
+        self.fruitless = None if outcome.units_allocated else seen
+        if outcome.units_allocated:
+            log.info("backorders: %d unit(s) sourced from stock that came in",
+                     outcome.units_allocated)
         return outcome
 
 
@@ -81,6 +87,7 @@ def _what_could_be_sourced(reader: UowFactory) -> Seen | None:
         locations = {location_id: location for location_id, location in uow.locations.get_many(
             sorted({p.location_id for p in stocked})).items() if location.active}
         policy = uow.policy.get()
+        reserved = uow.ledger.reserved_units_by_location()
     available = tuple(sorted((p.location_id, p.sku, p.available) for p in stocked
                              if p.location_id in locations))
     if not available:
@@ -89,4 +96,5 @@ def _what_could_be_sourced(reader: UowFactory) -> Seen | None:
                                      for order_id, short in shorts.items())),
                 available=available,
                 locations=tuple(locations[key] for key in sorted(locations)),
+                reserved=tuple((key, reserved.get(key, 0)) for key in sorted(locations)),
                 policy=policy)

@@ -54,7 +54,10 @@ from optimizer.lookahead import fresh_opportunity_costs
 log = logging.getLogger("dom.batch")
 
 MAX_STOCK_RETRIES = 3
-WAITING = sorted(s.value for s in SOURCEABLE)
+# Orders that may wait for stock: not yet sourced, left short, or under way with units short
+# (a rejection or short pick after part of the order was accepted or shipped).
+WAITING = sorted({s.value for s in SOURCEABLE}
+                 | {OrderStatus.IN_FULFILLMENT.value, OrderStatus.PARTIALLY_SHIPPED.value})
 Taken = dict[str, list[Fulfillment]]  # order id -> its unreleased allocations the run may move
 
 

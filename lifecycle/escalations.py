@@ -1,13 +1,20 @@
-"""Operations close escalations; the order's timeline records who did and how."""
+"""Operations close escalations; the order's timeline records who did and how.
+
+Some close themselves when what they asked a person to watch is over: a delay or a shelf at
+risk once the goods were delivered (the risk also once they left). ``by`` is then ``dom``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from lifecycle.rules import save_order
 from lifecycle.uow import UnitOfWork
-from models import Conflict, NotFound
+from models import Conflict, NotFound, Order
 from models.exceptions import Escalation
+
+OPEN_PAGE = 500
 
 
 def resolve(uow: UnitOfWork, escalation_id: str, by: str, resolution: str | None) -> Escalation:
@@ -17,17 +24,35 @@ def resolve(uow: UnitOfWork, escalation_id: str, by: str, resolution: str | None
             raise NotFound(f"escalation {escalation_id!r} does not exist")
         if escalation.status != "open":
             raise Conflict(f"escalation {escalation_id} is already {escalation.status}")
-        escalation.status = "resolved"
-        escalation.resolved_at = datetime.now(UTC)
-        escalation.resolved_by = by
-        escalation.resolution = resolution
-        uow.escalations.save(escalation)
         order = uow.orders.get(escalation.order_id)
+        _close(uow, escalation, order, by, resolution, datetime.now(UTC))
         if order is not None:
-            order.record("escalation.resolved",
-                         f"Escalation resolved by {by}" + (f": {resolution}" if resolution else ""),
-                         fulfillment_id=escalation.fulfillment_id, escalation_id=escalation.id,
-                         by=by)
             save_order(uow, order)
         uow.commit()
     return escalation
+
+
+def close_settled(uow: UnitOfWork, order: Order, fulfillment_id: str, kinds: Iterable[str],
+                  resolution: str, now: datetime) -> int:
+    """Resolve the order's open escalations of ``kinds`` about this fulfillment, inside the
+    caller's transaction (the caller saves the order); the number closed."""
+    wanted = set(kinds)
+    found = [e for e in uow.escalations.page(status="open", order_id=order.id, limit=OPEN_PAGE)
+             if e.fulfillment_id == fulfillment_id and e.kind in wanted]
+    for escalation in found:
+        _close(uow, escalation, order, "dom", resolution, now)
+    return len(found)
+
+
+def _close(uow: UnitOfWork, escalation: Escalation, order: Order | None, by: str,
+           resolution: str | None, now: datetime) -> None:
+    escalation.status = "resolved"
+    escalation.resolved_at = now
+    escalation.resolved_by = by
+    escalation.resolution = resolution
+    uow.escalations.save(escalation)
+    if order is not None:
+        order.record("escalation.resolved",
+                     f"Escalation resolved by {by}" + (f": {resolution}" if resolution else ""),
+                     fulfillment_id=escalation.fulfillment_id, escalation_id=escalation.id,
+                     by=by)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lifecycle import pipelines
+from lifecycle.escalations import close_settled
 from lifecycle.rules import save_order
 from lifecycle.services import register_covering
 from lifecycle.sourcing import MAX_STOCK_RETRIES, commit
@@ -235,6 +236,12 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
     if target in (FulfillmentStatus.DELIVERED, FulfillmentStatus.PICKED_UP):
         register_covering(uow, order, [line.line_id for line in fulfillment.lines], now,
                           delivered_at=at)
+        close_settled(uow, order, fulfillment.id, ("fulfillment_delayed", "fulfillment_at_risk"),
+                      f"closed by itself: {report.type.replace('_', ' ')}", now)
+    elif leaving:
+        close_settled(uow, order, fulfillment.id, ("fulfillment_at_risk",),
+                      f"closed by itself: the goods left ({report.type.replace('_', ' ')})",
+                      now)
 
 
 def report_event(uow_factory: UowFactory, fulfillment_id: str, report: Report,

@@ -45,7 +45,7 @@ def set_position(uow: UnitOfWork, entry: PositionInput) -> PositionSet:
     with uow:
         _check_position_target(uow, entry.location_id, entry.sku)
         uow.ledger.set_position(entry.location_id, entry.sku, entry.on_hand, entry.safety_stock)
-        reconciled = shortage(uow, entry.location_id, [entry.sku], "stock count")
+        reconciled = shortage(uow, {entry.location_id: [entry.sku]}, "stock count")
         position = uow.ledger.position(entry.location_id, entry.sku)
         assert position is not None
         uow.commit()
@@ -68,7 +68,7 @@ def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str)
                                f"would be {on_hand + delta}, above the limit of {MAX_UNITS}",
                                loc=("body", "delta"))
         adjustment = uow.ledger.adjust(location_id, sku, delta, reason)
-        reconciled = shortage(uow, location_id, [sku], f"adjustment ({reason})")
+        reconciled = shortage(uow, {location_id: [sku]}, f"adjustment ({reason})")
         uow.commit()
     return Adjusted(adjustment, reconciled)
 
@@ -168,9 +168,7 @@ def import_positions(uow: UnitOfWork, entries: Sequence[PositionInput]) -> Impor
             created += existed is None
             if position.reserved > position.on_hand:
                 short.setdefault(entry.location_id, set()).add(entry.sku)
-        reconciled = Reconciled()
-        for location_id, skus in sorted(short.items()):
-            reconciled.merge(shortage(uow, location_id, skus, "stock import"))
+        reconciled = shortage(uow, short, "stock import")
         uow.commit()
     return ImportResult(rows=len(entries), positions_created=created, positions_updated=updated,
                         reconciled=reconciled)

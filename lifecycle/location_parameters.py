@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class LocationParameters(BaseModel):
@@ -24,7 +24,7 @@ class LocationParameters(BaseModel):
     km_per_day: float = Field(default=800.0, gt=0, le=1e5)
     capacity_units_per_day: int | None = Field(default=None, ge=0, le=10**9)
     priority: int = Field(default=0, ge=-1000, le=1000)
-    active: bool = True
+    active: StrictBool = True  # "no" or 0 is refused: a typo must not close a location
 
     def parameters(self) -> dict[str, Any]:
         """These fields only, by name (not those a subclass adds)."""

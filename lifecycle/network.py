@@ -81,7 +81,9 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
                      lines=tuple(lines), method="pickup" if pickup else "ship",
                      pickup_location_id=order.delivery.location_id if pickup else None,
                      priority=order.priority,
-                     deadline_days=deadline_days(order, today or datetime.now(UTC).date()))
+                     deadline_days=deadline_days(order, today or datetime.now(UTC).date()),
+                     excluded_location_ids=tuple(
+                         str(x) for x in order.attributes.get("excluded_locations") or ()))
 
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,

@@ -15,7 +15,7 @@ ledger still accepts and backorders the rest.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -324,7 +324,6 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     """
     _refuse_backorder(order, policy, _unfilled(order, assignment))
     today = now.date()
-    waiting_before = uncovered_units(order, uow.fulfillments.for_order(order.id))
     made: list[PlannedFulfillment] = []
     unfilled = _unfilled(order, assignment)
     for shipment in assignment.shipments:
@@ -346,11 +345,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         made.append(item)
     _refuse_backorder(order, policy, unfilled)
     _ensure_service_fulfillment(uow, order, existing, now)
-    if made or order.status not in (OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_ALLOCATED) \
-            or _waiting(unfilled) != waiting_before:
-        _record_outcome(order, made, unfilled, network)
-    # else: still waiting for the very units it waited for (a sweep or run that found no
-    # stock for it): another "backordered" on the timeline, or notice, would say nothing new
+    _record_outcome(order, made, unfilled, network)
     _record_releases(order, made)
     order.apply_derived_status(derive_status(order, uow.fulfillments.for_order(order.id)))
     save_order(uow, order)
@@ -362,6 +357,10 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         plain_cost=round(sum(item.cost or 0.0 for item in made), 2) if degrade
         else round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
+
+
+# Order attribute: the units per line the timeline last announced as backordered.
+BACKORDERED_UNITS = "backordered_units"
 
 
 def _waiting(unfilled: list[Unfilled]) -> dict[str, int]:
@@ -448,12 +447,21 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
         names = ", ".join(network.locations[str(f.location_id)].name for f in made)
         days = max(f.delivery_days or 0 for f in made)
         plural = "s" if len(made) > 1 else ""
-        order.record("order.allocated",
-                     f"Allocated: {len(made)} shipment{plural} from {names}, "
-                     f"arriving in {days} day{'s' if days != 1 else ''}",
+        when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+        text = (f"Allocated: for pickup at {names}, ready {when}"
+                if order.delivery.method is DeliveryMethod.PICKUP else
+                f"Allocated: {len(made)} shipment{plural} from {names}, arriving {when}")
+        order.record("order.allocated", text,
                      fulfillments=[f.fulfillment_id for f in made],
                      units=sum(line.qty for f in made for line in f.lines))
-    if unfilled:
+    short = _waiting(unfilled)
+    announced = order.attributes.get(BACKORDERED_UNITS) or {}
+    if short != announced:
+        rest = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
+        order.attributes = {**rest, BACKORDERED_UNITS: short} if short else rest
+    # Units already announced as waiting, and still waiting for the same (a sweep or run that
+    # found no stock for them): another "backordered" on the timeline, or notice, says nothing.
+    if short and short != announced:
         units = sum(u.qty for u in unfilled)
         due = order.delivery.deliver_by
         waiting = (f"no location can deliver by {due:%B} {due.day}"
@@ -468,6 +476,22 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
 
 
 # -- the entry points: read, solve outside any transaction, then (for a commit) write ---------
+def _with_earlier(allocation: Allocation, before: list[Fulfillment]) -> Allocation:
+    """The whole order's allocation: what earlier commitments hold (still live) first, then
+    what this one made. Allocating an order partly allocated before answers with all of it,
+    as allocating an allocated one does; the totals count every fulfillment listed."""
+    earlier = [PlannedFulfillment(
+        location_id=f.location_id, type=f.type, lines=f.lines, cost=f.cost,
+        delivery_days=f.delivery_days, promised_date=f.promised_date, fulfillment_id=f.id,
+        status=f.status.value) for f in before
+        if f.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED)]
+    if not earlier:
+        return allocation
+    return replace(allocation, fulfillments=earlier + allocation.fulfillments,
+                   plain_cost=round(allocation.plain_cost + sum(f.cost or 0.0 for f in earlier),
+                                    2))
+
+
 def _with_new_services(uow: UnitOfWork, allocation: Allocation,
                        before: list[Fulfillment]) -> Allocation:
     """Add the service fulfillment this commitment created, so the answer shows all it made."""
@@ -543,7 +567,7 @@ def allocate_existing(uow_factory: UowFactory, order_id: str, *, commit_it: bool
                 allocation = _commit_solved(uow, order, snapshot, solved, objective,
                                             last=attempt == MAX_STOCK_RETRIES)
                 uow.commit()
-                return allocation
+                return _with_earlier(allocation, existing)
         except InsufficientStock:
             _stock_conflict(order_id, attempt)
     raise Conflict(f"stock for order {order_id} kept changing while sourcing; retry")

@@ -19,19 +19,21 @@ truth, so they are never refused for it; instead, in the same transaction:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from lifecycle import pipelines
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
-from lifecycle.sourcing import commit
+from lifecycle.sourcing import BACKORDERED_UNITS, commit
 from lifecycle.uow import UnitOfWork
 from models import Location, Order, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.inventory import ReservationStatus
 from models.locations import Capability, LocationType
+from models.order_progress import uncovered_units
+from models.orders import DeliveryMethod
 
 # Released and still at the location: what a count or a closure puts at risk.
 AT_LOCATION = frozenset({FulfillmentStatus.RELEASED, FulfillmentStatus.ACCEPTED,
@@ -42,53 +44,59 @@ _PAGE = 500
 
 @dataclass
 class Reconciled:
-    """What one change did to the allocations it touched."""
+    """What one change did to the allocations it touched (each id once)."""
 
     withdrawn: list[str] = field(default_factory=list)  # fulfillment ids given back
     resourced: list[str] = field(default_factory=list)  # order ids sourced again
     at_risk: list[str] = field(default_factory=list)  # released fulfillment ids escalated
 
     def merge(self, other: Reconciled) -> None:
-        self.withdrawn += other.withdrawn
-        self.resourced += other.resourced
-        self.at_risk += other.at_risk
+        for mine, theirs in ((self.withdrawn, other.withdrawn),
+                             (self.resourced, other.resourced), (self.at_risk, other.at_risk)):
+            mine.extend(x for x in theirs if x not in mine)
 
 
-def shortage(uow: UnitOfWork, location_id: str, skus: Iterable[str], cause: str,
+def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str,
              now: datetime | None = None) -> Reconciled:
-    """Bring the reservations at ``location_id`` back within its on-hand for ``skus``.
+    """Bring the reservations back within on-hand at each location for the SKUs given.
 
-    ``cause`` says what changed the count, for the timeline ("cycle count", "damaged").
+    ``positions``: location id -> SKUs whose count changed. ``cause`` says what changed the
+    count, for the timeline ("stock count", "adjustment (damaged)"). All the allocations to
+    give back are chosen first, so an order that loses several is sourced again once.
     """
     now = now or datetime.now(UTC)
-    outcome = Reconciled()
-    location = uow.locations.get(location_id)
-    where = location.name if location else location_id
-    for sku in sorted(set(skus)):
-        position = uow.ledger.position(location_id, sku)
-        if position is None or position.reserved <= position.on_hand:
-            continue
-        over = position.reserved - position.on_hand
-        held = _holders(uow, location_id, sku)
-        # The lowest-priority order gives first; among equals, the newest promise.
-        unreleased = sorted(
-            (h for h in held if h.fulfillment.status is FulfillmentStatus.ALLOCATED),
-            key=lambda h: (h.order.priority, -h.fulfillment.created_at.timestamp(),
-                           h.fulfillment.id))
-        chosen: list[Fulfillment] = []
-        for holder in unreleased:
-            if over <= 0:
-                break
-            chosen.append(holder.fulfillment)
-            over -= holder.units
-        reason = (f"{cause} at {where} left {position.on_hand} unit(s) of {sku} for "
-                  f"{position.reserved} reserved")
-        outcome.merge(_withdraw(uow, chosen, "stock_count", reason, now))
-        if over > 0:
-            risky = [h.fulfillment for h in held if h.fulfillment.status in AT_LOCATION]
-            outcome.merge(_flag(uow, risky, "stock_count",
-                                f"{reason}; released work there holds {over} unit(s) more "
-                                "than the shelf: check before picking", now))
+    chosen: dict[str, tuple[Fulfillment, str]] = {}  # fulfillment id -> (it, why)
+    risky: dict[str, tuple[Fulfillment, str]] = {}
+    for location_id, skus in sorted(positions.items()):
+        location = uow.locations.get(location_id)
+        where = location.name if location else location_id
+        for sku in sorted(set(skus)):
+            position = uow.ledger.position(location_id, sku)
+            if position is None or position.reserved <= position.on_hand:
+                continue
+            held = _holders(uow, location_id, sku)
+            over = position.reserved - position.on_hand - sum(
+                h.units for h in held if h.fulfillment.id in chosen)
+            reason = (f"{cause} at {where} left {position.on_hand} unit(s) of {sku} for "
+                      f"{position.reserved} reserved")
+            # The lowest-priority order gives first; among equals, the newest promise.
+            for holder in sorted(
+                    (h for h in held if h.fulfillment.status is FulfillmentStatus.ALLOCATED
+                     and h.fulfillment.id not in chosen),
+                    key=lambda h: (h.order.priority, -h.fulfillment.created_at.timestamp(),
+                                   h.fulfillment.id)):
+                if over <= 0:
+                    break
+                chosen[holder.fulfillment.id] = (holder.fulfillment, reason)
+                over -= holder.units
+            if over > 0:
+                note = (f"{reason}; released work there holds {over} unit(s) more than the "
+                        "shelf: check before picking")
+                for holder in held:
+                    if holder.fulfillment.status in AT_LOCATION:
+                        risky.setdefault(holder.fulfillment.id, (holder.fulfillment, note))
+    outcome = _withdraw(uow, list(chosen.values()), "stock_count", now)
+    outcome.merge(_flag(uow, list(risky.values()), "stock_count"))
     return outcome
 
 
@@ -105,10 +113,11 @@ def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
     reason = (f"{after.name} is closed" if not after.active else
               f"{after.name} no longer handles {', '.join(sorted({f.type.value for f in lost}))}"
               " fulfillments")
-    outcome = _withdraw(uow, [f for f in lost if f.status is FulfillmentStatus.ALLOCATED],
-                        "location_changed", reason, now)
-    outcome.merge(_flag(uow, [f for f in lost if f.status in AT_LOCATION], "location_changed",
-                        f"{reason}, and this work was already released to it", now))
+    outcome = _withdraw(uow, [(f, reason) for f in lost
+                              if f.status is FulfillmentStatus.ALLOCATED],
+                        "location_changed", now, closed=after)
+    outcome.merge(_flag(uow, [(f, f"{reason}, and this work was already released to it")
+                              for f in lost if f.status in AT_LOCATION], "location_changed"))
     return outcome
 
 
@@ -161,18 +170,24 @@ def _holders(uow: UnitOfWork, location_id: str, sku: str) -> list[_Holder]:
     return held
 
 
-def _withdraw(uow: UnitOfWork, fulfillments: list[Fulfillment], cause: str, reason: str,
-              now: datetime) -> Reconciled:
-    """Cancel unreleased allocations, give their stock back, and source their orders again."""
+def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], cause: str,
+              now: datetime, closed: Location | None = None) -> Reconciled:
+    """Cancel unreleased allocations, give their stock back, and source their orders again.
+
+    A pickup order whose own store ``closed`` (or stopped handing over) is not sourced again:
+    no other location may hand it over. It records ``order.pickup_unavailable`` (the packaged
+    rules tell the customer and open an escalation to agree another store or shipping),
+    instead of a backorder notice for stock that would never come.
+    """
     outcome = Reconciled()
-    by_order: dict[str, list[Fulfillment]] = defaultdict(list)
-    for fulfillment in fulfillments:
-        by_order[fulfillment.order_id].append(fulfillment)
-    policy = uow.policy.get()
+    by_order: dict[str, list[tuple[Fulfillment, str]]] = defaultdict(list)
+    for fulfillment, reason in fulfillments:
+        by_order[fulfillment.order_id].append((fulfillment, reason))
+    policy = uow.policy.get().for_accepted_order()
     for order_id, taken in sorted(by_order.items()):
         order = uow.orders.get(order_id)
         assert order is not None
-        for fulfillment in taken:
+        for fulfillment, reason in taken:
             uow.ledger.release_fulfillment(fulfillment.id)
             fulfillment.status = FulfillmentStatus.CANCELLED
             fulfillment.attributes = {**fulfillment.attributes, "cancelled_by": cause}
@@ -181,24 +196,39 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[Fulfillment], cause: str, reas
                          fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
                          reason=cause, units=fulfillment.units)
             outcome.withdrawn.append(fulfillment.id)
-        if _sourceable(order):
-            commit(uow, order, policy.for_accepted_order(), now=now, degrade=True)
+        if closed is not None and order.delivery.method is DeliveryMethod.PICKUP \
+                and order.delivery.location_id == closed.id:
+            waiting = uncovered_units(order, uow.fulfillments.for_order(order.id))
+            order.record("order.pickup_unavailable",
+                         f"Pickup store {closed.name} can no longer hand over this order: "
+                         "agree another store or shipping with the customer",
+                         location_id=closed.id, units=sum(waiting.values()))
+            # announced here; a later run must not tell the customer it waits for stock
+            order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
+        elif _sourceable(order):
+            commit(uow, order, policy, now=now, degrade=True)
             outcome.resourced.append(order.id)
         _settle(uow, order)
     return outcome
 
 
-def _flag(uow: UnitOfWork, fulfillments: list[Fulfillment], cause: str, reason: str,
-          now: datetime) -> Reconciled:
+def _flag(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]],
+          cause: str) -> Reconciled:
+    """Record released work at risk once per reason: the same count repeated (a nightly feed
+    with the same number) says nothing new and flags nothing again."""
     outcome = Reconciled()
-    for fulfillment in fulfillments:
+    for fulfillment, reason in fulfillments:
+        outcome.at_risk.append(fulfillment.id)
+        if fulfillment.attributes.get("at_risk") == reason:
+            continue
+        fulfillment.attributes = {**fulfillment.attributes, "at_risk": reason}
+        uow.fulfillments.save(fulfillment)
         order = uow.orders.get(fulfillment.order_id)
         assert order is not None
         order.record("fulfillment.at_risk", f"At risk: {reason}",
                      fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
                      reason=cause)
         save_order(uow, order)
-        outcome.at_risk.append(fulfillment.id)
     return outcome
 
 

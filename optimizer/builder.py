@@ -114,8 +114,15 @@ def _pair_matrices(
         [math.inf if o.deadline_days is None else o.deadline_days for o in orders], dtype=float
     )
     max_km = math.inf if params.max_distance_km is None else params.max_distance_km
+    excluded = np.zeros(km.shape, dtype=bool)
+    location_index = {loc.id: n for n, loc in enumerate(locations)}
+    for row, o in enumerate(orders):
+        for loc_id in o.excluded_location_ids:
+            if loc_id in location_index:
+                excluded[row, location_index[loc_id]] = True
     # Later rules overwrite earlier ones, so the most fundamental reason wins.
     rules: list[tuple[str, AnyArray]] = [
+        ("excluded", excluded),
         ("deadline", days > deadline[:, None]),
         ("max_distance", ~is_pickup[:, None] & (km > max_km)),
         ("no_pickup_capability", is_pickup_here & ~can_pickup[None, :]),

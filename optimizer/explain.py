@@ -61,11 +61,15 @@ def add_alternatives(
     loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
     sku_index = {s: i for i, s in enumerate(problem.skus)}
     for o, assignment in enumerate(assignments):
+        # a package's runner-ups are other locations: the order's own other packages are part
+        # of the same answer (a split line's other halves), not rivals that "had no stock"
+        own = np.array([loc_index[s.location_id] for s in assignment.shipments], dtype=np.int64)
         for shipment in assignment.shipments:
             skus = np.array([sku_index[sku] for _, sku, _ in shipment.lines], dtype=np.int64)
             qty = np.array([q for _, _, q in shipment.lines], dtype=np.int64)
             ctx = _Candidates(problem, params, o, skus, qty, opportunity)
             ctx.chosen = loc_index[shipment.location_id]
+            ctx.own = own
             line_ids = [line_id for line_id, _, _ in shipment.lines]
             assignment.alternatives.extend(ctx.alternatives(line_ids, left, proven))
         line_sku = {ln.line_id: sku_index[ln.sku] for ln in problem.orders[o].lines}
@@ -107,6 +111,7 @@ class _Candidates:
         self.problem, self.params, self.o = problem, params, o
         self.skus, self.qty = skus, qty
         self.chosen: int | None = None
+        self.own: IntArray = np.zeros(0, dtype=np.int64)  # never listed (see add_alternatives)
         self.left_short_on_purpose = False
         self.cost: FloatArray = problem.package_cost[o] + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
@@ -153,6 +158,7 @@ class _Candidates:
         order = np.lexsort((-self.problem.loc_priority, self.problem.km[self.o], score))
         if self.chosen is not None:
             order = order[order != self.chosen]
+        order = order[~np.isin(order, self.own)]
         bar = np.inf if self.chosen is None else score[self.chosen] - EPS
         better = score[order] < bar
         holds = np.any(self.problem.stock[:, self.skus][order] > 0, axis=1)

@@ -29,6 +29,7 @@ REASONS: dict[int, str] = {
     4: "no_pickup_capability",
     5: "max_distance",
     6: "deadline",
+    7: "excluded",  # the order's own exclusions (a location that rejected or short-picked it)
 }
 REASON_CODES = {text: code for code, text in REASONS.items()}
 

@@ -75,6 +75,7 @@ class OrderSpec:
     pickup_location_id: str | None = None
     priority: int = 0  # higher wins scarce stock
     deadline_days: int | None = None
+    excluded_location_ids: tuple[str, ...] = ()  # never source this order from these
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

@@ -70,6 +70,12 @@ def _locations(base: ScenarioBase, changes: Changes) -> tuple[LocationSpec, ...]
 def _stock(base: ScenarioBase, changes: Changes) -> dict[tuple[str, str], int]:
     _check_ids({d.location_id for d in changes.inventory}, {loc.id for loc in base.locations},
                "inventory")
+    # A SKU neither stocked nor ordered is almost always a typo, whose change would do nothing.
+    known = {sku for _, sku in base.stock} | {line.sku for o in base.orders for line in o.lines}
+    unknown = sorted({d.sku for d in changes.inventory} - known)
+    if unknown:
+        raise InvalidInput(f"changes.inventory names SKUs the scenario neither stocks nor "
+                           f"orders: {', '.join(unknown[:10])}", loc=("changes", "inventory"))
     stock = dict(base.stock)
     for delta in changes.inventory:
         key = (delta.location_id, delta.sku)

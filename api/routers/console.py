@@ -59,6 +59,12 @@ def console() -> Response:
     return _serve("index.html")
 
 
+@router.get("/")
+def root() -> RedirectResponse:
+    """A person who opens the service's address lands on the console (machines use /v1)."""
+    return RedirectResponse("/console", status_code=307)
+
+
 @router.get("/console/")
 def console_slash() -> RedirectResponse:
     """The same page without the trailing slash (relative asset paths stay right)."""

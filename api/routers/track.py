@@ -23,7 +23,10 @@ CUSTOMER_EVENTS_HIDDEN = frozenset({"order.status_changed", "escalation.opened",
                                     "fulfillment.rejected", "fulfillment.short_picked",
                                     "fulfillment.cancelled", "fulfillment.at_risk"})
 # Why an order was held (a review, a fraud rule) and who released it are staff matters.
-CUSTOMER_MESSAGES = {"order.on_hold": "On hold", "order.released": "Released from hold"}
+CUSTOMER_MESSAGES = {"order.on_hold": "On hold", "order.released": "Released from hold",
+                     "order.pickup_unavailable": "Your pickup store can no longer hand this "
+                                                 "order over: we will contact you about "
+                                                 "another store or delivery"}
 
 
 @router.get("/{order_id}", response_model=TrackingOut)

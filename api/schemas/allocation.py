@@ -20,7 +20,7 @@ SolverName = Literal["auto", "highs", "cbc", "cpsat", "scip", "greedy", "exact",
 class AllocateIn(Strict):
     order_id: str | None = Field(default=None, min_length=1, max_length=40)
     order: OrderIn | None = None
-    commit: bool = True
+    commit: StrictBool = True  # "yes" or 1 is refused: a typo must not commit a quote
     objective: ObjectiveName | None = None
 
     @model_validator(mode="after")
@@ -104,7 +104,7 @@ class AllocationOut(BaseModel):
 
 
 class RunIn(Strict):
-    reoptimize: bool = False
+    reoptimize: StrictBool = False
 
 
 class RunOut(BaseModel):

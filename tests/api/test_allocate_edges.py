@@ -255,3 +255,22 @@ def test_policy_booleans_take_json_true_and_false(seeded_any: TestClient) -> Non
     assert answer.status_code == 200, answer.text
     stored = seeded_any.get("/v1/policy", headers=PLANNER).json()
     assert (stored["allow_line_split"], stored["lookahead"]) == (False, True)
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/allocations/run", {"reoptimize": "yes"}),
+    ("/v1/allocations/run", {"reoptimize": 1}),
+])
+def test_run_flags_must_be_real_booleans(client: TestClient, path: str,
+                                         body: dict[str, object]) -> None:
+    response = client.post(path, json=body, headers=PLANNER)
+    assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize("commit", ["yes", 1, "false"])
+def test_commit_must_be_a_real_boolean_so_a_quote_is_never_committed_by_a_typo(
+        seeded: TestClient, commit: object) -> None:
+    response = seeded.post("/v1/allocate", json={"order": order_body("TYPO"), "commit": commit},
+                           headers=CHANNEL)
+    assert response.status_code == 422, response.text
+    assert seeded.get("/v1/orders", headers=OPS).json()["items"] == []

@@ -128,3 +128,110 @@ def test_orders_on_hold_or_unpaid_are_not_swept(
     _stock(empty, "WH-NEAR", 1)
     background.tick(default_container)
     assert _order(empty, order_id)["fulfillments"] == []
+
+
+def test_units_a_short_pick_left_on_an_order_under_way_are_sourced_when_stock_comes_in(
+        empty: TestClient, default_container: Container) -> None:
+    _stock(empty, "WH-FAR", 3)
+    order_id = _place(empty, "UNDER-WAY", qty=3)
+    (fulfillment,) = _order(empty, order_id)["fulfillments"]
+    assert empty.post(f"/v1/fulfillments/{fulfillment['fulfillment_id']}/events",
+                      json={"type": "accepted"}, headers=OPS).status_code == 200
+    short = empty.post(f"/v1/fulfillments/{fulfillment['fulfillment_id']}/events",
+                       json={"type": "short_picked", "lines": [{"line_id": "1", "qty": 2}]},
+                       headers=OPS)
+    assert short.status_code == 200, short.text
+    under_way = _order(empty, order_id)
+    assert under_way["status"] == "in_fulfillment"
+    assert under_way["attributes"]["backordered_units"] == {"1": 2}
+
+    _stock(empty, "WH-NEAR", 5)
+    background.tick(default_container)
+
+    after = _order(empty, order_id)
+    live = sorted((f["location_id"], f["lines"][0]["qty"]) for f in after["fulfillments"]
+                  if f["status"] not in ("cancelled", "rejected"))
+    assert live == [("WH-FAR", 1), ("WH-NEAR", 2)]
+    assert "backordered_units" not in after["attributes"]
+
+
+def test_a_rejection_that_leaves_units_short_is_announced_once(
+        empty: TestClient, default_container: Container) -> None:
+    _stock(empty, "WH-FAR", 1)
+    order_id = _place(empty, "REJECTED", qty=2)  # 1 allocated, 1 backordered
+    first = _order(empty, order_id)
+    assert first["status"] == "partially_allocated"
+    (fulfillment,) = first["fulfillments"]
+    assert empty.post(f"/v1/fulfillments/{fulfillment['fulfillment_id']}/events",
+                      json={"type": "rejected", "reason": "damaged"},
+                      headers=OPS).status_code == 200
+    after = _order(empty, order_id)
+    assert after["status"] == "backordered"
+    backorders = [e for e in after["timeline"] if e["type"] == "order.backordered"]
+    assert [e["data"]["units"] for e in backorders] == [1, 2]  # the second says what changed
+    background.tick(default_container)  # no stock anywhere: nothing new to say
+    assert [e["type"] for e in _order(empty, order_id)["timeline"]].count(
+        "order.backordered") == 2
+
+
+def test_a_partly_allocated_order_out_of_reach_is_not_solved_again_and_again(
+        empty: TestClient, default_container: Container) -> None:
+    empty.put("/v1/policy", json={"max_distance_km": 100}, headers=PLANNER)
+    _stock(empty, "WH-NEAR", 1)
+    order_id = _place(empty, "HALF", qty=2)
+    assert _order(empty, order_id)["status"] == "partially_allocated"
+    _stock(empty, "WH-FAR", 3)  # out of reach
+    sweep, reader = BackorderSweep(), default_container.reader
+    tried = sweep(default_container.uow_factory, reader)
+    assert tried is not None and tried.units_allocated == 0
+    assert sweep(default_container.uow_factory, reader) is None
+
+
+def test_capacity_freed_by_a_shipment_lets_the_sweep_source_the_backorder(
+        empty: TestClient, default_container: Container) -> None:
+    near = {**dict(NETWORK)["WH-NEAR"], "capacity_units_per_day": 1}
+    assert empty.put("/v1/locations/WH-NEAR", json=near, headers=ADMIN).status_code == 200
+    _stock(empty, "WH-NEAR", 5)
+    first = _place(empty, "TAKES-CAPACITY")
+    waiting = _place(empty, "WAITS")
+    assert _order(empty, waiting)["status"] == "backordered"
+    background.tick(default_container)  # the units are there, the capacity is not
+    assert _order(empty, waiting)["status"] == "backordered"
+    (fulfillment,) = _order(empty, first)["fulfillments"]
+    assert empty.post(f"/v1/fulfillments/{fulfillment['fulfillment_id']}/events",
+                      json={"type": "shipped"}, headers=OPS).status_code == 200
+    background.tick(default_container)
+    assert _order(empty, waiting)["status"] == "allocated"
+
+
+def test_a_location_that_rejected_an_order_is_not_chosen_for_it_again(
+        empty: TestClient, default_container: Container) -> None:
+    _stock(empty, "WH-FAR", 1)
+    order_id = _place(empty, "REJECTED-ONCE")
+    (fulfillment,) = _order(empty, order_id)["fulfillments"]
+    empty.post(f"/v1/fulfillments/{fulfillment['fulfillment_id']}/events",
+               json={"type": "rejected"}, headers=OPS)
+    _stock(empty, "WH-FAR", 5)
+    background.tick(default_container)
+    assert _order(empty, order_id)["status"] == "backordered"
+    _stock(empty, "WH-NEAR", 1)
+    background.tick(default_container)
+    after = _order(empty, order_id)
+    assert [(f["location_id"], f["status"]) for f in after["fulfillments"]] == \
+        [("WH-FAR", "rejected"), ("WH-NEAR", "released")]
+
+
+def test_allocating_a_partly_allocated_order_answers_with_all_of_its_allocation(
+        empty: TestClient) -> None:
+    _stock(empty, "WH-FAR", 1)
+    order_id = _place(empty, "PARTLY", qty=2)
+    _stock(empty, "WH-NEAR", 3)
+    response = empty.post("/v1/allocate", json={"order_id": order_id, "commit": True},
+                          headers=CHANNEL)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "allocated"
+    assert sorted((f["location_id"], f["lines"][0]["qty"]) for f in body["fulfillments"]) == \
+        [("WH-FAR", 1), ("WH-NEAR", 1)]
+    assert body["totals"]["shipments"] == 2
+    assert body["totals"]["cost"] == pytest.approx(sum(f["cost"] for f in body["fulfillments"]))

@@ -133,6 +133,23 @@ def test_a_delayed_camera_notifies_the_customer_and_escalates_while_its_bag_drop
     assert resolved.json()["status"] == "resolved" and resolved.json()["resolved_by"] == "Lin"
 
 
+def test_a_delay_escalation_nobody_closed_closes_itself_on_delivery(dom: TestClient) -> None:
+    placed = place(dom, "W-LATE", [("1", "CAMERA-Z", 1)])
+    fulfillment = shipment(placed, "WH-C")
+    report(dom, fulfillment, "delayed", reason="carrier missed pickup")
+    (escalation,) = dom.get(f"/v1/escalations?status=open&order_id={placed['order_id']}",
+                            headers=OPS).json()["items"]
+    report(dom, fulfillment, "shipped")
+    assert len(dom.get(f"/v1/escalations?status=open&order_id={placed['order_id']}",
+                       headers=OPS).json()["items"]) == 1  # still late until it arrives
+    report(dom, fulfillment, "delivered")
+    closed = dom.get(f"/v1/escalations?order_id={placed['order_id']}",
+                     headers=OPS).json()["items"]
+    assert [(e["escalation_id"], e["status"], e["resolved_by"]) for e in closed] == \
+        [(escalation["escalation_id"], "resolved", "dom")]
+    assert closed[0]["resolution"] == "closed by itself: delivered"
+
+
 def test_a_laptops_warranty_lands_on_the_customers_account_when_it_arrives(
         dom: TestClient) -> None:
     placed = place(dom, "W-LAP", [], lines=[

@@ -138,3 +138,10 @@ def test_the_default_page_is_50(client: TestClient) -> None:
         client.put(f"/v1/locations/L{n:03d}", json=WAREHOUSE, headers=ADMIN)
     body = client.get("/v1/locations", headers=ADMIN).json()
     assert len(body["items"]) == 50 and body["next_cursor"] is not None
+
+
+def test_active_must_be_a_real_boolean(client: TestClient) -> None:
+    response = client.put("/v1/locations/WH-A", json={**WAREHOUSE, "active": "no"},
+                          headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert client.get("/v1/locations/WH-A", headers=ADMIN).status_code == 404

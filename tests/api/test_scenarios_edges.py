@@ -82,6 +82,7 @@ def test_kpis_match_a_hand_computation_on_a_tiny_network(client: TestClient) -> 
     ({"cost_multiplier": {"WH-X": 2}}, "WH-X"),
     ({"capacity": {"WH-A": -3}}, "capacity"),
     ({"inventory": [{"location_id": "WH-X", "sku": "LAPTOP-15", "delta": 1}]}, "WH-X"),
+    ({"inventory": [{"location_id": "WH-A", "sku": "LAPTOP15", "delta": 1}]}, "LAPTOP15"),
     ({"solver": "magic"}, "solver"),
     ({"time_limit_ms": 10**9}, "time_limit_ms"),
     ({"unknown_knob": 1}, "unknown_knob"),

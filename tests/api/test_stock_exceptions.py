@@ -226,6 +226,8 @@ def test_released_work_that_ships_anyway_corrects_the_count(released: TestClient
     assert shipped.status_code == 200, shipped.text
     assert _position(released, "WH-FAR") == (0, 0)
     assert _order(released, placed["order_id"])["status"] == "shipped"
+    (escalation,) = released.get("/v1/escalations", headers=OPS).json()["items"]
+    assert (escalation["kind"], escalation["status"]) == ("fulfillment_at_risk", "resolved")
 
 
 def test_closing_a_location_moves_its_unreleased_allocations(held: TestClient) -> None:
@@ -273,11 +275,28 @@ def test_a_store_that_stops_pickups_gives_back_its_pickup_allocations_only(
     response = held.put("/v1/locations/ST-1", json=store, headers=ADMIN)
 
     assert response.status_code == 200, response.text
-    assert response.json()["reallocation"]["orders_resourced"] == [pickup["order_id"]]
+    assert response.json()["reallocation"] == {
+        "fulfillments_withdrawn": [_fulfillment_at(pickup, "ST-1")],
+        "orders_resourced": [],  # no other store may hand it over
+        "fulfillments_at_risk": []}
     assert _live(held, ship["order_id"]) == ship_units
     after = _order(held, pickup["order_id"])
     assert _live(held, pickup["order_id"]) == {}
     assert after["status"] == "backordered"
+    events = [e["type"] for e in after["timeline"]]
+    assert "order.pickup_unavailable" in events and "order.backordered" not in events[2:]
+    (allocated,) = [e for e in after["timeline"] if e["type"] == "order.allocated"]
+    assert allocated["message"] == "Allocated: for pickup at Store Manhattan, ready today"
+    (notice,) = [e for e in after["timeline"] if e["type"] == "notification.sent"
+                 and e["data"]["template"] == "pickup_unavailable"]
+    assert notice["message"].endswith("Your pickup store cannot hand over order PICKUP")
+    escalations = held.get("/v1/escalations", params={"status": "open"},
+                           headers=OPS).json()["items"]
+    assert [e["kind"] for e in escalations] == ["pickup_unavailable"]
+    customer = held.get(f"/v1/track/{pickup['order_id']}",
+                        params={"token": pickup["tracking_token"]}).json()
+    (told,) = [e for e in customer["timeline"] if e["type"] == "order.pickup_unavailable"]
+    assert told["message"].startswith("Your pickup store can no longer hand this order over")
 
 
 def test_renaming_a_location_moves_nothing(held: TestClient) -> None:
@@ -306,3 +325,33 @@ def test_a_location_report_is_heard_under_reject_and_backorders_what_is_missing(
     after = _order(released, placed["order_id"])
     assert after["status"] in ("backordered", "partially_allocated")
     assert "order.backordered" in [e["type"] for e in after["timeline"]]
+
+
+def test_an_import_that_empties_both_halves_of_a_split_order_sources_it_once(
+        held: TestClient) -> None:
+    placed = _place(held, "SPLIT", qty=7)
+    assert _live(held, placed["order_id"]) == {"WH-FAR": 5, "WH-NEAR": 2}
+    imported = held.post("/v1/inventory/import", content="location_id,sku,on_hand\n"
+                         "WH-FAR,LAPTOP-15,0\nWH-NEAR,LAPTOP-15,0\n",
+                         headers={**ADMIN, "Content-Type": "text/csv"})
+    moved = imported.json()["reallocation"]
+    assert sorted(moved["fulfillments_withdrawn"]) == sorted(
+        f["fulfillment_id"] for f in placed["fulfillments"])
+    assert moved["orders_resourced"] == [placed["order_id"]]
+    after = _order(held, placed["order_id"])
+    assert _live(held, placed["order_id"]) == {"ST-1": 2}
+    assert [e["type"] for e in after["timeline"]].count("order.allocated") == 2  # 1 + 1 again
+
+
+def test_the_same_count_again_flags_released_work_once(released: TestClient) -> None:
+    placed = _place(released, "FLAGGED-ONCE", qty=2)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+    for _ in range(3):  # a nightly feed repeating the same number
+        response = released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 1},
+                                headers=ADMIN)
+        assert response.json()["reallocation"]["fulfillments_at_risk"] == [fulfillment]
+    timeline = [e["type"] for e in _order(released, placed["order_id"])["timeline"]]
+    assert timeline.count("fulfillment.at_risk") == 1
+    released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    timeline = [e["type"] for e in _order(released, placed["order_id"])["timeline"]]
+    assert timeline.count("fulfillment.at_risk") == 2  # a new shortfall is news

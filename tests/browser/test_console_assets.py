@@ -41,6 +41,8 @@ def test_the_page_is_served_without_a_key_and_locked_to_its_own_files(
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert "http" not in page.text.replace('href="/', "")  # nothing from another host
     assert client.get("/console/", follow_redirects=False).status_code == 308
+    root = client.get("/", follow_redirects=False)
+    assert (root.status_code, root.headers["location"]) == (307, "/console")
     assert client.get("/v1/orders").status_code == 401  # the API still wants its key
 
 

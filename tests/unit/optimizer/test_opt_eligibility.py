@@ -131,3 +131,15 @@ def test_bad_input_is_refused_with_a_message() -> None:
 def test_params_are_validated(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Params(**kwargs)  # type: ignore[arg-type]
+
+
+def test_an_order_never_goes_to_a_location_it_excludes() -> None:
+    locs = [location("rejected_it", 40.1, shipment_cost=1.0), location("other", 40.2)]
+    excluded = one_line_order(excluded_location_ids=("rejected_it",))
+    problem = build_problem([excluded, one_line_order("o2")], locs,
+                            {(loc.id, "S"): 5 for loc in locs})
+    assert [_reason(problem, n) for n in range(2)] == ["excluded", None]
+    assert int(problem.reason[1, 0]) == 0  # only the order that excludes it
+    result = solve_orders([excluded], locs, {(loc.id, "S"): 5 for loc in locs})
+    (shipment,) = result.assignment("o1").shipments
+    assert shipment.location_id == "other"
