@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import ContainerDep
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import TimelineItem, TrackingOut
-from models import NotFound
+from models import Event, NotFound
 
 router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESPONSES)
 
@@ -47,8 +47,29 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
                      if order.delivery.location_id else {})},
         lines=[{"line_id": line.line_id, "sku": line.sku, "qty": line.qty}
                for line in order.lines],
-        timeline=[TimelineItem.of(e).model_copy(update={
-                      "data": {}, "message": CUSTOMER_MESSAGES.get(e.type, e.message)})
-                  for e in events
-                  if e.type not in CUSTOMER_EVENTS_HIDDEN],
+        timeline=_customer_timeline(events),
     )
+
+
+# Internal moves after which the next allocation replaces one the customer was told about.
+MOVES = frozenset({"fulfillment.cancelled", "fulfillment.rejected", "fulfillment.short_picked"})
+
+
+def _customer_timeline(events: list[Event]) -> list[TimelineItem]:
+    """The events a customer may see, in their words. An allocation that follows a hidden move
+    (a rejection, a short pick, a count or a closed location) says it is an update: without
+    that, two "Allocated" lines read like two parcels."""
+    shown: list[TimelineItem] = []
+    moved = False
+    for event in events:
+        if event.type in MOVES:
+            moved = True
+        if event.type in CUSTOMER_EVENTS_HIDDEN:
+            continue
+        message = CUSTOMER_MESSAGES.get(event.type, event.message)
+        if event.type == "order.allocated":
+            if moved and message.startswith("Allocated: "):
+                message = "Updated: " + message.removeprefix("Allocated: ")
+            moved = False
+        shown.append(TimelineItem.of(event).model_copy(update={"data": {}, "message": message}))
+    return shown

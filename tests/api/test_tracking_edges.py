@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import CHANNEL, OPS, SUPPLIER, order_body
+from tests.api.conftest import ADMIN, CHANNEL, OPS, SUPPLIER, order_body
 from tests.api.helpers import assert_problem, use_pipelines
 
 
@@ -44,6 +44,8 @@ def test_a_suppliers_rejection_and_its_reason_stay_internal(seeded_any: TestClie
     order = created.json()
     (fulfillment,) = [f["fulfillment_id"] for f in order["fulfillments"]
                       if f["location_id"] == "SUP-1"]
+    assert seeded_any.put("/v1/inventory/SUP-2/CAM-BAG", json={"on_hand": 5},
+                          headers=ADMIN).status_code == 200  # where it goes instead
     rejected = seeded_any.post(f"/v1/fulfillments/{fulfillment}/events",
                                json={"type": "rejected", "reason": "our count was off by 3"},
                                headers=SUPPLIER)
@@ -52,6 +54,10 @@ def test_a_suppliers_rejection_and_its_reason_stay_internal(seeded_any: TestClie
     text = str(view)
     assert "count was off" not in text and "Rejected" not in text, text
     assert "fulfillment.rejected" not in [e["type"] for e in view["timeline"]]
+    allocated = [e["message"] for e in view["timeline"] if e["type"] == "order.allocated"]
+    assert allocated[0].startswith("Allocated: 1 shipment from Accessories Supplier")
+    # the second allocation replaces the first, it is not a second parcel
+    assert allocated[1].startswith("Updated: 1 shipment from Appliance Supplier")
 
 
 @pytest.mark.parametrize("token", ["", " ", "x" * 101, "%00", "../x", "tok\u00e9n"])
