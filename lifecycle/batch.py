@@ -30,6 +30,7 @@ from lifecycle.network import (
     location_spec,
     order_spec,
     params_for,
+    parcels_made,
     remaining_lines,
 )
 from lifecycle.sourcing import SOURCEABLE, Allocation, apply, solver_info
@@ -212,12 +213,16 @@ def _parts_executor(problem: Problem, params: Params) -> Iterator[tuple[Any, int
 
 
 def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list[LineSpec]]],
-           taken: Taken, now: datetime) -> Plan:
+           taken: Taken, existing: dict[str, list[Fulfillment]], now: datetime) -> Plan:
     network = _network(uow, {line.sku for _, lines in work for line in lines},
                        [f for fulfillments in taken.values() for f in fulfillments])
     params = params_for(policy)
-    problem = build_problem([order_spec(o, lines, today=now.date()) for o, lines in work],
-                            network.specs, network.stock, params)
+    specs = []
+    for o, lines in work:
+        gone = {f.id for f in taken.get(o.id, ())}  # re-solved, so not made yet
+        made = parcels_made(f for f in existing.get(o.id, []) if f.id not in gone)
+        specs.append(order_spec(o, lines, today=now.date(), made=made))
+    problem = build_problem(specs, network.specs, network.stock, params)
     with _parts_executor(problem, params) as (executor, workers):
         result = solve(problem, params, executor=executor, workers=workers)
     return Plan(work, taken, network, problem, params, result)
@@ -238,7 +243,7 @@ def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
         work = _work(orders, existing, taken)
         if not work:
             return None
-        plan = _solve(uow, policy, work, taken, now)
+        plan = _solve(uow, policy, work, taken, existing, now)
         kept = [order_id for order_id in taken
                 if _keeps_allocation(plan, policy, orders[order_id], existing)]
         if not kept:

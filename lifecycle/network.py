@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 from lifecycle.uow import UnitOfWork
 from models import DeliveryMethod, Location, Order
-from models.fulfillments import Fulfillment
+from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.order_progress import uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params
@@ -73,8 +73,18 @@ def deadline_days(order: Order, today: date) -> int | None:
     return max(0, (deadline - today).days)
 
 
-def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = None) -> OrderSpec:
-    """The optimizer's view of ``order``; ``today`` (UTC, default now) dates its deadline."""
+def parcels_made(fulfillments: Iterable[Fulfillment]) -> int:
+    """Packages earlier decisions made for an order (shipped or not, not cancelled or
+    rejected): they count against the policy's ``max_shipments_per_order``."""
+    return sum(1 for f in fulfillments if f.location_id is not None
+               and f.type is not FulfillmentType.SERVICE
+               and f.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED))
+
+
+def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = None,
+               made: int = 0) -> OrderSpec:
+    """The optimizer's view of ``order``; ``today`` (UTC, default now) dates its deadline;
+    ``made``: its packages so far (:func:`parcels_made`)."""
     assert order.ship_to is not None, "intake resolves every order's destination"
     pickup = order.delivery.method is DeliveryMethod.PICKUP
     return OrderSpec(order_id=order.id, lat=order.ship_to.lat, lon=order.ship_to.lon,
@@ -83,7 +93,8 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
                      priority=order.priority,
                      deadline_days=deadline_days(order, today or datetime.now(UTC).date()),
                      excluded_location_ids=tuple(
-                         str(x) for x in order.attributes.get("excluded_locations") or ()))
+                         str(x) for x in order.attributes.get("excluded_locations") or ()),
+                     shipments_made=made)
 
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,

@@ -20,7 +20,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lifecycle import observe, pipelines
-from lifecycle.network import Network, load_network, order_spec, params_for, remaining_lines
+from lifecycle.network import (
+    Network,
+    load_network,
+    order_spec,
+    params_for,
+    parcels_made,
+    remaining_lines,
+)
 from lifecycle.orders import build_order
 from lifecycle.rules import save_order
 from lifecycle.uow import UnitOfWork, UowFactory
@@ -198,8 +205,8 @@ def solve_snapshot(snapshot: Snapshot, objective: str | None) -> Solved | None:
         return None
     network, order = snapshot.network, snapshot.order
     params = params_for(snapshot.policy, objective, snapshot.opportunity)
-    result = solve(build_problem([order_spec(order, snapshot.lines)], network.specs,
-                                 network.stock, params), params)
+    spec = order_spec(order, snapshot.lines, made=parcels_made(snapshot.existing))
+    result = solve(build_problem([spec], network.specs, network.stock, params), params)
     observe.solved(solver_info(result))
     return network, result, result.assignment(order.id)
 

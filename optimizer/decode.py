@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 
 from optimizer.objective import Weights
-from optimizer.problem import REASON_CODES, IntArray, Problem
+from optimizer.problem import REASON_CODES, IntArray, Problem, shipment_limits
 from optimizer.result import OrderAssignment, Shipment, Unallocated
 
 
@@ -128,7 +128,8 @@ def _left_on_purpose(
     enough = room >= (short if not weights.allow_split else np.minimum(short, 1))
     pair_used = np.bincount(p.arc_pair, arc_units > 0, minlength=p.n_pairs) > 0
     packages = np.bincount(p.pair_order[pair_used], minlength=p.n_orders)
-    can_ship = pair_used[p.arc_pair] | (packages[p.arc_order] < weights.max_shipments)
+    limit = shipment_limits(p, weights.max_shipments)[p.arc_order]
+    can_ship = pair_used[p.arc_pair] | (packages[p.arc_order] < limit)
     if not weights.allow_split:
         enough &= filled[p.arc_line] == 0
     hit = (short > 0) & enough & can_ship

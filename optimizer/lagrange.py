@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from optimizer.backends import subsets
 from optimizer.objective import Weights
-from optimizer.problem import FloatArray, IntArray, Problem
+from optimizer.problem import FloatArray, IntArray, Problem, shipment_limits
 
 BoolArray = npt.NDArray[np.bool_]
 SEARCH_LIMIT = 200_000  # subsets one order's search may score before it gives up
@@ -103,7 +103,7 @@ class Relaxation:
         p, w = problem, weights
         self.problem, self.weights = p, w
         self.split = w.allow_split
-        self.top = int(w.max_shipments)
+        self.top = shipment_limits(p, int(w.max_shipments))  # per order
         qty = p.line_qty[p.arc_line]
         cap = p.arc_stock
         self.qty = qty.astype(float)
@@ -240,7 +240,7 @@ class Relaxation:
         )
         incumbent = np.array([start - p0], dtype=np.int64) if start >= 0 else None
         combo = subsets.best_subset(
-            view, w.time_weight, self.top, self.split, incumbent, SEARCH_LIMIT, deadline
+            view, w.time_weight, int(self.top[o]), self.split, incumbent, SEARCH_LIMIT, deadline
         )
         if combo is None or combo.size == 0:
             return None

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.objective import Weights
-from optimizer.problem import FloatArray, IntArray, Problem
+from optimizer.problem import FloatArray, IntArray, Problem, shipment_limits
 
 Uint8Array = npt.NDArray[np.uint8]
 
@@ -188,7 +188,8 @@ def build_model(problem: Problem, weights: Weights) -> MipModel:
 
     # shipments: sum_n y[o,n] <= max shipments (only orders with more eligible locations)
     per_order = np.bincount(problem.pair_order, minlength=problem.n_orders)
-    limited = per_order > weights.max_shipments
+    limit = shipment_limits(problem, weights.max_shipments)
+    limited = per_order > limit
     pmask = limited[problem.pair_order]
     row_of_order = np.cumsum(limited) - 1
     n_ship = int(limited.sum())
@@ -198,7 +199,7 @@ def build_model(problem: Problem, weights: Weights) -> MipModel:
         y0 + np.nonzero(pmask)[0],
         np.ones(int(pmask.sum())),
         np.full(n_ship, -inf),
-        np.full(n_ship, float(weights.max_shipments)),
+        limit[limited].astype(float),
     )
 
     # capacity: units shipped from n <= remaining capacity(n) (only where it can bind)

@@ -34,6 +34,12 @@ REASONS: dict[int, str] = {
 REASON_CODES = {text: code for code, text in REASONS.items()}
 
 
+def shipment_limits(problem: Problem, max_shipments: int) -> IntArray:
+    """Packages each order may get in this decision: the policy's limit less those earlier
+    decisions made for it, at least one (so a backordered rest can always be filled)."""
+    return np.maximum(1, max_shipments - problem.order_shipments_made)
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     """Orders, lines and locations flattened to index arrays.
@@ -51,6 +57,7 @@ class Problem:
     line_qty: IntArray
     # per order / per location
     order_priority: IntArray
+    order_shipments_made: IntArray  # packages earlier decisions made (see shipment_limits)
     loc_priority: IntArray
     loc_capacity: FloatArray  # inf = unlimited
     # dense order x location

@@ -76,6 +76,9 @@ class OrderSpec:
     priority: int = 0  # higher wins scarce stock
     deadline_days: int | None = None
     excluded_location_ids: tuple[str, ...] = ()  # never source this order from these
+    # packages earlier decisions already made for it (sourcing its backordered rest): they
+    # count against max_shipments_per_order, though one more is always allowed
+    shipments_made: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -85,5 +88,7 @@ class OrderSpec:
         ids = [line.line_id for line in self.lines]
         if len(set(ids)) != len(ids):
             raise ValueError(f"Order {self.order_id!r}: line ids must be unique.")
+        if self.shipments_made < 0:
+            raise ValueError(f"Order {self.order_id!r}: expected shipments_made >= 0.")
         if self.deadline_days is not None and self.deadline_days < 0:
             raise ValueError(f"Order {self.order_id!r}: expected deadline_days >= 0.")

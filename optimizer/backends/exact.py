@@ -23,7 +23,7 @@ from optimizer.backends import subsets
 from optimizer.backends.base import BackendAnswer, SolveContext
 from optimizer.backends.greedy import greedy_units
 from optimizer.objective import Weights
-from optimizer.problem import FloatArray, IntArray, Problem
+from optimizer.problem import FloatArray, IntArray, Problem, shipment_limits
 
 MAX_COMBOS = 500_000  # subsets scored or kept in a frontier; beyond this a MIP is faster
 SEARCH_SHARE = 0.25  # of the time limit the search may take inline before it gives up
@@ -137,7 +137,8 @@ def enumerate_order(ctx: SolveContext) -> IntArray | None:
     if ctx.start is not None:  # the floor's locations: a first incumbent for the bound
         start = np.unique(p.arc_pair[ctx.start > 0]).astype(np.int64)
     deadline = time.perf_counter() + SEARCH_SHARE * ctx.time_limit_s
-    combo = best_subset(d, w.time_weight, w.max_shipments, w.allow_split, start, deadline)
+    limit = int(shipment_limits(p, w.max_shipments)[0])
+    combo = best_subset(d, w.time_weight, limit, w.allow_split, start, deadline)
     if combo is None:
         return None
     _add_units(d, combo, w.allow_split, units)
@@ -168,6 +169,7 @@ def sequential_units(problem: Problem, weights: Weights) -> IntArray:
     order_units = np.bincount(problem.line_order, problem.line_qty, problem.n_orders)
     skus_once = _orders_with_unique_skus(problem)
     leftover = np.zeros(problem.n_orders, dtype=bool)
+    limits = shipment_limits(problem, weights.max_shipments).tolist()
     for o in np.argsort(-problem.order_priority, kind="stable").tolist():
         p0, p1 = np.searchsorted(problem.pair_order, [o, o + 1])
         a0, a1 = np.searchsorted(problem.arc_order, [o, o + 1])
@@ -176,7 +178,7 @@ def sequential_units(problem: Problem, weights: Weights) -> IntArray:
         combo = None
         if skus_once[o] and np.all(capacity[problem.pair_loc[p0:p1]] >= order_units[o]):
             d = order_data(problem, weights, o, stock)
-            combo = best_subset(d, weights.time_weight, weights.max_shipments, weights.allow_split)
+            combo = best_subset(d, weights.time_weight, limits[o], weights.allow_split)
         if combo is None:
             leftover[o] = True
             continue

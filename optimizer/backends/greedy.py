@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from optimizer.backends.base import BackendAnswer, SolveContext
 from optimizer.objective import Weights, evaluate
-from optimizer.problem import IntArray, Problem
+from optimizer.problem import IntArray, Problem, shipment_limits
 
 
 def complete(problem: Problem, weights: Weights, units: IntArray) -> IntArray:
@@ -59,17 +59,19 @@ def greedy_units(
     sorted_arcs = order.tolist()
     by_priority = np.argsort(-problem.order_priority, kind="stable").tolist()
     line_start = np.searchsorted(problem.line_order, np.arange(problem.n_orders + 1)).tolist()
+    limits = shipment_limits(problem, max_shipments).tolist()
     for o in by_priority:
         if only is not None and not only[o]:
             continue
         opened = opened_by_order.get(o, set())
+        limit = limits[o]
         for line in range(line_start[o], line_start[o + 1]):
             need, sku = line_qty[line] - filled[line], line_sku[line]
             if need <= 0:
                 continue
             for a in sorted_arcs[bounds[line] : bounds[line + 1]]:
                 n = arc_loc[a]
-                if n not in opened and len(opened) >= max_shipments:
+                if n not in opened and len(opened) >= limit:
                     continue
                 room = min(int(stock[n, sku]), capacity[n])
                 take = int(min(need, room))

@@ -21,7 +21,7 @@ from optimizer.backends.greedy import complete, greedy_units
 from optimizer.backends.highs import column_values, new_highs, run_highs
 from optimizer.lookahead import duals_by_key
 from optimizer.objective import evaluate
-from optimizer.problem import FloatArray, IntArray, Problem
+from optimizer.problem import FloatArray, IntArray, Problem, shipment_limits
 
 LP_SHARE = 0.6  # at most this share of the time limit goes to the LP
 TOL = 1e-6
@@ -42,7 +42,8 @@ def round_and_repair(
     owner = problem.pair_order[ranked]
     first = np.searchsorted(owner, owner)
     keep = np.zeros(problem.n_pairs, dtype=bool)
-    keep[ranked[(np.arange(ranked.size) - first) < max_shipments]] = True
+    limit = shipment_limits(problem, max_shipments)[owner]
+    keep[ranked[(np.arange(ranked.size) - first) < limit]] = True
     units = np.where(keep[problem.arc_pair], units, 0)
     return greedy_units(problem, max_shipments, split, initial=units)
 

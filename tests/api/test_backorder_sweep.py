@@ -235,3 +235,24 @@ def test_allocating_a_partly_allocated_order_answers_with_all_of_its_allocation(
         [("WH-FAR", 1), ("WH-NEAR", 1)]
     assert body["totals"]["shipments"] == 2
     assert body["totals"]["cost"] == pytest.approx(sum(f["cost"] for f in body["fulfillments"]))
+
+
+def test_filling_a_backorder_counts_the_parcels_already_made(
+        empty: TestClient, default_container: Container) -> None:
+    far_store = ("ST-9", {"name": "Store Nine", "type": "store", "lat": 41.0, "lon": -80.0,
+                          "capabilities": ["ship"], "shipment_cost": 6.0})
+    assert empty.put(f"/v1/locations/{far_store[0]}", json=far_store[1],
+                     headers=ADMIN).status_code == 201
+    empty.put("/v1/policy", json={"max_shipments_per_order": 2}, headers=PLANNER)
+    _stock(empty, "WH-FAR", 1)
+    order_id = _place(empty, "TWO-PARCELS", qty=3)  # 1 parcel now, 2 units waiting
+    assert _order(empty, order_id)["status"] == "partially_allocated"
+    # one unit each at two places: a third parcel would break the promise of two
+    _stock(empty, "WH-NEAR", 1)
+    assert empty.put("/v1/inventory/ST-9/LAPTOP-15", json={"on_hand": 1},
+                     headers=ADMIN).status_code == 200
+    background.tick(default_container)
+    after = _order(empty, order_id)
+    live = [f for f in after["fulfillments"] if f["status"] not in ("cancelled", "rejected")]
+    assert len(live) == 2 and after["status"] == "partially_allocated"
+    assert after["attributes"]["backordered_units"] == {"1": 1}

@@ -77,6 +77,7 @@ def cases(draw: st.DrawFn) -> Case:
                 if pickup
                 else None,
                 priority=draw(st.integers(0, 2)),
+                shipments_made=draw(st.sampled_from([0, 0, 1, 3])),  # a backordered rest
             )
         )
     stock = {(loc.id, s): draw(st.integers(0, 2)) for loc in locations for s in skus}
@@ -107,6 +108,12 @@ def _line_options(
             yield tuple((a, u) for a, u in zip(arcs, combo, strict=True) if u)
 
 
+def _limits(case: Case) -> list[int]:
+    """Packages each order may get: the policy's limit less those made, at least one."""
+    return [max(1, case.params.max_shipments_per_order - o.shipments_made)
+            for o in case.problem.orders]
+
+
 def brute_force(case: Case) -> float:
     p, w = case.problem, build_weights(case.problem, case.params)
     options = [
@@ -130,7 +137,7 @@ def brute_force(case: Case) -> float:
         if (stock < 0).any() or (cap < 0).any():
             continue
         per_order = np.bincount(p.pair_order[list(used)], minlength=p.n_orders)
-        if (per_order > case.params.max_shipments_per_order).any():
+        if (per_order > _limits(case)).any():
             continue
         slowest = np.zeros(p.n_orders)
         for pair in used:
@@ -148,8 +155,8 @@ def _check_feasible(case: Case, solver: str) -> float:
     taken: dict[tuple[str, str], int] = {}
     by_loc: dict[str, int] = {}
     limits = {loc.id: loc.capacity_units_per_day for loc in p.locations}
-    for order, a in zip(p.orders, result.assignments, strict=True):
-        assert len(a.shipments) <= case.params.max_shipments_per_order
+    for order, a, limit in zip(p.orders, result.assignments, _limits(case), strict=True):
+        assert len(a.shipments) <= limit
         sources: dict[str, set[str]] = {}
         for shipment in a.shipments:
             for line_id, sku, qty in shipment.lines:
