@@ -124,7 +124,7 @@ class Step:
     replaced: list[Fulfillment]
 
 
-def _sourceable(order: Order) -> bool:
+def sourceable(order: Order) -> bool:
     """Whether this run sources the order: payment settled, no hold, open, a sourcing step."""
     return (order.payment_settled and not order.hold_reason
             and order.status not in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD)
@@ -132,7 +132,7 @@ def _sourceable(order: Order) -> bool:
 
 
 def _waiting_orders(uow: UnitOfWork, statuses: list[str] | None = None) -> dict[str, Order]:
-    return {o.id: o for o in uow.orders.with_statuses(statuses or WAITING) if _sourceable(o)}
+    return {o.id: o for o in uow.orders.with_statuses(statuses or WAITING) if sourceable(o)}
 
 
 def _unreleased(uow: UnitOfWork, orders: dict[str, Order]) -> Taken:
@@ -148,7 +148,7 @@ def _unreleased(uow: UnitOfWork, orders: dict[str, Order]) -> Taken:
                 or fulfillment.order_id in refused:
             continue
         order = orders.get(fulfillment.order_id) or uow.orders.get(fulfillment.order_id)
-        if order is None or not _sourceable(order):
+        if order is None or not sourceable(order):
             refused.add(fulfillment.order_id)
             continue
         orders[order.id] = order

@@ -12,8 +12,11 @@ truth, so they are never refused for it; instead, in the same transaction:
   (and its customer told, by the packaged rules), even under ``backorder: reject``: that policy
   refuses new orders, it does not take back one already accepted;
 - work already released cannot be taken back quietly (the location may have picked it): each
-  order holding it records ``fulfillment.at_risk`` and the packaged rules open an escalation,
-  so a person checks the shelf before the pick comes up short.
+  order holding it records ``fulfillment.at_risk`` (once per shortfall: the same count again
+  adds nothing) and the packaged rules open an escalation, so a person checks the shelf before
+  the pick comes up short;
+- a pickup order whose own store closes (or stops pickups) is not sourced again, since no other
+  location may hand it over: ``order.pickup_unavailable`` tells the customer and operations.
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from lifecycle import pipelines
+from lifecycle.batch import sourceable
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
 from lifecycle.sourcing import BACKORDERED_UNITS, commit
 from lifecycle.uow import UnitOfWork
-from models import Location, Order, OrderStatus
+from models import Location, Order
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.inventory import ReservationStatus
 from models.locations import Capability, LocationType
@@ -205,7 +208,7 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
                          location_id=closed.id, units=sum(waiting.values()))
             # announced here; a later run must not tell the customer it waits for stock
             order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
-        elif _sourceable(order):
+        elif sourceable(order):
             commit(uow, order, policy, now=now, degrade=True)
             outcome.resourced.append(order.id)
         _settle(uow, order)
@@ -230,12 +233,6 @@ def _flag(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]],
                      reason=cause)
         save_order(uow, order)
     return outcome
-
-
-def _sourceable(order: Order) -> bool:
-    return (order.payment_settled and not order.hold_reason
-            and order.status not in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD)
-            and pipelines.has_step(order, "source"))
 
 
 def _settle(uow: UnitOfWork, order: Order) -> None:
