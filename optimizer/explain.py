@@ -63,7 +63,8 @@ def add_alternatives(
     for o, assignment in enumerate(assignments):
         # a package's runner-ups are other locations: the order's own other packages are part
         # of the same answer (a split line's other halves), not rivals that "had no stock"
-        own = np.array([loc_index[s.location_id] for s in assignment.shipments], dtype=np.int64)
+        own = np.zeros(problem.n_locations, dtype=bool)
+        own[[loc_index[s.location_id] for s in assignment.shipments]] = True
         for shipment in assignment.shipments:
             skus = np.array([sku_index[sku] for _, sku, _ in shipment.lines], dtype=np.int64)
             qty = np.array([q for _, _, q in shipment.lines], dtype=np.int64)
@@ -111,7 +112,7 @@ class _Candidates:
         self.problem, self.params, self.o = problem, params, o
         self.skus, self.qty = skus, qty
         self.chosen: int | None = None
-        self.own: IntArray = np.zeros(0, dtype=np.int64)  # never listed (see add_alternatives)
+        self.own: BoolArray | None = None  # locations never listed (see add_alternatives)
         self.left_short_on_purpose = False
         self.cost: FloatArray = problem.package_cost[o] + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
@@ -158,7 +159,8 @@ class _Candidates:
         order = np.lexsort((-self.problem.loc_priority, self.problem.km[self.o], score))
         if self.chosen is not None:
             order = order[order != self.chosen]
-        order = order[~np.isin(order, self.own)]
+        if self.own is not None:
+            order = order[~self.own[order]]
         bar = np.inf if self.chosen is None else score[self.chosen] - EPS
         better = score[order] < bar
         holds = np.any(self.problem.stock[:, self.skus][order] > 0, axis=1)
