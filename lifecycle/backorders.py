@@ -2,9 +2,10 @@
 
 The customer's backorder notice promises the units "as soon as they arrive". A receipt, a
 supplier's feed or a count that finds more stock changes only the ledger; this sweep, run by
-the background timer, notices that orders left short (``backordered``, ``partially_allocated``,
-or under way with units a rejection or short pick left without a location) could now get some
-of what they wait for, and sources them all in one joint run
+the background timer, notices that orders waiting for stock (``backordered``,
+``partially_allocated``, under way with units a rejection or short pick left without a
+location, or refused whole at intake under ``backorder: reject``) could now get some of what
+they wait for, and sources them all in one joint run
 (:func:`lifecycle.batch.run_allocations`), so scarce arrivals go where the optimizer says, not
 to whichever order asked first.
 
@@ -21,18 +22,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from lifecycle.batch import RunOutcome, run_allocations
+from lifecycle.batch import WAITING, RunOutcome, run_allocations
 from lifecycle.uow import UowFactory
-from models import Location, OrderStatus
+from models import Location
 from models.order_progress import uncovered_units
 from models.policy import SourcingPolicy
 
 log = logging.getLogger("dom.backorders")
 
-# Orders sourcing left short; the last two are under way (part accepted or shipped) with units
-# a rejection or short pick left without a location.
-LEFT_SHORT = [OrderStatus.BACKORDERED.value, OrderStatus.PARTIALLY_ALLOCATED.value,
-              OrderStatus.IN_FULFILLMENT.value, OrderStatus.PARTIALLY_SHIPPED.value]
+# Every order that may wait for stock: left short, under way with units a rejection or short
+# pick left without a location, or not sourced yet (refused whole under ``backorder: reject``,
+# or caught by a crash between intake and sourcing).
+LEFT_SHORT = WAITING
 
 
 @dataclass(frozen=True)

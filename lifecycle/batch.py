@@ -131,6 +131,11 @@ def sourceable(order: Order) -> bool:
             and pipelines.has_step(order, "source"))
 
 
+def _accepted(order: Order) -> bool:
+    """Sourced before (in part, or short): past the point where a policy may refuse it."""
+    return order.status not in (OrderStatus.RECEIVED, OrderStatus.PAYMENT_CONFIRMED)
+
+
 def _waiting_orders(uow: UnitOfWork, statuses: list[str] | None = None) -> dict[str, Order]:
     return {o.id: o for o in uow.orders.with_statuses(statuses or WAITING) if sourceable(o)}
 
@@ -371,8 +376,10 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,
                                plan.taken.get(order.id, []))) is not None]
     waiting_before = {s.order.id: sum(uncovered_units(s.order, existing.get(s.order.id, []))
                                       .values()) for s in steps}
-    refused = {s.order.id for s in steps
-               if policy.backorder == "reject" and s.assignment.unallocated}
+    # ``backorder: reject`` refuses an order the stock cannot fill whole only before it was
+    # accepted: an order already sourced (in part) takes what comes, like any re-sourcing
+    refused = {s.order.id for s in steps if policy.backorder == "reject"
+               and s.assignment.unallocated and not _accepted(s.order)}
     for step in steps:  # all stock given back before any is reserved again
         if step.order.id not in refused:  # (``_plan`` keeps a refused order's allocation)
             _take_back(uow, step, plan.network)
@@ -381,7 +388,9 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,
         if step.order.id in refused:
             outcome.rejected += 1
             continue
-        allocation = apply(uow, step.order, policy, plan.network, plan.result, step.assignment,
+        allocation = apply(uow, step.order,
+                           policy.for_accepted_order() if _accepted(step.order) else policy,
+                           plan.network, plan.result, step.assignment,
                            existing.get(step.order.id, []), policy.objective, now)
         _record(outcome, moves, step, allocation, waiting_before[step.order.id])
     outcome.cost = round(outcome.cost, 2)

@@ -1,7 +1,9 @@
 """Operations close escalations; the order's timeline records who did and how.
 
 Some close themselves when what they asked a person to watch is over: a delay or a shelf at
-risk once the goods were delivered (the risk also once they left). ``by`` is then ``dom``.
+risk once the goods were delivered, rejected or cancelled (the risk also once they left or the
+shortfall was reported), a closed pickup store once the order is allocated for pickup again.
+``by`` is then ``dom``.
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ def resolve(uow: UnitOfWork, escalation_id: str, by: str, resolution: str | None
     return escalation
 
 
-def close_settled(uow: UnitOfWork, order: Order, fulfillment_id: str, kinds: Iterable[str],
-                  resolution: str, now: datetime) -> int:
-    """Resolve the order's open escalations of ``kinds`` about this fulfillment, inside the
-    caller's transaction (the caller saves the order); the number closed."""
+def close_settled(uow: UnitOfWork, order: Order, fulfillment_id: str | None,
+                  kinds: Iterable[str], resolution: str, now: datetime) -> int:
+    """Resolve the order's open escalations of ``kinds`` about this fulfillment (None: about
+    any), inside the caller's transaction (the caller saves the order); the number closed."""
     wanted = set(kinds)
     found = [e for e in uow.escalations.page(status="open", order_id=order.id, limit=OPEN_PAGE)
-             if e.fulfillment_id == fulfillment_id and e.kind in wanted]
+             if e.kind in wanted and fulfillment_id in (None, e.fulfillment_id)]
     for escalation in found:
         _close(uow, escalation, order, "dom", resolution, now)
     return len(found)

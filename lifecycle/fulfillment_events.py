@@ -206,6 +206,8 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         order.record("fulfillment.rejected", f"Rejected by {where}" +
                      (f": {report.reason}" if report.reason else ""),
                      reason=report.reason, units_released=released, **common)
+        close_settled(uow, order, fulfillment.id, ("fulfillment_delayed", "fulfillment_at_risk"),
+                      "closed by itself: rejected", now)
         return
     if report.type == "short_picked":
         gone = _short_pick(uow, fulfillment, report)
@@ -213,6 +215,8 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         order.record("fulfillment.short_picked",
                      f"Short pick at {where}: {units} unit(s) missing, sourcing them again",
                      lines=gone, reason=report.reason, **common)
+        close_settled(uow, order, fulfillment.id, ("fulfillment_at_risk",),
+                      "closed by itself: the shortfall was reported (short pick)", now)
         return
     assert target is not None
     departed_before = fulfillment.status in DEPARTED

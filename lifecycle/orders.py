@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from lifecycle import pipelines
 from lifecycle.coordinates import resolve_coordinates
+from lifecycle.escalations import close_settled
 from lifecycle.rules import save_order
 from lifecycle.services import ensure_service_only_fulfillment, register_standalone_services
 from lifecycle.uow import UnitOfWork, UowFactory
@@ -34,8 +35,11 @@ from models import (
 from models.commands import CreateOrder
 from models.fulfillment_flow import DEPARTED
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
-from models.order_progress import resume_status, uncovered_units
+from models.order_progress import BACKORDERED_UNITS, resume_status, uncovered_units
 from models.orders import Delivery
+
+# Escalations about work a cancel stops: nothing is left for a person to watch.
+WATCHING = ("fulfillment_delayed", "fulfillment_at_risk", "pickup_unavailable")
 
 # What a cancel stops: everything that has not left the building (or been handed over).
 CANCELLABLE = frozenset({FulfillmentStatus.ALLOCATED, FulfillmentStatus.RELEASED,
@@ -285,6 +289,8 @@ def _cancel_whole(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment]
             uow.fulfillments.save(fulfillment)
             stopped.append(fulfillment.id)
     order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped)
+    close_settled(uow, order, None, WATCHING, "closed by itself: the order was cancelled",
+                  datetime.now(UTC))
 
 
 def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment],
@@ -302,12 +308,16 @@ def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillm
                                    "to cancel")
     for fulfillment in stopped:
         uow.fulfillments.save(fulfillment)
+        close_settled(uow, order, fulfillment.id, WATCHING,
+                      "closed by itself: cancelled before it left", datetime.now(UTC))
     released = uow.ledger.release_order(order.id)
     departed = {line.line_id for f in goods if f.status in DEPARTED for line in f.lines}
     dropped = _drop_services(uow, order, fulfillments, departed)
     order.cancel_remainder(units, reason, units_released=released,
                            fulfillments_cancelled=[f.id for f in stopped],
                            services_cancelled=dropped or None)
+    # nothing waits any more: what was announced as backordered is cancelled
+    order.attributes = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
     _settle(uow, order)
 
 

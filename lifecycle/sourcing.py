@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from lifecycle import observe, pipelines
+from lifecycle.escalations import close_settled
 from lifecycle.network import (
     Network,
     load_network,
@@ -46,7 +47,7 @@ from models import (
 )
 from models.commands import CreateOrder
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
-from models.order_progress import derive_status, uncovered_units
+from models.order_progress import BACKORDERED_UNITS, derive_status, uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import (
     Alternative,
@@ -353,6 +354,9 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     _refuse_backorder(order, policy, unfilled)
     _ensure_service_fulfillment(uow, order, existing, now)
     _record_outcome(order, made, unfilled, network)
+    if made and order.delivery.method is DeliveryMethod.PICKUP:
+        close_settled(uow, order, None, ("pickup_unavailable",),
+                      "closed by itself: allocated for pickup again", now)
     _record_releases(order, made)
     order.apply_derived_status(derive_status(order, uow.fulfillments.for_order(order.id)))
     save_order(uow, order)
@@ -364,10 +368,6 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         plain_cost=round(sum(item.cost or 0.0 for item in made), 2) if degrade
         else round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
-
-
-# Order attribute: the units per line the timeline last announced as backordered.
-BACKORDERED_UNITS = "backordered_units"
 
 
 def _waiting(unfilled: list[Unfilled]) -> dict[str, int]:
@@ -466,9 +466,10 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
     if short != announced:
         rest = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
         order.attributes = {**rest, BACKORDERED_UNITS: short} if short else rest
-    # Units already announced as waiting, and still waiting for the same (a sweep or run that
-    # found no stock for them): another "backordered" on the timeline, or notice, says nothing.
-    if short and short != announced:
+    # Announced again only when some line waits for more than the timeline last said (a
+    # rejection, a count): a run that found no stock, or part of it, tells nothing new, and
+    # what arrived is announced as allocated.
+    if any(qty > int(announced.get(line_id, 0)) for line_id, qty in short.items()):
         units = sum(u.qty for u in unfilled)
         due = order.delivery.deliver_by
         waiting = (f"no location can deliver by {due:%B} {due.day}"

@@ -26,16 +26,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from lifecycle.batch import sourceable
+from lifecycle.batch import WAITING, sourceable
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
-from lifecycle.sourcing import BACKORDERED_UNITS, commit
+from lifecycle.sourcing import commit
 from lifecycle.uow import UnitOfWork
 from models import Location, Order
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.inventory import ReservationStatus
 from models.locations import Capability, LocationType
-from models.order_progress import uncovered_units
+from models.order_progress import BACKORDERED_UNITS, uncovered_units
 from models.orders import DeliveryMethod
 
 # Released and still at the location: what a count or a closure puts at risk.
@@ -109,6 +109,8 @@ def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
     now = now or datetime.now(UTC)
     if before is None:
         return Reconciled()
+    if _serves(before, FulfillmentType.PICKUP) and not _serves(after, FulfillmentType.PICKUP):
+        _tell_waiting_pickups(uow, after)
     open_work = _open_at(uow, after.id)
     lost = [f for f in open_work if _serves(before, f.type) and not _serves(after, f.type)]
     if not lost:
@@ -122,6 +124,33 @@ def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
     outcome.merge(_flag(uow, [(f, f"{reason}, and this work was already released to it")
                               for f in lost if f.status in AT_LOCATION], "location_changed"))
     return outcome
+
+
+def _tell_waiting_pickups(uow: UnitOfWork, store: Location) -> None:
+    """Pickup orders waiting for stock at a store that no longer hands over: nothing can fill
+    them there, so they are told (``order.pickup_unavailable``) instead of waiting forever.
+    Those with work at the store are told when it is withdrawn (:func:`_withdraw`)."""
+    for order in uow.orders.with_statuses(WAITING):
+        if order.delivery.method is not DeliveryMethod.PICKUP \
+                or order.delivery.location_id != store.id:
+            continue
+        fulfillments = uow.fulfillments.for_order(order.id)
+        if any(f.location_id == store.id and f.status is FulfillmentStatus.ALLOCATED
+               for f in fulfillments):
+            continue  # withdrawn below, and told there
+        waiting = uncovered_units(order, fulfillments)
+        if waiting:
+            _pickup_unavailable(order, store, waiting)
+            save_order(uow, order)
+
+
+def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int]) -> None:
+    order.record("order.pickup_unavailable",
+                 f"Pickup store {store.name} can no longer hand over this order: "
+                 "agree another store or shipping with the customer",
+                 location_id=store.id, units=sum(waiting.values()))
+    # announced here; a later run must not tell the customer it waits for stock
+    order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
 
 
 def _serves(location: Location, kind: FulfillmentType) -> bool:
@@ -201,13 +230,8 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
             outcome.withdrawn.append(fulfillment.id)
         if closed is not None and order.delivery.method is DeliveryMethod.PICKUP \
                 and order.delivery.location_id == closed.id:
-            waiting = uncovered_units(order, uow.fulfillments.for_order(order.id))
-            order.record("order.pickup_unavailable",
-                         f"Pickup store {closed.name} can no longer hand over this order: "
-                         "agree another store or shipping with the customer",
-                         location_id=closed.id, units=sum(waiting.values()))
-            # announced here; a later run must not tell the customer it waits for stock
-            order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
+            _pickup_unavailable(order, closed,
+                                uncovered_units(order, uow.fulfillments.for_order(order.id)))
         elif sourceable(order):
             commit(uow, order, policy, now=now, degrade=True)
             outcome.resourced.append(order.id)

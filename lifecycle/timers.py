@@ -128,6 +128,13 @@ def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
              if f.location_id is not None and f.status not in DEAD]
     if not goods:
         order.cancel("not picked up")
+    else:
+        # the rest of the order goes on; these units are no longer wanted (nothing must source
+        # them again: the backorder sweep would put them back on the store's shelf each time)
+        units: dict[str, int] = {}
+        for line in fulfillment.lines:
+            units[line.line_id] = units.get(line.line_id, 0) + line.qty
+        order.cancel_remainder(units, reason="not picked up")
     return True
 
 

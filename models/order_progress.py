@@ -20,6 +20,11 @@ WORKING = frozenset({S.ACCEPTED, S.PICKED, S.PACKED, S.READY_FOR_PICKUP})
 COMMANDED = frozenset({OrderStatus.CANCELLED, OrderStatus.ON_HOLD})
 
 
+# Order attribute: units per line still waiting, as sourcing last saw them (its timeline
+# announces a backorder only when a line waits for more than this).
+BACKORDERED_UNITS = "backordered_units"
+
+
 def uncovered_units(order: Order, fulfillments: Sequence[Fulfillment]) -> dict[str, int]:
     """Units of each product line that no live fulfillment covers (waiting for stock).
 

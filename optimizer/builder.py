@@ -122,12 +122,14 @@ def _pair_matrices(
                 excluded[row, location_index[loc_id]] = True
     # Later rules overwrite earlier ones, so the most fundamental reason wins.
     rules: list[tuple[str, AnyArray]] = [
-        ("excluded", excluded),
         ("deadline", days > deadline[:, None]),
         ("max_distance", ~is_pickup[:, None] & (km > max_km)),
         ("no_pickup_capability", is_pickup_here & ~can_pickup[None, :]),
         ("not_pickup_location", is_pickup[:, None] & ~is_pickup_here),
         ("no_ship_capability", ~is_pickup[:, None] & ~can_ship[None, :]),
+        # after deadline: "no location can deliver by then" must not be said of one the order
+        # excluded (decode reads a deadline code as the only rule a location breaks)
+        ("excluded", excluded),
         ("inactive", np.broadcast_to(~active[None, :], km.shape)),
     ]
     for name, mask in rules:

@@ -61,8 +61,9 @@ def add_alternatives(
     loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
     sku_index = {s: i for i, s in enumerate(problem.skus)}
     for o, assignment in enumerate(assignments):
-        # a package's runner-ups are other locations: the order's own other packages are part
-        # of the same answer (a split line's other halves), not rivals that "had no stock"
+        # the order's own other packages that could not take these lines are part of the same
+        # answer (a split line's other halves), not rivals that "had no stock"; one that could
+        # (all from B instead of A and B) stays a rival
         own = np.zeros(problem.n_locations, dtype=bool)
         own[[loc_index[s.location_id] for s in assignment.shipments]] = True
         for shipment in assignment.shipments:
@@ -112,7 +113,7 @@ class _Candidates:
         self.problem, self.params, self.o = problem, params, o
         self.skus, self.qty = skus, qty
         self.chosen: int | None = None
-        self.own: BoolArray | None = None  # locations never listed (see add_alternatives)
+        self.own: BoolArray | None = None  # not listed when blocked (see add_alternatives)
         self.left_short_on_purpose = False
         self.cost: FloatArray = problem.package_cost[o] + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
@@ -159,13 +160,14 @@ class _Candidates:
         order = np.lexsort((-self.problem.loc_priority, self.problem.km[self.o], score))
         if self.chosen is not None:
             order = order[order != self.chosen]
+        blocked_here = self.blocked(left)
         if self.own is not None:
-            order = order[~self.own[order]]
+            order = order[~(self.own[order] & blocked_here[order])]
         bar = np.inf if self.chosen is None else score[self.chosen] - EPS
         better = score[order] < bar
         holds = np.any(self.problem.stock[:, self.skus][order] > 0, axis=1)
         shown = holds | (better & (self.cost[order] > EPS))
-        blocked = self.blocked(left)[order]
+        blocked = blocked_here[order]
         rivals = order[shown & ~blocked]
         lost = shown & blocked & better
         picks = np.concatenate(

@@ -51,13 +51,14 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
     )
 
 
-# Internal moves after which the next allocation replaces one the customer was told about.
-MOVES = frozenset({"fulfillment.cancelled", "fulfillment.rejected", "fulfillment.short_picked"})
+# Internal moves after which the next allocation replaces one the customer was told about
+# (after a short pick the first parcel still goes: the next allocation is an extra one).
+MOVES = frozenset({"fulfillment.cancelled", "fulfillment.rejected"})
 
 
 def _customer_timeline(events: list[Event]) -> list[TimelineItem]:
     """The events a customer may see, in their words. An allocation that follows a hidden move
-    (a rejection, a short pick, a count or a closed location) says it is an update: without
+    (a rejection, a count or a closed location) says it is an update: without
     that, two "Allocated" lines read like two parcels."""
     shown: list[TimelineItem] = []
     moved = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -256,3 +257,72 @@ def test_filling_a_backorder_counts_the_parcels_already_made(
     live = [f for f in after["fulfillments"] if f["status"] not in ("cancelled", "rejected")]
     assert len(live) == 2 and after["status"] == "partially_allocated"
     assert after["attributes"]["backordered_units"] == {"1": 1}
+
+
+def _escalations(client: TestClient, order_id: str) -> list[tuple[str, str]]:
+    items = client.get("/v1/escalations", params={"order_id": order_id},
+                       headers=OPS).json()["items"]
+    return [(e["kind"], e["status"]) for e in items]
+
+
+def test_an_order_refused_whole_under_reject_is_sourced_when_its_stock_comes_in(
+        empty: TestClient, default_container: Container) -> None:
+    empty.put("/v1/policy", json={"backorder": "reject"}, headers=PLANNER)
+    order_id = _place(empty, "REFUSED")  # stays received: nothing to fill it whole
+    assert _order(empty, order_id)["status"] == "received"
+    _stock(empty, "WH-NEAR", 3)
+    background.tick(default_container)
+    assert _order(empty, order_id)["status"] == "allocated"
+
+
+def test_under_reject_an_order_already_accepted_takes_what_comes(
+        empty: TestClient, default_container: Container) -> None:
+    _stock(empty, "WH-FAR", 2)
+    empty.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    order_id = _place(empty, "ACCEPTED", qty=2)
+    empty.put("/v1/policy", json={"backorder": "reject", "release_delay_minutes": 60},
+              headers=PLANNER)
+    _stock(empty, "WH-FAR", 0)  # taken back: backordered, never refused
+    assert _order(empty, order_id)["status"] == "backordered"
+    _stock(empty, "WH-NEAR", 1)
+    background.tick(default_container)
+    assert _order(empty, order_id)["status"] == "partially_allocated"
+
+
+def test_part_of_a_backorder_arriving_is_not_announced_as_a_backorder_again(
+        empty: TestClient, default_container: Container) -> None:
+    order_id = _place(empty, "THREE", qty=3)
+    _stock(empty, "WH-NEAR", 1)
+    background.tick(default_container)
+    after = _order(empty, order_id)
+    assert after["status"] == "partially_allocated"
+    assert [e["type"] for e in after["timeline"]].count("order.backordered") == 1
+    assert after["attributes"]["backordered_units"] == {"1": 2}
+
+
+def test_an_expired_pickup_is_not_put_back_on_the_shelf_by_the_sweep(
+        empty: TestClient, default_container: Container) -> None:
+    store = ("ST-1", {"name": "Store Manhattan", "type": "store", "lat": 40.75, "lon": -73.99,
+                      "capabilities": ["ship", "pickup"], "shipment_cost": 30.0})
+    assert empty.put(f"/v1/locations/{store[0]}", json=store[1], headers=ADMIN).status_code == 201
+    empty.put("/v1/inventory/ST-1/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    response = empty.post("/v1/orders", headers=CHANNEL, json={
+        "channel": "store", "channel_order_id": "PICKUP-2", "customer": {"id": "C-1"},
+        "delivery": {"method": "pickup", "location_id": "ST-1"},
+        "payment": {"status": "authorized"},
+        "lines": [{"line_id": "1", "sku": "LAPTOP-15", "qty": 2, "unit_price": 999.0}]})
+    order_id = response.json()["order_id"]
+    empty.put("/v1/inventory/ST-1/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+    background.tick(default_container)  # the second unit comes in: two pickups
+    first, second = (f["fulfillment_id"] for f in _order(empty, order_id)["fulfillments"])
+    for step in ("ready_for_pickup", "picked_up"):
+        empty.post(f"/v1/fulfillments/{first}/events", json={"type": step}, headers=OPS)
+    empty.post(f"/v1/fulfillments/{second}/events", json={"type": "ready_for_pickup"},
+               headers=OPS)
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    assert empty.post("/v1/sla/check", json={"now": later},
+                      headers=OPS).json()["pickups_expired"] == 1
+    background.tick(default_container)
+    after = _order(empty, order_id)
+    assert [f["status"] for f in after["fulfillments"]] == ["picked_up", "cancelled"]
+    assert after["status"] == "completed"

@@ -355,3 +355,46 @@ def test_the_same_count_again_flags_released_work_once(released: TestClient) -> 
     released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
     timeline = [e["type"] for e in _order(released, placed["order_id"])["timeline"]]
     assert timeline.count("fulfillment.at_risk") == 2  # a new shortfall is news
+
+
+def _escalations(client: TestClient, order_id: str) -> list[tuple[str, str]]:
+    items = client.get("/v1/escalations", params={"order_id": order_id},
+                       headers=OPS).json()["items"]
+    return [(e["kind"], e["status"]) for e in items]
+
+
+def test_at_risk_escalations_close_when_the_shortfall_is_reported_or_the_order_cancelled(
+        released: TestClient) -> None:
+    short = _place(released, "SHORT-PICKED")
+    cancelled = _place(released, "CANCELLED")
+    released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    assert released.post(f"/v1/fulfillments/{_fulfillment_at(short, 'WH-FAR')}/events",
+                         json={"type": "short_picked"}, headers=OPS).status_code == 200
+    assert released.post(f"/v1/orders/{cancelled['order_id']}/cancel", json={},
+                         headers=CHANNEL).status_code == 200
+    assert _escalations(released, short["order_id"]) == [("fulfillment_at_risk", "resolved")]
+    assert _escalations(released, cancelled["order_id"]) == \
+        [("fulfillment_at_risk", "resolved")]
+
+
+def test_a_pickup_store_that_reopens_closes_the_pickup_escalation_once_allocated(
+        held: TestClient) -> None:
+    pickup = _place(held, "REOPENED", delivery={"method": "pickup", "location_id": "ST-1"})
+    store = dict(NETWORK)["ST-1"]
+    held.put("/v1/locations/ST-1", json={**store, "active": False}, headers=ADMIN)
+    assert _escalations(held, pickup["order_id"]) == [("pickup_unavailable", "open")]
+    held.put("/v1/locations/ST-1", json=store, headers=ADMIN)
+    held.post("/v1/allocations/run", json={}, headers=PLANNER)
+    assert _live(held, pickup["order_id"]) == {"ST-1": 1}
+    assert _escalations(held, pickup["order_id"]) == [("pickup_unavailable", "resolved")]
+
+
+def test_a_backordered_pickup_is_told_when_its_store_closes(held: TestClient) -> None:
+    held.put("/v1/inventory/ST-1/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    pickup = _place(held, "WAITING-PICKUP", delivery={"method": "pickup", "location_id": "ST-1"})
+    assert _order(held, pickup["order_id"])["status"] == "backordered"
+    store = dict(NETWORK)["ST-1"]
+    held.put("/v1/locations/ST-1", json={**store, "active": False}, headers=ADMIN)
+    assert "order.pickup_unavailable" in [
+        e["type"] for e in _order(held, pickup["order_id"])["timeline"]]
+    assert _escalations(held, pickup["order_id"]) == [("pickup_unavailable", "open")]

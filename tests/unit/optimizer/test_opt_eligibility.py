@@ -143,3 +143,13 @@ def test_an_order_never_goes_to_a_location_it_excludes() -> None:
     result = solve_orders([excluded], locs, {(loc.id, "S"): 5 for loc in locs})
     (shipment,) = result.assignment("o1").shipments
     assert shipment.location_id == "other"
+
+
+def test_an_excluded_location_is_not_blamed_on_the_deadline() -> None:
+    far = location("FAR", 48.0)  # beyond a one-day deadline, and excluded by the order
+    order = one_line_order(deadline_days=1, excluded_location_ids=("FAR",))
+    result = solve_orders([order], [far], {("FAR", "S"): 5})
+    (short,) = result.assignment("o1").unallocated
+    assert short.reason == "no_eligible_location"
+    assert [(a.location_id, a.why_not) for a in result.assignment("o1").alternatives] == \
+        [("FAR", "ineligible:excluded")]

@@ -138,3 +138,17 @@ def test_sold_out_priced_warehouses_are_named_for_a_backorder() -> None:
     result = solve_orders([one_line_order()], locs, {("STORE", "OTHER"): 1})
     assert result.assignments[0].status == "backordered"
     assert _reasons(result) == {"WH": "no_stock"}
+
+
+def test_an_own_package_that_could_have_taken_the_lines_stays_a_rival() -> None:
+    """Greedy ships X from the near A and Y from B; all from B was cheaper, so B is named."""
+    locs = [location("A", 40.05, shipment_cost=9.0), location("B", 41.0, shipment_cost=4.0),
+            location("C", 42.0, shipment_cost=8.0)]
+    order = OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "X", 1), LineSpec("2", "Y", 1)))
+    stock = {("A", "X"): 1, ("B", "X"): 1, ("B", "Y"): 1, ("C", "X"): 1}
+    result = solve_orders([order], locs, stock, Params(solver="greedy"))
+    (assignment,) = result.assignments
+    assert {s.location_id for s in assignment.shipments} == {"A", "B"}
+    rivals_of_a = [(a.location_id, a.why_not) for a in assignment.alternatives
+                   if a.line_ids == ["1"]]
+    assert rivals_of_a[0] == ("B", "not_optimized")
