@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ADMIN, CATALOG, order_body
+from tests.api.conftest import ADMIN, CATALOG, OPS, order_body
 
 PROBLEM_JSON = "application/problem+json"
 PENDING = {"status": "pending"}
@@ -93,6 +93,13 @@ def create_order(client: Client, channel_order_id: str, headers: dict[str, str] 
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def escalation_states(client: Client, order_id: str) -> list[tuple[str, str]]:
+    """(kind, status) of every escalation an order has had, oldest first."""
+    items = client.get("/v1/escalations", params={"order_id": order_id},
+                       headers=OPS).json()["items"]
+    return [(e["kind"], e["status"]) for e in items]
 
 
 def event_types(order: dict[str, Any]) -> list[str]:

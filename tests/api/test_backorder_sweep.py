@@ -259,12 +259,6 @@ def test_filling_a_backorder_counts_the_parcels_already_made(
     assert after["attributes"]["backordered_units"] == {"1": 1}
 
 
-def _escalations(client: TestClient, order_id: str) -> list[tuple[str, str]]:
-    items = client.get("/v1/escalations", params={"order_id": order_id},
-                       headers=OPS).json()["items"]
-    return [(e["kind"], e["status"]) for e in items]
-
-
 def test_an_order_refused_whole_under_reject_is_sourced_when_its_stock_comes_in(
         empty: TestClient, default_container: Container) -> None:
     empty.put("/v1/policy", json={"backorder": "reject"}, headers=PLANNER)

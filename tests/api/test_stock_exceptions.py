@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from api import create_app
 from dom.bootstrap import Container
 from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER
+from tests.api.helpers import escalation_states
 
 NETWORK: list[tuple[str, dict[str, Any]]] = [
     # Near and dear, far and cheap: a cost objective sources from WH-FAR first.
@@ -357,12 +358,6 @@ def test_the_same_count_again_flags_released_work_once(released: TestClient) -> 
     assert timeline.count("fulfillment.at_risk") == 2  # a new shortfall is news
 
 
-def _escalations(client: TestClient, order_id: str) -> list[tuple[str, str]]:
-    items = client.get("/v1/escalations", params={"order_id": order_id},
-                       headers=OPS).json()["items"]
-    return [(e["kind"], e["status"]) for e in items]
-
-
 def test_at_risk_escalations_close_when_the_shortfall_is_reported_or_the_order_cancelled(
         released: TestClient) -> None:
     short = _place(released, "SHORT-PICKED")
@@ -372,8 +367,8 @@ def test_at_risk_escalations_close_when_the_shortfall_is_reported_or_the_order_c
                          json={"type": "short_picked"}, headers=OPS).status_code == 200
     assert released.post(f"/v1/orders/{cancelled['order_id']}/cancel", json={},
                          headers=CHANNEL).status_code == 200
-    assert _escalations(released, short["order_id"]) == [("fulfillment_at_risk", "resolved")]
-    assert _escalations(released, cancelled["order_id"]) == \
+    assert escalation_states(released, short["order_id"]) == [("fulfillment_at_risk", "resolved")]
+    assert escalation_states(released, cancelled["order_id"]) == \
         [("fulfillment_at_risk", "resolved")]
 
 
@@ -382,11 +377,11 @@ def test_a_pickup_store_that_reopens_closes_the_pickup_escalation_once_allocated
     pickup = _place(held, "REOPENED", delivery={"method": "pickup", "location_id": "ST-1"})
     store = dict(NETWORK)["ST-1"]
     held.put("/v1/locations/ST-1", json={**store, "active": False}, headers=ADMIN)
-    assert _escalations(held, pickup["order_id"]) == [("pickup_unavailable", "open")]
+    assert escalation_states(held, pickup["order_id"]) == [("pickup_unavailable", "open")]
     held.put("/v1/locations/ST-1", json=store, headers=ADMIN)
     held.post("/v1/allocations/run", json={}, headers=PLANNER)
     assert _live(held, pickup["order_id"]) == {"ST-1": 1}
-    assert _escalations(held, pickup["order_id"]) == [("pickup_unavailable", "resolved")]
+    assert escalation_states(held, pickup["order_id"]) == [("pickup_unavailable", "resolved")]
 
 
 def test_a_backordered_pickup_is_told_when_its_store_closes(held: TestClient) -> None:
@@ -397,4 +392,4 @@ def test_a_backordered_pickup_is_told_when_its_store_closes(held: TestClient) ->
     held.put("/v1/locations/ST-1", json={**store, "active": False}, headers=ADMIN)
     assert "order.pickup_unavailable" in [
         e["type"] for e in _order(held, pickup["order_id"])["timeline"]]
-    assert _escalations(held, pickup["order_id"]) == [("pickup_unavailable", "open")]
+    assert escalation_states(held, pickup["order_id"]) == [("pickup_unavailable", "open")]
