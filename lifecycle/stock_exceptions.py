@@ -123,7 +123,23 @@ def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
                         "location_changed", now, closed=after)
     outcome.merge(_flag(uow, [(f, f"{reason}, and this work was already released to it")
                               for f in lost if f.status in AT_LOCATION], "location_changed"))
+    _tell_released_pickups(uow, after, [f for f in lost if f.status in AT_LOCATION
+                                        and f.type is FulfillmentType.PICKUP])
     return outcome
+
+
+def _tell_released_pickups(uow: UnitOfWork, store: Location,
+                           fulfillments: list[Fulfillment]) -> None:
+    """Goods set aside for pickup (or being picked) at a store that no longer hands over: the
+    customer is told and operations agree another store or shipping with them."""
+    units: dict[str, int] = defaultdict(int)
+    for fulfillment in fulfillments:
+        units[fulfillment.order_id] += fulfillment.units
+    for order_id, count in sorted(units.items()):
+        order = uow.orders.get(order_id)
+        assert order is not None
+        _record_pickup_unavailable(order, store, count)
+        save_order(uow, order)
 
 
 def _tell_waiting_pickups(uow: UnitOfWork, store: Location) -> None:
@@ -144,11 +160,15 @@ def _tell_waiting_pickups(uow: UnitOfWork, store: Location) -> None:
             save_order(uow, order)
 
 
-def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int]) -> None:
+def _record_pickup_unavailable(order: Order, store: Location, units: int) -> None:
     order.record("order.pickup_unavailable",
                  f"Pickup store {store.name} can no longer hand over this order: "
                  "agree another store or shipping with the customer",
-                 location_id=store.id, units=sum(waiting.values()))
+                 location_id=store.id, units=units)
+
+
+def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int]) -> None:
+    _record_pickup_unavailable(order, store, sum(waiting.values()))
     # announced here; a later run must not tell the customer it waits for stock
     order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
 

@@ -393,3 +393,21 @@ def test_a_backordered_pickup_is_told_when_its_store_closes(held: TestClient) ->
     assert "order.pickup_unavailable" in [
         e["type"] for e in _order(held, pickup["order_id"])["timeline"]]
     assert escalation_states(held, pickup["order_id"]) == [("pickup_unavailable", "open")]
+
+
+def test_goods_waiting_for_pickup_at_a_store_that_closes_are_told_to_the_customer(
+        released: TestClient) -> None:
+    pickup = _place(released, "SET-ASIDE", delivery={"method": "pickup", "location_id": "ST-1"})
+    fulfillment = _fulfillment_at(pickup, "ST-1")
+    assert released.post(f"/v1/fulfillments/{fulfillment}/events",
+                         json={"type": "ready_for_pickup"}, headers=OPS).status_code == 200
+    store = dict(NETWORK)["ST-1"]
+    response = released.put("/v1/locations/ST-1", json={**store, "active": False},
+                            headers=ADMIN)
+    assert response.json()["reallocation"]["fulfillments_at_risk"] == [fulfillment]
+    after = _order(released, pickup["order_id"])
+    notices = [e["data"]["template"] for e in after["timeline"]
+               if e["type"] == "notification.sent"]
+    assert "pickup_unavailable" in notices
+    assert sorted(escalation_states(released, pickup["order_id"])) == [
+        ("fulfillment_at_risk", "open"), ("pickup_unavailable", "open")]
