@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# An event's ``seq`` (its position in its order's timeline) is stored as a 32-bit integer: a
+# cursor or Last-Event-ID past this names no event.
+MAX_SEQ = 2**31 - 1
+
 
 @dataclass
 class Event:

@@ -22,6 +22,7 @@ from lifecycle import orders as order_service
 from lifecycle import sourcing
 from models import InvalidInput, NotFound, OrderStatus, PaymentStatus
 from models.commands import CreateOrder
+from models.events import MAX_SEQ
 
 
 def _out(view: order_service.OrderView) -> OrderOut:
@@ -83,9 +84,6 @@ def list_orders(_: OrderReader, container: ContainerDep,
 def get_order(order_id: OrderId, _: OrderReader, container: ContainerDep) -> OrderOut:
     """One order with its lines, fulfillments and timeline."""
     return _out(order_service.get_order(container.uow(write=False), order_id))
-
-
-MAX_SEQ = 2**31 - 1  # event seq is a 32-bit column
 
 
 def _timeline_position(raw: str | None) -> int:

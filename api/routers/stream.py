@@ -23,11 +23,11 @@ from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import TimelineItem
 from dom.bootstrap import Container
 from models import Event, InvalidInput, NotFound
+from models.events import MAX_SEQ
 
 PING_S = 15.0
 SEND_TIMEOUT_S = 30.0
 BATCH = 200
-MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer column; a position past it names no event
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=PROBLEM_RESPONSES)
 
