@@ -30,12 +30,6 @@ from models.policy import SourcingPolicy
 
 log = logging.getLogger("dom.backorders")
 
-# Every order that may wait for stock: left short, under way with units a rejection or short
-# pick left without a location, or not sourced yet (refused whole under ``backorder: reject``,
-# or caught by a crash between intake and sourcing).
-LEFT_SHORT = WAITING
-
-
 @dataclass(frozen=True)
 class Seen:
     """What a sweep looked at; equal states give equal answers."""
@@ -59,7 +53,7 @@ class BackorderSweep:
         seen = _what_could_be_sourced(reader)
         if seen is None or seen == self.fruitless:
             return None
-        outcome = run_allocations(uow_factory, statuses=LEFT_SHORT)
+        outcome = run_allocations(uow_factory)
         # counted by units the run added: an order still partially allocated after a run
         # that gave it nothing was not sourced
         self.fruitless = None if outcome.units_allocated else seen
@@ -73,9 +67,10 @@ def _what_could_be_sourced(reader: UowFactory) -> Seen | None:
     """The waiting orders and the available stock of what they wait for; None when no order
     waits, the policy turned the sweep off, or none of their SKUs is available anywhere."""
     with reader() as uow:
-        if not uow.policy.get().source_backorders:
+        policy = uow.policy.get()
+        if not policy.source_backorders:
             return None
-        waiting = uow.orders.with_statuses(LEFT_SHORT)
+        waiting = uow.orders.with_statuses(WAITING)
         if not waiting:
             return None
         fulfillments = uow.fulfillments.for_orders([order.id for order in waiting])
@@ -87,7 +82,6 @@ def _what_could_be_sourced(reader: UowFactory) -> Seen | None:
         stocked = [p for p in uow.ledger.positions(skus=skus) if p.available > 0]
         locations = {location_id: location for location_id, location in uow.locations.get_many(
             sorted({p.location_id for p in stocked})).items() if location.active}
-        policy = uow.policy.get()
         reserved = uow.ledger.reserved_units_by_location()
     available = tuple(sorted((p.location_id, p.sku, p.available) for p in stocked
                              if p.location_id in locations))

@@ -136,8 +136,8 @@ def _accepted(order: Order) -> bool:
     return order.status not in (OrderStatus.RECEIVED, OrderStatus.PAYMENT_CONFIRMED)
 
 
-def _waiting_orders(uow: UnitOfWork, statuses: list[str] | None = None) -> dict[str, Order]:
-    return {o.id: o for o in uow.orders.with_statuses(statuses or WAITING) if sourceable(o)}
+def _waiting_orders(uow: UnitOfWork) -> dict[str, Order]:
+    return {o.id: o for o in uow.orders.with_statuses(WAITING) if sourceable(o)}
 
 
 def _unreleased(uow: UnitOfWork, orders: dict[str, Order]) -> Taken:
@@ -355,12 +355,11 @@ def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocatio
         moves.units_unfilled += lost
 
 
-def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,
-              statuses: list[str] | None = None) -> RunOutcome:
+def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     """Plan first, then write: take back what the answer replaces, then reserve the new."""
     policy = uow.policy.get()
     outcome, moves = RunOutcome(), Moves()
-    orders = _waiting_orders(uow, statuses)
+    orders = _waiting_orders(uow)
     taken = _unreleased(uow, orders) if reoptimize else {}
     moves.reconsidered = sum(len(fulfillments) for fulfillments in taken.values())
     existing = uow.fulfillments.for_orders(list(orders))
@@ -401,19 +400,16 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,
 
 
 def run_allocations(uow_factory: UowFactory, *, reoptimize: bool = False,
-                    now: datetime | None = None,
-                    statuses: list[str] | None = None) -> RunOutcome:
+                    now: datetime | None = None) -> RunOutcome:
     """Source every order waiting for stock jointly, in one transaction.
 
     With ``reoptimize`` the orders' unreleased allocations are solved again with them; the
     report's ``reoptimized`` says what that reconsidered, moved and saved, even when nothing.
-    ``statuses``: only orders in these (of the waiting ones), e.g. only those sourcing already
-    left short.
     """
     for attempt in range(1, MAX_STOCK_RETRIES + 1):
         try:
             with uow_factory() as uow:
-                outcome = _run_once(uow, reoptimize, now or datetime.now(UTC), statuses)
+                outcome = _run_once(uow, reoptimize, now or datetime.now(UTC))
                 uow.commit()
                 return outcome
         except InsufficientStock:

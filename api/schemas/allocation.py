@@ -152,9 +152,10 @@ class PolicyIn(Strict):
                     "dearer_than_unfilled); Jasin & Sinha (2015) use 2.")
     source_backorders: StrictBool = Field(
         default=True,
-        description="The background timer sources backordered and partially allocated orders "
-                    "jointly when stock they wait for comes in; false: only "
-                    "POST /v1/allocations/run does.")
+        description="The background timer sources every order waiting for stock (backordered, "
+                    "partially allocated, short after a rejection or short pick, refused "
+                    "whole under backorder: reject) jointly when that stock comes in; false: "
+                    "only POST /v1/allocations/run does.")
 
     def to_policy(self) -> SourcingPolicy:
         return SourcingPolicy(**self.model_dump())
