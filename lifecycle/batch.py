@@ -33,7 +33,7 @@ from lifecycle.network import (
     parcels_made,
     remaining_lines,
 )
-from lifecycle.sourcing import SOURCEABLE, Allocation, apply, solver_info
+from lifecycle.sourcing import SOURCEABLE, Allocation, apply, solver_info, take_back
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import Conflict, InsufficientStock, Order, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
@@ -306,17 +306,11 @@ def _step(order: Order, assignment: OrderAssignment, taken: list[Fulfillment]) -
 def _take_back(uow: UnitOfWork, step: Step, network: Network) -> None:
     """Cancel the allocations the answer replaces and give back their stock."""
     for fulfillment in step.replaced:
-        uow.ledger.release_fulfillment(fulfillment.id)
-        fulfillment.status = FulfillmentStatus.CANCELLED
-        fulfillment.attributes = {**fulfillment.attributes, "cancelled_by": "reoptimize"}
-        uow.fulfillments.save(fulfillment)
         location = network.locations.get(str(fulfillment.location_id))
-        step.order.record("fulfillment.cancelled",
-                          f"Re-optimized: allocation at "
-                          f"{location.name if location else fulfillment.location_id} "
-                          "taken back before release",
-                          fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
-                          reason="reoptimize", units=fulfillment.units)
+        take_back(uow, step.order, fulfillment, "reoptimize",
+                  f"Re-optimized: allocation at "
+                  f"{location.name if location else fulfillment.location_id} "
+                  "taken back before release")
 
 
 def _refresh_prices(uow: UnitOfWork, plan: Plan) -> None:

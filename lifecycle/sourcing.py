@@ -370,6 +370,19 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         opportunity_cost=round(assignment.opportunity_cost, 2))
 
 
+def take_back(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, cause: str,
+              message: str) -> None:
+    """Cancel an allocation not yet released and give its stock back, on the order's timeline
+    (``fulfillment.cancelled`` with ``reason`` = ``cause``): re-optimization moving it, a count
+    or a closed location taking it away. Re-sourcing the order is the caller's decision."""
+    uow.ledger.release_fulfillment(fulfillment.id)
+    fulfillment.status = FulfillmentStatus.CANCELLED
+    fulfillment.attributes = {**fulfillment.attributes, "cancelled_by": cause}
+    uow.fulfillments.save(fulfillment)
+    order.record("fulfillment.cancelled", message, fulfillment_id=fulfillment.id,
+                 location_id=fulfillment.location_id, reason=cause, units=fulfillment.units)
+
+
 def _waiting(unfilled: list[Unfilled]) -> dict[str, int]:
     units: dict[str, int] = {}
     for u in unfilled:

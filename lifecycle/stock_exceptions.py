@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from lifecycle.batch import WAITING, sourceable
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
-from lifecycle.sourcing import commit
+from lifecycle.sourcing import commit, take_back
 from lifecycle.uow import UnitOfWork
 from models import Location, Order
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
@@ -240,13 +240,7 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
         order = uow.orders.get(order_id)
         assert order is not None
         for fulfillment, reason in taken:
-            uow.ledger.release_fulfillment(fulfillment.id)
-            fulfillment.status = FulfillmentStatus.CANCELLED
-            fulfillment.attributes = {**fulfillment.attributes, "cancelled_by": cause}
-            uow.fulfillments.save(fulfillment)
-            order.record("fulfillment.cancelled", f"Allocation taken back: {reason}",
-                         fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
-                         reason=cause, units=fulfillment.units)
+            take_back(uow, order, fulfillment, cause, f"Allocation taken back: {reason}")
             outcome.withdrawn.append(fulfillment.id)
         if closed is not None and order.delivery.method is DeliveryMethod.PICKUP \
                 and order.delivery.location_id == closed.id:
