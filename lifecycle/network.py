@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 
 from lifecycle.uow import UnitOfWork
 from models import DeliveryMethod, Location, Order
-from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
-from models.order_progress import uncovered_units
+from models.fulfillments import Fulfillment, FulfillmentType
+from models.order_progress import DEAD, uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params
 
@@ -77,8 +77,7 @@ def parcels_made(fulfillments: Iterable[Fulfillment]) -> int:
     """Packages earlier decisions made for an order (shipped or not, not cancelled or
     rejected): they count against the policy's ``max_shipments_per_order``."""
     return sum(1 for f in fulfillments if f.location_id is not None
-               and f.type is not FulfillmentType.SERVICE
-               and f.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED))
+               and f.type is not FulfillmentType.SERVICE and f.status not in DEAD)
 
 
 def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = None,

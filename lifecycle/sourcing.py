@@ -47,7 +47,7 @@ from models import (
 )
 from models.commands import CreateOrder
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
-from models.order_progress import BACKORDERED_UNITS, derive_status, uncovered_units
+from models.order_progress import BACKORDERED_UNITS, DEAD, derive_status, uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import (
     Alternative,
@@ -266,6 +266,15 @@ def _planned_service(order: Order, existing: list[Fulfillment],
         status=(FulfillmentStatus.REGISTERED if done else FulfillmentStatus.PENDING).value)
 
 
+def _as_planned(fulfillment: Fulfillment) -> PlannedFulfillment:
+    """A stored fulfillment as an answer lists it."""
+    f = fulfillment
+    return PlannedFulfillment(
+        location_id=f.location_id, type=f.type, lines=f.lines, cost=f.cost,
+        delivery_days=f.delivery_days, promised_date=f.promised_date, fulfillment_id=f.id,
+        status=f.status.value)
+
+
 def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: SourcingPolicy,
                        objective: str | None = None, *, committed: bool = True) -> Allocation:
     """The allocation already committed for an order (what allocate returns the second time).
@@ -273,8 +282,7 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
     ``committed`` says whether this request committed it: a quote of an allocated order shows
     the allocation but reserved nothing, so it answers ``committed: false``.
     """
-    live = [f for f in fulfillments if f.status not in (FulfillmentStatus.CANCELLED,
-                                                        FulfillmentStatus.REJECTED)]
+    live = [f for f in fulfillments if f.status not in DEAD]
     solver: dict[str, Any] = {}
     for fulfillment in live:
         recorded = fulfillment.attributes.get("solver")
@@ -290,10 +298,7 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
                             if f.attributes.get("objective")), objective or policy.objective)),
         solver=solver or {"name": "none",
                           "status": "infeasible" if status == "backordered" else "feasible"},
-        fulfillments=[PlannedFulfillment(
-            location_id=f.location_id, type=f.type, lines=f.lines, cost=f.cost,
-            delivery_days=f.delivery_days, promised_date=f.promised_date, fulfillment_id=f.id,
-            status=f.status.value) for f in live],
+        fulfillments=[_as_planned(f) for f in live],
         unallocated=[Unfilled(line.line_id, skus.get(line.line_id, line.sku), line.qty,
                               "no_stock") for line in left],
         alternatives=[], committed=committed,
@@ -501,11 +506,7 @@ def _with_earlier(allocation: Allocation, before: list[Fulfillment]) -> Allocati
     """The whole order's allocation: what earlier commitments hold (still live) first, then
     what this one made. Allocating an order partly allocated before answers with all of it,
     as allocating an allocated one does; the totals count every fulfillment listed."""
-    earlier = [PlannedFulfillment(
-        location_id=f.location_id, type=f.type, lines=f.lines, cost=f.cost,
-        delivery_days=f.delivery_days, promised_date=f.promised_date, fulfillment_id=f.id,
-        status=f.status.value) for f in before
-        if f.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED)]
+    earlier = [_as_planned(f) for f in before if f.status not in DEAD]
     if not earlier:
         return allocation
     return replace(allocation, fulfillments=earlier + allocation.fulfillments,
