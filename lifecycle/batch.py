@@ -38,6 +38,7 @@ from lifecycle.uow import UnitOfWork, UowFactory
 from models import Conflict, InsufficientStock, Order, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.order_progress import uncovered_units
+from models.order_status import NEVER_SOURCED
 from models.policy import SourcingPolicy
 from optimizer import (
     LineSpec,
@@ -133,7 +134,7 @@ def sourceable(order: Order) -> bool:
 
 def _accepted(order: Order) -> bool:
     """Sourced before (in part, or short): past the point where a policy may refuse it."""
-    return order.status not in (OrderStatus.RECEIVED, OrderStatus.PAYMENT_CONFIRMED)
+    return order.status not in NEVER_SOURCED
 
 
 def _waiting_orders(uow: UnitOfWork) -> dict[str, Order]:

@@ -8,7 +8,7 @@ shortfall was reported), a closed pickup store once the order is allocated for p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
 from lifecycle.rules import save_order
@@ -34,13 +34,13 @@ def resolve(uow: UnitOfWork, escalation_id: str, by: str, resolution: str | None
     return escalation
 
 
-def close_settled(uow: UnitOfWork, order: Order, fulfillment_id: str | None,
+def close_settled(uow: UnitOfWork, order: Order, about: Collection[str] | None,
                   kinds: Iterable[str], resolution: str, now: datetime) -> int:
-    """Resolve the order's open escalations of ``kinds`` about this fulfillment (None: about
+    """Resolve the order's open escalations of ``kinds`` about these fulfillments (None: about
     any), inside the caller's transaction (the caller saves the order); the number closed."""
     wanted = set(kinds)
     found = [e for e in uow.escalations.page(status="open", order_id=order.id, limit=OPEN_PAGE)
-             if e.kind in wanted and fulfillment_id in (None, e.fulfillment_id)]
+             if e.kind in wanted and (about is None or e.fulfillment_id in about)]
     for escalation in found:
         _close(uow, escalation, order, "dom", resolution, now)
     return len(found)

@@ -206,8 +206,9 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         order.record("fulfillment.rejected", f"Rejected by {where}" +
                      (f": {report.reason}" if report.reason else ""),
                      reason=report.reason, units_released=released, **common)
-        close_settled(uow, order, fulfillment.id, ("fulfillment_delayed", "fulfillment_at_risk"),
-                      "closed by itself: rejected", now)
+        close_settled(uow, order, (fulfillment.id,),
+                      ("fulfillment_delayed", "fulfillment_at_risk"), "closed by itself: rejected",
+                      now)
         return
     if report.type == "short_picked":
         gone = _short_pick(uow, fulfillment, report)
@@ -215,7 +216,7 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         order.record("fulfillment.short_picked",
                      f"Short pick at {where}: {units} unit(s) missing, sourcing them again",
                      lines=gone, reason=report.reason, **common)
-        close_settled(uow, order, fulfillment.id, ("fulfillment_at_risk",),
+        close_settled(uow, order, (fulfillment.id,), ("fulfillment_at_risk",),
                       "closed by itself: the shortfall was reported (short pick)", now)
         return
     assert target is not None
@@ -240,10 +241,11 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
     if target in (FulfillmentStatus.DELIVERED, FulfillmentStatus.PICKED_UP):
         register_covering(uow, order, [line.line_id for line in fulfillment.lines], now,
                           delivered_at=at)
-        close_settled(uow, order, fulfillment.id, ("fulfillment_delayed", "fulfillment_at_risk"),
+        close_settled(uow, order, (fulfillment.id,),
+                      ("fulfillment_delayed", "fulfillment_at_risk"),
                       f"closed by itself: {report.type.replace('_', ' ')}", now)
     elif leaving:
-        close_settled(uow, order, fulfillment.id, ("fulfillment_at_risk",),
+        close_settled(uow, order, (fulfillment.id,), ("fulfillment_at_risk",),
                       f"closed by itself: the goods left ({report.type.replace('_', ' ')})",
                       now)
 

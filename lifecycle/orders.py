@@ -308,8 +308,8 @@ def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillm
                                    "to cancel")
     for fulfillment in stopped:
         uow.fulfillments.save(fulfillment)
-        close_settled(uow, order, fulfillment.id, WATCHING,
-                      "closed by itself: cancelled before it left", datetime.now(UTC))
+    close_settled(uow, order, {f.id for f in stopped}, WATCHING,
+                  "closed by itself: cancelled before it left", datetime.now(UTC))
     released = uow.ledger.release_order(order.id)
     departed = {line.line_id for f in goods if f.status in DEPARTED for line in f.lines}
     dropped = _drop_services(uow, order, fulfillments, departed)

@@ -48,6 +48,7 @@ from models import (
 from models.commands import CreateOrder
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
 from models.order_progress import BACKORDERED_UNITS, DEAD, derive_status, uncovered_units
+from models.order_status import NEVER_SOURCED
 from models.policy import SourcingPolicy
 from optimizer import (
     Alternative,
@@ -358,8 +359,12 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         made.append(item)
     _refuse_backorder(order, policy, unfilled)
     _ensure_service_fulfillment(uow, order, existing, now)
+    # a pickup order told its store could not hand it over was sourced before: its first
+    # allocation (the intake's, the common case) has no such escalation to look for
+    reallocated_pickup = made and order.delivery.method is DeliveryMethod.PICKUP \
+        and order.status not in NEVER_SOURCED
     _record_outcome(order, made, unfilled, network)
-    if made and order.delivery.method is DeliveryMethod.PICKUP:
+    if reallocated_pickup:
         close_settled(uow, order, None, ("pickup_unavailable",),
                       "closed by itself: allocated for pickup again", now)
     _record_releases(order, made)

@@ -84,6 +84,8 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 FINAL_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})
+# Not sourced yet: no sourcing decision was ever written for the order (none, or refused whole).
+NEVER_SOURCED = frozenset({OrderStatus.RECEIVED, OrderStatus.PAYMENT_CONFIRMED})
 OPEN_BEFORE_SHIPPING = _BEFORE_SHIPPING
 
 
