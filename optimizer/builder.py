@@ -115,11 +115,12 @@ def _pair_matrices(
     )
     max_km = math.inf if params.max_distance_km is None else params.max_distance_km
     excluded = np.zeros(km.shape, dtype=bool)
-    location_index = {loc.id: n for n, loc in enumerate(locations)}
-    for row, o in enumerate(orders):
-        for loc_id in o.excluded_location_ids:
-            if loc_id in location_index:
-                excluded[row, location_index[loc_id]] = True
+    if any(o.excluded_location_ids for o in orders):  # rare: a location rejected the order
+        location_index = {loc.id: n for n, loc in enumerate(locations)}
+        for row, o in enumerate(orders):
+            for loc_id in o.excluded_location_ids:
+                if loc_id in location_index:
+                    excluded[row, location_index[loc_id]] = True
     # Later rules overwrite earlier ones, so the most fundamental reason wins.
     rules: list[tuple[str, AnyArray]] = [
         ("deadline", days > deadline[:, None]),
