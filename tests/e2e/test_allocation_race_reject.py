@@ -11,33 +11,32 @@ from threading import Barrier
 
 import httpx
 
-from storage import SqlUnitOfWork, make_engine
 from tests.e2e.live_server import running_server
-from tests.e2e.test_allocation_race import ADMIN, CHANNEL, UNITS, _seed
+from tests.e2e.phone_races import (
+    ADMIN,
+    CHEAP,
+    DEAR,
+    PLANNER,
+    assert_ledger_balances,
+    commit_one_phone,
+    seed_phones,
+)
+from tests.e2e.test_allocation_race import UNITS
 
-PLANNER = {"Authorization": "Bearer planner-key"}
 ATTEMPTS = 24
-
-
-def _attempt(base: str, gate: Barrier, n: int) -> int:
-    body = {"commit": True, "order": {
-        "channel": "web", "channel_order_id": f"REJECT-{n}", "customer": {"id": f"C-{n}"},
-        "ship_to": {"lat": 40.7, "lon": -74.0},
-        "lines": [{"line_id": "1", "sku": "PHONE-X", "qty": 1, "unit_price": 500}]}}
-    with httpx.Client(base_url=base, headers=CHANNEL, timeout=60) as http:
-        gate.wait()
-        return http.post("/v1/allocate", json=body).status_code
 
 
 def test_concurrent_commits_under_reject_sell_five_and_refuse_the_rest(
         database_url: str, tmp_path: Path) -> None:
     with running_server(database_url, tmp_path, workers=2) as base:
-        _seed(base)
+        seed_phones(base, {DEAR: 2, CHEAP: UNITS - 2})
         with httpx.Client(base_url=base, headers=PLANNER, timeout=30) as http:
             http.put("/v1/policy", json={"backorder": "reject"}).raise_for_status()
         gate = Barrier(ATTEMPTS)
         with ThreadPoolExecutor(max_workers=ATTEMPTS) as pool:
-            codes = Counter(pool.map(lambda n: _attempt(base, gate, n), range(ATTEMPTS)))
+            codes = Counter(pool.map(
+                lambda n: commit_one_phone(base, gate, f"REJECT-{n}").status_code,
+                range(ATTEMPTS)))
         assert codes == Counter({201: UNITS, 409: ATTEMPTS - UNITS}), codes
         with httpx.Client(base_url=base, headers=ADMIN) as http:
             stock = http.get("/v1/inventory", params={"sku": "PHONE-X"}).json()
@@ -45,7 +44,4 @@ def test_concurrent_commits_under_reject_sell_five_and_refuse_the_rest(
         assert stock["available"] == 0
         assert sum(p["reserved"] for p in stock["positions"]) == UNITS
         assert sorted(o["status"] for o in orders) == ["allocated"] * UNITS
-    engine = make_engine(database_url)
-    with SqlUnitOfWork(engine, write=False) as uow:
-        assert uow.ledger.invariant_violations() == []
-    engine.dispose()
+    assert_ledger_balances(database_url)

@@ -11,49 +11,37 @@ from threading import Barrier
 
 import httpx
 
-from storage import SqlUnitOfWork, make_engine
 from tests.e2e.live_server import running_server
+from tests.e2e.phone_races import (
+    ADMIN,
+    CHEAP,
+    DEAR,
+    PLANNER,
+    assert_ledger_balances,
+    commit_one_phone,
+    seed_phones,
+)
 
-ADMIN = {"Authorization": "Bearer admin-key"}
-CHANNEL = {"Authorization": "Bearer channel-key"}
-PLANNER = {"Authorization": "Bearer planner-key"}
 ORDERS = 24
-COUNTS = [3, 1, 0, 2, 0, 1]  # WH-A's shelf as counted, concurrently with the orders
-
-
-def _seed(base: str) -> None:
-    with httpx.Client(base_url=base, headers=ADMIN, timeout=30) as http:
-        for location_id, lat, lon, cost in (("WH-A", 40.8, -74.0, 5.0),
-                                            ("WH-B", 41.9, -87.6, 9.0)):
-            http.put(f"/v1/locations/{location_id}", json={
-                "name": location_id, "type": "warehouse", "lat": lat, "lon": lon,
-                "capabilities": ["ship"], "shipment_cost": cost}).raise_for_status()
-        http.put("/v1/products/PHONE-X", json={"name": "Phone X"}).raise_for_status()
-        http.put("/v1/inventory/WH-A/PHONE-X", json={"on_hand": 10}).raise_for_status()
-        http.put("/v1/inventory/WH-B/PHONE-X", json={"on_hand": 10}).raise_for_status()
-        http.put("/v1/policy", json={"release_delay_minutes": 60},
-                 headers=PLANNER).raise_for_status()
+COUNTS = [3, 1, 0, 2, 0, 1]  # the cheap warehouse's shelf as counted, during the orders
 
 
 def test_counts_racing_allocations_never_leave_a_waiting_allocation_uncovered(
         database_url: str, tmp_path: Path) -> None:
     with running_server(database_url, tmp_path, workers=2) as base:
-        _seed(base)
+        seed_phones(base, {DEAR: 10, CHEAP: 10})
+        with httpx.Client(base_url=base, headers=PLANNER, timeout=30) as http:
+            # allocations wait for release, so a count can still take them back
+            http.put("/v1/policy", json={"release_delay_minutes": 60}).raise_for_status()
         gate = Barrier(ORDERS + len(COUNTS))
 
         def allocate(n: int) -> int:
-            body = {"commit": True, "order": {
-                "channel": "web", "channel_order_id": f"RACE-{n}", "customer": {"id": f"C-{n}"},
-                "ship_to": {"lat": 40.7, "lon": -74.0},
-                "lines": [{"line_id": "1", "sku": "PHONE-X", "qty": 1, "unit_price": 500}]}}
-            with httpx.Client(base_url=base, headers=CHANNEL, timeout=60) as http:
-                gate.wait()
-                return http.post("/v1/allocate", json=body).status_code
+            return commit_one_phone(base, gate, f"RACE-{n}").status_code
 
         def count(on_hand: int) -> int:
             with httpx.Client(base_url=base, headers=ADMIN, timeout=60) as http:
                 gate.wait()
-                return http.put("/v1/inventory/WH-A/PHONE-X",
+                return http.put(f"/v1/inventory/{CHEAP}/PHONE-X",
                                 json={"on_hand": on_hand}).status_code
 
         with ThreadPoolExecutor(max_workers=ORDERS + len(COUNTS)) as pool:
@@ -72,7 +60,4 @@ def test_counts_racing_allocations_never_leave_a_waiting_allocation_uncovered(
         reserved = sum(p["reserved"] for p in positions)
         assert statuses["allocated"] == reserved  # one unit per allocated order
         assert statuses["allocated"] + statuses["backordered"] == ORDERS, statuses
-    engine = make_engine(database_url)
-    with SqlUnitOfWork(engine, write=False) as uow:
-        assert uow.ledger.invariant_violations() == []
-    engine.dispose()
+    assert_ledger_balances(database_url)
