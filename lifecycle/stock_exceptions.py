@@ -249,7 +249,8 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
         elif sourceable(order):
             commit(uow, order, policy, now=now, degrade=True)
             outcome.resourced.append(order.id)
-        _settle(uow, order)
+        settle_status(uow, order)
+        save_order(uow, order)
     return outcome
 
 
@@ -271,8 +272,3 @@ def _flag(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]],
                      reason=cause)
         save_order(uow, order)
     return outcome
-
-
-def _settle(uow: UnitOfWork, order: Order) -> None:
-    settle_status(uow, order)
-    save_order(uow, order)
