@@ -104,6 +104,8 @@ class HighsBackend:
         if status == highspy.HighsModelStatus.kInfeasible:
             return BackendAnswer(status="infeasible", arc_units=None, bound=None)
         bound = float(h.getInfo().mip_dual_bound)
+        if not model.integrality.any():  # no arc at all: HiGHS solves an LP, leaves this at 0
+            bound = float(h.getInfo().objective_function_value)
         bound_or_none = bound if np.isfinite(bound) else None
         if not has_solution:
             return BackendAnswer(

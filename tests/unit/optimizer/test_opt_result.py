@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders
 
 
@@ -16,3 +18,18 @@ def test_unfilled_lines_count_each_short_line_once_and_units_count_every_unit() 
     assert result.unfilled_lines() == 2  # lines 1 and 2
     assert result.unfilled_units() == 2 + 2
     assert result.shipments() == 1
+
+
+@pytest.mark.parametrize("solver", ("auto", "exact", "highs", "lp_fix", "cbc", "cpsat", "split"))
+def test_a_batch_with_no_stock_anywhere_is_proven_optimal_with_its_own_value_as_bound(
+    solver: str,
+) -> None:
+    """Nothing can be sourced, so leaving everything short is optimal and nothing is cheaper:
+    "optimal" must come with a zero gap (HiGHS left its MIP bound at 0 on the arc-less LP)."""
+    warehouse = LocationSpec("A", "warehouse", 40.8, -74.0)
+    orders = [OrderSpec(f"o{i}", 40.7, -74.0, (LineSpec("1", "GONE", 2),)) for i in range(3)]
+    result = solve_orders(orders, [warehouse], {}, Params(solver=solver))
+    assert result.unfilled_units() == 6
+    assert result.status == "optimal"
+    assert result.bound == pytest.approx(result.objective, rel=1e-4)
+    assert result.gap == pytest.approx(0.0, abs=1e-4)
