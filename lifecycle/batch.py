@@ -81,26 +81,30 @@ class RunOutcome:
 class Moves:
     """What re-optimization reconsidered, replaced and made of it: the run's ``reoptimized``.
 
-    ``cost_before`` is what the replaced allocations cost; ``cost_after`` adds up every
-    fulfillment the run created for their orders, whatever its status (released at once when
-    the release delay is 0). Units those orders had covered and no longer have are counted in
+    ``cost_before`` is what the reconsidered allocations cost; ``cost_after`` what their orders'
+    allocations cost afterwards: the reconsidered ones the run kept, plus every fulfillment it
+    created in place of the others, whatever its status (released at once when the release
+    delay is 0). Units those orders had covered and no longer have are counted in
     ``units_unfilled``, never as money saved: an unfilled unit costs nothing to ship, yet
-    leaving it is no saving, so ``saving`` leaves out their share of ``cost_before``
-    (``before_unfilled``, pro rata by units of the allocation they were in).
+    leaving it is no saving, so ``saving`` leaves out their share of what the replaced
+    allocations cost (``before_unfilled``, pro rata by units of the allocation they were in).
     """
 
     reconsidered: int = 0
-    cost_before: float = 0.0
-    cost_after: float = 0.0
+    cost_reconsidered: float = 0.0
+    cost_replaced: float = 0.0
+    cost_replacements: float = 0.0
     before_unfilled: float = 0.0
     units_unfilled: int = 0
     restored: int = 0
 
     def report(self) -> dict[str, Any]:
-        before, after = round(self.cost_before, 2), round(self.cost_after, 2)
-        saving = self.cost_before - self.before_unfilled - self.cost_after
-        return {"fulfillments_reconsidered": self.reconsidered, "cost_before": before,
-                "cost_after": after, "saving": round(saving, 2),
+        kept = self.cost_reconsidered - self.cost_replaced
+        saving = self.cost_replaced - self.before_unfilled - self.cost_replacements
+        return {"fulfillments_reconsidered": self.reconsidered,
+                "cost_before": round(self.cost_reconsidered, 2),
+                "cost_after": round(kept + self.cost_replacements, 2),
+                "saving": round(saving, 2),
                 "units_unfilled": self.units_unfilled, "orders_restored": self.restored}
 
 
@@ -344,8 +348,8 @@ def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocatio
         before = sum(f.cost or 0.0 for f in step.replaced)
         replaced_units = sum(f.units for f in step.replaced)
         lost = max(0, sum(u.qty for u in allocation.unallocated) - waiting_before)
-        moves.cost_before += before
-        moves.cost_after += sum(f.cost or 0.0 for f in allocation.fulfillments)
+        moves.cost_replaced += before
+        moves.cost_replacements += sum(f.cost or 0.0 for f in allocation.fulfillments)
         moves.before_unfilled += before * min(lost, replaced_units) / max(replaced_units, 1)
         moves.units_unfilled += lost
 
@@ -357,6 +361,7 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     orders = _waiting_orders(uow)
     taken = _unreleased(uow, orders) if reoptimize else {}
     moves.reconsidered = sum(len(fulfillments) for fulfillments in taken.values())
+    moves.cost_reconsidered = sum(f.cost or 0.0 for fs in taken.values() for f in fs)
     existing = uow.fulfillments.for_orders(list(orders))
     plan = _plan(uow, policy, orders, existing, taken, moves, now)
     if reoptimize:

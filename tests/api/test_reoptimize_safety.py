@@ -121,8 +121,9 @@ def test_an_order_of_equal_priority_does_not_take_an_allocated_unit(app: TestCli
     first = place(app, "X")
     later = place(app, "Y")  # as urgent as X: giving it X's unit saves nothing
     run = reoptimize(app)
-    assert run["reoptimized"]["orders_restored"] == 1
-    assert run["reoptimized"]["units_unfilled"] == 0
+    assert run["reoptimized"] == {"fulfillments_reconsidered": 1, "cost_before": 15.0,
+                                  "cost_after": 15.0, "saving": 0.0, "units_unfilled": 0,
+                                  "orders_restored": 1}
     kept = order(app, first)
     assert (kept["status"], shipping(kept)) == ("allocated", [("WH-A", "allocated")])
     assert order(app, later)["status"] == "backordered"
@@ -149,7 +150,9 @@ def test_an_allocation_that_stays_best_is_left_as_it_is(app: TestClient) -> None
     (before,) = [f["fulfillment_id"] for f in placed["fulfillments"] if f["type"] == "ship"]
     run = reoptimize(app)
     assert run["orders"] == 0
-    assert run["reoptimized"] == {**NOTHING_MOVED, "fulfillments_reconsidered": 1}
+    # reconsidered and kept: its cost is on both sides, and nothing is saved
+    assert run["reoptimized"] == {**NOTHING_MOVED, "fulfillments_reconsidered": 1,
+                                  "cost_before": 3.0, "cost_after": 3.0}
     after = order(app, placed)
     assert [f["fulfillment_id"] for f in after["fulfillments"] if f["type"] == "ship"] == [before]
     assert available(app) == {"WH-A": 0, "WH-B": 4}
