@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.objective import Weights
 from optimizer.problem import REASON_CODES, IntArray, Problem, shipment_limits
@@ -70,9 +71,11 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
     off and no one location holds the whole line; ``dearer_than_unfilled`` (only with a finite
     ``unfilled_cost_factor``): an eligible location still had the stock and the room, and the
     order could still ship from it, but sending the units cost more than leaving them unfilled;
-    ``constrained``: the stock went to other orders (or capacity / the shipment limit stopped it);
-    ``deadline``: instead of the first two, when a location that holds the SKU is ruled out only
-    by the order's delivery deadline: the promise, not the network, is what stands in the way.
+    ``max_shipments``: a location the order does not ship from still had the stock and the
+    room, but the order already has as many packages as it may; ``constrained``: the stock or
+    the room went to other orders; ``deadline``: instead of the first two, when a location that
+    holds the SKU is ruled out only by the order's delivery deadline: the promise, not the
+    network, is what stands in the way.
     """
     filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
     reachable = np.bincount(problem.arc_line, problem.arc_stock, minlength=problem.n_lines)
@@ -95,10 +98,15 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
             problem, line
         ):
             reasons[line] = "deadline"
-    if not weights.fill_first:
-        for line in _left_on_purpose(problem, weights, arc_units, filled):
+    if "constrained" in reasons.values():
+        left = _ArcsLeft(problem, weights, arc_units, filled)
+        for line in left.stopped_by_shipment_limit():
             if reasons.get(line) == "constrained":
-                reasons[line] = "dearer_than_unfilled"
+                reasons[line] = "max_shipments"
+        if not weights.fill_first:
+            for line in left.left_on_purpose():
+                if reasons.get(line) == "constrained":
+                    reasons[line] = "dearer_than_unfilled"
     return reasons
 
 
@@ -111,26 +119,44 @@ def _too_late(problem: Problem, line: int) -> bool:
     return bool((late & (problem.stock[:, sku] > 0)).any())
 
 
-def _left_on_purpose(
-    problem: Problem, weights: Weights, arc_units: IntArray, filled: IntArray
-) -> set[int]:
-    """Short lines one of whose arcs could still have sent the missing units (stock, capacity,
-    split rule and shipment limit all allowing): the answer left them short by choice."""
-    p = problem
-    short = (p.line_qty - filled)[p.arc_line]
-    used_stock = np.zeros(p.stock.shape, dtype=np.int64)
-    np.add.at(used_stock, (p.arc_loc, p.arc_sku), arc_units)
-    stock_left = (p.stock - used_stock)[p.arc_loc, p.arc_sku]
-    cap_left = (p.loc_capacity - np.bincount(p.arc_loc, arc_units, minlength=p.n_locations))[
-        p.arc_loc
-    ]
-    room = np.minimum(stock_left, cap_left)
-    enough = room >= (short if not weights.allow_split else np.minimum(short, 1))
-    pair_used = np.bincount(p.arc_pair, arc_units > 0, minlength=p.n_pairs) > 0
-    packages = np.bincount(p.pair_order[pair_used], minlength=p.n_orders)
-    limit = shipment_limits(p, weights.max_shipments)[p.arc_order]
-    can_ship = pair_used[p.arc_pair] | (packages[p.arc_order] < limit)
-    if not weights.allow_split:
-        enough &= filled[p.arc_line] == 0
-    hit = (short > 0) & enough & can_ship
-    return set(np.unique(p.arc_line[hit]).tolist())
+class _ArcsLeft:
+    """Per arc, what the answer leaves for its line's missing units: could the arc's location
+    still send them (stock, capacity and the split rule allowing), and may the order still ship
+    from there (a package it already has, or one under its shipment limit)."""
+
+    def __init__(
+        self, problem: Problem, weights: Weights, arc_units: IntArray, filled: IntArray
+    ) -> None:
+        p = problem
+        self.line = p.arc_line
+        self.short = (p.line_qty - filled)[p.arc_line]
+        used_stock = np.zeros(p.stock.shape, dtype=np.int64)
+        np.add.at(used_stock, (p.arc_loc, p.arc_sku), arc_units)
+        stock_left = (p.stock - used_stock)[p.arc_loc, p.arc_sku]
+        cap_left = (p.loc_capacity - np.bincount(p.arc_loc, arc_units, minlength=p.n_locations))[
+            p.arc_loc
+        ]
+        room = np.minimum(stock_left, cap_left)
+        self.enough = room >= (
+            self.short if not weights.allow_split else np.minimum(self.short, 1)
+        )
+        if not weights.allow_split:
+            self.enough &= filled[p.arc_line] == 0
+        pair_used = np.bincount(p.arc_pair, arc_units > 0, minlength=p.n_pairs) > 0
+        packages = np.bincount(p.pair_order[pair_used], minlength=p.n_orders)
+        limit = shipment_limits(p, weights.max_shipments)[p.arc_order]
+        self.own_package = pair_used[p.arc_pair]
+        self.under_limit = packages[p.arc_order] < limit
+
+    def _lines(self, hit: npt.NDArray[np.bool_]) -> set[int]:
+        return set(np.unique(self.line[(self.short > 0) & self.enough & hit]).tolist())
+
+    def left_on_purpose(self) -> set[int]:
+        """Short lines one of whose arcs could still have sent the missing units (stock,
+        capacity, split rule and shipment limit all allowing): left short by choice."""
+        return self._lines(self.own_package | self.under_limit)
+
+    def stopped_by_shipment_limit(self) -> set[int]:
+        """Short lines a location outside the order's packages could have filled, had the
+        order not used all its packages; lines its own packages could still fill are not."""
+        return self._lines(~self.own_package & ~self.under_limit) - self.left_on_purpose()

@@ -9,7 +9,8 @@ only lookahead opportunity costs made it dearer, ``lower_priority`` on an exact 
 ``joint_constraints`` when a better runner-up lost only to the batch as a whole (shipment
 limits, the split rule, other orders), ``not_optimized`` when the answer was not proven optimal
 and the runner-up is simply better. A short line's runner-up that had the stock and the room
-gets ``dearer`` when the line was left short on purpose (a finite unfilled cost), else
+gets ``dearer`` when the line was left short on purpose (a finite unfilled cost),
+``max_shipments`` when it would have been one package too many for the order, else
 ``joint_constraints`` / ``not_optimized``.
 
 Which locations make the short list (``TOP`` per package or short line), in this order:
@@ -79,7 +80,9 @@ def add_alternatives(
             skus = np.array([line_sku[short.line_id]], dtype=np.int64)
             qty = np.array([short.qty], dtype=np.int64)
             ctx = _Candidates(problem, params, o, skus, qty, opportunity)
+            # (the order's own locations that ran out stay listed: they say why it is short)
             ctx.left_short_on_purpose = short.reason == "dearer_than_unfilled"
+            ctx.one_package_too_many = (~own) if short.reason == "max_shipments" else None
             assignment.alternatives.extend(ctx.alternatives([short.line_id], left, proven))
 
 
@@ -115,6 +118,8 @@ class _Candidates:
         self.chosen: int | None = None
         self.own: BoolArray | None = None  # not listed when blocked (see add_alternatives)
         self.left_short_on_purpose = False
+        # a short line the order's package count stopped: the locations a package would be new at
+        self.one_package_too_many: BoolArray | None = None
         self.cost: FloatArray = problem.package_cost[o] + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
         self.days: IntArray = problem.days[o]
@@ -140,6 +145,7 @@ class _Candidates:
                 cost=float(self.cost[n]),
                 delivery_days=int(self.days[n]),
                 why_not=self.why_not(n, left, proven),
+                instead_of=None if self.chosen is None else self.problem.locations[self.chosen].id,
             )
             for n in self.ranked(TOP, left)
         ]
@@ -192,6 +198,8 @@ class _Candidates:
         if self.chosen is None:
             if self.left_short_on_purpose:
                 return "dearer"
+            if self.one_package_too_many is not None and self.one_package_too_many[n]:
+                return "max_shipments"
             return "joint_constraints" if proven else "not_optimized"
         return self._lost_to_chosen(n, self.chosen, proven)
 

@@ -29,13 +29,18 @@ class Unallocated:
 
 @dataclass(frozen=True)
 class Alternative:
-    """A runner-up location for some lines, what it would have cost, and why it lost."""
+    """A runner-up location for some lines, what it would have cost, and why it lost.
+
+    ``instead_of``: the location of the package it lost to; None for a runner-up to the units
+    left unallocated (a split line can have both, with different reasons).
+    """
 
     line_ids: list[str]
     location_id: str
     cost: float
     delivery_days: int
     why_not: str
+    instead_of: str | None = None
 
 
 @dataclass

@@ -60,6 +60,9 @@ class AlternativeOut(BaseModel):
     cost: float
     delivery_days: int
     why_not: str
+    instead_of: str | None = Field(
+        None, description="The location of the fulfillment this one lost to; null for a "
+                          "runner-up to the units left unallocated.")
 
 
 class Totals(BaseModel):
@@ -99,7 +102,8 @@ class AllocationOut(BaseModel):
                           cost_with_opportunity=round(a.plain_cost + a.opportunity_cost, 2)),
             explanation={"alternatives": [AlternativeOut(
                 line_ids=alt.line_ids, location_id=alt.location_id, cost=round(alt.cost, 2),
-                delivery_days=alt.delivery_days, why_not=alt.why_not) for alt in a.alternatives]},
+                delivery_days=alt.delivery_days, why_not=alt.why_not,
+                instead_of=alt.instead_of) for alt in a.alternatives]},
         )
 
 

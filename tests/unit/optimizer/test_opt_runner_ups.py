@@ -152,3 +152,34 @@ def test_an_own_package_that_could_have_taken_the_lines_stays_a_rival() -> None:
     rivals_of_a = [(a.location_id, a.why_not) for a in assignment.alternatives
                    if a.line_ids == ["1"]]
     assert rivals_of_a[0] == ("B", "not_optimized")
+
+
+def test_a_unit_the_shipment_limit_left_short_names_the_limit_and_whom_each_runner_up_lost_to(
+) -> None:
+    """Three warehouses hold one unit each, the order wants three and may ship twice: the
+    third unit is short because of the limit, and the third warehouse lost the packages on
+    price but the short unit on the limit (one entry per package it lost to, told apart)."""
+    locs = [location(name, 40.01 + i, shipment_cost=1.0 + i) for i, name in enumerate("ABC")]
+    stock = {(name, "S"): 1 for name in "ABC"}
+    result = solve_orders([one_line_order(qty=3)], locs, stock,
+                          Params(max_shipments_per_order=2))
+    (assignment,) = result.assignments
+    assert sorted(s.location_id for s in assignment.shipments) == ["A", "B"]
+    assert [(u.qty, u.reason) for u in assignment.unallocated] == [(1, "max_shipments")]
+    listed = {(a.location_id, a.instead_of, a.why_not) for a in assignment.alternatives}
+    assert ("C", "A", "dearer") in listed and ("C", "B", "dearer") in listed
+    assert ("C", None, "max_shipments") in listed
+    # the order's own locations ran out: that, not the limit, is why they sent no more
+    assert ("A", None, "no_stock") in listed and ("B", None, "no_stock") in listed
+    assert len(listed) == len(assignment.alternatives)
+
+
+def test_a_unit_other_orders_took_is_constrained_not_the_shipment_limit() -> None:
+    locs = [location("A", 40.01, shipment_cost=1.0), location("B", 41.0, shipment_cost=2.0)]
+    urgent = one_line_order("urgent", qty=1, priority=5)
+    later = one_line_order("later", qty=2)
+    result = solve_orders([urgent, later], locs, {("A", "S"): 1, ("B", "S"): 1},
+                          Params(max_shipments_per_order=2))
+    answer = result.assignment("later")
+    assert [s.location_id for s in answer.shipments] == ["B"]  # A's unit went to "urgent"
+    assert [(u.qty, u.reason) for u in answer.unallocated] == [(1, "constrained")]
