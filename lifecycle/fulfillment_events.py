@@ -78,7 +78,8 @@ MESSAGES = {
 
 def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
                 report: Report) -> list[dict[str, object]]:
-    """Give back the missing units, count them off the shelf, shrink the fulfillment."""
+    """Give back the missing units, count them off the shelf (those a count has not already
+    taken off), shrink the fulfillment."""
     held = {line.line_id: line for line in fulfillment.lines}
     missing = dict(report.lines) if report.lines else {k: v.qty for k, v in held.items()}
     for line_id, qty in missing.items():
@@ -91,6 +92,11 @@ def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
     gone = []
     for line_id, qty in missing.items():
         line = held[line_id]
+        before = uow.ledger.position(str(fulfillment.location_id), line.sku)
+        # units a count already took off the shelf while they stayed reserved (the work was
+        # flagged at risk): this pick is where they went missing, so they are not counted
+        # off a second time
+        counted_off = max(0, before.reserved - before.on_hand) if before else 0
         left = qty
         for reservation in uow.ledger.reservations(fulfillment_id=fulfillment.id,
                                                    status=ReservationStatus.ACTIVE):
@@ -98,7 +104,7 @@ def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
                 continue
             left -= uow.ledger.release(reservation.id, min(left, reservation.qty))
         position = uow.ledger.position(str(fulfillment.location_id), line.sku)
-        shrink = min(qty, position.on_hand if position else 0)
+        shrink = min(max(0, qty - counted_off), position.on_hand if position else 0)
         if shrink:
             uow.ledger.adjust(str(fulfillment.location_id), line.sku, -shrink,
                               f"short pick on {fulfillment.id}")

@@ -22,7 +22,7 @@ truth, so they are never refused for it; instead, in the same transaction:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -36,6 +36,7 @@ from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.inventory import ReservationStatus
 from models.locations import Capability, LocationType
 from models.order_progress import BACKORDERED_UNITS, uncovered_units
+from models.order_status import OrderStatus
 from models.orders import DeliveryMethod
 
 # Released and still at the location: what a count or a closure puts at risk.
@@ -105,14 +106,21 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
 
 def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
                      now: datetime | None = None) -> Reconciled:
-    """Give back what ``after`` can no longer fulfill; flag released work there."""
+    """Give back what ``after`` can no longer fulfill; flag released work there.
+
+    A pickup order of a store that stops handing over is told once, whatever it has there:
+    goods set aside, an allocation withdrawn, units still waiting, or all of these.
+    """
     now = now or datetime.now(UTC)
     if before is None:
         return Reconciled()
-    if _serves(before, FulfillmentType.PICKUP) and not _serves(after, FulfillmentType.PICKUP):
-        _tell_waiting_pickups(uow, after)
     open_work = _open_at(uow, after.id)
     lost = [f for f in open_work if _serves(before, f.type) and not _serves(after, f.type)]
+    released_pickups = [f for f in lost if f.status in AT_LOCATION
+                        and f.type is FulfillmentType.PICKUP]
+    told_with_goods = {f.order_id for f in released_pickups}
+    if _serves(before, FulfillmentType.PICKUP) and not _serves(after, FulfillmentType.PICKUP):
+        _tell_waiting_pickups(uow, after, skip=told_with_goods)
     if not lost:
         return Reconciled()
     reason = (f"{after.name} is closed" if not after.active else
@@ -120,35 +128,37 @@ def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
               " fulfillments")
     outcome = _withdraw(uow, [(f, reason) for f in lost
                               if f.status is FulfillmentStatus.ALLOCATED],
-                        "location_changed", now, closed=after)
+                        "location_changed", now, closed=after, told_later=told_with_goods)
     outcome.merge(_flag(uow, [(f, f"{reason}, and this work was already released to it")
                               for f in lost if f.status in AT_LOCATION], "location_changed"))
-    _tell_released_pickups(uow, after, [f for f in lost if f.status in AT_LOCATION
-                                        and f.type is FulfillmentType.PICKUP])
+    _tell_released_pickups(uow, after, released_pickups)
     return outcome
 
 
 def _tell_released_pickups(uow: UnitOfWork, store: Location,
                            fulfillments: list[Fulfillment]) -> None:
     """Goods set aside for pickup (or being picked) at a store that no longer hands over: the
-    customer is told and operations agree another store or shipping with them."""
+    customer is told and operations agree another store or shipping with them. The notice
+    counts the order's units still waiting too (they were not told apart)."""
     units: dict[str, int] = defaultdict(int)
     for fulfillment in fulfillments:
         units[fulfillment.order_id] += fulfillment.units
     for order_id, count in sorted(units.items()):
         order = uow.orders.get(order_id)
         assert order is not None
-        _record_pickup_unavailable(order, store, count)
+        waiting = uncovered_units(order, uow.fulfillments.for_order(order_id))
+        _pickup_unavailable(order, store, waiting, set_aside=count)
         save_order(uow, order)
 
 
-def _tell_waiting_pickups(uow: UnitOfWork, store: Location) -> None:
+def _tell_waiting_pickups(uow: UnitOfWork, store: Location, skip: set[str]) -> None:
     """Pickup orders waiting for stock at a store that no longer hands over: nothing can fill
-    them there, so they are told (``order.pickup_unavailable``) instead of waiting forever.
-    Those with work at the store are told when it is withdrawn (:func:`_withdraw`)."""
-    for order in uow.orders.with_statuses(WAITING):
+    them there, so they are told (``order.pickup_unavailable``) instead of waiting forever;
+    held ones too (a hold does not stop the store closing). Those with work at the store are
+    told when it is withdrawn (:func:`_withdraw`) or flagged (``skip``)."""
+    for order in uow.orders.with_statuses([*WAITING, OrderStatus.ON_HOLD.value]):
         if order.delivery.method is not DeliveryMethod.PICKUP \
-                or order.delivery.location_id != store.id:
+                or order.delivery.location_id != store.id or order.id in skip:
             continue
         fulfillments = uow.fulfillments.for_order(order.id)
         if any(f.location_id == store.id and f.status is FulfillmentStatus.ALLOCATED
@@ -167,10 +177,11 @@ def _record_pickup_unavailable(order: Order, store: Location, units: int) -> Non
                  location_id=store.id, units=units)
 
 
-def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int]) -> None:
-    _record_pickup_unavailable(order, store, sum(waiting.values()))
-    # announced here; a later run must not tell the customer it waits for stock
-    order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
+def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int],
+                        set_aside: int = 0) -> None:
+    _record_pickup_unavailable(order, store, set_aside + sum(waiting.values()))
+    if waiting:  # announced here; a later run must not tell the customer it waits for stock
+        order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
 
 
 def _serves(location: Location, kind: FulfillmentType) -> bool:
@@ -223,29 +234,36 @@ def _holders(uow: UnitOfWork, location_id: str, sku: str) -> list[_Holder]:
 
 
 def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], cause: str,
-              now: datetime, closed: Location | None = None) -> Reconciled:
+              now: datetime, closed: Location | None = None,
+              told_later: Collection[str] = ()) -> Reconciled:
     """Cancel unreleased allocations, give their stock back, and source their orders again.
 
     A pickup order whose own store ``closed`` (or stopped handing over) is not sourced again:
     no other location may hand it over. It records ``order.pickup_unavailable`` (the packaged
     rules tell the customer and open an escalation to agree another store or shipping),
-    instead of a backorder notice for stock that would never come.
+    instead of a backorder notice for stock that would never come; unless it is
+    ``told_later``, with the goods it has set aside there.
     """
     outcome = Reconciled()
     by_order: dict[str, list[tuple[Fulfillment, str]]] = defaultdict(list)
     for fulfillment, reason in fulfillments:
         by_order[fulfillment.order_id].append((fulfillment, reason))
-    policy = uow.policy.get().for_accepted_order()
-    for order_id, taken in sorted(by_order.items()):
+    orders: list[Order] = []
+    for order_id, taken in sorted(by_order.items()):  # every unit back before any is taken
         order = uow.orders.get(order_id)
         assert order is not None
         for fulfillment, reason in taken:
             take_back(uow, order, fulfillment, cause, f"Allocation taken back: {reason}")
             outcome.withdrawn.append(fulfillment.id)
+        orders.append(order)
+    policy = uow.policy.get().for_accepted_order()
+    # what is left goes to the most urgent order first, among equals to the oldest
+    for order in sorted(orders, key=lambda o: (-o.priority, o.created_at, o.id)):
         if closed is not None and order.delivery.method is DeliveryMethod.PICKUP \
                 and order.delivery.location_id == closed.id:
-            _pickup_unavailable(order, closed,
-                                uncovered_units(order, uow.fulfillments.for_order(order.id)))
+            if order.id not in told_later:
+                _pickup_unavailable(order, closed,
+                                    uncovered_units(order, uow.fulfillments.for_order(order.id)))
         elif sourceable(order):
             commit(uow, order, policy, now=now, degrade=True)
             outcome.resourced.append(order.id)

@@ -130,6 +130,28 @@ def test_a_count_below_reserved_moves_the_newest_low_priority_allocation(
                                                          "order.allocated"]
 
 
+def test_what_a_count_leaves_goes_to_the_most_urgent_order_whoever_came_first(
+        held: TestClient) -> None:
+    """Both allocations give their units back; the urgent order, placed first, takes the two
+    left before the other is sourced again (it was re-sourced while the other still held them)."""
+    for location_id in ("WH-NEAR", "ST-1"):
+        held.put(f"/v1/inventory/{location_id}/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    held.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 6}, headers=ADMIN)
+    urgent = _place(held, "URGENT", qty=3, priority=5)
+    other = _place(held, "OTHER", qty=3)
+    assert _position(held, "WH-FAR") == (6, 6)
+
+    response = held.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+
+    assert sorted(response.json()["reallocation"]["orders_resourced"]) == \
+        sorted([urgent["order_id"], other["order_id"]])
+    assert _live(held, urgent["order_id"]) == {"WH-FAR": 2}
+    assert _order(held, urgent["order_id"])["status"] == "partially_allocated"
+    assert _live(held, other["order_id"]) == {}
+    assert _order(held, other["order_id"])["status"] == "backordered"
+    assert _position(held, "WH-FAR") == (2, 2)
+
+
 def test_a_count_that_covers_what_is_reserved_moves_nothing(held: TestClient) -> None:
     placed = _place(held, "KEEP", qty=2)
     response = held.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
@@ -229,6 +251,37 @@ def test_released_work_that_ships_anyway_corrects_the_count(released: TestClient
     assert _order(released, placed["order_id"])["status"] == "shipped"
     (escalation,) = released.get("/v1/escalations", headers=OPS).json()["items"]
     assert (escalation["kind"], escalation["status"]) == ("fulfillment_at_risk", "resolved")
+
+
+def test_a_short_pick_after_a_count_does_not_count_the_missing_units_off_twice(
+        released: TestClient) -> None:
+    placed = _place(released, "COUNTED-THEN-PICKED", qty=3)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+    released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    assert _position(released, "WH-FAR") == (1, 3)
+
+    picked = released.post(f"/v1/fulfillments/{fulfillment}/events",
+                           json={"type": "short_picked", "lines": [{"line_id": "1", "qty": 2}]},
+                           headers=OPS)
+
+    assert picked.status_code == 200, picked.text
+    assert _position(released, "WH-FAR") == (1, 1)  # the one unit found is still there
+    released.post(f"/v1/orders/{placed['order_id']}/cancel", json={}, headers=CHANNEL)
+    assert _position(released, "WH-FAR") == (1, 0)
+
+
+def test_a_short_pick_beyond_what_the_count_took_off_counts_the_rest_off(
+        released: TestClient) -> None:
+    placed = _place(released, "PICKED-SHORTER", qty=3)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+    released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 4}, headers=ADMIN)
+    assert _position(released, "WH-FAR") == (4, 3)  # nothing at risk: 1 unit free
+
+    released.post(f"/v1/fulfillments/{fulfillment}/events",
+                  json={"type": "short_picked", "lines": [{"line_id": "1", "qty": 2}]},
+                  headers=OPS)
+
+    assert _position(released, "WH-FAR") == (2, 1)
 
 
 def test_closing_a_location_moves_its_unreleased_allocations(held: TestClient) -> None:
@@ -411,3 +464,34 @@ def test_goods_waiting_for_pickup_at_a_store_that_closes_are_told_to_the_custome
     assert "pickup_unavailable" in notices
     assert sorted(escalation_states(released, pickup["order_id"])) == [
         ("fulfillment_at_risk", "open"), ("pickup_unavailable", "open")]
+
+
+def test_a_held_pickup_order_waiting_at_a_store_that_closes_is_told(held: TestClient) -> None:
+    held.put("/v1/inventory/ST-1/LAPTOP-15", json={"on_hand": 0}, headers=ADMIN)
+    pickup = _place(held, "HELD-PICKUP", delivery={"method": "pickup", "location_id": "ST-1"})
+    assert held.post(f"/v1/orders/{pickup['order_id']}/payment", json={"status": "failed"},
+                     headers=CHANNEL).status_code == 200
+    assert _order(held, pickup["order_id"])["status"] == "on_hold"
+    store = dict(NETWORK)["ST-1"]
+    held.put("/v1/locations/ST-1", json={**store, "active": False}, headers=ADMIN)
+    timeline = _order(held, pickup["order_id"])["timeline"]
+    assert [e["data"]["units"] for e in timeline if e["type"] == "order.pickup_unavailable"] \
+        == [1]
+    assert escalation_states(held, pickup["order_id"]) == [("pickup_unavailable", "open")]
+
+
+def test_a_pickup_order_with_goods_set_aside_and_units_waiting_is_told_once(
+        released: TestClient) -> None:
+    """One unit ready at the store, one waiting for stock: the closure is one notice for two."""
+    released.put("/v1/inventory/ST-1/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    pickup = _place(released, "HALF-READY", qty=2,
+                    delivery={"method": "pickup", "location_id": "ST-1"})
+    assert _order(released, pickup["order_id"])["status"] == "partially_allocated"
+    store = dict(NETWORK)["ST-1"]
+    released.put("/v1/locations/ST-1", json={**store, "active": False}, headers=ADMIN)
+    after = _order(released, pickup["order_id"])
+    assert [e["data"]["units"] for e in after["timeline"]
+            if e["type"] == "order.pickup_unavailable"] == [2]
+    notices = [e["data"]["template"] for e in after["timeline"]
+               if e["type"] == "notification.sent"]
+    assert notices.count("pickup_unavailable") == 1
