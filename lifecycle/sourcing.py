@@ -636,12 +636,18 @@ def note_refusal(uow_factory: UowFactory, order_id: str, refused: BackorderRejec
         order = uow.orders.get(order_id)
         if order is None or _last_event_is_refusal(uow, order_id):
             return
-        units = sum(u.qty for u in refused.unfilled)
+        # refused whole: every unit waits, not only the ones the stock could not cover
+        waiting = uncovered_units(order, uow.fulfillments.for_order(order_id))
+        short = sum(u.qty for u in refused.unfilled)
+        units = sum(waiting.values()) or short
         order.record("order.backordered",
-                     f"Not allocated: {units} unit(s) short and the policy rejects "
-                     "backorders; waiting for stock", units=units, reason=REFUSED,
+                     f"Not allocated: {short} unit(s) short and the policy rejects "
+                     f"backorders; {units} unit(s) wait for stock", units=units, reason=REFUSED,
+                     short_units=short,
                      lines=[{"line_id": u.line_id, "sku": u.sku, "qty": u.qty,
                              "reason": u.reason} for u in refused.unfilled])
+        if waiting:  # announced: a later run that still finds too little tells nothing new
+            order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
         save_order(uow, order)
         uow.commit()
 

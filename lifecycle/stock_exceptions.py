@@ -93,9 +93,11 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
                     break
                 chosen[holder.fulfillment.id] = (holder.fulfillment, reason)
                 over -= holder.units
-            if over > 0:
-                note = (f"{reason}; released work there holds {over} unit(s) more than the "
-                        "shelf: check before picking")
+            if over > 0:  # said without the reserved total, which the withdrawals change:
+                # the same count again is then the same shortfall, flagged once
+                note = (f"{cause} at {where} left {position.on_hand} unit(s) of {sku}; released "
+                        f"work there holds {over} unit(s) more than the shelf: check before "
+                        "picking")
                 for holder in held:
                     if holder.fulfillment.status in AT_LOCATION:
                         risky.setdefault(holder.fulfillment.id, (holder.fulfillment, note))

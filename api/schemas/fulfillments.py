@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import Strict
 from models.exceptions import Escalation, Notification
@@ -30,7 +30,18 @@ class FulfillmentEventIn(Strict):
     eta: datetime | None = None
     lines: list[MissingLine] | None = Field(
         default=None, max_length=500,
-        description="For short_picked: what is missing (left out: everything).")
+        description="For short_picked: what is missing (left out: everything), each line once.")
+
+    @field_validator("lines")
+    @classmethod
+    def _each_line_once(cls, lines: list[MissingLine] | None) -> list[MissingLine] | None:
+        seen: set[str] = set()
+        for line in lines or []:
+            if line.line_id in seen:
+                raise ValueError(f"line {line.line_id!r} is listed twice; give its missing "
+                                 "units once")
+            seen.add(line.line_id)
+        return lines
 
 
 class FulfillmentDetail(BaseModel):

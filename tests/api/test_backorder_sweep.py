@@ -269,6 +269,23 @@ def test_an_order_refused_whole_under_reject_is_sourced_when_its_stock_comes_in(
     assert _order(empty, order_id)["status"] == "allocated"
 
 
+def test_an_order_refused_whole_tells_the_customer_every_unit_waits(
+        empty: TestClient, default_container: Container) -> None:
+    empty.put("/v1/policy", json={"backorder": "reject"}, headers=PLANNER)
+    _stock(empty, "WH-NEAR", 1)
+    order_id = _place(empty, "TWO-REFUSED", qty=2)  # one short, so neither is allocated
+    refused = _order(empty, order_id)
+    assert refused["status"] == "received"
+    (notice,) = [e for e in refused["timeline"] if e["type"] == "order.backordered"]
+    assert (notice["data"]["units"], notice["data"]["short_units"]) == (2, 1)
+    (sent,) = [e for e in refused["timeline"] if e["type"] == "notification.sent"]
+    assert sent["data"]["template"] == "backordered"
+    assert refused["attributes"]["backordered_units"] == {"1": 2}
+    background.tick(default_container)  # still one short: nothing new to say
+    again = _order(empty, order_id)
+    assert [e["type"] for e in again["timeline"]] == [e["type"] for e in refused["timeline"]]
+
+
 def test_under_reject_an_order_already_accepted_takes_what_comes(
         empty: TestClient, default_container: Container) -> None:
     _stock(empty, "WH-FAR", 2)

@@ -54,6 +54,30 @@ def test_a_validation_error_is_422_and_lists_each_field(seeded: TestClient) -> N
     assert ("body", "lines", 0, "qty") in locs
 
 
+@pytest.mark.parametrize("method,path,body,loc", [
+    pytest.param("PUT", "/v1/inventory/WH-A/LAPTOP-15", {"on_hand": True}, ["body", "on_hand"],
+                 id="on-hand"),
+    pytest.param("POST", "/v1/inventory/adjustments",
+                 {"location_id": "WH-A", "sku": "LAPTOP-15", "delta": True, "reason": "found"},
+                 ["body", "delta"], id="delta"),
+    pytest.param("PUT", "/v1/policy", {"cost_per_day": False}, ["body", "cost_per_day"],
+                 id="policy-number"),
+    pytest.param("POST", "/v1/orders", order_body(priority=True), ["body", "priority"],
+                 id="order-priority"),
+])
+def test_true_or_false_where_a_number_goes_is_refused_and_writes_nothing(
+        seeded: TestClient, method: str, path: str, body: Any, loc: list[str]) -> None:
+    """pydantic reads true as 1: a count of "true" units is a client bug, not one unit."""
+    before = seeded.get("/v1/inventory", params={"sku": "LAPTOP-15"}, headers=ADMIN).json()
+    policy = seeded.get("/v1/policy", headers=ADMIN).json()
+    problem = assert_validation_problem(seeded.request(method, path, json=body, headers=ADMIN))
+    assert loc in [e["loc"] for e in problem["errors"]]
+    assert seeded.get("/v1/inventory", params={"sku": "LAPTOP-15"},
+                      headers=ADMIN).json() == before
+    assert seeded.get("/v1/policy", headers=ADMIN).json() == policy
+    assert all_orders(seeded) == []
+
+
 def test_an_unknown_field_is_refused_not_silently_dropped(seeded: TestClient) -> None:
     problem = assert_validation_problem(seeded.post(
         "/v1/orders", json=order_body(shipto={"lat": 1, "lon": 1}), headers=ADMIN))

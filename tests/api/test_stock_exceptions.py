@@ -495,3 +495,40 @@ def test_a_pickup_order_with_goods_set_aside_and_units_waiting_is_told_once(
     notices = [e["data"]["template"] for e in after["timeline"]
                if e["type"] == "notification.sent"]
     assert notices.count("pickup_unavailable") == 1
+
+
+def test_the_same_count_again_after_it_moved_an_allocation_flags_released_work_once(
+        released: TestClient) -> None:
+    """The first count also withdraws an unreleased allocation, so the reserved total it
+    reports changes between the two counts; the shortfall of the released work does not."""
+    placed = _place(released, "RELEASED-3", qty=3)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+    released.put("/v1/policy", json={"objective": "cost", "release_delay_minutes": 60},
+                 headers=PLANNER)
+    held = _place(released, "HELD-2", qty=2)
+    assert _position(released, "WH-FAR") == (5, 5)
+    for _ in range(3):
+        response = released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 2},
+                                headers=ADMIN)
+        assert response.json()["reallocation"]["fulfillments_at_risk"] == [fulfillment]
+    assert _live(released, held["order_id"]) == {"WH-NEAR": 2}
+    timeline = _order(released, placed["order_id"])["timeline"]
+    (risk,) = [e for e in timeline if e["type"] == "fulfillment.at_risk"]
+    assert risk["message"] == ("At risk: stock count at Warehouse Far left 2 unit(s) of "
+                               "LAPTOP-15; released work there holds 1 unit(s) more than the "
+                               "shelf: check before picking")
+
+
+def test_a_short_pick_listing_a_line_twice_is_refused_and_changes_nothing(
+        released: TestClient) -> None:
+    placed = _place(released, "TWICE", qty=3)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+    response = released.post(
+        f"/v1/fulfillments/{fulfillment}/events",
+        json={"type": "short_picked",
+              "lines": [{"line_id": "1", "qty": 1}, {"line_id": "1", "qty": 1}]},
+        headers=OPS)
+    assert response.status_code == 422, response.text
+    assert "listed twice" in response.text
+    assert _live(released, placed["order_id"]) == {"WH-FAR": 3}
+    assert _position(released, "WH-FAR") == (5, 3)
