@@ -230,9 +230,11 @@ NOTHING_TO_SOLVE: dict[str, Any] = {"name": "none", "status": "optimal", "gap": 
                                     "bound": None, "objective": 0.0, "ms": 0.0}
 
 
-def quote_snapshot(snapshot: Snapshot, solved: Solved | None,
-                   objective: str | None) -> Allocation:
-    """The answer a commitment would give, as a quote: the same fulfillments, none reserved."""
+def quote_snapshot(snapshot: Snapshot, solved: Solved | None, objective: str | None, *,
+                   new: bool = False) -> Allocation:
+    """The answer a commitment would give, as a quote: the same fulfillments, none reserved.
+
+    ``new``: the order is a body not stored (its id is a placeholder nobody should see)."""
     order, policy, existing = snapshot.order, snapshot.policy, snapshot.existing
     if not snapshot.lines and existing:
         return current_allocation(order, existing, policy, objective, committed=False)
@@ -245,7 +247,7 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None,
                           alternatives=[], committed=False)
     network, result, assignment = solved
     today = datetime.now(UTC).date()
-    return Allocation(
+    quoted = Allocation(
         order_id=order.id, status=assignment.status, objective=objective or policy.objective,
         solver=solver_info(result),
         fulfillments=[_planned(order, network, s, today) for s in assignment.shipments]
@@ -253,6 +255,12 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None,
         unallocated=_unfilled(order, assignment), alternatives=assignment.alternatives,
         committed=False, plain_cost=round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
+    # what a commit of the same answer would be told (409 under backorder: reject)
+    refusal = backorder_refusal("the order" if new else f"order {order.id}", policy,
+                                quoted.unallocated)
+    if refusal is not None:
+        quoted.extra["commit_refusal"] = refusal
+    return quoted
 
 
 def _planned_service(order: Order, existing: list[Fulfillment],
@@ -402,11 +410,19 @@ def _waiting(unfilled: list[Unfilled]) -> dict[str, int]:
 
 def _refuse_backorder(order: Order, policy: SourcingPolicy, unfilled: list[Unfilled]) -> None:
     """Under ``backorder: reject`` a short order is refused whole (the transaction rolls back)."""
+    refusal = backorder_refusal(f"order {order.id}", policy, unfilled)
+    if refusal is not None:
+        raise BackorderRejected(refusal, unfilled)
+
+
+def backorder_refusal(subject: str, policy: SourcingPolicy,
+                      unfilled: list[Unfilled]) -> str | None:
+    """Why committing ``subject`` with these lines short is refused; None when it is not."""
     if policy.backorder != "reject" or not unfilled:
-        return
+        return None
     short = ", ".join(f"{u.qty} x line {u.line_id}" for u in unfilled)
-    raise BackorderRejected(f"not enough stock to fill order {order.id} ({short} short) "
-                            "and the policy rejects backorders", unfilled)
+    return (f"not enough stock to fill {subject} ({short} short) and the policy rejects "
+            "backorders")
 
 
 def order_allocation_status(order: Order, fulfillments: list[Fulfillment]) -> str:
@@ -671,7 +687,7 @@ def allocate_new(uow_factory: UowFactory, command: CreateOrder, *, commit_it: bo
             snapshot = read_snapshot(uow, build_order(uow, command), uow.policy.get())
         solved = solve_snapshot(snapshot, objective)
         if not commit_it:
-            quoted = quote_snapshot(snapshot, solved, objective)
+            quoted = quote_snapshot(snapshot, solved, objective, new=True)
             quoted.order_id = None
             return quoted
         try:

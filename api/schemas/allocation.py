@@ -83,11 +83,15 @@ class AllocationOut(BaseModel):
     unallocated: list[UnallocatedLine]
     totals: Totals
     explanation: dict[str, list[AlternativeOut]]
+    commit_refusal: str | None = Field(
+        None, description="A quote only: why committing it would be refused (409), e.g. "
+                          "units short under backorder: reject; null when it would go through.")
 
     @classmethod
     def of(cls, a: Allocation) -> AllocationOut:
         return cls(
             order_id=a.order_id, status=a.status,  # type: ignore[arg-type]
+            commit_refusal=a.extra.get("commit_refusal"),
             objective=a.objective, committed=a.committed, solver=a.solver,
             fulfillments=[FulfillmentPlan(
                 fulfillment_id=f.fulfillment_id, location_id=f.location_id, type=f.type.value,

@@ -131,6 +131,21 @@ def test_backorder_reject_refuses_the_whole_order_and_writes_nothing(api: TestCl
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert api.get("/v1/orders", headers=OPS).json()["items"] == []
     assert available(api) == {"WH-A": 2, "WH-B": 5}
+    # a quote of the same body says so, instead of only "partially_allocated"
+    quote = api.post("/v1/allocate", json={"order": laptop_order(qty=9), "commit": False},
+                     headers=CHANNEL).json()
+    assert quote["status"] == "partially_allocated"
+    assert quote["commit_refusal"] == ("not enough stock to fill the order (2 x line 1 short) "
+                                       "and the policy rejects backorders")
+    assert refused.json()["detail"].endswith("(2 x line 1 short) and the policy rejects "
+                                             "backorders")
+    fits = api.post("/v1/allocate", json={"order": laptop_order(qty=7), "commit": False},
+                    headers=CHANNEL).json()
+    assert (fits["status"], fits["commit_refusal"]) == ("allocated", None)
+    api.put("/v1/policy", json={"backorder": "allow"}, headers=PLANNER)
+    allowed = api.post("/v1/allocate", json={"order": laptop_order(qty=9), "commit": False},
+                       headers=CHANNEL).json()
+    assert allowed["commit_refusal"] is None
 
 
 def test_backordered_orders_are_sourced_by_the_joint_run_when_stock_arrives(
