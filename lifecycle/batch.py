@@ -399,6 +399,23 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     return outcome
 
 
+def source_together(uow: UnitOfWork, orders: list[Order], now: datetime) -> None:
+    """Source these accepted orders' uncovered units in one joint solve, inside the caller's
+    transaction (a count or a closure that took their allocations back): scarce stock goes
+    where the model says, the most urgent first, instead of to whichever is sourced first.
+    They take what comes (``backorder: reject`` refuses only orders never sourced), and a
+    shipment the ledger refuses (a concurrent commitment) is backordered, not retried."""
+    policy = uow.policy.get().for_accepted_order()
+    existing = uow.fulfillments.for_orders([o.id for o in orders])
+    work = _work({o.id: o for o in orders}, existing, {})
+    if not work:
+        return
+    plan = _solve(uow, policy, work, {}, existing, now)
+    for order, _ in work:
+        apply(uow, order, policy, plan.network, plan.result, plan.result.assignment(order.id),
+              existing.get(order.id, []), policy.objective, now, degrade=True)
+
+
 def run_allocations(uow_factory: UowFactory, *, reoptimize: bool = False,
                     now: datetime | None = None) -> RunOutcome:
     """Source every order waiting for stock jointly, in one transaction.

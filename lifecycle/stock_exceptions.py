@@ -7,8 +7,9 @@ truth, so they are never refused for it; instead, in the same transaction:
 
 - allocations not yet released to the location give their units back (for a shortage, the
   lowest-priority order and the newest allocation first, until the shelf covers the rest; for
-  a closed location, all of them), and their orders are sourced again, so the promises and the
-  shelf agree when the change commits. An order that cannot be filled elsewhere is backordered
+  a closed location, all of them), and their orders are sourced again together (one joint
+  solve, after every unit is back), so the promises and the shelf agree when the change
+  commits. An order that cannot be filled elsewhere is backordered
   (and its customer told, by the packaged rules), even under ``backorder: reject``: that policy
   refuses new orders, it does not take back one already accepted;
 - work already released cannot be taken back quietly (the location may have picked it): each
@@ -26,10 +27,10 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from lifecycle.batch import WAITING, sourceable
+from lifecycle.batch import WAITING, source_together, sourceable
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
-from lifecycle.sourcing import commit, take_back
+from lifecycle.sourcing import take_back
 from lifecycle.uow import UnitOfWork
 from models import Location, Order
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
@@ -258,17 +259,18 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
             take_back(uow, order, fulfillment, cause, f"Allocation taken back: {reason}")
             outcome.withdrawn.append(fulfillment.id)
         orders.append(order)
-    policy = uow.policy.get().for_accepted_order()
-    # what is left goes to the most urgent order first, among equals to the oldest
-    for order in sorted(orders, key=lambda o: (-o.priority, o.created_at, o.id)):
+    again = []
+    for order in orders:
         if closed is not None and order.delivery.method is DeliveryMethod.PICKUP \
                 and order.delivery.location_id == closed.id:
             if order.id not in told_later:
                 _pickup_unavailable(order, closed,
                                     uncovered_units(order, uow.fulfillments.for_order(order.id)))
         elif sourceable(order):
-            commit(uow, order, policy, now=now, degrade=True)
+            again.append(order)
             outcome.resourced.append(order.id)
+    source_together(uow, again, now)  # what is left goes where the joint model says
+    for order in orders:
         settle_status(uow, order)
         save_order(uow, order)
     return outcome

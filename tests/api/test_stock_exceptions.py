@@ -532,3 +532,43 @@ def test_a_short_pick_listing_a_line_twice_is_refused_and_changes_nothing(
     assert "listed twice" in response.text
     assert _live(released, placed["order_id"]) == {"WH-FAR": 3}
     assert _position(released, "WH-FAR") == (5, 3)
+
+
+def test_a_closure_sources_the_orders_it_moved_jointly(container: Container) -> None:
+    """P (placed first, near New York) and Q (in New York) both sat at the closing hub.
+    One at a time, P would take the New York unit and send Q's from Chicago (2.5 + 11.5 by
+    distance); jointly P's comes from Chicago and Q's from New York (9 + 0)."""
+    per_km = {"capabilities": ["ship"], "shipment_cost": 5.0, "cost_per_km": 0.01}
+    locations = {
+        "HUB": {"name": "Hub", "type": "warehouse", "lat": 40.71, "lon": -74.0,
+                "capabilities": ["ship"], "shipment_cost": 1.0},
+        "NYC": {"name": "New York", "type": "warehouse", "lat": 40.71, "lon": -74.0, **per_km},
+        "CHI": {"name": "Chicago", "type": "warehouse", "lat": 41.88, "lon": -87.63, **per_km},
+    }
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        for location_id, body in locations.items():
+            client.put(f"/v1/locations/{location_id}", json=body, headers=ADMIN)
+        client.put("/v1/products/CAM", json={"name": "Camera"}, headers=ADMIN)
+        for location_id, units in (("HUB", 2), ("NYC", 1), ("CHI", 1)):
+            client.put(f"/v1/inventory/{location_id}/CAM", json={"on_hand": units},
+                       headers=ADMIN)
+        client.put("/v1/policy", json={"objective": "cost", "release_delay_minutes": 60},
+                   headers=PLANNER)
+        placed = {}
+        for ref, (lat, lon) in (("P", (40.9, -77.0)), ("Q", (40.71, -74.0))):
+            response = client.post("/v1/orders", headers=CHANNEL, json={
+                "channel": "web", "channel_order_id": ref,
+                "customer": {"id": f"C-{ref}", "name": ref, "email": "c@example.com"},
+                "ship_to": {"lat": lat, "lon": lon}, "payment": {"status": "authorized"},
+                "lines": [{"line_id": "1", "sku": "CAM", "qty": 1, "unit_price": 300.0}]})
+            assert response.status_code == 201, response.text
+            placed[ref] = response.json()["order_id"]
+            assert _live(client, placed[ref]) == {"HUB": 1}
+
+        closed = client.put("/v1/locations/HUB", json={**locations["HUB"], "active": False},
+                            headers=ADMIN)
+
+        assert sorted(closed.json()["reallocation"]["orders_resourced"]) == \
+            sorted(placed.values())
+        assert _live(client, placed["P"]) == {"CHI": 1}
+        assert _live(client, placed["Q"]) == {"NYC": 1}
