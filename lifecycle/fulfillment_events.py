@@ -135,20 +135,40 @@ def _recount_if_short(uow: UnitOfWork, fulfillment: Fulfillment) -> None:
                               f"shelf was counted at {on_hand}: count corrected")
 
 
-def reported_time(report: Report, now: datetime) -> datetime | None:
-    """The time the reporter gives (UTC), refused when it lies in the future.
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
-    A carrier scan may reach dom late, so a past time is kept as the event's time; a future
-    one is a wrong clock or a typo, and would start a warranty or a pickup window too late.
+
+# fulfillment attribute: when its latest step happened, as its reporter said
+LAST_STEP_AT = "last_step_at"
+
+
+def reported_time(report: Report, now: datetime, order: Order,
+                  fulfillment: Fulfillment) -> datetime | None:
+    """The time the reporter gives (UTC), refused when it cannot be true.
+
+    A carrier scan may reach dom late, so a past time is kept as the event's time; but not one
+    in the future (a wrong clock or a typo, which would start a warranty or a pickup window too
+    late), before the order was placed, or before the fulfillment's previous step (a parcel is
+    not delivered before it shipped): those would put the timeline out of order and start a
+    warranty that has already run out.
     """
     if report.at is None:
         return None
-    at = report.at if report.at.tzinfo else report.at.replace(tzinfo=UTC)
-    at = at.astimezone(UTC)
+    at = _utc(report.at)
     if at > now + CLOCK_SKEW:
         raise InvalidInput(f"at {at.isoformat()} is in the future (now is "
                            f"{now.astimezone(UTC).isoformat(timespec='seconds')}); report when "
                            "it happened, or leave at out for now", loc=("body", "at"))
+    placed = _utc(order.placed_at or order.created_at)
+    if at < placed - CLOCK_SKEW:
+        raise InvalidInput(f"at {at.isoformat()} is before order {order.id} was placed "
+                           f"({placed.isoformat(timespec='seconds')})", loc=("body", "at"))
+    last = fulfillment.attributes.get(LAST_STEP_AT)
+    if isinstance(last, str) and at < datetime.fromisoformat(last) - CLOCK_SKEW:
+        raise InvalidInput(f"at {at.isoformat()} is before this fulfillment's previous step "
+                           f"({last}); steps are reported in the order they happened",
+                           loc=("body", "at"))
     return at
 
 
@@ -182,7 +202,7 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
            now: datetime) -> None:
     target = target_of(fulfillment.type, fulfillment.status, report.type)
     check_not_held(order, fulfillment, report)
-    reported = reported_time(report, now)
+    reported = reported_time(report, now, order, fulfillment)
     location = uow.locations.get(fulfillment.location_id) if fulfillment.location_id else None
     where = location.name if location else "the service desk"
     at = reported or now
@@ -228,6 +248,8 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
     assert target is not None
     departed_before = fulfillment.status in DEPARTED
     fulfillment.status = target
+    if reported is not None:  # only a time the reporter gave: dom's own clock may be late
+        fulfillment.attributes = {**fulfillment.attributes, LAST_STEP_AT: reported.isoformat()}
     if report.tracking_number:
         fulfillment.attributes = {**fulfillment.attributes,
                                   "tracking_number": report.tracking_number,

@@ -12,6 +12,7 @@ from api.schemas.common import PROBLEM_RESPONSES, Page
 from api.schemas.fulfillments import FulfillmentDetail, FulfillmentEventIn
 from lifecycle.fulfillment_events import Report, Reporter, report_event
 from models import NotFound
+from models.locations import LocationType
 
 router = APIRouter(tags=["fulfillments"], responses=PROBLEM_RESPONSES)
 
@@ -32,7 +33,9 @@ def post_event(fulfillment_id: Id, body: FulfillmentEventIn, principal: Fulfillm
                     lines=tuple((line.line_id, line.qty) for line in body.lines or []))
     done = run(lambda: report_event(container.uow_factory, fulfillment_id, report,
                                     _reporter(principal)))
-    return FulfillmentDetail.of(done)
+    with container.uow(write=False) as uow:
+        order = uow.orders.get(done.order_id)
+    return FulfillmentDetail.of(done, order, partner=principal.is_partner)
 
 
 @router.get("/v1/fulfillments/{fulfillment_id}", response_model=FulfillmentDetail)
@@ -41,23 +44,32 @@ def get_fulfillment(fulfillment_id: Id, principal: FulfillmentActor,
     """One fulfillment (a partner sees only its own)."""
     with container.uow(write=False) as uow:
         found = uow.fulfillments.get(fulfillment_id)
-    if found is None or not _reporter(principal).may_touch(found):
-        raise NotFound(f"fulfillment {fulfillment_id!r} does not exist")
-    return FulfillmentDetail.of(found)
+        if found is None or not _reporter(principal).may_touch(found):
+            raise NotFound(f"fulfillment {fulfillment_id!r} does not exist")
+        order = uow.orders.get(found.order_id)
+    return FulfillmentDetail.of(found, order, partner=principal.is_partner)
 
 
 def _queue(location_id: str, principal: Principal, container: ContainerDep, status: str | None,
-           limit: int, cursor: str | None) -> Page[FulfillmentDetail]:
+           limit: int, cursor: str | None, *, supplier: bool) -> Page[FulfillmentDetail]:
+    """The work at ``location_id``, each with whom and where it goes (the supplier queue only
+    for a supplier: a warehouse's or a store's is under /v1/locations)."""
     if principal.is_partner and not principal.owns(location_id):
         raise NotFound(f"location {location_id!r} does not exist")
     with container.uow(write=False) as uow:
-        if uow.locations.get(location_id) is None:
+        location = uow.locations.get(location_id)
+        if location is None:
             raise NotFound(f"location {location_id!r} does not exist")
+        if supplier and location.type is not LocationType.SUPPLIER:
+            raise NotFound(f"{location_id!r} is a {location.type.value}, not a supplier: its "
+                           f"work queue is /v1/locations/{location_id}/fulfillments")
         found = uow.fulfillments.for_location(location_id,
                                               statuses=status.split(",") if status else None,
                                               after=decode_cursor(cursor), limit=limit + 1)
-    items = found[:limit]
-    return Page(items=[FulfillmentDetail.of(f) for f in items],
+        items = found[:limit]
+        orders = {order_id: uow.orders.get(order_id) for order_id in {f.order_id for f in items}}
+    return Page(items=[FulfillmentDetail.of(f, orders[f.order_id], partner=principal.is_partner)
+                       for f in items],
                 next_cursor=encode_cursor(items[-1].id) if len(found) > limit else None)
 
 
@@ -70,7 +82,7 @@ def location_queue(location_id: Id, principal: FulfillmentActor, container: Cont
                    status: Status = None, limit: Limit = 50,
                    cursor: Cursor = None) -> Page[FulfillmentDetail]:
     """A warehouse's or store's work queue (its own only, for a location key)."""
-    return _queue(location_id, principal, container, status, limit, cursor)
+    return _queue(location_id, principal, container, status, limit, cursor, supplier=False)
 
 
 @router.get("/v1/suppliers/{location_id}/fulfillments", response_model=Page[FulfillmentDetail])
@@ -78,4 +90,4 @@ def supplier_queue(location_id: Id, principal: FulfillmentActor, container: Cont
                    status: Status = None, limit: Limit = 50,
                    cursor: Cursor = None) -> Page[FulfillmentDetail]:
     """A drop-ship supplier's work queue: its own fulfillments only."""
-    return _queue(location_id, principal, container, status, limit, cursor)
+    return _queue(location_id, principal, container, status, limit, cursor, supplier=True)

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import Strict
 from models.exceptions import Escalation, Notification
-from models.fulfillments import Fulfillment
+from models.fulfillments import Fulfillment, FulfillmentType
+from models.orders import Order
 from models.services import CustomerService
 
 EventType = Literal["accepted", "picked", "packed", "shipped", "out_for_delivery", "delivered",
@@ -44,6 +45,29 @@ class FulfillmentEventIn(Strict):
         return lines
 
 
+class DeliverTo(BaseModel):
+    """Who gets the goods and where: what a location or a drop-ship supplier needs to ship
+    (the address) or to hand over (the customer's name, for a pickup)."""
+
+    name: str | None = None
+    phone: str | None = None
+    address1: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+    @classmethod
+    def of(cls, order: Order, kind: FulfillmentType) -> DeliverTo | None:
+        customer = order.customer
+        if kind is FulfillmentType.SERVICE:
+            return None
+        if kind is FulfillmentType.PICKUP or order.ship_to is None:
+            return cls(name=customer.name, phone=customer.phone)
+        to = order.ship_to
+        return cls(name=to.name or customer.name, phone=customer.phone, address1=to.address1,
+                   city=to.city, postal_code=to.postal_code, country=to.country)
+
+
 class FulfillmentDetail(BaseModel):
     fulfillment_id: str
     order_id: str
@@ -59,18 +83,25 @@ class FulfillmentDetail(BaseModel):
     released_at: datetime | None
     created_at: datetime
     updated_at: datetime | None
+    deliver_to: DeliverTo | None = Field(
+        None, description="The recipient and the address to ship to (a pickup: who collects); "
+                          "null for a service.")
 
     @classmethod
-    def of(cls, f: Fulfillment) -> FulfillmentDetail:
+    def of(cls, f: Fulfillment, order: Order | None = None, *,
+           partner: bool = False) -> FulfillmentDetail:
+        """``partner``: seen by the location or supplier doing the work, which is not shown
+        dom's cost estimate (an internal figure)."""
         tracking = f.attributes.get("tracking_number")
         ship_by = f.attributes.get("ship_by")
         return cls(fulfillment_id=f.id, order_id=f.order_id, type=f.type.value,
                    location_id=f.location_id, status=f.status.value,
                    lines=[{"line_id": x.line_id, "sku": x.sku, "qty": x.qty} for x in f.lines],
                    promised_date=f.promised_date, ship_by=str(ship_by) if ship_by else None,
-                   delivery_days=f.delivery_days, cost=f.cost,
+                   delivery_days=f.delivery_days, cost=None if partner else f.cost,
                    tracking_number=str(tracking) if tracking else None,
-                   released_at=f.released_at, created_at=f.created_at, updated_at=f.updated_at)
+                   released_at=f.released_at, created_at=f.created_at, updated_at=f.updated_at,
+                   deliver_to=DeliverTo.of(order, f.type) if order is not None else None)
 
 
 class EscalationOut(BaseModel):

@@ -212,6 +212,29 @@ def test_a_short_pick_resources_only_what_is_missing(dom: TestClient) -> None:
     assert laptops["WH-C"]["on_hand"] == 3  # the missing unit was counted off the shelf
 
 
+def test_a_drop_ship_supplier_sees_where_to_ship_and_not_dom_s_costs(dom: TestClient) -> None:
+    placed = place(dom, "W-ADDRESS", [("1", "CAM-BAG", 1), ("2", "WASHER-8KG", 1)],
+                   customer={"id": "C-9", "name": "Grace Hopper", "email": "g@example.com",
+                             "phone": "+1 212 555 0100"},
+                   ship_to={"name": "G. Hopper", "address1": "1 Main St", "city": "New York",
+                            "postal_code": "10001", "country": "US"})
+    (work,) = dom.get("/v1/suppliers/SUP-1/fulfillments", headers=SUPPLIER).json()["items"]
+    assert work["deliver_to"] == {"name": "G. Hopper", "phone": "+1 212 555 0100",
+                                  "address1": "1 Main St", "city": "New York",
+                                  "postal_code": "10001", "country": "US"}
+    assert work["cost"] is None  # dom's estimate is internal
+    mine = dom.get(f"/v1/fulfillments/{work['fulfillment_id']}", headers=SUPPLIER).json()
+    assert mine["deliver_to"] == work["deliver_to"] and mine["cost"] is None
+    accepted = report(dom, work["fulfillment_id"], "accepted", headers=SUPPLIER).json()
+    assert accepted["deliver_to"]["address1"] == "1 Main St"
+    staff = dom.get(f"/v1/fulfillments/{work['fulfillment_id']}", headers=OPS).json()
+    assert staff["cost"] is not None and staff["deliver_to"] == work["deliver_to"]
+    # the supplier path is for suppliers: a warehouse's queue lives under /v1/locations
+    assert dom.get("/v1/suppliers/WH-C/fulfillments", headers=OPS).status_code == 404
+    assert shipment(placed, "WH-C") in [f["fulfillment_id"] for f in dom.get(
+        "/v1/locations/WH-C/fulfillments", headers=OPS).json()["items"]]
+
+
 def test_partners_act_only_on_their_own_fulfillments(dom: TestClient) -> None:
     placed = place(dom, "W-OWN", [("1", "CAM-BAG", 1)])
     mine = shipment(placed, "SUP-1")

@@ -195,7 +195,8 @@ def test_a_standalone_warranty_paid_at_intake_is_completed_at_once(seeded: TestC
 # -- 6. the reported time -----------------------------------------------------------------
 def test_a_reported_time_is_kept_and_starts_the_warranty(seeded_any: TestClient) -> None:
     client = seeded_any
-    placed = place(client, "W-AT", LAPTOP, WARRANTY)
+    placed_at = datetime.now(UTC) - timedelta(days=5)  # the channel sent it in late
+    placed = place(client, "W-AT", LAPTOP, WARRANTY, placed_at=placed_at.isoformat())
     fid = of_type(placed, "ship")
     shipped_at = datetime.now(UTC) - timedelta(days=3)
     delivered_at = datetime.now(UTC) - timedelta(days=1)
@@ -217,6 +218,24 @@ def test_a_time_in_the_future_is_refused(seeded: TestClient) -> None:
     assert get(seeded, placed["order_id"])["fulfillments"][0]["status"] == "released"
     skewed = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
     assert report(seeded, fid, "shipped", at=skewed).status_code == 200
+
+
+def test_a_time_before_the_order_or_before_the_previous_step_is_refused(
+        seeded: TestClient) -> None:
+    placed = place(seeded, "W-PAST", LAPTOP, WARRANTY,
+                   placed_at=(datetime.now(UTC) - timedelta(days=2)).isoformat())
+    fid = of_type(placed, "ship")
+    refused = report(seeded, fid, "shipped", at="2019-12-31T10:00:00Z")
+    assert refused.status_code == 422 and "before order" in refused.json()["detail"]
+    shipped_at = datetime.now(UTC) - timedelta(days=1)
+    assert report(seeded, fid, "shipped", at=shipped_at.isoformat()).status_code == 200
+    backwards = report(seeded, fid, "delivered",
+                       at=(shipped_at - timedelta(hours=1)).isoformat())
+    assert backwards.status_code == 422 and "previous step" in backwards.json()["detail"]
+    after = get(seeded, placed["order_id"])
+    assert [f["status"] for f in after["fulfillments"] if f["type"] == "ship"] == ["shipped"]
+    assert services(seeded) == []  # no warranty started by the refused delivery
+    assert report(seeded, fid, "delivered").status_code == 200
 
 
 # -- 7. intake and repeated reports ---------------------------------------------------------
