@@ -198,8 +198,22 @@ def assemble(definition: ScenarioDefinition, uow: UnitOfWork | None,
                                "no orders of its own", loc=("orders",))
         by_id = {loc.id: loc for loc in base.locations}
         base.orders = data.order_specs(orders, by_id, _service_skus(uow, orders))
+        if definition.base == "current":
+            assert uow is not None
+            _hold_for_live_orders_left_out(base, uow, locations is None, inventory is None)
     _check_references(base, uow)
     return base
+
+
+def _hold_for_live_orders_left_out(base: ScenarioBase, uow: UnitOfWork, live_locations: bool,
+                                   live_stock: bool) -> None:
+    """Orders given in place of the live open ones: those left out keep their reservations,
+    so the live stock and capacity (the parts not given inline) lose what they hold."""
+    locations, _, stock = _network(uow, {o.order_id for o in base.orders}, {})
+    if live_locations:
+        base.locations = locations
+    if live_stock:
+        base.stock = stock
 
 
 def _check_references(base: ScenarioBase, uow: UnitOfWork | None) -> None:

@@ -82,7 +82,10 @@ def run_file(path: Path, out: Console, *, reader: UowFactory | None,
     """Run one scenario file; print its KPIs; store it when ``writer`` is given."""
     definition = load_definition(path)
     prepared = service.prepare(definition, reader, base_dir=path.parent)
-    outcome = evaluate(prepared.input)
+    size = f"{len(prepared.input.orders)} orders, {len(prepared.input.locations)} locations"
+    with out.status(f"solving {definition.name!r} ({size}; at most "
+                    f"{prepared.input.params.time_limit_ms / 1000:g} s)"):
+        outcome = evaluate(prepared.input)
     if writer is not None:
         record = service.store(writer, definition, outcome)
         outcome["scenario_id"] = record.id
@@ -119,18 +122,37 @@ def compare_runs(a: dict[str, Any], b: dict[str, Any], out: Console,
     return answer
 
 
+def _connect(scheduler: str, out: Console) -> Any:
+    """A Dask client for ``scheduler``, or None (and a warning) when it cannot be reached: the
+    sweep then runs on local processes rather than failing after the connection timeout."""
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as error:
+        out.print(f"[yellow]Dask scheduler {scheduler} cannot be reached ({error}); the sweep "
+                  "runs on local processes[/yellow]")
+        return None
+
+
 def sweep_file(path: Path, out: Console, *, reader: UowFactory | None, report: Path | None,
                scheduler: str | None = None, client: Any = None) -> dict[str, Any]:
     """Run a sweep file's points in parallel; print the frontier; write the report."""
     definition = load_definition(path)
     prepared = service.prepare(definition, reader, base_dir=path.parent)
     inputs = sweep_inputs(prepared.base, definition)
-    where = f"Dask at {scheduler}" if scheduler else "Dask" if client else "local processes"
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=out) as bar:
-        task = bar.add_task(f"sweep on {where}", total=len(inputs))
-        points = run_many(inputs, scheduler=scheduler, client=client,
-                          progress=lambda done, _total: bar.update(task, completed=done))
+    own = _connect(scheduler, out) if scheduler and client is None else None
+    client = client or own
+    where = f"Dask at {scheduler}" if own else "Dask" if client else "local processes"
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=out) as bar:
+            task = bar.add_task(f"sweep on {where}", total=len(inputs))
+            points = run_many(inputs, client=client,
+                              progress=lambda done, _total: bar.update(task, completed=done))
+    finally:
+        if own is not None:
+            own.close()
     front = frontier(points)
     assert definition.sweep is not None
     field = definition.sweep.field

@@ -110,7 +110,9 @@ def flat_order_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         if order_id is None:
             raise InvalidInput(f"orders row {n + 1}: order_id is empty", loc=("orders", n))
         order = grouped.setdefault(str(order_id), {
-            "order_id": str(order_id), "priority": int(row.get("priority") or 0),
+            "order_id": str(order_id),
+            # validated with the order (a word or a fraction is an error, not a crash)
+            "priority": 0 if row.get("priority") is None else row.get("priority"),
             "ship_to": {"lat": row.get("lat"), "lon": row.get("lon"),
                         "postal_code": row.get("postal_code"),
                         "country": row.get("country") or "US"},
@@ -188,6 +190,10 @@ def _order_spec(order: _Order, order_id: str, n: int, locations: Mapping[str, Lo
         if store is None:
             raise InvalidInput(f"{where}: pickup location {order.delivery.location_id!r} is not "
                                "in the scenario's locations", loc=("orders", n, "delivery"))
+        if store.type == "supplier" or "pickup" not in store.capabilities:
+            raise InvalidInput(f"{where}: {store.id} cannot hand over pickups (capabilities: "
+                               f"{', '.join(sorted(store.capabilities)) or 'none'})",
+                               loc=("orders", n, "delivery"))
         lat, lon = store.lat, store.lon
     else:
         assert order.ship_to is not None

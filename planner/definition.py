@@ -174,4 +174,21 @@ def parse_definition(raw: Mapping[str, Any], *, prefix: tuple[str, ...] = ()
         if bad:
             raise InvalidInput(f"sweep.values for unfilled_cost_factor must be above 0 and at "
                                f"most 1000 (got {bad[:3]})", loc=(*prefix, "sweep", "values"))
+    if definition.sweep is not None:
+        _check_sweep_values(definition, prefix)
     return definition
+
+
+def _check_sweep_values(definition: ScenarioDefinition, prefix: tuple[str, ...]) -> None:
+    """Each sweep value must be a value the changes accept, so a sweep never fails halfway."""
+    assert definition.sweep is not None
+    field = definition.sweep.field
+    changes = definition.changes.model_dump()
+    for n, value in enumerate(definition.sweep.values):
+        whole = value == int(value) and field in ("max_shipments_per_order", "time_limit_ms")
+        try:
+            Changes.model_validate({**changes, field: int(value) if whole else value})
+        except ValidationError as error:
+            reason = error.errors()[0].get("msg", "out of range")
+            raise InvalidInput(f"sweep.values[{n}] = {value:g} is not a valid {field}: {reason}",
+                               loc=(*prefix, "sweep", "values", str(n))) from error

@@ -86,7 +86,8 @@ def _stock(base: ScenarioBase, changes: Changes) -> dict[tuple[str, str], int]:
 def scale_demand(orders: list[OrderSpec], multiplier: float, seed: int) -> tuple[OrderSpec, ...]:
     """Each order ``floor(m)`` times, plus once more with probability ``m - floor(m)`` (seeded).
 
-    Copies get the ids ``<id>#2``, ``<id>#3``...; a multiplier below 1 samples the orders.
+    Copies get the ids ``<id>#2``, ``<id>#3``... (with ``+`` added while an order already has
+    the id); a multiplier below 1 samples the orders.
     More than ``MAX_SCENARIO_ORDERS`` orders after scaling is refused before any is made.
     """
     if len(orders) * multiplier > MAX_SCENARIO_ORDERS:
@@ -98,11 +99,19 @@ def scale_demand(orders: list[OrderSpec], multiplier: float, seed: int) -> tuple
     whole = math.floor(multiplier)
     fraction = multiplier - whole
     rng = random.Random(seed)
+    used = {order.order_id for order in orders}
     out: list[OrderSpec] = []
     for order in orders:
         copies = whole + (1 if fraction > 0 and rng.random() < fraction else 0)
-        out.extend(order if k == 0 else replace(order, order_id=f"{order.order_id}#{k + 1}")
-                   for k in range(copies))
+        for k in range(copies):
+            if k == 0:
+                out.append(order)
+                continue
+            copy_id = f"{order.order_id}#{k + 1}"
+            while copy_id in used:  # a real order already has that id (O1 next to O1#2)
+                copy_id += "+"
+            used.add(copy_id)
+            out.append(replace(order, order_id=copy_id))
     return tuple(out)
 
 

@@ -85,12 +85,26 @@ def test_closing_the_nearest_location_costs_more_and_slows_delivery_and_writes_n
 
 
 def test_doubling_demand_lowers_the_fill_rate_when_stock_is_short(live: TestClient) -> None:
-    orders = [laptop(f"S-{n}") for n in range(10)]  # 10 laptops of the 15 in stock
+    # 10 laptops of the 12 in stock that the 3 live orders (left out) have not reserved
+    orders = [laptop(f"S-{n}") for n in range(10)]
     once = post(live, {"name": "x1", "orders": orders})["kpis"]
     twice = post(live, {"name": "x2", "orders": orders,
                         "changes": {"demand_multiplier": 2}})["kpis"]
     assert (once["orders"], once["fill_rate"]) == (10, 1.0)
-    assert (twice["orders"], twice["units_ordered"], twice["fill_rate"]) == (20, 20, 0.75)
+    assert (twice["orders"], twice["units_ordered"], twice["fill_rate"]) == (20, 20, 0.6)
+
+
+def test_orders_given_in_place_of_the_live_ones_leave_the_live_reservations_alone(
+        live: TestClient) -> None:
+    """The 3 live orders hold 3 laptops at WH-A; a scenario of its own orders on the current
+    base may use only the other 2 there (and WH-B's 10), not the reserved ones."""
+    kpis = post(live, {"name": "mine", "orders": [laptop("BIG", qty=15)]})["kpis"]
+    assert kpis["units_filled"] == 12
+    assert kpis["units_by_location"] == {"WH-A": 2, "WH-B": 10}
+    given = post(live, {"name": "mine, my stock", "orders": [laptop("BIG", qty=15)],
+                        "inventory": [{"location_id": "WH-A", "sku": "LAPTOP-15",
+                                       "on_hand": 15}]})["kpis"]
+    assert given["units_by_location"] == {"WH-A": 15}  # stock given inline is taken as given
 
 
 def test_compare_gives_both_kpis_and_the_differences_b_minus_a(live: TestClient) -> None:

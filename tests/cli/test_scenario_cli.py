@@ -100,6 +100,24 @@ def test_sweep_shows_a_progress_bar_and_the_frontier_and_reports_it(files: Path)
     assert "<h2>Frontier</h2>" in page
 
 
+def test_a_sweep_whose_dask_scheduler_cannot_be_reached_runs_locally_and_says_so(
+        files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOM_DASK_SCHEDULER", "tcp://127.0.0.1:1")  # nothing listens there
+    result = runner.invoke(app, ["scenario", "sweep", str(files / "sweep.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "cannot be reached" in result.output
+    assert "sweep on local processes" in result.output and "Frontier" in result.output
+
+
+def test_a_sweep_value_out_of_range_exits_2_with_a_message(files: Path) -> None:
+    raw = yaml.safe_load((files / "sweep.yaml").read_text())
+    raw["sweep"]["values"] = [1, -5]
+    (files / "bad_sweep.yaml").write_text(yaml.safe_dump(raw))
+    result = runner.invoke(app, ["scenario", "sweep", str(files / "bad_sweep.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "sweep.values[1] = -5" in result.output and "Traceback" not in result.output
+
+
 def test_run_on_the_live_database_stores_it_and_compare_takes_its_id(
         files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{files}/live.db"

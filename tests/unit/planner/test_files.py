@@ -54,3 +54,16 @@ def test_a_missing_or_unreadable_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="Parquet"):
         prepare({"name": "x", "base": "empty", "files": {"inventory": "bad.parquet"}}, None,
                 base_dir=tmp_path)
+
+
+@pytest.mark.parametrize("priority", ["high", 1.5])
+def test_a_priority_that_is_not_a_whole_number_is_named(tmp_path: Path, priority: object
+                                                        ) -> None:
+    write(tmp_path)
+    frame = pd.read_csv(tmp_path / "orders.csv")
+    frame["priority"] = [priority, priority, 0, 0]
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    with pytest.raises(InvalidInput, match=r"orders\.0\.priority"):
+        prepare({"name": "x", "base": "empty", "files": {
+            "orders": "orders.csv", "inventory": "inventory.parquet",
+            "locations": "locations.csv"}}, None, base_dir=tmp_path)

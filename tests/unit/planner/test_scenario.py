@@ -80,6 +80,34 @@ def test_demand_multiplier_repeats_orders_and_samples_fractions_with_a_seed() ->
     assert half != scale_demand(base, 1.5, seed=8)
 
 
+def test_demand_copies_never_take_an_id_a_real_order_has() -> None:
+    base = [OrderSpec(order_id, 40.0, -74.0, (LineSpec("1", "X", 1),))
+            for order_id in ("O1", "O1#2")]
+    ids = [o.order_id for o in scale_demand(base, 2.0, 0)]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert ids[:2] == ["O1", "O1#2+"] and "O1#2" in ids
+
+
+def test_a_pickup_at_a_location_that_cannot_hand_over_is_refused() -> None:
+    pickup = {"order_id": "P", "delivery": {"method": "pickup", "location_id": "NJ"},
+              "lines": [{"line_id": "1", "sku": "LAPTOP", "qty": 1}]}
+    with pytest.raises(InvalidInput, match="NJ cannot hand over pickups"):
+        prepare(definition(orders=[pickup]), None)
+
+
+@pytest.mark.parametrize(("field", "values", "says"), [
+    ("cost_per_day", [1, -5], r"sweep.values\[1\] = -5 is not a valid cost_per_day"),
+    ("demand_multiplier", [0], "demand_multiplier"),
+    ("max_distance_km", [0, 100], r"values\[0\]"),
+    ("max_shipments_per_order", [2, 500], r"values\[1\] = 500"),
+    ("time_limit_ms", [5], "time_limit_ms"),
+])
+def test_a_sweep_value_out_of_range_is_refused_before_any_point_runs(
+        field: str, values: list[float], says: str) -> None:
+    with pytest.raises(InvalidInput, match=says):
+        parse_definition(definition(sweep={"field": field, "values": values}))
+
+
 @pytest.mark.parametrize(("changes", "says"), [
     ({"close_locations": ["NOPE"]}, "NOPE"),
     ({"capacity": {"X1": 5}}, "X1"),
