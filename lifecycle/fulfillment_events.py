@@ -267,8 +267,7 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         pickup_by = (at + timedelta(days=pipelines.current().pickup_hold_days)).date()
         fulfillment.attributes = {**fulfillment.attributes, "pickup_by": pickup_by.isoformat()}
     if target in (FulfillmentStatus.DELIVERED, FulfillmentStatus.PICKED_UP):
-        register_covering(uow, order, [line.line_id for line in fulfillment.lines], now,
-                          delivered_at=at)
+        register_covering(uow, order, fulfillment, now, delivered_at=at)
         close_settled(uow, order, (fulfillment.id,),
                       ("fulfillment_delayed", "fulfillment_at_risk"),
                       f"closed by itself: {report.type.replace('_', ' ')}", now)

@@ -14,7 +14,11 @@ from lifecycle import pipelines
 from lifecycle.coordinates import resolve_coordinates
 from lifecycle.escalations import close_settled
 from lifecycle.rules import save_order
-from lifecycle.services import ensure_service_only_fulfillment, register_standalone_services
+from lifecycle.services import (
+    cancel_services,
+    ensure_service_only_fulfillment,
+    register_standalone_services,
+)
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import (
     DeliveryMethod,
@@ -311,42 +315,13 @@ def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillm
     close_settled(uow, order, {f.id for f in stopped}, WATCHING,
                   "closed by itself: cancelled before it left", datetime.now(UTC))
     released = uow.ledger.release_order(order.id)
-    departed = {line.line_id for f in goods if f.status in DEPARTED for line in f.lines}
-    dropped = _drop_services(uow, order, fulfillments, departed)
-    order.cancel_remainder(units, reason, units_released=released,
+    dropped = cancel_services(uow, order, units)
+    order.cancel_remainder({**units, **dropped}, reason, units_released=released,
                            fulfillments_cancelled=[f.id for f in stopped],
-                           services_cancelled=dropped or None)
+                           services_cancelled=sorted(dropped) or None)
     # nothing waits any more: what was announced as backordered is cancelled
     order.attributes = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
     _settle(uow, order)
-
-
-def _drop_services(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment],
-                   departed: set[str]) -> list[str]:
-    """Shrink the pending service fulfillment to the services whose product went out.
-
-    A warranty on the shipped laptop still registers when it arrives; one on the cancelled
-    bag, or a standalone service not yet registered, is cancelled. Returns the dropped lines.
-    """
-    registered = {s.line_id for s in uow.services.for_order(order.id)}
-    dropped: list[str] = []
-    for fulfillment in fulfillments:
-        if fulfillment.type is not FulfillmentType.SERVICE or \
-                fulfillment.status is not FulfillmentStatus.PENDING:
-            continue
-        keep = [line for line in fulfillment.lines
-                if line.line_id in registered
-                or order.line(line.line_id).covers_line_id in departed]
-        gone = [line.line_id for line in fulfillment.lines if line not in keep]
-        if not gone:
-            continue
-        dropped += gone
-        fulfillment.lines = keep or fulfillment.lines
-        fulfillment.status = FulfillmentStatus.CANCELLED if not keep else \
-            FulfillmentStatus.REGISTERED if all(line.line_id in registered for line in keep) \
-            else FulfillmentStatus.PENDING
-        uow.fulfillments.save(fulfillment)
-    return dropped
 
 
 def _load(uow: UnitOfWork, order_id: str) -> Order:

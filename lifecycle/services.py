@@ -1,13 +1,15 @@
 """Services on the customer's account.
 
-A service covering a product line (an extended warranty on a laptop) is registered when that
-product is delivered or picked up; a standalone service when it is paid. Services never touch
+A service covering a product line (an extended warranty on a laptop) is registered unit by unit
+as that product is delivered or picked up (each unit from its own parcel's day), and a unit
+whose product is cancelled is cancelled with it; a standalone service is registered when it is
+paid. Services never touch
 stock: they live in a fulfillment of their own that becomes ``registered``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
 from datetime import UTC, datetime
 
 from lifecycle import pipelines
@@ -16,10 +18,32 @@ from models import Order, OrderLine, new_id
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
 from models.services import CustomerService, add_months
 
+PAID = "paid"  # the source of a standalone service's registration
+# Where a product has reached the customer, so the services covering it start.
+HANDED_OVER = frozenset({FulfillmentStatus.DELIVERED, FulfillmentStatus.PICKED_UP})
 
-def _register(uow: UnitOfWork, order: Order, line: OrderLine, now: datetime,
-              started: datetime | None = None) -> None:
-    """Put one service on the account; ``started``: when it takes effect (the delivery)."""
+
+def registered_units(uow: UnitOfWork, order: Order) -> dict[str, int]:
+    """Units of each service line on the customer's account."""
+    units: dict[str, int] = defaultdict(int)
+    for service in uow.services.for_order(order.id):
+        units[service.line_id] += service.qty
+    return dict(units)
+
+
+def fully_registered(uow: UnitOfWork, order: Order) -> frozenset[str]:
+    """Service lines whose every unit still wanted is registered."""
+    if not order.service_lines:
+        return frozenset()
+    done, cancelled = registered_units(uow, order), order.cancelled_units
+    return frozenset(line.line_id for line in order.service_lines
+                     if 0 < line.qty - cancelled.get(line.line_id, 0) <= done.get(line.line_id, 0))
+
+
+def _register(uow: UnitOfWork, order: Order, line: OrderLine, qty: int, source: str,
+              now: datetime, started: datetime | None = None) -> None:
+    """Put ``qty`` units of one service on the account; ``started``: when they take effect (the
+    delivery); ``source``: what registered them (each source registers a line once)."""
     product = uow.products.get(line.sku)
     name = product.name if product else line.sku
     covered = order.line(line.covers_line_id) if line.covers_line_id else None
@@ -31,45 +55,62 @@ def _register(uow: UnitOfWork, order: Order, line: OrderLine, now: datetime,
         line_id=line.line_id, sku=line.sku, name=name, starts=starts, ends=ends,
         registered_at=now, service_type=product.service_type if product else None,
         covers_line_id=covered.line_id if covered else None,
-        covers_sku=covered.sku if covered else None)
+        covers_sku=covered.sku if covered else None, qty=qty, source=source)
     if not uow.services.add(service):
         return
     what = f", covering {covered_product.name if covered_product else covered.sku}" \
         if covered else ""
     until = f" until {ends.isoformat()}" if ends else ""
-    order.record("service.registered", f"{name} registered to your account{what}{until}",
-                 service_id=service.id, sku=line.sku, line_id=line.line_id,
+    count = f"{qty} x " if qty > 1 else ""
+    order.record("service.registered", f"{count}{name} registered to your account{what}{until}",
+                 service_id=service.id, sku=line.sku, line_id=line.line_id, qty=qty,
                  covers_line_id=service.covers_line_id, covers_sku=service.covers_sku,
                  starts=starts.isoformat(), ends=ends.isoformat() if ends else None)
 
 
-def _close_service_fulfillment(uow: UnitOfWork, order: Order) -> None:
-    registered = {s.line_id for s in uow.services.for_order(order.id)}
+def _settle_service_fulfillment(uow: UnitOfWork, order: Order) -> None:
+    """The pending service fulfillment is registered once every unit it holds is."""
+    done = registered_units(uow, order)
     for fulfillment in uow.fulfillments.for_order(order.id):
         if fulfillment.type is not FulfillmentType.SERVICE or \
                 fulfillment.status is not FulfillmentStatus.PENDING:
             continue
-        if all(line.line_id in registered for line in fulfillment.lines):
+        if all(done.get(line.line_id, 0) >= line.qty for line in fulfillment.lines):
             fulfillment.status = FulfillmentStatus.REGISTERED
             uow.fulfillments.save(fulfillment)
 
 
-def register_covering(uow: UnitOfWork, order: Order, delivered_line_ids: Iterable[str],
+def register_covering(uow: UnitOfWork, order: Order, delivered: Fulfillment,
                       now: datetime | None = None, *,
                       delivered_at: datetime | None = None) -> None:
-    """Register the services that cover lines the customer now has.
+    """Register the services covering units the customer now has, one unit per unit.
 
-    ``delivered_at``: when the carrier or store says the customer got them; a warranty runs
+    ``delivered``: the parcel (or pickup) that just reached the customer, with its new status
+    (maybe not stored yet). A service line registers as many units as its product line has
+    delivered so far, less what it registered before and never more than is still wanted;
+    ``delivered_at``: when the carrier or store says the customer got them: a warranty runs
     from that day, not from the day the report reached dom.
     """
     if not pipelines.has_step(order, "register"):
         return
     now = now or datetime.now(UTC)
-    delivered = set(delivered_line_ids)
+    fulfillments = {f.id: f for f in uow.fulfillments.for_order(order.id)}
+    fulfillments[delivered.id] = delivered
+    received: dict[str, int] = defaultdict(int)
+    for fulfillment in fulfillments.values():
+        if fulfillment.status in HANDED_OVER and fulfillment.type is not FulfillmentType.SERVICE:
+            for item in fulfillment.lines:
+                received[item.line_id] += item.qty
+    here = {item.line_id for item in delivered.lines}
+    done, cancelled = registered_units(uow, order), order.cancelled_units
     for line in order.service_lines:
-        if line.covers_line_id in delivered:
-            _register(uow, order, line, now, delivered_at)
-    _close_service_fulfillment(uow, order)
+        if line.covers_line_id not in here:
+            continue
+        wanted = line.qty - cancelled.get(line.line_id, 0)
+        more = min(wanted, received[line.covers_line_id]) - done.get(line.line_id, 0)
+        if more > 0:
+            _register(uow, order, line, more, delivered.id, now, delivered_at)
+    _settle_service_fulfillment(uow, order)
 
 
 def register_standalone_services(uow: UnitOfWork, order: Order,
@@ -79,10 +120,62 @@ def register_standalone_services(uow: UnitOfWork, order: Order,
         return
     now = now or datetime.now(UTC)
     standalone = [line for line in order.service_lines if line.covers_line_id is None]
+    cancelled = order.cancelled_units
     for line in standalone:
-        _register(uow, order, line, now)
+        wanted = line.qty - cancelled.get(line.line_id, 0)
+        if wanted > 0:
+            _register(uow, order, line, wanted, PAID, now)
     if standalone:
-        _close_service_fulfillment(uow, order)
+        _settle_service_fulfillment(uow, order)
+
+
+def cancel_services(uow: UnitOfWork, order: Order, products_cancelled: dict[str, int],
+                    *, standalone: bool = True) -> dict[str, int]:
+    """The service units a cancel of ``products_cancelled`` (line -> units) takes with it,
+    and the pending service fulfillment shrunk to what is left.
+
+    A warranty unit goes when no unit of its product is left for it (two warranties on two
+    laptops, one laptop cancelled: one warranty goes; one warranty on two laptops stays while
+    one laptop does); units already registered stay on the account. ``standalone``: services
+    covering nothing and not yet registered go too (a cancel of everything not yet shipped).
+    Returns line -> service units cancelled, for the order's cancel record.
+    """
+    done, cancelled = registered_units(uow, order), order.cancelled_units
+    dropped: dict[str, int] = {}
+    for line in order.service_lines:
+        registered = done.get(line.line_id, 0)
+        still_open = line.qty - cancelled.get(line.line_id, 0) - registered
+        if still_open <= 0:
+            continue
+        if line.covers_line_id is None:
+            drop = still_open if standalone else 0
+        else:
+            covered = order.line(line.covers_line_id)
+            left = covered.qty - cancelled.get(covered.line_id, 0) \
+                - products_cancelled.get(covered.line_id, 0)
+            drop = max(0, still_open - max(0, left - registered))
+        if drop:
+            dropped[line.line_id] = drop
+    if dropped:
+        _shrink_service_fulfillment(uow, order, dropped, done)
+    return dropped
+
+
+def _shrink_service_fulfillment(uow: UnitOfWork, order: Order, dropped: dict[str, int],
+                                done: dict[str, int]) -> None:
+    for fulfillment in uow.fulfillments.for_order(order.id):
+        if fulfillment.type is not FulfillmentType.SERVICE or \
+                fulfillment.status is not FulfillmentStatus.PENDING:
+            continue
+        keep = [FulfillmentLine(line.line_id, line.sku, line.qty - dropped.get(line.line_id, 0))
+                for line in fulfillment.lines if line.qty > dropped.get(line.line_id, 0)]
+        if not keep:
+            fulfillment.status = FulfillmentStatus.CANCELLED  # its lines say what it was
+        else:
+            fulfillment.lines = keep
+            if all(done.get(line.line_id, 0) >= line.qty for line in keep):
+                fulfillment.status = FulfillmentStatus.REGISTERED
+        uow.fulfillments.save(fulfillment)
 
 
 def ensure_service_only_fulfillment(uow: UnitOfWork, order: Order,
@@ -100,7 +193,7 @@ def ensure_service_only_fulfillment(uow: UnitOfWork, order: Order,
                 if f.type is FulfillmentType.SERVICE]
     if existing:
         return None
-    registered = {s.line_id for s in uow.services.for_order(order.id)}
+    registered = fully_registered(uow, order)
     done = all(line.line_id in registered for line in order.service_lines)
     fulfillment = Fulfillment(
         id=new_id("ful"), order_id=order.id, type=FulfillmentType.SERVICE, location_id=None,

@@ -31,6 +31,7 @@ from lifecycle.network import (
 )
 from lifecycle.orders import build_order
 from lifecycle.rules import save_order
+from lifecycle.services import fully_registered
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import (
     Conflict,
@@ -196,8 +197,7 @@ def read_snapshot(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
                            exclude=order.attributes.get("excluded_locations") or ()) \
         if lines else None
     opportunity = uow.policy.opportunity_costs() if policy.lookahead and lines else None
-    registered = frozenset(s.line_id for s in uow.services.for_order(order.id)) \
-        if order.service_lines else frozenset()
+    registered = fully_registered(uow, order)
     return Snapshot(order, policy, existing, lines, network, opportunity, registered)
 
 
@@ -475,9 +475,7 @@ def _record_releases(order: Order, made: list[PlannedFulfillment]) -> None:
 def _ensure_service_fulfillment(uow: UnitOfWork, order: Order, existing: list[Fulfillment],
                                 now: datetime) -> None:
     """Services never touch stock; they wait in one fulfillment of their own."""
-    registered = frozenset(s.line_id for s in uow.services.for_order(order.id)) \
-        if order.service_lines else frozenset()
-    planned = _planned_service(order, existing, registered)
+    planned = _planned_service(order, existing, fully_registered(uow, order))
     if planned is None:
         return
     uow.fulfillments.add(Fulfillment(

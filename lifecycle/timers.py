@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
+from lifecycle.services import cancel_services
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import ConcurrentUpdate, DomainError, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus
@@ -126,15 +127,21 @@ def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
                  location_id=fulfillment.location_id)
     goods = [f for f in uow.fulfillments.for_order(order.id)
              if f.location_id is not None and f.status not in DEAD]
+    units: dict[str, int] = {}
+    for line in fulfillment.lines:
+        units[line.line_id] = units.get(line.line_id, 0) + line.qty
+    # the services covering what was not collected go with it (with the whole order: all
+    # that are not on the customer's account yet)
+    everything = {line.line_id: line.qty for line in order.product_lines}
+    dropped = cancel_services(uow, order, units if goods else everything,
+                              standalone=not goods)
     if not goods:
         order.cancel("not picked up")
     else:
         # the rest of the order goes on; these units are no longer wanted (nothing must source
         # them again: the backorder sweep would put them back on the store's shelf each time)
-        units: dict[str, int] = {}
-        for line in fulfillment.lines:
-            units[line.line_id] = units.get(line.line_id, 0) + line.qty
-        order.cancel_remainder(units, reason="not picked up")
+        order.cancel_remainder({**units, **dropped}, reason="not picked up",
+                               services_cancelled=sorted(dropped) or None)
     return True
 
 

@@ -8,6 +8,10 @@ from datetime import date, datetime
 
 @dataclass(frozen=True)
 class CustomerService:
+    """``qty`` units of one service line, registered together: the units covering products
+    delivered in one parcel (``source``: that fulfillment's id; ``paid`` for a standalone
+    service), so each starts the day its own product arrived."""
+
     id: str
     customer_id: str
     order_id: str
@@ -21,6 +25,8 @@ class CustomerService:
     covers_line_id: str | None = None
     covers_sku: str | None = None
     status: str = "active"
+    qty: int = 1
+    source: str = ""
 
 
 def add_months(start: date, months: int) -> date:

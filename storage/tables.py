@@ -238,7 +238,13 @@ customer_services = Table(
     Column("ends", String(10)),
     Column("status", String(20), nullable=False),
     Column("registered_at", UTCDateTime, nullable=False),
-    UniqueConstraint("order_id", "line_id", name="uq_customer_services_order_line"),
+    # units of the line this registration covers, and what registered them (the delivered
+    # fulfillment's id, "paid" for a standalone service): one registration per source
+    Column("qty", Integer, nullable=False),
+    Column("source", String(40), nullable=False),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    UniqueConstraint("order_id", "line_id", "source",
+                     name="uq_customer_services_order_line_source"),
 )
 Index("ix_customer_services_customer", customer_services.c.customer_id)
 

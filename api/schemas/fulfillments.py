@@ -160,12 +160,14 @@ class ServiceOut(BaseModel):
     starts: date
     ends: date | None
     status: str
+    qty: int = Field(description="Units of the service this registration covers (one per "
+                                 "covered product unit delivered in one parcel).")
 
     @classmethod
     def of(cls, s: CustomerService) -> ServiceOut:
         return cls(service_id=s.id, sku=s.sku, name=s.name, service_type=s.service_type,
                    covers_sku=s.covers_sku, covers_line_id=s.covers_line_id, order_id=s.order_id,
-                   line_id=s.line_id, starts=s.starts, ends=s.ends, status=s.status)
+                   line_id=s.line_id, starts=s.starts, ends=s.ends, status=s.status, qty=s.qty)
 
 
 class SlaCheckIn(Strict):

@@ -19,7 +19,8 @@ def _service(row: RowMapping) -> CustomerService:
         starts=date.fromisoformat(row["starts"]),
         ends=date.fromisoformat(row["ends"]) if row["ends"] else None,
         registered_at=row["registered_at"], service_type=row["service_type"],
-        covers_line_id=row["covers_line_id"], covers_sku=row["covers_sku"], status=row["status"])
+        covers_line_id=row["covers_line_id"], covers_sku=row["covers_sku"], status=row["status"],
+        qty=row["qty"], source=row["source"])
 
 
 def _escalation(row: RowMapping) -> Escalation:
@@ -39,7 +40,7 @@ class SqlServiceRegistry:
         self._c = connection
 
     def add(self, service: CustomerService) -> bool:
-        """Register once per order line; returns False when it already was."""
+        """Register once per order line and source; returns False when it already was."""
         try:
             with self._c.begin_nested():
                 self._c.execute(insert(customer_services).values(
@@ -48,7 +49,8 @@ class SqlServiceRegistry:
                     service_type=service.service_type, covers_line_id=service.covers_line_id,
                     covers_sku=service.covers_sku, starts=service.starts.isoformat(),
                     ends=service.ends.isoformat() if service.ends else None,
-                    status=service.status, registered_at=service.registered_at))
+                    status=service.status, registered_at=service.registered_at,
+                    qty=service.qty, source=service.source))
         except IntegrityError:
             return False
         return True

@@ -308,11 +308,12 @@ def test_pipelines_are_listed_with_their_version(dom: TestClient) -> None:
 def test_a_pickup_not_collected_in_time_expires_and_gives_its_stock_back(
         dom: TestClient) -> None:
     placed = place(dom, "S-EXP", [("1", "PHONE-X", 1)],
-                   delivery={"method": "pickup", "location_id": "ST-1"}, channel="store")
+                   delivery={"method": "pickup", "location_id": "ST-1"}, channel="store",
+                   placed_at=(datetime.now(UTC) - timedelta(hours=2)).isoformat())
     (pickup,) = placed["fulfillments"]
     ready_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    report(dom, pickup["fulfillment_id"], "ready_for_pickup", headers=STORE,
-           at=ready_at.isoformat())
+    assert report(dom, pickup["fulfillment_id"], "ready_for_pickup", headers=STORE,
+                  at=ready_at.isoformat()).status_code == 200
     assert dom.post("/v1/sla/check", json={"now": (ready_at + timedelta(days=3)).isoformat()},
                     headers=OPS).json()["pickups_expired"] == 0
     expired = dom.post("/v1/sla/check",

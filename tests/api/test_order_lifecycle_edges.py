@@ -192,6 +192,71 @@ def test_a_standalone_warranty_paid_at_intake_is_completed_at_once(seeded: TestC
     assert [f["status"] for f in placed["fulfillments"]] == ["registered"]
 
 
+def test_each_warranty_unit_follows_its_own_laptop(seeded_any: TestClient) -> None:
+    """Two laptops, two warranties. One laptop is short-picked and sent from elsewhere; the
+    first arrives (one warranty starts), the other is cancelled (its warranty goes too)."""
+    client = seeded_any
+    placed = place(client, "W-2X2", {**LAPTOP, "qty": 2}, {**WARRANTY, "qty": 2})
+    first = of_type(placed, "ship")
+    assert report(client, first, "short_picked",
+                  lines=[{"line_id": "1", "qty": 1}]).status_code == 200
+    assert report(client, first, "shipped").status_code == 200
+    assert report(client, first, "delivered").status_code == 200
+    (registered,) = services(client)
+    assert (registered["line_id"], registered["qty"]) == ("2", 1)
+    service = [f for f in get(client, placed["order_id"])["fulfillments"]
+               if f["type"] == "service"]
+    assert [(f["status"], f["lines"][0]["qty"]) for f in service] == [("pending", 2)]
+
+    cancelled = client.post(f"/v1/orders/{placed['order_id']}/cancel", headers=CHANNEL)
+
+    assert cancelled.status_code == 200, cancelled.text
+    after = get(client, placed["order_id"])
+    (cancel,) = [e for e in after["timeline"] if e["type"] == "order.partially_cancelled"]
+    assert cancel["data"]["lines"] == {"1": 1, "2": 1}  # the laptop and its warranty
+    assert cancel["data"]["services_cancelled"] == ["2"]
+    service = [f for f in after["fulfillments"] if f["type"] == "service"]
+    assert [(f["status"], f["lines"][0]["qty"]) for f in service] == [("registered", 1)]
+    assert [(s["qty"], s["status"]) for s in services(client)] == [(1, "active")]
+    assert after["status"] == "completed"
+
+
+def test_two_warranties_on_laptops_delivered_apart_start_on_their_own_days(
+        seeded_any: TestClient) -> None:
+    client = seeded_any
+    placed = place(client, "W-APART", {**LAPTOP, "qty": 2}, {**WARRANTY, "qty": 2},
+                   placed_at=(datetime.now(UTC) - timedelta(days=5)).isoformat())
+    first = of_type(placed, "ship")
+    report(client, first, "short_picked", lines=[{"line_id": "1", "qty": 1}])
+    early = datetime.now(UTC) - timedelta(days=3)
+    report(client, first, "shipped", at=early.isoformat())
+    assert report(client, first, "delivered", at=early.isoformat()).status_code == 200
+    (second,) = [f["fulfillment_id"] for f in get(client, placed["order_id"])["fulfillments"]
+                 if f["type"] == "ship" and f["status"] == "released"]
+    report(client, second, "shipped")
+    assert report(client, second, "delivered").status_code == 200
+    starts = sorted((s["starts"], s["qty"]) for s in services(client))
+    assert starts == [(early.date().isoformat(), 1), (datetime.now(UTC).date().isoformat(), 1)]
+    assert get(client, placed["order_id"])["status"] == "completed"
+
+
+def test_an_uncollected_pickup_takes_its_warranty_with_it(seeded_any: TestClient) -> None:
+    client = seeded_any
+    phone = {"line_id": "1", "sku": "PHONE-X", "qty": 1, "unit_price": 500.0}
+    placed = place(client, "S-EXPIRES", phone, WARRANTY,
+                   delivery={"method": "pickup", "location_id": "ST-1"}, channel="store")
+    pickup = of_type(placed, "pickup")
+    assert report(client, pickup, "ready_for_pickup").status_code == 200
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    assert client.post("/v1/sla/check", json={"now": later},
+                       headers=OPS).json()["pickups_expired"] == 1
+    after = get(client, placed["order_id"])
+    assert after["status"] == "cancelled"
+    assert {f["type"]: f["status"] for f in after["fulfillments"]} == \
+        {"pickup": "cancelled", "service": "cancelled"}
+    assert services(client) == []
+
+
 # -- 6. the reported time -----------------------------------------------------------------
 def test_a_reported_time_is_kept_and_starts_the_warranty(seeded_any: TestClient) -> None:
     client = seeded_any
