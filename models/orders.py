@@ -300,7 +300,7 @@ class Order:
         count = sum(wanted.values())
         self.record("order.partially_cancelled",
                     f"Cancelled {count} unit(s) that had not shipped"
-                    + (f": {reason}" if reason else "") + "; the rest is on its way",
+                    + (f": {reason}" if reason else "") + "; the rest of the order goes on",
                     reason=reason, lines=wanted, **details)
 
     def _guard_open(self, action: str) -> None:

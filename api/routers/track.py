@@ -11,6 +11,7 @@ from api.deps import ContainerDep
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import TimelineItem, TrackingOut
 from models import Event, NotFound
+from models.locations import LocationType
 
 router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESPONSES)
 
@@ -40,6 +41,9 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
                                                     token.encode()):
             raise NotFound("no order matches this tracking link")
         events = uow.events.for_order(order_id)
+        at = {f.location_id for f in uow.fulfillments.for_order(order_id) if f.location_id}
+        partners = [loc.name for loc in uow.locations.get_many(sorted(at)).values()
+                    if loc.type is LocationType.SUPPLIER]
     return TrackingOut(
         order_id=order.id, status=order.status.value,
         delivery={"method": order.delivery.method.value,
@@ -47,7 +51,7 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
                      if order.delivery.location_id else {})},
         lines=[{"line_id": line.line_id, "sku": line.sku, "qty": line.qty}
                for line in order.lines],
-        timeline=_customer_timeline(events),
+        timeline=_customer_timeline(events, partners),
     )
 
 
@@ -56,7 +60,23 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
 MOVES = frozenset({"fulfillment.cancelled", "fulfillment.rejected"})
 
 
-def _customer_timeline(events: list[Event]) -> list[TimelineItem]:
+def _customer_message(event: Event, partners: list[str]) -> str:
+    """An event in the customer's words: no internal reasons (a payment's, a delay's: they are
+    written for staff), and a drop-ship supplier is "our partner" (blind drop-ship)."""
+    if event.type in CUSTOMER_MESSAGES:
+        return CUSTOMER_MESSAGES[event.type]
+    if event.type == "payment.failed":
+        return "Payment failed: please update your payment details"
+    if event.type == "fulfillment.delayed":
+        eta = str(event.data.get("eta") or "")
+        return "Running late" + (f"; new estimate {eta[:10]}" if eta[:1].isdigit() else "")
+    message = event.message
+    for name in partners:
+        message = message.replace(name, "our partner")
+    return message
+
+
+def _customer_timeline(events: list[Event], partners: list[str]) -> list[TimelineItem]:
     """The events a customer may see, in their words. An allocation that follows a hidden move
     (a rejection, a count or a closed location) says it is an update: without
     that, two "Allocated" lines read like two parcels."""
@@ -67,7 +87,7 @@ def _customer_timeline(events: list[Event]) -> list[TimelineItem]:
             moved = True
         if event.type in CUSTOMER_EVENTS_HIDDEN:
             continue
-        message = CUSTOMER_MESSAGES.get(event.type, event.message)
+        message = _customer_message(event, partners)
         if event.type == "order.allocated":
             if moved and message.startswith("Allocated: "):
                 message = "Updated: " + message.removeprefix("Allocated: ")

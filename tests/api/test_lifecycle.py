@@ -123,7 +123,8 @@ def test_a_delayed_camera_notifies_the_customer_and_escalates_while_its_bag_drop
     notices = dom.get(f"/v1/notifications?order_id={placed['order_id']}",
                       headers=OPS).json()["items"]
     (delay_notice,) = [n for n in notices if n["template"] == "delay"]
-    assert delay_notice["channel"] == "email" and "carrier missed pickup" in delay_notice["body"]
+    assert delay_notice["channel"] == "email" and "running late" in delay_notice["body"]
+    assert "carrier missed pickup" not in delay_notice["body"]  # a reason for staff
     (escalation,) = dom.get(f"/v1/escalations?status=open&order_id={placed['order_id']}",
                             headers=OPS).json()["items"]
     assert escalation["kind"] == "fulfillment_delayed"

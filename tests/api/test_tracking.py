@@ -95,3 +95,36 @@ def test_tracking_without_a_token_is_refused(seeded: TestClient) -> None:
     response = seeded.get(f"/v1/track/{order['order_id']}")
     assert response.status_code in (404, 422)
     assert_problem(response, response.status_code)
+
+
+def test_internal_reasons_and_drop_ship_partners_stay_out_of_the_customer_s_view(
+        seeded: TestClient) -> None:
+    order = _order(seeded, lines=[{"line_id": "1", "sku": "LAPTOP-15", "qty": 1,
+                                   "unit_price": 999.0},
+                                  {"line_id": "2", "sku": "CAM-BAG", "qty": 1,
+                                   "unit_price": 40.0}])
+    stored = seeded.get(f"/v1/orders/{order['order_id']}", headers=OPS).json()
+    by_type = {f["type"]: f["fulfillment_id"] for f in stored["fulfillments"]}
+    seeded.post(f"/v1/fulfillments/{by_type['dropship']}/events",
+                json={"type": "shipped"}, headers=OPS)
+    seeded.post(f"/v1/fulfillments/{by_type['ship']}/events",
+                json={"type": "delayed", "reason": "picker off sick; WMS wave 42 stuck",
+                      "eta": "2026-12-24T12:00:00Z"}, headers=OPS)
+    seeded.post(f"/v1/orders/{order['order_id']}/payment",
+                json={"status": "failed", "reason": "fraud score 97"}, headers=OPS)
+    staff = json.dumps(seeded.get(f"/v1/orders/{order['order_id']}/timeline",
+                                  params={"limit": 100}, headers=OPS).json())
+    assert "Accessories Supplier" in staff and "fraud score 97" in staff and "WMS" in staff
+    view = seeded.get(f"/v1/track/{order['order_id']}",
+                      params={"token": order["tracking_token"]}).json()
+    text = json.dumps(view)
+    for internal in ("Accessories Supplier", "fraud", "WMS", "picker"):
+        assert internal not in text, internal
+    messages = {e["type"]: e["message"] for e in view["timeline"]}
+    assert messages["fulfillment.delayed"] == "Running late; new estimate 2026-12-24"
+    assert messages["payment.failed"] == "Payment failed: please update your payment details"
+    assert "our partner" in messages["fulfillment.shipped"]
+    notices = seeded.get("/v1/notifications", params={"order_id": order["order_id"]},
+                         headers=OPS).json()["items"]
+    (delay,) = [n for n in notices if n["template"] == "delay"]
+    assert "WMS" not in delay["body"] and "running late" in delay["body"]
