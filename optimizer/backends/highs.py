@@ -7,6 +7,9 @@ stop it; the greedy answer goes in as a MIP start so a stopped solve still has a
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 import time
 from typing import Any
 
@@ -27,8 +30,30 @@ _STOPPED = {
 _INTERRUPT_FROM_COLS = 2000  # below this a solve ends long before any deadline
 
 
+@functools.cache
+def _banner_swallowed() -> bool:
+    """HiGHS prints its copyright banner on the process's standard output the first time an
+    instance is made, before any option can silence it; it then lands in a CLI's piped output
+    and among a server's JSON log lines. That first instance is made here, with file
+    descriptor 1 pointed at /dev/null for the moment it takes. Returns whether it could be."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output at all: nothing to keep clean
+        return False
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return True
+
+
 def new_highs(model: MipModel, integer: bool, time_limit_s: float, seed: int) -> Any:
     """A silent HiGHS instance holding the model (the MIP, or its LP relaxation)."""
+    _banner_swallowed()
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(time_limit_s, 0.001))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders
@@ -33,3 +37,15 @@ def test_a_batch_with_no_stock_anywhere_is_proven_optimal_with_its_own_value_as_
     assert result.status == "optimal"
     assert result.bound == pytest.approx(result.objective, rel=1e-4)
     assert result.gap == pytest.approx(0.0, abs=1e-4)
+
+
+def test_a_solve_prints_nothing_on_standard_output() -> None:
+    """HiGHS's copyright banner would land in piped CLI output and among JSON log lines."""
+    script = ("from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders\n"
+              "solve_orders([OrderSpec('o', 40, -74, (LineSpec('1', 'X', 1),))],\n"
+              "             [LocationSpec('A', 'warehouse', 40.1, -74)], {('A', 'X'): 1},\n"
+              "             Params(solver='highs'))\n"
+              "print('done')\n")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[3])
+    assert ran.stdout == "done\n"
