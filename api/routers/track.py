@@ -71,7 +71,7 @@ def _customer_message(event: Event, partners: list[str]) -> str:
         eta = str(event.data.get("eta") or "")
         return "Running late" + (f"; new estimate {eta[:10]}" if eta[:1].isdigit() else "")
     message = event.message
-    for name in partners:
+    for name in sorted(partners, key=len, reverse=True):  # "Acme Tools" before "Acme"
         message = message.replace(name, "our partner")
     return message
 
