@@ -29,6 +29,7 @@ from models import (
     ReservationStatus,
     TransitionNotAllowed,
 )
+from models.clock import CLOCK_SKEW
 from models.fulfillment_flow import DEPARTED, EVENT_TARGETS, target_of
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
 from models.order_progress import derive_status
@@ -58,8 +59,6 @@ class Reporter:
         return True
 
 
-# How far ahead of dom's clock a reported time may be (reporters' clocks drift).
-CLOCK_SKEW = timedelta(minutes=5)
 # Reports that move goods (or hand them over at the counter): a hold stops them. Parcels
 # already with the carrier are not stopped: their later reports are always taken.
 GOODS_MOVES = frozenset(EVENT_TARGETS) - {"accepted"}
@@ -160,7 +159,7 @@ def reported_time(report: Report, now: datetime, order: Order,
         raise InvalidInput(f"at {at.isoformat()} is in the future (now is "
                            f"{now.astimezone(UTC).isoformat(timespec='seconds')}); report when "
                            "it happened, or leave at out for now", loc=("body", "at"))
-    placed = _utc(order.placed_at or order.created_at)
+    placed = min(_utc(order.placed_at or order.created_at), _utc(order.created_at))
     if at < placed - CLOCK_SKEW:
         raise InvalidInput(f"at {at.isoformat()} is before order {order.id} was placed "
                            f"({placed.isoformat(timespec='seconds')})", loc=("body", "at"))

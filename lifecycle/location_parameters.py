@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
+
+from models.strict_input import StrictInput
 
 
-class LocationParameters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LocationParameters(StrictInput):
+    """Unknown fields and true/false for numbers are refused."""
 
     shipment_cost: float = Field(default=0.0, ge=0, le=1e6)
     cost_per_km: float = Field(default=0.0, ge=0, le=1e4)

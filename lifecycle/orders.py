@@ -36,6 +36,7 @@ from models import (
     new_id,
     new_token,
 )
+from models.clock import CLOCK_SKEW
 from models.commands import CreateOrder
 from models.fulfillment_flow import DEPARTED
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
@@ -140,6 +141,20 @@ def _deliver_by(command: CreateOrder) -> date | None:
     return deadline
 
 
+def _placed_at(command: CreateOrder, now: datetime) -> datetime | None:
+    """When the customer placed the order (UTC; a time without a zone is taken as UTC), never
+    in the future: reports about the order are checked against it."""
+    placed = command.placed_at
+    if placed is None:
+        return None
+    placed = (placed if placed.tzinfo else placed.replace(tzinfo=UTC)).astimezone(UTC)
+    if placed > now + CLOCK_SKEW:
+        raise InvalidInput(f"placed_at {placed.isoformat()} is in the future (now is "
+                           f"{now.isoformat(timespec='seconds')}); send when the customer "
+                           "placed the order, or leave it out", loc=("body", "placed_at"))
+    return placed
+
+
 def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
     """Check a new order against the catalog and the network and build it; writes nothing."""
     products = uow.products.get_many(line.sku for line in command.lines)
@@ -153,12 +168,13 @@ def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
                        is_service=products[line.sku].is_service) for line in command.lines]
     arrived = PaymentStatus.AUTHORIZED if command.payment_status is PaymentStatus.CONFIRMED \
         else command.payment_status
+    now = datetime.now(UTC)
     order = Order(id=new_id("ord"), channel=command.channel,
                   channel_order_id=command.channel_order_id, customer=command.customer,
                   lines=lines, delivery=delivery, ship_to=ship_to, tracking_token=new_token(),
-                  created_at=datetime.now(UTC), source=command.source, priority=command.priority,
+                  created_at=now, source=command.source, priority=command.priority,
                   currency=command.currency.upper(), payment_status=arrived,
-                  placed_at=command.placed_at, attributes=dict(command.attributes))
+                  placed_at=_placed_at(command, now), attributes=dict(command.attributes))
     config = pipelines.current()
     kind = config.kind_of(order)
     # The order carries its own steps: a later change of configuration does not reroute it.

@@ -103,14 +103,30 @@ def register_covering(uow: UnitOfWork, order: Order, delivered: Fulfillment,
                 received[item.line_id] += item.qty
     here = {item.line_id for item in delivered.lines}
     done, cancelled = registered_units(uow, order), order.cancelled_units
-    for line in order.service_lines:
-        if line.covers_line_id not in here:
+    for (covered, _), lines in _covering(order).items():
+        if covered not in here:
             continue
-        wanted = line.qty - cancelled.get(line.line_id, 0)
-        more = min(wanted, received[line.covers_line_id]) - done.get(line.line_id, 0)
-        if more > 0:
-            _register(uow, order, line, more, delivered.id, now, delivered_at)
+        # the product units delivered, less those a registration already covers, go to the
+        # open units of these lines in order (two lines of one warranty share the laptops)
+        free = received[covered] - sum(done.get(line.line_id, 0) for line in lines)
+        for line in lines:
+            still_open = line.qty - cancelled.get(line.line_id, 0) - done.get(line.line_id, 0)
+            more = min(max(0, still_open), max(0, free))
+            if more > 0:
+                _register(uow, order, line, more, delivered.id, now, delivered_at)
+                free -= more
     _settle_service_fulfillment(uow, order)
+
+
+def _covering(order: Order) -> dict[tuple[str, str], list[OrderLine]]:
+    """Service lines covering a product line, by (product line, service SKU): lines of the same
+    service on the same product share its units (one warranty per laptop), different services
+    each cover all of them (a warranty and a theft cover on the same laptop)."""
+    groups: dict[tuple[str, str], list[OrderLine]] = defaultdict(list)
+    for line in order.service_lines:
+        if line.covers_line_id is not None:
+            groups[(line.covers_line_id, line.sku)].append(line)
+    return dict(groups)
 
 
 def register_standalone_services(uow: UnitOfWork, order: Order,
@@ -142,20 +158,24 @@ def cancel_services(uow: UnitOfWork, order: Order, products_cancelled: dict[str,
     """
     done, cancelled = registered_units(uow, order), order.cancelled_units
     dropped: dict[str, int] = {}
-    for line in order.service_lines:
-        registered = done.get(line.line_id, 0)
-        still_open = line.qty - cancelled.get(line.line_id, 0) - registered
-        if still_open <= 0:
-            continue
-        if line.covers_line_id is None:
-            drop = still_open if standalone else 0
-        else:
-            covered = order.line(line.covers_line_id)
-            left = covered.qty - cancelled.get(covered.line_id, 0) \
-                - products_cancelled.get(covered.line_id, 0)
-            drop = max(0, still_open - max(0, left - registered))
-        if drop:
-            dropped[line.line_id] = drop
+
+    def still_open(line: OrderLine) -> int:
+        return max(0, line.qty - cancelled.get(line.line_id, 0) - done.get(line.line_id, 0))
+
+    if standalone:
+        for line in order.service_lines:
+            if line.covers_line_id is None and still_open(line):
+                dropped[line.line_id] = still_open(line)
+    for (covered_id, _), lines in _covering(order).items():
+        covered = order.line(covered_id)
+        left = covered.qty - cancelled.get(covered_id, 0) - products_cancelled.get(covered_id, 0)
+        # product units left for the open service units, once registered ones have theirs
+        free = max(0, left - sum(done.get(line.line_id, 0) for line in lines))
+        for line in lines:
+            keep = min(still_open(line), free)
+            free -= keep
+            if still_open(line) > keep:
+                dropped[line.line_id] = still_open(line) - keep
     if dropped:
         _shrink_service_fulfillment(uow, order, dropped, done)
     return dropped

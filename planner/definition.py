@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from lifecycle.location_parameters import LocationParameters
 from models import InvalidInput
+from models.strict_input import StrictInput
 from optimizer.params import SOLVERS
 
 Base = Literal["current", "empty", "replay"]
@@ -26,8 +27,8 @@ SWEEPABLE = ("cost_per_day", "max_shipments_per_order", "max_distance_km", "time
 MAX_DEMAND_MULTIPLIER = 100.0
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(StrictInput):
+    """Unknown fields and true/false for numbers are refused (:mod:`models.strict_input`)."""
 
 
 class InventoryDelta(Strict):

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from types import UnionType
-from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import AfterValidator, BaseModel, Field
+
+from models.strict_input import StrictInput
 
 T = TypeVar("T")
 
@@ -27,26 +21,9 @@ def _not_blank(name: str) -> str:
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
 
 
-def _is_number(annotation: Any) -> bool:
-    """An int or float field (optional or not) that does not also take a bool."""
-    union = get_origin(annotation) in (Union, UnionType)
-    options = get_args(annotation) if union else (annotation,)
-    return bool(set(options) & {int, float}) and bool not in options
-
-
-class Strict(BaseModel):
+class Strict(StrictInput):
     """Request bodies refuse unknown fields, so a typo is an error and not silently dropped,
-    and refuse true/false where a number goes (pydantic would read ``"on_hand": true`` as 1)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_as_number(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool) and info.field_name is not None \
-                and _is_number(cls.model_fields[info.field_name].annotation):
-            raise ValueError(f"expected a number, got {str(value).lower()}")
-        return value
+    and true/false where a number goes (:mod:`models.strict_input`)."""
 
 
 class Page(BaseModel, Generic[T]):

@@ -221,6 +221,26 @@ def test_each_warranty_unit_follows_its_own_laptop(seeded_any: TestClient) -> No
     assert after["status"] == "completed"
 
 
+def test_two_lines_of_one_warranty_share_the_laptops_they_cover(seeded_any: TestClient) -> None:
+    """Lines 2 and 3 each hold one warranty for line 1's two laptops: the first laptop to
+    arrive starts one of them, and the laptop cancelled afterwards takes the other."""
+    client = seeded_any
+    placed = place(client, "W-2L", {**LAPTOP, "qty": 2}, {**WARRANTY, "qty": 1},
+                   {**WARRANTY, "line_id": "3", "qty": 1})
+    first = of_type(placed, "ship")
+    report(client, first, "short_picked", lines=[{"line_id": "1", "qty": 1}])
+    report(client, first, "shipped")
+    assert report(client, first, "delivered").status_code == 200
+    assert [(s["line_id"], s["qty"]) for s in services(client)] == [("2", 1)]
+    assert client.post(f"/v1/orders/{placed['order_id']}/cancel",
+                       headers=CHANNEL).status_code == 200
+    after = get(client, placed["order_id"])
+    (cancel,) = [e for e in after["timeline"] if e["type"] == "order.partially_cancelled"]
+    assert cancel["data"]["lines"] == {"1": 1, "3": 1}
+    assert [(s["line_id"], s["qty"]) for s in services(client)] == [("2", 1)]
+    assert after["status"] == "completed"
+
+
 def test_two_warranties_on_laptops_delivered_apart_start_on_their_own_days(
         seeded_any: TestClient) -> None:
     client = seeded_any
@@ -301,6 +321,22 @@ def test_a_time_before_the_order_or_before_the_previous_step_is_refused(
     assert [f["status"] for f in after["fulfillments"] if f["type"] == "ship"] == ["shipped"]
     assert services(seeded) == []  # no warranty started by the refused delivery
     assert report(seeded, fid, "delivered").status_code == 200
+
+
+def test_an_order_placed_in_the_future_is_refused_and_a_zoneless_time_is_utc(
+        seeded: TestClient) -> None:
+    ahead = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    refused = seeded.post("/v1/orders", json=order_body("W-AHEAD", lines=[LAPTOP],
+                                                        placed_at=ahead), headers=CHANNEL)
+    assert refused.status_code == 422 and "future" in refused.json()["detail"]
+    assert seeded.get("/v1/orders", headers=ADMIN).json()["items"] == []
+    zoneless = (datetime.now(UTC) - timedelta(hours=3)).replace(tzinfo=None)
+    placed = place(seeded, "W-NAIVE", LAPTOP, placed_at=zoneless.isoformat())
+    assert get(seeded, placed["order_id"])["placed_at"].startswith(
+        zoneless.isoformat(timespec="seconds"))
+    shipped = report(seeded, of_type(placed, "ship"), "shipped",
+                     at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    assert shipped.status_code == 200, shipped.text
 
 
 # -- 7. intake and repeated reports ---------------------------------------------------------
