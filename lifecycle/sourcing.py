@@ -455,7 +455,8 @@ def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,
         attributes={**attributes, "ship_by": ship_by.isoformat() if ship_by else None})
     uow.ledger.reserve([ReservationRequest(order_id=order.id, line_id=line.line_id,
                                            location_id=str(item.location_id), sku=line.sku,
-                                           qty=line.qty, fulfillment_id=fulfillment.id)
+                                           qty=line.qty, fulfillment_id=fulfillment.id,
+                                           kind=item.type.value)
                         for line in item.lines])
     uow.fulfillments.add(fulfillment)
     return fulfillment

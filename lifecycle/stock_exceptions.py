@@ -35,7 +35,6 @@ from lifecycle.uow import UnitOfWork
 from models import Location, Order
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.inventory import ReservationStatus
-from models.locations import Capability, LocationType
 from models.order_progress import BACKORDERED_UNITS, uncovered_units
 from models.order_status import OrderStatus
 from models.orders import DeliveryMethod
@@ -189,15 +188,7 @@ def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int],
 
 def _serves(location: Location, kind: FulfillmentType) -> bool:
     """Whether ``location`` as configured can carry a fulfillment of ``kind``."""
-    if not location.active:
-        return False
-    if kind is FulfillmentType.PICKUP:
-        return location.can(Capability.PICKUP)
-    if kind is FulfillmentType.DROPSHIP:
-        return location.type is LocationType.SUPPLIER and location.can(Capability.DROPSHIP)
-    if kind is FulfillmentType.SHIP:
-        return location.type is not LocationType.SUPPLIER and location.can(Capability.SHIP)
-    return True
+    return location.serves(kind.value)
 
 
 def _open_at(uow: UnitOfWork, location_id: str) -> list[Fulfillment]:

@@ -40,6 +40,9 @@ class ReservationRequest:
     sku: str
     qty: int
     fulfillment_id: str | None = None
+    # how the units leave (ship, pickup, dropship): the ledger refuses the plan when the
+    # location, locked, no longer serves that (closed or changed since the plan was solved)
+    kind: str | None = None
 
     def __post_init__(self) -> None:
         if self.qty <= 0:

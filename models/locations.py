@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -47,6 +48,27 @@ class Location:
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    def serves(self, kind: str) -> bool:
+        """Whether, as configured now, it can carry a fulfillment of ``kind``."""
+        return serves(kind, self.type.value, self.capabilities, self.active)
+
     @property
     def can_pickup(self) -> bool:
         return self.active and Capability.PICKUP in self.capabilities
+
+
+def serves(kind: str, location_type: str, capabilities: Collection[str], active: bool) -> bool:
+    """Whether a location of ``location_type`` with ``capabilities`` can carry a fulfillment
+    of ``kind`` (ship, pickup, dropship; a service needs no location): a closed one carries
+    nothing, a supplier drop-ships and never ships from stock of its own, a warehouse or a
+    store ships (and a store may hand over pickups)."""
+    if not active:
+        return False
+    supplier = location_type == LocationType.SUPPLIER.value
+    if kind == "pickup":
+        return Capability.PICKUP.value in capabilities
+    if kind == "dropship":
+        return supplier and Capability.DROPSHIP.value in capabilities
+    if kind == "ship":
+        return not supplier and Capability.SHIP.value in capabilities
+    return True

@@ -21,13 +21,14 @@ already serialized by ``BEGIN IMMEDIATE``. A full location raises ``CapacityExce
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
 
 from models import (
     Adjustment,
+    ConcurrentUpdate,
     Conflict,
     InsufficientStock,
     InvalidInput,
@@ -38,6 +39,7 @@ from models import (
     ReservationStatus,
     new_id,
 )
+from models.locations import serves
 from storage.clock import utcnow
 from storage.tables import inventory_adjustments, inventory_positions, locations, reservations
 
@@ -158,9 +160,12 @@ class SqlStockLedger:
         if not requests:
             return []
         needed: dict[tuple[str, str], int] = defaultdict(int)
+        kinds: dict[str, set[str]] = defaultdict(set)
         for request in requests:
             needed[(request.location_id, request.sku)] += request.qty
-        self._check_capacity(needed)
+            if request.kind is not None:
+                kinds[request.location_id].add(request.kind)
+        self._check_capacity(needed, kinds)
         now = utcnow()
         self._take_stock(needed, now)
         made = [
@@ -177,13 +182,19 @@ class SqlStockLedger:
         ])
         return made
 
-    def _check_capacity(self, needed: dict[tuple[str, str], int]) -> None:
-        """Lock each location of the plan and refuse units beyond its capacity for the day."""
+    def _check_capacity(self, needed: dict[tuple[str, str], int],
+                        kinds: dict[str, set[str]]) -> None:
+        """Lock each location of the plan and refuse units beyond its capacity for the day, or
+        at a location that no longer serves the plan (closed, or its type or capabilities
+        changed since the plan was solved: the caller solves again on what is current)."""
         per_location: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for (location_id, sku), qty in sorted(needed.items()):
             per_location[location_id].append((sku, qty))
         for location_id, wanted in sorted(per_location.items()):
-            capacity = self._locked_capacity(location_id)
+            capacity, serving = self._locked_location(location_id)
+            if not all(serving(kind) for kind in kinds.get(location_id, ())):
+                raise InsufficientStock(location_id, wanted[0][0],
+                                        sum(qty for _, qty in wanted), 0)
             if capacity is None:
                 continue
             reserved = self._c.execute(
@@ -195,21 +206,32 @@ class SqlStockLedger:
             if total > room:
                 raise CapacityExceeded(location_id, wanted[0][0], total, room)
 
-    def _locked_capacity(self, location_id: str) -> int | None:
-        """The location's capacity, its row locked so the capacity cannot change under us.
+    def _locked_location(self, location_id: str) -> tuple[int | None, Callable[[str], bool]]:
+        """The location's capacity and what it serves, its row locked so neither can change
+        under us (a close or an edit waits for this transaction, or this one reads what the
+        close committed).
 
         A location without a limit (the common case) is only share-locked: plans reserving
         there at the same time do not queue behind one another, while a change to the location
         waits for them. One with a limit is locked for update, so two plans count its reserved
         units one after the other.
         """
-        query = select(L.c.capacity_units_per_day).where(L.c.id == location_id)
-        if self._c.execute(query).scalar() is None and \
-                self._c.execute(query.with_for_update(read=True)).scalar() is None:
-            return None
-        # (a limit set since the first read lands here too, upgrading the share lock: rare)
-        capacity = self._c.execute(query.with_for_update()).scalar()
-        return None if capacity is None else int(capacity)
+        query = select(L.c.capacity_units_per_day, L.c.type, L.c.capabilities,
+                       L.c.active).where(L.c.id == location_id)
+        row = self._c.execute(query.with_for_update(read=True)).first()
+        if row is None:
+            return None, lambda _kind: False
+        if row.capacity_units_per_day is not None:
+            # (upgrading the share lock: two plans must count the reserved units in turn)
+            row = self._c.execute(query.with_for_update()).first()
+            assert row is not None
+        capacity = None if row.capacity_units_per_day is None else int(row.capacity_units_per_day)
+        location_type, capabilities, active = str(row.type), list(row.capabilities), row.active
+
+        def serving(kind: str) -> bool:
+            return serves(kind, location_type, capabilities, bool(active))
+
+        return capacity, serving
 
     def _take_stock(self, needed: dict[tuple[str, str], int], now: datetime) -> None:
         """Conditional updates in key order; a short row undoes the rows this call took."""
@@ -305,8 +327,8 @@ class SqlStockLedger:
                     location_id=held.location_id, sku=held.sku, qty=amount, status=to.value,
                     fulfillment_id=held.fulfillment_id, created_at=held.created_at,
                     closed_at=now))
-        if not closed.rowcount:
-            raise Conflict(f"reservation {reservation_id} changed concurrently; retry")
+        if not closed.rowcount:  # another transaction closed or split it since we read it
+            raise ConcurrentUpdate(f"reservation {reservation_id} changed concurrently; retry")
         values: dict[str, object] = {"reserved": P.c.reserved - amount, "updated_at": now}
         condition = [P.c.location_id == held.location_id, P.c.sku == held.sku,
                      P.c.reserved >= amount]
@@ -315,6 +337,11 @@ class SqlStockLedger:
             condition.append(P.c.on_hand >= amount)
         moved = self._c.execute(update(P).where(and_(*condition)).values(**values))
         if not moved.rowcount:
+            if to is ReservationStatus.CONSUMED:
+                # callers correct the shelf up first (goods that left were there), so a count
+                # committed since then lowered it: run the whole transaction again
+                raise ConcurrentUpdate(f"{held.sku!r} at {held.location_id!r} was counted "
+                                       "while its units left; retry")
             raise Conflict(f"cannot close {amount} unit(s) of {held.sku!r} at "
                            f"{held.location_id!r}: "
                            "on hand is below what is reserved; count the stock and adjust")

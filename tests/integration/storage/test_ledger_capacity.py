@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from models import InsufficientStock, ReservationRequest
+from models.locations import Capability
 from storage import SqlUnitOfWork, make_engine
 from storage.repositories.ledger import CapacityExceeded
 from tests.integration.storage.helpers import location, seed
@@ -129,3 +130,50 @@ def test_plans_at_a_location_without_a_limit_do_not_queue_behind_each_other(
         first.__exit__(None, None, None)
         worker.join(30)
     assert reserved_at(engine, "WH-B") == 4
+
+
+def test_a_plan_at_a_location_closed_or_changed_since_it_was_solved_is_refused(
+        engine: Engine) -> None:
+    """The plan was solved while WH-B shipped; it closes (or stops shipping) before the plan
+    is reserved: the ledger refuses it as it refuses missing stock, so sourcing solves again."""
+    ship = replace(req("LAPTOP", 1, "WH-B"), kind="ship")
+    for change in ({"active": False}, {"capabilities": frozenset({Capability.PICKUP})}):
+        with SqlUnitOfWork(engine) as uow:
+            uow.locations.upsert(replace(location("WH-B"), **change))  # type: ignore[arg-type]
+            uow.commit()
+        with SqlUnitOfWork(engine) as uow, pytest.raises(InsufficientStock):
+            uow.ledger.reserve([ship])
+    assert reserved_at(engine, "WH-B") == 0
+    with SqlUnitOfWork(engine) as uow:  # a pickup is still served there
+        uow.ledger.reserve([replace(ship, kind="pickup")])
+        uow.commit()
+    assert reserved_at(engine, "WH-B") == 1
+
+
+def test_a_close_waits_for_a_plan_reserving_at_the_location(
+        engine: Engine, database_url: str) -> None:
+    """The plan holds WH-B's row share-locked until it commits, so a close committed after it
+    finds the allocation to move (rather than the plan landing after the close)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: the close queues anyway")
+    plan = SqlUnitOfWork(engine)
+    plan.__enter__()
+    plan.ledger.reserve([replace(req("LAPTOP", 1, "WH-B"), kind="ship")])
+    closed: list[bool] = []
+
+    def close() -> None:
+        with SqlUnitOfWork(engine) as uow:
+            uow.locations.upsert(replace(location("WH-B"), active=False))
+            uow.commit()
+        closed.append(True)
+
+    worker = threading.Thread(target=close)
+    worker.start()
+    worker.join(0.5)
+    try:
+        assert closed == []  # waiting for the plan's lock
+    finally:
+        plan.commit()
+        plan.__exit__(None, None, None)
+        worker.join(30)
+    assert closed == [True] and reserved_at(engine, "WH-B") == 1
