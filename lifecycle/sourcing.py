@@ -36,6 +36,7 @@ from lifecycle.uow import UnitOfWork, UowFactory
 from models import (
     Conflict,
     DeliveryMethod,
+    DomainError,
     DuplicateChannelOrder,
     InsufficientStock,
     LocationType,
@@ -255,9 +256,15 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None, objective: str | N
         unallocated=_unfilled(order, assignment), alternatives=assignment.alternatives,
         committed=False, plain_cost=round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
-    # what a commit of the same answer would be told (409 under backorder: reject)
-    refusal = backorder_refusal("the order" if new else f"order {order.id}", policy,
-                                quoted.unallocated)
+    # what a commit of the same answer would be told (409): waiting for payment, on hold,
+    # cancelled, or units short under backorder: reject
+    try:
+        check_sourceable(order)
+        refusal = backorder_refusal("the order" if new else f"order {order.id}", policy,
+                                    quoted.unallocated)
+    except DomainError as refused:
+        refusal = refused.detail.replace(f"order {order.id}", "the order") if new \
+            else refused.detail
     if refusal is not None:
         quoted.extra["commit_refusal"] = refusal
     return quoted

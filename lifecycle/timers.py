@@ -137,6 +137,8 @@ def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
                               standalone=not goods)
     if not goods:
         order.cancel("not picked up")
+        if dropped:
+            order.events[-1].data.update(services_cancelled=sorted(dropped))
     else:
         # the rest of the order goes on; these units are no longer wanted (nothing must source
         # them again: the backorder sweep would put them back on the store's shelf each time)

@@ -297,9 +297,11 @@ class Order:
             merged[line_id] = merged.get(line_id, 0) + qty
         self.hold_reason = None
         self.attributes = {**self.attributes, "cancelled_units": merged}
-        count = sum(wanted.values())
+        services = sum(qty for line_id, qty in wanted.items() if self.line(line_id).is_service)
+        goods = sum(wanted.values()) - services
         self.record("order.partially_cancelled",
-                    f"Cancelled {count} unit(s) that had not shipped"
+                    f"Cancelled {goods} unit(s) that had not shipped"
+                    + (f" and {services} service unit(s) covering them" if services else "")
                     + (f": {reason}" if reason else "") + "; the rest of the order goes on",
                     reason=reason, lines=wanted, **details)
 

@@ -7,6 +7,7 @@ scenario run``); both go through :func:`parse_definition`, which turns every mis
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -164,6 +165,10 @@ def parse_definition(raw: Mapping[str, Any], *, prefix: tuple[str, ...] = ()
         definition = ScenarioDefinition.model_validate(dict(raw))
     except ValidationError as error:
         raise _summary(error, prefix) from error
+    for n, value in enumerate(definition.sweep.values if definition.sweep else []):
+        if not math.isfinite(value):
+            raise InvalidInput(f"sweep.values[{n}] is {value}; give finite numbers",
+                               loc=(*prefix, "sweep", "values", str(n)))
     if definition.sweep is not None and definition.sweep.field in ("max_shipments_per_order",
                                                                    "time_limit_ms"):
         bad = [v for v in definition.sweep.values if v != int(v) or v < 1]

@@ -42,8 +42,8 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
             raise NotFound("no order matches this tracking link")
         events = uow.events.for_order(order_id)
         at = {f.location_id for f in uow.fulfillments.for_order(order_id) if f.location_id}
-        partners = [loc.name for loc in uow.locations.get_many(sorted(at)).values()
-                    if loc.type is LocationType.SUPPLIER]
+        partners = {loc.id: loc.name for loc in uow.locations.get_many(sorted(at)).values()
+                    if loc.type is LocationType.SUPPLIER}
     return TrackingOut(
         order_id=order.id, status=order.status.value,
         delivery={"method": order.delivery.method.value,
@@ -60,7 +60,7 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
 MOVES = frozenset({"fulfillment.cancelled", "fulfillment.rejected"})
 
 
-def _customer_message(event: Event, partners: list[str]) -> str:
+def _customer_message(event: Event, partners: dict[str, str]) -> str:
     """An event in the customer's words: no internal reasons (a payment's, a delay's: they are
     written for staff), and a drop-ship supplier is "our partner" (blind drop-ship)."""
     if event.type in CUSTOMER_MESSAGES:
@@ -71,12 +71,12 @@ def _customer_message(event: Event, partners: list[str]) -> str:
         eta = str(event.data.get("eta") or "")
         return "Running late" + (f"; new estimate {eta[:10]}" if eta[:1].isdigit() else "")
     message = event.message
-    for name in sorted(partners, key=len, reverse=True):  # "Acme Tools" before "Acme"
+    for name in sorted(partners.values(), key=len, reverse=True):  # "Acme Tools" before "Acme"
         message = message.replace(name, "our partner")
     return message
 
 
-def _customer_timeline(events: list[Event], partners: list[str]) -> list[TimelineItem]:
+def _customer_timeline(events: list[Event], partners: dict[str, str]) -> list[TimelineItem]:
     """The events a customer may see, in their words. An allocation that follows a hidden move
     (a rejection, a count or a closed location) says it is an update: without
     that, two "Allocated" lines read like two parcels."""
@@ -92,5 +92,7 @@ def _customer_timeline(events: list[Event], partners: list[str]) -> list[Timelin
             if moved and message.startswith("Allocated: "):
                 message = "Updated: " + message.removeprefix("Allocated: ")
             moved = False
-        shown.append(TimelineItem.of(event).model_copy(update={"data": {}, "message": message}))
+        hidden = {"location_id": None} if event.location_id in partners else {}
+        shown.append(TimelineItem.of(event).model_copy(
+            update={"data": {}, "message": message, **hidden}))
     return shown

@@ -148,6 +148,21 @@ def test_backorder_reject_refuses_the_whole_order_and_writes_nothing(api: TestCl
     assert allowed["commit_refusal"] is None
 
 
+def test_a_quote_of_an_order_waiting_for_payment_says_a_commit_would_be_refused(
+        api: TestClient) -> None:
+    unpaid = laptop_order(payment={"status": "pending"})
+    quote = api.post("/v1/allocate", json={"order": unpaid, "commit": False},
+                     headers=CHANNEL).json()
+    assert quote["commit_refusal"].startswith("the order waits for payment (pending)")
+    placed = api.post("/v1/orders", json=unpaid, headers=CHANNEL).json()
+    stored = api.post("/v1/allocate", json={"order_id": placed["order_id"], "commit": False},
+                      headers=CHANNEL).json()
+    committed = api.post("/v1/allocate", json={"order_id": placed["order_id"], "commit": True},
+                         headers=CHANNEL)
+    assert committed.status_code == 409
+    assert stored["commit_refusal"] == committed.json()["detail"]
+
+
 def test_backordered_orders_are_sourced_by_the_joint_run_when_stock_arrives(
         client: TestClient) -> None:
     network(client, {"WH-A": 0, "WH-B": 0})

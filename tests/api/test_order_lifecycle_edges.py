@@ -214,6 +214,8 @@ def test_each_warranty_unit_follows_its_own_laptop(seeded_any: TestClient) -> No
     after = get(client, placed["order_id"])
     (cancel,) = [e for e in after["timeline"] if e["type"] == "order.partially_cancelled"]
     assert cancel["data"]["lines"] == {"1": 1, "2": 1}  # the laptop and its warranty
+    assert cancel["message"].startswith("Cancelled 1 unit(s) that had not shipped and 1 "
+                                        "service unit(s) covering them")
     assert cancel["data"]["services_cancelled"] == ["2"]
     service = [f for f in after["fulfillments"] if f["type"] == "service"]
     assert [(f["status"], f["lines"][0]["qty"]) for f in service] == [("registered", 1)]
@@ -275,6 +277,8 @@ def test_an_uncollected_pickup_takes_its_warranty_with_it(seeded_any: TestClient
     assert {f["type"]: f["status"] for f in after["fulfillments"]} == \
         {"pickup": "cancelled", "service": "cancelled"}
     assert services(client) == []
+    (cancel,) = [e for e in after["timeline"] if e["type"] == "order.cancelled"]
+    assert cancel["data"]["services_cancelled"] == ["2"]
 
 
 # -- 6. the reported time -----------------------------------------------------------------

@@ -118,7 +118,7 @@ def test_internal_reasons_and_drop_ship_partners_stay_out_of_the_customer_s_view
     view = seeded.get(f"/v1/track/{order['order_id']}",
                       params={"token": order["tracking_token"]}).json()
     text = json.dumps(view)
-    for internal in ("Accessories Supplier", "fraud", "WMS", "picker"):
+    for internal in ("Accessories Supplier", "SUP-1", "fraud", "WMS", "picker"):
         assert internal not in text, internal
     messages = {e["type"]: e["message"] for e in view["timeline"]}
     assert messages["fulfillment.delayed"] == "Running late; new estimate 2026-12-24"
