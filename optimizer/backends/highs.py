@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -30,8 +31,18 @@ _STOPPED = {
 _INTERRUPT_FROM_COLS = 2000  # below this a solve ends long before any deadline
 
 
-@functools.cache
+_BANNER_LOCK = threading.Lock()
+
+
 def _banner_swallowed() -> bool:
+    """Once per process, under a lock: two first solves at once must not save each other's
+    /dev/null as the descriptor to restore."""
+    with _BANNER_LOCK:
+        return _swallow_banner()
+
+
+@functools.cache
+def _swallow_banner() -> bool:
     """HiGHS prints its copyright banner on the process's standard output the first time an
     instance is made, before any option can silence it; it then lands in a CLI's piped output
     and among a server's JSON log lines. That first instance is made here, with file
