@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors import canonical
-from connectors.errors import ConnectorError
+from connectors.errors import CancelledOnChannel, ConnectorError
 from connectors.fields import Field
 
 __all__ = ["amazon_order_to_canonical"]
@@ -78,6 +78,10 @@ def _refuse_amazon_fulfilled(order: Field, order_id: str) -> None:
 
 def _payment_status(order: Field, order_id: str) -> str:
     status = order["OrderStatus"].text()
+    if status == "Canceled":
+        raise CancelledOnChannel(
+            f"Amazon order {order_id} {_REFUSED_STATUS[status]} (OrderStatus {status})",
+            channel="marketplace", channel_order_id=order_id, path="OrderStatus")
     if status in _REFUSED_STATUS:
         raise ConnectorError(
             f"Amazon order {order_id} {_REFUSED_STATUS[status]} (OrderStatus {status})",

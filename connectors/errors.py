@@ -15,3 +15,14 @@ class ConnectorError(ValueError):
         super().__init__(message)
         self.message = message
         self.path = path
+
+
+class CancelledOnChannel(ConnectorError):
+    """The channel says the order was cancelled there. A new order is refused like any order
+    dom must not take; one already imported is cancelled (what has not shipped stops)."""
+
+    def __init__(self, message: str, *, channel: str, channel_order_id: str,
+                 path: str | None = None) -> None:
+        super().__init__(message, path=path)
+        self.channel = channel
+        self.channel_order_id = channel_order_id

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors import canonical
-from connectors.errors import ConnectorError
+from connectors.errors import CancelledOnChannel, ConnectorError
 from connectors.fields import Field
 
 __all__ = ["PICKUP_ATTRIBUTE", "shopify_order_to_canonical"]
@@ -43,9 +43,9 @@ def shopify_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
     order = Field.root(payload, "a Shopify order")
     order_id = order["id"].identifier()
     if not order["cancelled_at"].missing:
-        raise ConnectorError(
+        raise CancelledOnChannel(
             f"Shopify order {order_id} was cancelled (cancelled_at is set); nothing to fulfil",
-            path="cancelled_at",
+            channel="web", channel_order_id=order_id, path="cancelled_at",
         )
     payment = _payment_status(order, order_id)
     delivery = _delivery(order)

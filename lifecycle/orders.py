@@ -21,6 +21,7 @@ from lifecycle.services import (
 )
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import (
+    Conflict,
     DeliveryMethod,
     DuplicateChannelOrder,
     Event,
@@ -196,12 +197,25 @@ class Intake:
     created: bool
 
 
+def resent(existing: Order, command: CreateOrder) -> Order:
+    """``existing`` as the answer to ``command``, a re-send of it: the same (channel,
+    channel_order_id). From another source (a second shop selling on channel web with ids of
+    its own) it is a different order, refused rather than answered with someone else's."""
+    if command.source and existing.source and command.source != existing.source:
+        raise Conflict(f"channel order id {command.channel_order_id!r} on channel "
+                       f"{command.channel.value} is taken by order {existing.id} from "
+                       f"{existing.source}; an order from {command.source} needs an id of its "
+                       f"own (for example prefixed with {command.source!r})",
+                       loc=("body", "channel_order_id"))
+    return existing
+
+
 def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
     """Place an order; the same (channel, channel_order_id) again returns the first order."""
     with uow_factory() as uow:
         existing = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
         if existing is not None:
-            return Intake(existing, created=False)
+            return Intake(resent(existing, command), created=False)
         order = build_order(uow, command)
         try:
             save_order(uow, order, new=True)
@@ -215,7 +229,7 @@ def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
     with uow_factory() as uow:
         winner = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
         assert winner is not None
-        return Intake(winner, created=False)
+        return Intake(resent(winner, command), created=False)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from lifecycle.network import (
     parcels_made,
     remaining_lines,
 )
-from lifecycle.orders import build_order
+from lifecycle.orders import build_order, resent
 from lifecycle.rules import save_order
 from lifecycle.services import fully_registered
 from lifecycle.uow import UnitOfWork, UowFactory
@@ -718,5 +718,6 @@ def allocate_new(uow_factory: UowFactory, command: CreateOrder, *, commit_it: bo
     with read() as uow:
         existing = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
         assert existing is not None
-    return allocate_existing(uow_factory, existing.id, objective=objective, reader=reader)
+    return allocate_existing(uow_factory, resent(existing, command).id, objective=objective,
+                             reader=reader)
 

@@ -2,6 +2,7 @@
 
 Each payload is mapped to the canonical order and placed through the same path as
 ``POST /v1/orders`` (same checks, same idempotency, same (channel, channel_order_id) rule).
+A payload saying the channel cancelled the order cancels the one imported before.
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ from typing import Any
 from fastapi import APIRouter, Body, Request, Response
 from pydantic import ValidationError
 
-from api.auth import OrderWriter
-from api.deps import ContainerDep
+from api.auth import OrderWriter, Principal
+from api.deps import ContainerDep, run_async
+from api.idempotency import json_response
 from api.routers.orders import place
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import OrderIn, OrderOut
-from connectors import ConnectorError, amazon_order_to_canonical, shopify_order_to_canonical
-from models import InvalidInput
+from connectors import (
+    CancelledOnChannel,
+    ConnectorError,
+    amazon_order_to_canonical,
+    shopify_order_to_canonical,
+)
+from dom.bootstrap import Container
+from lifecycle import orders as order_service
+from models import Channel, InvalidInput, Order, OrderStatus
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=PROBLEM_RESPONSES)
 
@@ -29,8 +38,11 @@ def _canonical(mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: P
                source: str) -> OrderIn:
     try:
         canonical = mapper(payload)
-    except ConnectorError as error:
-        raise InvalidInput(f"{source} order refused: {error}", loc=("body",)) from error
+    except CancelledOnChannel:
+        raise  # the caller cancels the order it imported before, if there is one
+    except ConnectorError as error:  # the field as the channel spells it, when one is to blame
+        field = ("body", error.path) if error.path else ("body",)
+        raise InvalidInput(f"{source} order refused: {error}", loc=field) from error
     try:
         return OrderIn.model_validate(canonical)
     except ValidationError as error:
@@ -40,21 +52,59 @@ def _canonical(mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: P
                            loc=("body",)) from error
 
 
+async def _import(request: Request, principal: Principal, container: Container,
+                  mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: Payload,
+                  source: str) -> Response:
+    try:
+        order = _canonical(mapper, payload, source)
+    except CancelledOnChannel as cancelled:
+        return await _cancel_imported(container, cancelled, source)
+    return await place(request, principal, container, order.to_command())
+
+
+async def _cancel_imported(container: Container, cancelled: CancelledOnChannel,
+                           source: str) -> Response:
+    """The channel cancelled an order: the one imported before is cancelled here too (what
+    has not shipped stops; 409 when everything has); never imported, it is refused (422)."""
+    def find() -> Order | None:
+        with container.uow(write=False) as uow:
+            return uow.orders.get_by_channel_ref(Channel(cancelled.channel),
+                                                 cancelled.channel_order_id)
+
+    existing = await run_async(find)
+    if existing is None or existing.source != source.lower():
+        raise InvalidInput(f"{source} order refused: {cancelled}",
+                           loc=("body", cancelled.path) if cancelled.path else ("body",))
+    if existing.status is not OrderStatus.CANCELLED:
+        await run_async(lambda: order_service.cancel_order(
+            container.uow(), existing.id, f"cancelled on {source}"))
+    view = await run_async(lambda: order_service.get_order(container.uow(write=False),
+                                                           existing.id))
+    return json_response(200, OrderOut.of(view.order, view.events, view.fulfillments)
+                         .model_dump(mode="json"), location=f"/v1/orders/{existing.id}")
+
+
 @router.post("/amazon/orders", response_model=OrderOut, status_code=201,
-             responses={200: {"model": OrderOut, "description": "Already imported"}})
+             responses={200: {"model": OrderOut,
+                              "description": "Already imported (cancelled, when Amazon says "
+                                             "it was cancelled)"}})
 async def amazon_order(request: Request, principal: OrderWriter, container: ContainerDep,
                        payload: Payload = Body(description="An SP-API Order with OrderItems")
                        ) -> Response:
-    """Import an Amazon SP-API order (channel marketplace, source amazon)."""
-    order = _canonical(amazon_order_to_canonical, payload, "Amazon")
-    return await place(request, principal, container, order.to_command())
+    """Import an Amazon SP-API order (channel marketplace, source amazon); a Canceled one
+    cancels the order imported before."""
+    return await _import(request, principal, container, amazon_order_to_canonical, payload,
+                         "Amazon")
 
 
 @router.post("/shopify/orders", response_model=OrderOut, status_code=201,
-             responses={200: {"model": OrderOut, "description": "Already imported"}})
+             responses={200: {"model": OrderOut,
+                              "description": "Already imported (cancelled, when Shopify says "
+                                             "it was cancelled)"}})
 async def shopify_order(request: Request, principal: OrderWriter, container: ContainerDep,
                         payload: Payload = Body(description="A Shopify orders/create webhook body")
                         ) -> Response:
-    """Import a Shopify order webhook (channel web, source shopify)."""
-    order = _canonical(shopify_order_to_canonical, payload, "Shopify")
-    return await place(request, principal, container, order.to_command())
+    """Import a Shopify order webhook (channel web, source shopify); one with cancelled_at
+    cancels the order imported before."""
+    return await _import(request, principal, container, shopify_order_to_canonical, payload,
+                         "Shopify")

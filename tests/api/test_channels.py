@@ -124,6 +124,44 @@ def test_a_malformed_amazon_payload_names_the_field(
     assert all_orders(catalog) == []
 
 
+def test_an_amazon_order_cancelled_after_import_is_cancelled_here(
+        catalog: TestClient, amazon: dict[str, Any]) -> None:
+    imported = catalog.post("/v1/channels/amazon/orders", json=amazon, headers=CHANNEL).json()
+    assert imported["status"] in ("allocated", "partially_allocated", "backordered")
+    reserved = sum(p["reserved"] for p in catalog.get(
+        "/v1/inventory", params={"sku": "LAPTOP-15"}, headers=ADMIN).json()["positions"])
+    assert reserved == 1
+    amazon["OrderStatus"] = "Canceled"
+    cancelled = catalog.post("/v1/channels/amazon/orders", json=amazon, headers=CHANNEL)
+    assert cancelled.status_code == 200, cancelled.text
+    body = cancelled.json()
+    assert (body["order_id"], body["status"]) == (imported["order_id"], "cancelled")
+    (cancel,) = [e["message"] for e in body["timeline"] if e["type"] == "order.cancelled"]
+    assert "cancelled on Amazon" in cancel
+    assert sum(p["reserved"] for p in catalog.get(
+        "/v1/inventory", params={"sku": "LAPTOP-15"}, headers=ADMIN).json()["positions"]) == 0
+    again = catalog.post("/v1/channels/amazon/orders", json=amazon, headers=CHANNEL)
+    assert (again.status_code, again.json()["status"]) == (200, "cancelled")
+
+
+def test_a_shopify_order_cancelled_after_import_is_cancelled_here(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    imported = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert imported.status_code == 201, imported.text
+    shopify["cancelled_at"] = "2026-11-27T12:00:00-05:00"
+    cancelled = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+    assert cancelled.json()["order_id"] == imported.json()["order_id"]
+
+
+def test_a_refused_amazon_field_is_the_problem_s_location(
+        catalog: TestClient, amazon: dict[str, Any]) -> None:
+    amazon["FulfillmentChannel"] = "XYZ"
+    problem = assert_problem(catalog.post("/v1/channels/amazon/orders", json=amazon,
+                                          headers=CHANNEL), 422)
+    assert [e["loc"] for e in problem["errors"]] == [["body", "FulfillmentChannel"]]
+
+
 def test_a_connector_payload_that_is_not_an_object_is_422(catalog: TestClient) -> None:
     assert_problem(catalog.post("/v1/channels/amazon/orders", json=[1, 2],
                                 headers=CHANNEL), 422)
@@ -152,6 +190,29 @@ def test_a_repeated_shopify_webhook_returns_the_same_order(
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["order_id"] == first.json()["order_id"]
     assert len(all_orders(catalog)) == 1
+
+
+def test_another_shop_s_order_with_the_same_id_is_refused_not_answered_with_this_one(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    """A second shop on channel web numbering its orders like Shopify: not a re-send."""
+    first = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert first.status_code == 201, first.text
+    other = {"channel": "web", "source": "woocommerce", "channel_order_id": str(shopify["id"]),
+             "customer": {"id": "woo:1", "name": "Someone Else"},
+             "ship_to": {"lat": 40.71, "lon": -74.0}, "payment": {"status": "authorized"},
+             "lines": [{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0}]}
+    refused = catalog.post("/v1/orders", json=other, headers=CHANNEL)
+    problem = assert_problem(refused, 409)
+    assert "needs an id of its own" in problem["detail"]
+    assert "Someone" not in json.dumps(all_orders(catalog))
+    quoted = catalog.post("/v1/allocate", json={"order": other, "commit": True},
+                          headers=CHANNEL)
+    assert_problem(quoted, 409)
+    assert len(all_orders(catalog)) == 1
+    # a re-send without a source is still the same order (the contract's rule)
+    plain = {**other, "source": None}
+    plain.pop("source")
+    assert catalog.post("/v1/orders", json=plain, headers=CHANNEL).status_code == 200
 
 
 def test_a_shopify_order_with_a_pickup_note_is_a_store_pickup(
