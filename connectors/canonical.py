@@ -24,6 +24,7 @@ __all__ = [
 
 DEFAULT_CURRENCY = "USD"
 CENT = Decimal("0.01")
+MILLIONTH = Decimal("0.000001")
 
 
 def customer(
@@ -46,8 +47,10 @@ def pickup(location_id: str) -> dict[str, Any]:
 
 
 def unit_price(amount: Decimal, qty: int) -> float:
-    """Price of one unit, rounded half-up to the cent (a line total of 10.00 for 3 → 3.33)."""
-    return float((amount / qty).quantize(CENT, rounding=ROUND_HALF_UP))
+    """Price of one unit from a line total, to a millionth (rounded half-up): to the cent it
+    would lose money on big quantities (10.00 for 100,000 units is 0.0001 each, not 0.00),
+    and a currency without cents has no cent to round to (1,000 JPY for 3 units)."""
+    return float((amount / qty).quantize(MILLIONTH, rounding=ROUND_HALF_UP))
 
 
 def line(line_id: str, sku: str, qty: int, price: float) -> dict[str, Any]:

@@ -134,7 +134,8 @@ def _ship_to(address: Field, *, pickup: bool) -> dict[str, Any] | None:
     postal_code = address["zip"].optional_text()
     country = address["country_code"].optional_text()
     ship_to: dict[str, Any] = {}
-    if lat is not None and lon is not None:
+    # (0, 0) is in the Gulf of Guinea: what an address Shopify could not geocode carries
+    if lat is not None and lon is not None and (lat, lon) != (0.0, 0.0):
         ship_to = {"lat": lat, "lon": lon}
     else:
         ship_to = {"postal_code": address["zip"].text(), "country": address["country_code"].text()}

@@ -55,7 +55,7 @@ def test_an_amazon_order_becomes_a_marketplace_order(catalog: TestClient,
     # the item with QuantityOrdered 0 is left out; ItemPrice is a line total
     assert [(line["line_id"], line["sku"], line["qty"], line["unit_price"])
             for line in order["lines"]] == [("68828574383266", "LAPTOP-15", 1, 999.0),
-                                            ("68828574383267", "CAM-SD-128", 3, 33.33)]
+                                            ("68828574383267", "CAM-SD-128", 3, 33.333333)]
     assert order["ship_to"]["postal_code"].startswith("98121")
     assert order["ship_to"]["lat"] == pytest.approx(47.6, abs=0.2)
     assert order["timeline"][0]["type"] == "order.received"

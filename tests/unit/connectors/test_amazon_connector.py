@@ -37,7 +37,7 @@ def test_full_unshipped_order_maps_to_the_canonical_body(amazon_order: Payload) 
         "currency": "USD",
         "lines": [
             {"line_id": "68828574383266", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
-            {"line_id": "68828574383267", "sku": "CAM-SD-128", "qty": 3, "unit_price": 33.33},
+            {"line_id": "68828574383267", "sku": "CAM-SD-128", "qty": 3, "unit_price": 33.333333},
         ],
         "placed_at": "2025-11-03T17:42:09Z",
     }
@@ -247,10 +247,12 @@ def test_items_map_to_lines_by_order_item_id_seller_sku_and_quantity(
     ("amount", "qty", "unit_price"),
     [
         ("999.00", 1, 999.0),
-        ("100.00", 3, 33.33),
+        ("100.00", 3, 33.333333),
         ("59.98", 2, 29.99),
-        ("0.05", 2, 0.03),
+        ("0.05", 2, 0.025),
         (25, 2, 12.5),
+        ("10.00", 100_000, 0.0001),  # to the cent this was 0.00: the line lost its price
+        ("1000", 3, 333.333333),  # JPY has no cents to round to
     ],
 )
 def test_item_price_is_the_line_total_divided_by_quantity(

@@ -121,6 +121,12 @@ def test_address_without_coordinates_ships_to_zip_and_country(shopify_order: Pay
     assert (ship_to["postal_code"], ship_to["country"]) == ("10118", "US")
 
 
+def test_coordinates_of_zero_zero_are_not_a_geocoded_address(shopify_order: Payload) -> None:
+    shopify_order["shipping_address"].update(latitude=0.0, longitude=0.0)
+    ship_to = shopify_order_to_canonical(shopify_order)["ship_to"]
+    assert "lat" not in ship_to and ship_to["postal_code"] == "10118"
+
+
 def test_address_without_coordinates_or_zip_is_refused(shopify_order: Payload) -> None:
     shopify_order["shipping_address"].update(latitude=None, longitude=None, zip=None)
     with pytest.raises(ConnectorError, match=r"^shipping_address.zip is missing$"):
