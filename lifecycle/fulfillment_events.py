@@ -29,7 +29,7 @@ from models import (
     ReservationStatus,
     TransitionNotAllowed,
 )
-from models.clock import CLOCK_SKEW
+from models.clock import CLOCK_SKEW, as_utc
 from models.fulfillment_flow import DEPARTED, EVENT_TARGETS, target_of
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
 from models.order_progress import derive_status
@@ -102,8 +102,8 @@ def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
             if reservation.line_id != line_id or left == 0:
                 continue
             left -= uow.ledger.release(reservation.id, min(left, reservation.qty))
-        position = uow.ledger.position(str(fulfillment.location_id), line.sku)
-        shrink = min(max(0, qty - counted_off), position.on_hand if position else 0)
+        # releasing moves reserved only: the shelf is still what was read above
+        shrink = min(max(0, qty - counted_off), before.on_hand if before else 0)
         if shrink:
             uow.ledger.adjust(str(fulfillment.location_id), line.sku, -shrink,
                               f"short pick on {fulfillment.id}")
@@ -134,10 +134,6 @@ def _recount_if_short(uow: UnitOfWork, fulfillment: Fulfillment) -> None:
                               f"shelf was counted at {on_hand}: count corrected")
 
 
-def _utc(moment: datetime) -> datetime:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 # fulfillment attribute: when its latest step happened, as its reporter said
 LAST_STEP_AT = "last_step_at"
 
@@ -154,12 +150,12 @@ def reported_time(report: Report, now: datetime, order: Order,
     """
     if report.at is None:
         return None
-    at = _utc(report.at)
+    at = as_utc(report.at)
     if at > now + CLOCK_SKEW:
         raise InvalidInput(f"at {at.isoformat()} is in the future (now is "
                            f"{now.astimezone(UTC).isoformat(timespec='seconds')}); report when "
                            "it happened, or leave at out for now", loc=("body", "at"))
-    placed = min(_utc(order.placed_at or order.created_at), _utc(order.created_at))
+    placed = min(as_utc(order.placed_at or order.created_at), as_utc(order.created_at))
     if at < placed - CLOCK_SKEW:
         raise InvalidInput(f"at {at.isoformat()} is before order {order.id} was placed "
                            f"({placed.isoformat(timespec='seconds')})", loc=("body", "at"))

@@ -37,7 +37,7 @@ from models import (
     new_id,
     new_token,
 )
-from models.clock import CLOCK_SKEW
+from models.clock import CLOCK_SKEW, as_utc
 from models.commands import CreateOrder
 from models.fulfillment_flow import DEPARTED
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
@@ -148,7 +148,7 @@ def _placed_at(command: CreateOrder, now: datetime) -> datetime | None:
     placed = command.placed_at
     if placed is None:
         return None
-    placed = (placed if placed.tzinfo else placed.replace(tzinfo=UTC)).astimezone(UTC)
+    placed = as_utc(placed)
     if placed > now + CLOCK_SKEW:
         raise InvalidInput(f"placed_at {placed.isoformat()} is in the future (now is "
                            f"{now.isoformat(timespec='seconds')}); send when the customer "

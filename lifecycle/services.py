@@ -68,6 +68,10 @@ def _register(uow: UnitOfWork, order: Order, line: OrderLine, qty: int, source: 
                  starts=starts.isoformat(), ends=ends.isoformat() if ends else None)
 
 
+def _all_registered(lines: list[FulfillmentLine], done: dict[str, int]) -> bool:
+    return all(done.get(line.line_id, 0) >= line.qty for line in lines)
+
+
 def _settle_service_fulfillment(uow: UnitOfWork, order: Order) -> None:
     """The pending service fulfillment is registered once every unit it holds is."""
     done = registered_units(uow, order)
@@ -75,7 +79,7 @@ def _settle_service_fulfillment(uow: UnitOfWork, order: Order) -> None:
         if fulfillment.type is not FulfillmentType.SERVICE or \
                 fulfillment.status is not FulfillmentStatus.PENDING:
             continue
-        if all(done.get(line.line_id, 0) >= line.qty for line in fulfillment.lines):
+        if _all_registered(fulfillment.lines, done):
             fulfillment.status = FulfillmentStatus.REGISTERED
             uow.fulfillments.save(fulfillment)
 
@@ -193,7 +197,7 @@ def _shrink_service_fulfillment(uow: UnitOfWork, order: Order, dropped: dict[str
             fulfillment.status = FulfillmentStatus.CANCELLED  # its lines say what it was
         else:
             fulfillment.lines = keep
-            if all(done.get(line.line_id, 0) >= line.qty for line in keep):
+            if _all_registered(keep, done):
                 fulfillment.status = FulfillmentStatus.REGISTERED
         uow.fulfillments.save(fulfillment)
 

@@ -162,13 +162,16 @@ def _planned(order: Order, network: Network, shipment: Shipment,
         location_name=location.name)
 
 
-def check_sourceable(order: Order) -> None:
+def check_sourceable(order: Order, subject: str | None = None) -> None:
+    """Refuse an order sourcing must not touch; ``subject`` names it in the message (default
+    ``order <id>``; a quoted body has no id worth showing)."""
+    subject = subject or f"order {order.id}"
     if order.status is OrderStatus.CANCELLED:
-        raise TransitionNotAllowed(f"order {order.id} is cancelled")
+        raise TransitionNotAllowed(f"{subject} is cancelled")
     if order.status is OrderStatus.ON_HOLD:
-        raise Conflict(f"order {order.id} is on hold ({order.hold_reason}); release it first")
+        raise Conflict(f"{subject} is on hold ({order.hold_reason}); release it first")
     if not order.payment_settled:
-        raise Conflict(f"order {order.id} waits for payment ({order.payment_status.value}); "
+        raise Conflict(f"{subject} waits for payment ({order.payment_status.value}); "
                        "it is sourced once payment is authorized or confirmed")
 
 
@@ -258,13 +261,12 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None, objective: str | N
         opportunity_cost=round(assignment.opportunity_cost, 2))
     # what a commit of the same answer would be told (409): waiting for payment, on hold,
     # cancelled, or units short under backorder: reject
+    subject = "the order" if new else f"order {order.id}"
     try:
-        check_sourceable(order)
-        refusal = backorder_refusal("the order" if new else f"order {order.id}", policy,
-                                    quoted.unallocated)
+        check_sourceable(order, subject)
+        refusal = backorder_refusal(subject, policy, quoted.unallocated)
     except DomainError as refused:
-        refusal = refused.detail.replace(f"order {order.id}", "the order") if new \
-            else refused.detail
+        refusal = refused.detail
     if refusal is not None:
         quoted.extra["commit_refusal"] = refusal
     return quoted

@@ -117,11 +117,11 @@ def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
     if before is None:
         return Reconciled()
     open_work = _open_at(uow, after.id)
-    lost = [f for f in open_work if _serves(before, f.type) and not _serves(after, f.type)]
+    lost = [f for f in open_work if before.serves(f.type.value) and not after.serves(f.type.value)]
     released_pickups = [f for f in lost if f.status in AT_LOCATION
                         and f.type is FulfillmentType.PICKUP]
     told_with_goods = {f.order_id for f in released_pickups}
-    if _serves(before, FulfillmentType.PICKUP) and not _serves(after, FulfillmentType.PICKUP):
+    if before.serves("pickup") and not after.serves("pickup"):
         _tell_waiting_pickups(uow, after, skip=told_with_goods)
     if not lost:
         return Reconciled()
@@ -172,23 +172,14 @@ def _tell_waiting_pickups(uow: UnitOfWork, store: Location, skip: set[str]) -> N
             save_order(uow, order)
 
 
-def _record_pickup_unavailable(order: Order, store: Location, units: int) -> None:
+def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int],
+                        set_aside: int = 0) -> None:
     order.record("order.pickup_unavailable",
                  f"Pickup store {store.name} can no longer hand over this order: "
                  "agree another store or shipping with the customer",
-                 location_id=store.id, units=units)
-
-
-def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int],
-                        set_aside: int = 0) -> None:
-    _record_pickup_unavailable(order, store, set_aside + sum(waiting.values()))
+                 location_id=store.id, units=set_aside + sum(waiting.values()))
     if waiting:  # announced here; a later run must not tell the customer it waits for stock
         order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
-
-
-def _serves(location: Location, kind: FulfillmentType) -> bool:
-    """Whether ``location`` as configured can carry a fulfillment of ``kind``."""
-    return location.serves(kind.value)
 
 
 def _open_at(uow: UnitOfWork, location_id: str) -> list[Fulfillment]:

@@ -100,11 +100,12 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
             reasons[line] = "deadline"
     if "constrained" in reasons.values():
         left = _ArcsLeft(problem, weights, arc_units, filled)
-        for line in left.stopped_by_shipment_limit():
+        on_purpose = left.left_on_purpose()  # could still have been sent: not the limit
+        for line in left.stopped_by_shipment_limit() - on_purpose:
             if reasons.get(line) == "constrained":
                 reasons[line] = "max_shipments"
         if not weights.fill_first:
-            for line in left.left_on_purpose():
+            for line in on_purpose:
                 if reasons.get(line) == "constrained":
                     reasons[line] = "dearer_than_unfilled"
     return reasons
@@ -158,5 +159,5 @@ class _ArcsLeft:
 
     def stopped_by_shipment_limit(self) -> set[int]:
         """Short lines a location outside the order's packages could have filled, had the
-        order not used all its packages; lines its own packages could still fill are not."""
-        return self._lines(~self.own_package & ~self.under_limit) - self.left_on_purpose()
+        order not used all its packages (some may also be :meth:`left_on_purpose`)."""
+        return self._lines(~self.own_package & ~self.under_limit)

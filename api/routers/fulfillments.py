@@ -67,8 +67,8 @@ def _queue(location_id: str, principal: Principal, container: ContainerDep, stat
                                               statuses=status.split(",") if status else None,
                                               after=decode_cursor(cursor), limit=limit + 1)
         items = found[:limit]
-        orders = {order_id: uow.orders.get(order_id) for order_id in {f.order_id for f in items}}
-    return Page(items=[FulfillmentDetail.of(f, orders[f.order_id], partner=principal.is_partner)
+        orders = uow.orders.get_many(f.order_id for f in items)
+    return Page(items=[FulfillmentDetail.of(f, orders.get(f.order_id), partner=principal.is_partner)
                        for f in items],
                 next_cursor=encode_cursor(items[-1].id) if len(found) > limit else None)
 

@@ -21,7 +21,7 @@ already serialized by ``BEGIN IMMEDIATE``. A full location raises ``CapacityExce
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
@@ -191,8 +191,8 @@ class SqlStockLedger:
         for (location_id, sku), qty in sorted(needed.items()):
             per_location[location_id].append((sku, qty))
         for location_id, wanted in sorted(per_location.items()):
-            capacity, serving = self._locked_location(location_id)
-            if not all(serving(kind) for kind in kinds.get(location_id, ())):
+            capacity, serving = self._locked_location(location_id, kinds.get(location_id, set()))
+            if not serving:
                 raise InsufficientStock(location_id, wanted[0][0],
                                         sum(qty for _, qty in wanted), 0)
             if capacity is None:
@@ -206,10 +206,10 @@ class SqlStockLedger:
             if total > room:
                 raise CapacityExceeded(location_id, wanted[0][0], total, room)
 
-    def _locked_location(self, location_id: str) -> tuple[int | None, Callable[[str], bool]]:
-        """The location's capacity and what it serves, its row locked so neither can change
-        under us (a close or an edit waits for this transaction, or this one reads what the
-        close committed).
+    def _locked_location(self, location_id: str, kinds: set[str]) -> tuple[int | None, bool]:
+        """The location's capacity, and whether it still carries every one of ``kinds``, its
+        row locked so neither can change under us (a close or an edit waits for this
+        transaction, or this one reads what the close committed).
 
         A location without a limit (the common case) is only share-locked: plans reserving
         there at the same time do not queue behind one another, while a change to the location
@@ -220,17 +220,14 @@ class SqlStockLedger:
                        L.c.active).where(L.c.id == location_id)
         row = self._c.execute(query.with_for_update(read=True)).first()
         if row is None:
-            return None, lambda _kind: False
+            return None, not kinds
         if row.capacity_units_per_day is not None:
             # (upgrading the share lock: two plans must count the reserved units in turn)
             row = self._c.execute(query.with_for_update()).first()
             assert row is not None
         capacity = None if row.capacity_units_per_day is None else int(row.capacity_units_per_day)
-        location_type, capabilities, active = str(row.type), list(row.capabilities), row.active
-
-        def serving(kind: str) -> bool:
-            return serves(kind, location_type, capabilities, bool(active))
-
+        serving = all(serves(kind, str(row.type), list(row.capabilities), bool(row.active))
+                      for kind in kinds)
         return capacity, serving
 
     def _take_stock(self, needed: dict[tuple[str, str], int], now: datetime) -> None:
