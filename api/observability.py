@@ -58,6 +58,23 @@ SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+ORDER_NOTE = "order_id"  # request.state key an endpoint sets when its path names no order
+
+
+def note_order(request: Request, order_id: str) -> None:
+    """Name the order a request acted on whose path and Location do not (an allocation, a
+    fulfillment's event), so its log line carries the order id like the others."""
+    setattr(request.state, ORDER_NOTE, order_id)
+
+
+def _order_in_location(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == b"location":
+            found = ORDER_IN_PATH.search(value.decode("latin-1"))
+            return found.group(1) if found else None
+    return None
+
+
 def request_id_of(headers: dict[bytes, bytes]) -> str:
     offered = headers.get(b"x-request-id", b"").decode("latin-1")
     return offered if SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
@@ -94,17 +111,21 @@ class RequestObservation:
         request_id = request_id_of(headers)
         path: str = scope.get("path", "")
         found = ORDER_IN_PATH.search(path)
+        order_id = found.group(1) if found else None
         structlog.contextvars.bind_contextvars(
-            request_id=request_id, **({"order_id": found.group(1)} if found else {}))
+            request_id=request_id, **({"order_id": order_id} if order_id else {}))
+        state: dict[str, Any] = scope.setdefault("state", {})
         status = 500
         started = time.perf_counter()
 
         async def sending(message: MutableMapping[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, order_id
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 message.setdefault("headers", []).append(
                     (b"x-request-id", request_id.encode("latin-1")))
+                if order_id is None:  # a new order's answer names it in Location
+                    order_id = _order_in_location(message["headers"])
             await send(message)
 
         try:
@@ -115,8 +136,10 @@ class RequestObservation:
             method = scope.get("method", "") if scope.get("method") in METHODS else "OTHER"
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(elapsed)
+            noted = order_id or state.get(ORDER_NOTE)
             log.info("request", method=method, route=route, status=status,
-                     ms=round(elapsed * 1000, 2))
+                     ms=round(elapsed * 1000, 2),
+                     **({"order_id": noted} if noted and not found else {}))
             structlog.contextvars.clear_contextvars()
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from dom.logs import configure_logging
 from dom.settings import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -84,14 +85,15 @@ def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     if settings.api_keys.strip() == "":
         console.print("[yellow]DOM_API_KEYS is not set: using the public demo keys "
                       "(demo-admin, demo-channel, ...). Never do this with real data.[/yellow]")
-    logging.basicConfig(level=settings.log_level)
-    _structured_logs(settings.log_level)
+    configure_logging(settings.log_level)
     os.environ.setdefault("DOM_DATABASE_URL", settings.database_url)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics here so /metrics can add them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dom-metrics-")
+    # uvicorn's own loggers go through the JSON root handler (log_config=None); the API logs
+    # each request itself with its request and order ids, so uvicorn's access log is off
     uvicorn.run("dom.asgi:app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), log_config=None, access_log=False)
 
 
 @app.command()
@@ -251,18 +253,6 @@ def scenario_sweep(
         with _database(reads) as container:
             commands.sweep_file(file, stdout, reader=container.reader if container else None,
                                 report=report, scheduler=scheduler)
-
-
-def _structured_logs(level: str) -> None:
-    """One JSON object per line, with the request (and order) id bound by the API."""
-    import structlog
-
-    structlog.configure(
-        processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso", utc=True),
-                    structlog.processors.JSONRenderer()],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-    )
 
 
 def main() -> None:

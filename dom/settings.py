@@ -15,7 +15,7 @@ ROLES = frozenset({"admin", "channel", "planner", "ops", "supplier", "location"}
 ROLES_WITH_SUBJECT = frozenset({"supplier", "location"})
 
 DEMO_API_KEYS = ("demo-admin:admin,demo-ops:ops,demo-channel:channel,demo-planner:planner,"
-                 "demo-supplier:supplier:SUP-ACC,demo-store:location:ST-NYC")
+                 "demo-supplier:supplier:SUP-CAM,demo-store:location:ST-NYC")
 
 
 @dataclass(frozen=True)

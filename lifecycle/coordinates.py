@@ -12,13 +12,17 @@ from models import InvalidInput
 
 def resolve_coordinates(lat: float | None, lon: float | None,
                         postal_code: str | None, country: str = "US",
-                        field: str = "location") -> tuple[float, float]:
-    """Coordinates as given, or geocoded offline from a US postal code."""
+                        field: str = "location",
+                        loc: tuple[str | int, ...] = ("body",)) -> tuple[float, float]:
+    """Coordinates as given, or geocoded offline from a US postal code.
+
+    ``field`` names the place in messages; ``loc`` is where it sits in the request (errors[].loc).
+    """
     if lat is not None and lon is not None:
         return lat, lon
     if postal_code:
         try:
             return geocode_postal_code(postal_code, country)
         except UnknownPostalCode as error:
-            raise InvalidInput(str(error), loc=(field, "postal_code")) from error
-    raise InvalidInput(f"{field} needs lat and lon, or a postal_code", loc=(field,))
+            raise InvalidInput(str(error), loc=(*loc, "postal_code")) from error
+    raise InvalidInput(f"{field} needs lat and lon, or a postal_code", loc=loc)

@@ -37,14 +37,13 @@ def location_spec(location: Location, reserved_units: int = 0) -> LocationSpec:
         capacity_units_per_day=remaining, priority=location.priority, active=location.active)
 
 
-def load_network(uow: UnitOfWork, skus: Iterable[str], exclude: Iterable[str] = ()
-                 ) -> Network:
+def load_network(uow: UnitOfWork, skus: Iterable[str]) -> Network:
     """Every location with its remaining capacity, and available stock of ``skus``.
 
-    ``exclude`` drops locations that must not be asked again (one that rejected the order).
+    Locations an order must not use again (one that rejected it) stay in: ``order_spec``
+    names them and the optimizer rules them out, so explanations can say so.
     """
-    excluded = set(exclude)
-    locations = {loc.id: loc for loc in uow.locations.all() if loc.id not in excluded}
+    locations = {loc.id: loc for loc in uow.locations.all()}
     reserved = uow.ledger.reserved_units_by_location()
     specs = [location_spec(loc, reserved.get(loc.id, 0)) for loc in locations.values()]
     stock = {(p.location_id, p.sku): p.available for p in uow.ledger.positions(skus=skus)
@@ -98,10 +97,17 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,
                opportunity_costs: dict[tuple[str, str], float] | None = None) -> Params:
+    """The optimizer's parameters under ``policy``.
+
+    ``backorder: reject`` fills first whatever ``unfilled_cost_factor`` says: a unit left
+    unfilled on purpose (dearer than its price as unfilled) would refuse an order the shelves
+    can fill, as if stock were short.
+    """
+    factor = None if policy.backorder == "reject" else policy.unfilled_cost_factor
     return Params(objective=objective or policy.objective,  # type: ignore[arg-type]
                   cost_per_day=policy.cost_per_day,
                   max_shipments_per_order=policy.max_shipments_per_order,
                   allow_line_split=policy.allow_line_split, backorder=policy.backorder,
                   max_distance_km=policy.max_distance_km, solver=policy.solver,
                   time_limit_ms=policy.time_limit_ms, opportunity_costs=opportunity_costs,
-                  unfilled_cost_factor=policy.unfilled_cost_factor)
+                  unfilled_cost_factor=factor)

@@ -64,8 +64,10 @@ def _check_lines(command: CreateOrder, products: dict[str, Product]) -> None:
                            loc=("body", "lines"))
     unknown = sorted({line.sku for line in command.lines} - products.keys())
     if unknown:
+        first = next(i for i, line in enumerate(command.lines) if line.sku in unknown)
         raise InvalidInput(f"unknown SKU(s): {', '.join(unknown)}; add them to the catalog "
-                           "(PUT /v1/products/{sku}) or correct the order", loc=("body", "lines"))
+                           "(PUT /v1/products/{sku}) or correct the order",
+                           loc=("body", "lines", first, "sku"))
     by_id = {line.line_id: line for line in command.lines}
     covering: Counter[tuple[str, str]] = Counter()  # (covered line, service SKU) -> units
     for index, line in enumerate(command.lines):
@@ -119,7 +121,7 @@ def _delivery(uow: UnitOfWork, command: CreateOrder) -> tuple[Delivery, ShipTo |
         raise InvalidInput("a shipped order needs ship_to (lat/lon or postal_code)",
                            loc=("body", "ship_to"))
     lat, lon = resolve_coordinates(dest.lat, dest.lon, dest.postal_code, dest.country,
-                                   field="ship_to")
+                                   field="ship_to", loc=("body", "ship_to"))
     ship_to = ShipTo(lat=lat, lon=lon, postal_code=dest.postal_code, country=dest.country,
                      name=dest.name, address1=dest.address1, city=dest.city)
     return Delivery(DeliveryMethod.SHIP, deliver_by=_deliver_by(command)), ship_to

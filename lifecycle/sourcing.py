@@ -197,9 +197,9 @@ def read_snapshot(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
     if existing is None:
         existing = uow.fulfillments.for_order(order.id)
     lines = remaining_lines(order, existing)
-    network = load_network(uow, {line.sku for line in lines},
-                           exclude=order.attributes.get("excluded_locations") or ()) \
-        if lines else None
+    # locations the order excluded stay in: the optimizer rules them out by name
+    # (ineligible:excluded), so the answer says why their stock was not used
+    network = load_network(uow, {line.sku for line in lines}) if lines else None
     opportunity = uow.policy.opportunity_costs() if policy.lookahead and lines else None
     registered = fully_registered(uow, order)
     return Snapshot(order, policy, existing, lines, network, opportunity, registered)
@@ -419,7 +419,8 @@ def _waiting(unfilled: list[Unfilled]) -> dict[str, int]:
 
 def _refuse_backorder(order: Order, policy: SourcingPolicy, unfilled: list[Unfilled]) -> None:
     """Under ``backorder: reject`` a short order is refused whole (the transaction rolls back)."""
-    refusal = backorder_refusal(f"order {order.id}", policy, unfilled)
+    # "the order": a new order refused here is never stored, its id would lead nowhere
+    refusal = backorder_refusal("the order", policy, unfilled)
     if refusal is not None:
         raise BackorderRejected(refusal, unfilled)
 

@@ -5,7 +5,8 @@ lines at every other location and rank them by the objective's own measure; for 
 short we price the missing units the same way. Each runner-up gets a reason code:
 ``ineligible:<rule>``, ``no_stock``, ``over_capacity`` (judged on what the answer leaves
 there), then ``slower`` / ``dearer`` against the chosen package, ``held_for_later_orders`` when
-only lookahead opportunity costs made it dearer, ``lower_priority`` on an exact tie;
+only lookahead opportunity costs made it dearer (or tied it with a location it was cheaper
+than), ``lower_priority`` on an exact tie;
 ``joint_constraints`` when a better runner-up lost only to the batch as a whole (shipment
 limits, the split rule, other orders), ``not_optimized`` when the answer was not proven optimal
 and the runner-up is simply better. A short line's runner-up that had the stock and the room
@@ -222,4 +223,8 @@ class _Candidates:
             return "held_for_later_orders"
         if objective == "balanced" and d_days > 0:
             return "slower"
+        priority = self.problem.loc_priority
+        if priority[n] >= priority[c] and float(self.extra[n] - self.extra[c]) > EPS:
+            # a tie only because lookahead priced its stock: cheaper in money, kept for later
+            return "held_for_later_orders"
         return "lower_priority"

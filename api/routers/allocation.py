@@ -7,11 +7,12 @@ from fastapi import APIRouter, Request, Response
 from api.auth import Allocator, PolicyWriter
 from api.deps import ContainerDep, run, run_async
 from api.idempotency import idempotent, json_response
+from api.observability import note_order
 from api.schemas.allocation import AllocateIn, AllocationOut, PolicyIn, PolicyOut, RunIn, RunOut
 from api.schemas.common import PROBLEM_RESPONSES
 from dom.bootstrap import Container
 from lifecycle import batch, sourcing
-from models import Forbidden
+from models import Forbidden, InvalidInput
 
 router = APIRouter(tags=["allocation"], responses=PROBLEM_RESPONSES)
 
@@ -23,9 +24,15 @@ def _allocate(container: Container, body: AllocateIn) -> sourcing.Allocation:
                                           commit_it=body.commit, objective=body.objective,
                                           reader=container.reader)
     assert body.order is not None
-    return sourcing.allocate_new(container.uow_factory, body.order.to_command(),
-                                 commit_it=body.commit, objective=body.objective,
-                                 reader=container.reader)
+    try:
+        return sourcing.allocate_new(container.uow_factory, body.order.to_command(),
+                                     commit_it=body.commit, objective=body.objective,
+                                     reader=container.reader)
+    except InvalidInput as error:
+        # intake names fields of an order body; here that body sits under "order"
+        if error.loc and error.loc[0] == "body":
+            error.loc = ("body", "order", *error.loc[1:])
+        raise
 
 
 @router.post("/v1/allocate", response_model=AllocationOut)
@@ -37,6 +44,8 @@ async def allocate(request: Request, body: AllocateIn, principal: Allocator,
 
     async def produce() -> Response:
         allocation = await run_async(lambda: _allocate(container, body))
+        if allocation.order_id is not None and (allocation.committed or body.order_id):
+            note_order(request, allocation.order_id)  # a quote's new order is never stored
         created = bool(allocation.extra.get("created"))
         return json_response(201 if created else 200, AllocationOut.of(allocation)
                              .model_dump(mode="json"))

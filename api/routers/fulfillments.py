@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from api.auth import FulfillmentActor, Principal
 from api.deps import ContainerDep, Cursor, Limit, decode_cursor, encode_cursor, run
+from api.observability import note_order
 from api.schemas.common import PROBLEM_RESPONSES, Page
 from api.schemas.fulfillments import FulfillmentDetail, FulfillmentEventIn
 from lifecycle.fulfillment_events import Report, Reporter, report_event
@@ -24,8 +25,8 @@ def _reporter(principal: Principal) -> Reporter:
 
 
 @router.post("/v1/fulfillments/{fulfillment_id}/events", response_model=FulfillmentDetail)
-def post_event(fulfillment_id: Id, body: FulfillmentEventIn, principal: FulfillmentActor,
-               container: ContainerDep) -> FulfillmentDetail:
+def post_event(request: Request, fulfillment_id: Id, body: FulfillmentEventIn,
+               principal: FulfillmentActor, container: ContainerDep) -> FulfillmentDetail:
     """Report progress (accepted, picked, shipped, delivered...), a delay, a rejection or a
     short pick; a move the fulfillment's state table does not allow is 409."""
     report = Report(type=body.type, at=body.at, tracking_number=body.tracking_number,
@@ -33,6 +34,7 @@ def post_event(fulfillment_id: Id, body: FulfillmentEventIn, principal: Fulfillm
                     lines=tuple((line.line_id, line.qty) for line in body.lines or []))
     done = run(lambda: report_event(container.uow_factory, fulfillment_id, report,
                                     _reporter(principal)))
+    note_order(request, done.order_id)
     with container.uow(write=False) as uow:
         order = uow.orders.get(done.order_id)
     return FulfillmentDetail.of(done, order, partner=principal.is_partner)

@@ -157,7 +157,8 @@ class PolicyIn(Strict):
         description="null (default): fill every unit that can be filled. A number f: an "
                     "unfilled unit costs f x the dearest one-unit shipment its line could take, "
                     "so a unit dearer than that is left unallocated (reason "
-                    "dearer_than_unfilled); Jasin & Sinha (2015) use 2.")
+                    "dearer_than_unfilled); Jasin & Sinha (2015) use 2. Ignored under "
+                    "backorder: reject, which fills first.")
     source_backorders: StrictBool = Field(
         default=True,
         description="The background timer sources every order waiting for stock (backordered, "

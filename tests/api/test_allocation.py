@@ -238,6 +238,41 @@ def test_a_unit_dearer_than_its_unfilled_price_is_left_unallocated(client: TestC
     assert [f["location_id"] for f in again["fulfillments"]] == ["WH-A"]
 
 
+def test_rejecting_backorders_fills_first_whatever_the_unfilled_price(
+        client: TestClient) -> None:
+    network(client, {"WH-A": 2})
+    client.put("/v1/policy", json={"unfilled_cost_factor": 0.5, "backorder": "reject"},
+               headers=PLANNER)
+    answer = client.post("/v1/allocate", json={"order": laptop_order(), "commit": True},
+                         headers=CHANNEL)
+    assert answer.status_code == 201, answer.text
+    assert [f["location_id"] for f in answer.json()["fulfillments"]] == ["WH-A"]
+    assert available(client) == {"WH-A": 1}
+    # a real shortage is still refused, and the refusal names no order that was never stored
+    short = client.post("/v1/allocate", json={"order": laptop_order("W-2", qty=2),
+                                              "commit": True}, headers=CHANNEL)
+    assert short.status_code == 409
+    assert "ord_" not in short.json()["detail"] and "the order" in short.json()["detail"]
+    assert available(client) == {"WH-A": 1}
+
+
+def test_refusals_after_schema_checks_point_at_the_field_wherever_the_order_sits(
+        api: TestClient) -> None:
+    unknown_sku = order_body("W-9", lines=[
+        {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+        {"line_id": "2", "sku": "NO-SUCH", "qty": 1, "unit_price": 1.0}])
+    bad_zip = laptop_order(ship_to={"postal_code": "00000"})
+    for body, path in ((unknown_sku, ["lines", 1, "sku"]),
+                       (bad_zip, ["ship_to", "postal_code"])):
+        placed = api.post("/v1/orders", json=body, headers=CHANNEL)
+        assert placed.status_code == 422
+        assert placed.json()["errors"][0]["loc"] == ["body", *path]
+        quoted = api.post("/v1/allocate", json={"order": body, "commit": True}, headers=CHANNEL)
+        assert quoted.status_code == 422
+        assert quoted.json()["errors"][0]["loc"] == ["body", "order", *path]
+    assert api.get("/v1/orders", headers=OPS).json()["items"] == []
+
+
 def test_roles_for_allocation(api: TestClient) -> None:
     quote = {"order": laptop_order(), "commit": False}
     assert api.post("/v1/allocate", json=quote, headers=OPS).status_code == 403

@@ -368,3 +368,17 @@ def test_the_customer_sees_the_delay_but_not_the_internal_escalation(dom: TestCl
     kinds = [e["type"] for e in seen["timeline"]]
     assert "fulfillment.delayed" in kinds and "notification.sent" in kinds
     assert not [k for k in kinds if k.startswith("escalation.")]
+
+
+def test_locations_that_rejected_an_order_are_named_as_excluded_when_it_waits(
+        dom: TestClient) -> None:
+    placed = place(dom, "W-REJ2", [("1", "CAM-BAG", 1)])
+    assert report(dom, shipment(placed, "SUP-1"), "rejected", headers=SUPPLIER).status_code == 200
+    second = shipment(order(dom, placed["order_id"]), "SUP-2")
+    assert report(dom, second, "rejected", headers=OTHER_SUPPLIER).status_code == 200
+    assert order(dom, placed["order_id"])["status"] == "backordered"
+    result = dom.post("/v1/allocate", json={"order_id": placed["order_id"], "commit": False},
+                      headers=CHANNEL).json()
+    assert [u["reason"] for u in result["unallocated"]] == ["no_eligible_location"]
+    why = {a["location_id"]: a["why_not"] for a in result["explanation"]["alternatives"]}
+    assert why["SUP-1"] == why["SUP-2"] == "ineligible:excluded"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import CHANNEL, order_body
+from tests.api.conftest import CHANNEL, OPS, order_body
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -81,3 +81,24 @@ def test_a_transaction_run_again_after_contention_is_counted_by_reason(
     after = _sample(seeded.get("/metrics").text, "dom_transaction_retries_total",
                     reason="concurrent_update")
     assert after == before + 2
+
+
+def test_the_log_line_of_a_request_names_the_order_it_created_or_touched(
+        seeded: TestClient) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        placed = seeded.post("/v1/orders", json=order_body("W-LOGS"), headers=CHANNEL).json()
+        committed = seeded.post("/v1/allocate", json={"order": order_body("W-LOGS-2"),
+                                                      "commit": True}, headers=CHANNEL).json()
+        quoted = seeded.post("/v1/allocate", json={"order": order_body("W-LOGS-3"),
+                                                   "commit": False}, headers=CHANNEL)
+        shipped = seeded.post(f"/v1/fulfillments/{placed['fulfillments'][0]['fulfillment_id']}"
+                              "/events", json={"type": "shipped"}, headers=OPS)
+    assert quoted.status_code == 200 and shipped.status_code == 200
+    named = [(entry["route"], entry.get("order_id")) for entry in logs
+             if entry["event"] == "request"]
+    assert named == [("/v1/orders", placed["order_id"]),
+                     ("/v1/allocate", committed["order_id"]),
+                     ("/v1/allocate", None),
+                     ("/v1/fulfillments/{fulfillment_id}/events", placed["order_id"])]

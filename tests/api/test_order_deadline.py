@@ -148,7 +148,8 @@ def test_a_deadline_in_the_past_is_refused_and_writes_nothing(seeded: TestClient
     payload = body if path == "/v1/orders" else {"order": body, "commit": True}
     problem = assert_validation_problem(seeded.post(path, json=payload, headers=CHANNEL))
     assert "in the past" in problem["detail"]
-    assert ["body", "delivery", "deliver_by"] in [e["loc"] for e in problem["errors"]]
+    where = ["body"] if path == "/v1/orders" else ["body", "order"]
+    assert [*where, "delivery", "deliver_by"] in [e["loc"] for e in problem["errors"]]
     assert order_count(seeded) == 0
     available = seeded.get("/v1/inventory?sku=LAPTOP-15", headers=ADMIN).json()["positions"]
     assert {p["location_id"]: p["available"] for p in available} == {"WH-A": 2, "WH-B": 5}

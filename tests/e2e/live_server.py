@@ -102,17 +102,19 @@ def live_server(database_url: str, folder: Path, *, workers: int = 1,
 
 
 @contextmanager
-def running_server(database_url: str, folder: Path, *, workers: int = 1) -> Iterator[str]:
+def running_server(database_url: str, folder: Path, *, workers: int = 1,
+                   env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Yield the base URL of a healthy server; terminate it (then kill) on the way out."""
-    with live_server(database_url, folder, workers=workers) as server:
+    with live_server(database_url, folder, workers=workers, env=env) as server:
         yield server.base_url
 
 
 @contextmanager
-def demo_server(database_url: str, folder: Path, *, workers: int = 1) -> Iterator[str]:
+def demo_server(database_url: str, folder: Path, *, workers: int = 1,
+                env: Mapping[str, str] | None = None) -> Iterator[str]:
     """``dom demo`` into the database, then ``running_server`` over it (what a newcomer runs)."""
     load_demo(database_url, folder)
-    with running_server(database_url, folder, workers=workers) as base_url:
+    with running_server(database_url, folder, workers=workers, env=env) as base_url:
         yield base_url
 
 

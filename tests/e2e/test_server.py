@@ -6,7 +6,9 @@ it is always terminated in a ``finally`` block, and every wait is bounded.
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,12 +28,18 @@ DEMO_CHANNEL_ORDER_IDS = {"W-1001", "W-1002", "S-CHI-0001", "S-NYC-0042", "CC-50
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory,
-           fresh_database: Callable[[Path], str]) -> Iterator[str]:
-    """The base URL of a running ``dom serve`` (two workers) over a demo database."""
+def served(tmp_path_factory: pytest.TempPathFactory,
+           fresh_database: Callable[[Path], str]) -> Iterator[tuple[str, Path]]:
+    """A running ``dom serve`` (two workers) over a demo database: its URL and its folder."""
     folder = tmp_path_factory.mktemp("dom-e2e")
-    with demo_server(fresh_database(folder), folder, workers=2) as base_url:
-        yield base_url
+    with demo_server(fresh_database(folder), folder, workers=2,
+                     env={"DOM_LOG_LEVEL": "INFO"}) as base_url:  # the log is checked too
+        yield base_url, folder
+
+
+@pytest.fixture(scope="module")
+def server(served: tuple[str, Path]) -> str:
+    return served[0]
 
 
 @pytest.fixture
@@ -143,3 +151,28 @@ def test_twenty_parallel_requests_with_one_key_through_the_server_make_one_order
         assert replay.status_code == 201
         assert replay.headers["idempotent-replayed"] == "true"
         assert replay.json()["order_id"] == mine[0]["order_id"]
+
+
+def test_every_line_the_server_logs_is_json_and_requests_name_their_order(
+        served: tuple[str, Path], http: httpx.Client) -> None:
+    body = {"channel": "web", "channel_order_id": "E2E-LOG", "customer": {"id": "C-LOG"},
+            "ship_to": {"postal_code": "10001"}, "payment": {"status": "authorized"},
+            "lines": [{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0}]}
+    placed = http.post("/v1/orders", json=body, headers=CHANNEL)
+    assert placed.status_code in (200, 201), placed.text
+    (log,) = served[1].glob("server-*.log")
+
+    def logged() -> list[dict[str, Any]]:
+        lines = [line for line in log.read_text().splitlines() if line.strip()]
+        return [json.loads(line) for line in lines]  # uvicorn's own lines too, both workers
+
+    def names_the_order(records: list[dict[str, Any]]) -> bool:
+        return any(r["event"] == "request" and r["route"] == "/v1/orders"
+                   and r.get("order_id") == placed.json()["order_id"] for r in records)
+
+    deadline = time.monotonic() + 10  # the line is written once the answer has gone out
+    while not names_the_order(records := logged()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert names_the_order(records)
+    assert any(r.get("logger") == "uvicorn.error" for r in records)
+    assert not any("HTTP/1.1" in r["event"] for r in records)  # no second, plain access log

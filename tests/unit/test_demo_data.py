@@ -292,3 +292,16 @@ def test_callers_get_fresh_copies() -> None:
     assert demo_locations()[0][1]["name"] != "changed"
     assert demo_products()[0][1]["name"] != "changed"
     assert demo_orders(NOW)[0]["lines"]
+
+
+def test_the_public_partner_keys_belong_to_locations_the_demo_creates() -> None:
+    from dom.settings import DEMO_API_KEYS, parse_api_keys
+
+    keys = parse_api_keys(DEMO_API_KEYS)
+    partners = {k.key: (k.role, _locations()[k.subject]["type"]) for k in keys.values()
+                if k.subject is not None}
+    assert partners == {"demo-supplier": ("supplier", "supplier"),
+                        "demo-store": ("location", "store")}
+    supplied = {p["sku"] for p in demo_inventory()
+                if p["location_id"] == keys["demo-supplier"].subject}
+    assert supplied  # the supplier key has drop-ship work to see in the demo

@@ -54,3 +54,16 @@ def test_lp_fix_returns_the_duals_it_computed_anyway() -> None:
     problem = build_problem([FIRST, LATER], [STORE, WAREHOUSE], STOCK)
     result = solve(problem, Params(solver="lp_fix"))
     assert result.duals().get(("ST", "S"), 0.0) > 0.0
+
+
+@pytest.mark.parametrize("solver", ["exact", "highs"])
+def test_a_tie_made_by_the_opportunity_cost_is_explained_by_it(solver: str) -> None:
+    # ST is 3.00 cheaper in money and carries exactly 3.00 of opportunity cost: a tie that
+    # either location may win; when WH wins, ST lost to the price lookahead put on its stock
+    params = Params(solver=solver, opportunity_costs={("ST", "S"): 3.0})
+    result = solve_orders([FIRST], [WAREHOUSE, STORE], STOCK, params)
+    assignment = result.assignments[0]
+    chosen = assignment.shipments[0].location_id
+    why = {a.location_id: a.why_not for a in assignment.alternatives}
+    assert why == ({"ST": "held_for_later_orders"} if chosen == "WH" else {"WH": "dearer"})
+    assert assignment.cost == pytest.approx(7.0)
