@@ -116,6 +116,10 @@ class _Candidates:
     ) -> None:
         self.problem, self.params, self.o = problem, params, o
         self.skus, self.qty = skus, qty
+        # units per distinct SKU: two lines of one SKU need both their units at one location
+        distinct, inverse = np.unique(skus, return_inverse=True)
+        self.need_skus: IntArray = distinct
+        self.need_qty: IntArray = np.bincount(inverse, weights=qty).astype(np.int64)
         self.chosen: int | None = None
         self.own: BoolArray | None = None  # not listed when blocked (see add_alternatives)
         self.left_short_on_purpose = False
@@ -154,7 +158,7 @@ class _Candidates:
     def blocked(self, left: _Leftovers) -> BoolArray:
         """Locations a rule, missing stock or missing capacity kept out (whatever the price)."""
         ineligible = self.problem.reason[self.o] != 0
-        no_stock = np.any(left.stock[:, self.skus] < self.qty[None, :], axis=1)
+        no_stock = np.any(left.stock[:, self.need_skus] < self.need_qty[None, :], axis=1)
         return np.asarray(ineligible | no_stock | (left.capacity < self.qty.sum()), dtype=bool)
 
     def ranked(self, top: int, left: _Leftovers) -> list[int]:
@@ -192,7 +196,7 @@ class _Candidates:
         code = int(self.problem.reason[self.o, n])
         if code:
             return f"ineligible:{REASONS[code]}"
-        if np.any(left.stock[n, self.skus] < self.qty):
+        if np.any(left.stock[n, self.need_skus] < self.need_qty):
             return "no_stock"
         if left.capacity[n] < self.qty.sum():
             return "over_capacity"
@@ -207,7 +211,9 @@ class _Candidates:
     def _lost_to_chosen(self, n: int, c: int, proven: bool) -> str:
         """Why a location with the stock and the room lost to the chosen package ``c``."""
         score = self.score
-        if score[n] < score[c] - EPS:
+        priority = self.problem.loc_priority
+        tied_but_preferred = score[n] <= score[c] + EPS and priority[n] > priority[c]
+        if score[n] < score[c] - EPS or tied_but_preferred:  # the objective prefers n
             return "joint_constraints" if proven else "not_optimized"
         d_days = int(self.days[n] - self.days[c])
         d_plain = float(self.cost[n] - self.cost[c])
@@ -223,7 +229,6 @@ class _Candidates:
             return "held_for_later_orders"
         if objective == "balanced" and d_days > 0:
             return "slower"
-        priority = self.problem.loc_priority
         if priority[n] >= priority[c] and float(self.extra[n] - self.extra[c]) > EPS:
             # a tie only because lookahead priced its stock: cheaper in money, kept for later
             return "held_for_later_orders"

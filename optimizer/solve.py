@@ -136,10 +136,12 @@ def solve(
     bound = score.objective if status == "optimal" and answer.bound is None else answer.bound
     if bound is not None:
         bound = min(bound, score.objective)
+    # relative to at least one unit of money, as every "proven" test here is: near zero (free
+    # shipping, only the priority tie-break left) a rounding-sized gap is not a 20% one
     gap = (
         None
         if bound is None
-        else max(0.0, score.objective - bound) / max(abs(score.objective), 1e-9)
+        else max(0.0, score.objective - bound) / max(abs(score.objective), 1.0)
     )
     solved = time.perf_counter()
 

@@ -49,3 +49,15 @@ def test_a_solve_prints_nothing_on_standard_output() -> None:
     ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[3])
     assert ran.stdout == "done\n"
+
+
+@pytest.mark.parametrize("solver", ["cpsat", "highs", "exact"])
+def test_a_proven_optimum_near_zero_reports_a_gap_near_zero(solver: str) -> None:
+    # free shipping: the objective is only the priority tie-break (5e-4); CP-SAT's bound is
+    # lowered by its rounding slack, which read as a 20% gap on an "optimal" answer
+    locs = [LocationSpec("L0", "warehouse", 40.0, -90.0, frozenset({"ship"})),
+            LocationSpec("L1", "warehouse", 40.0, -90.0, frozenset({"ship"}), priority=1)]
+    order = OrderSpec("O", 40.0, -90.0, (LineSpec("1", "X", 1),))
+    result = solve_orders([order], locs, {("L0", "X"): 1}, Params(solver=solver))
+    assert result.status == "optimal"
+    assert result.gap is not None and result.gap < 1e-3

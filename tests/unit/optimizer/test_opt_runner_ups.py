@@ -7,6 +7,7 @@ Short lines had no runner-ups at all, only one coarse reason on the line.
 
 from __future__ import annotations
 
+import pytest
 from opt_cases import location, one_line_order
 
 from optimizer import Alternative, LineSpec, LocationSpec, OrderSpec, Params, Result, solve_orders
@@ -183,3 +184,41 @@ def test_a_unit_other_orders_took_is_constrained_not_the_shipment_limit() -> Non
     answer = result.assignment("later")
     assert [s.location_id for s in answer.shipments] == ["B"]  # A's unit went to "urgent"
     assert [(u.qty, u.reason) for u in answer.unallocated] == [(1, "constrained")]
+
+
+SHIP = frozenset({"ship"})
+
+
+@pytest.mark.parametrize("solver", ["exact", "highs"])
+def test_a_runner_up_needs_every_unit_of_a_sku_the_package_takes(solver: str) -> None:
+    # two lines of one SKU in one package: L1 holds one unit, so it could not send the package
+    locs = [LocationSpec("L0", "warehouse", 40.0, -90.0, SHIP, shipment_cost=10.0),
+            LocationSpec("L1", "warehouse", 40.0, -90.0, SHIP, shipment_cost=1.0)]
+    order = OrderSpec("O", 40.0, -90.0, (LineSpec("l1", "A", 1), LineSpec("l2", "A", 1)))
+    result = solve_orders([order], locs, {("L0", "A"): 2, ("L1", "A"): 1},
+                          Params(max_shipments_per_order=1, solver=solver))
+    assignment = result.assignments[0]
+    assert [s.location_id for s in assignment.shipments] == ["L0"]
+    assert [(a.location_id, a.why_not) for a in assignment.alternatives] == [("L1", "no_stock")]
+
+
+@pytest.mark.parametrize("solver", ["highs", "cpsat", "cbc", "scip"])
+def test_location_priority_breaks_a_tie_in_a_joint_time_solve(solver: str) -> None:
+    # O1 can take its unit from L0 (priority 1) or L2 (priority 0) at the same cost and days;
+    # HiGHS handed back its start (L2) while reporting the tie-broken optimum's value
+    locs = [LocationSpec("L0", "store", 40.415, -86.985, SHIP, shipment_cost=3.0,
+                         processing_days=1, km_per_day=200.0, capacity_units_per_day=3,
+                         priority=1),
+            LocationSpec("L2", "store", 38.380, -89.885, SHIP, shipment_cost=3.0,
+                         processing_days=1, km_per_day=200.0, capacity_units_per_day=1,
+                         priority=0)]
+    o0 = OrderSpec("O0", 38.973, -93.095, (LineSpec("l0", "A", 1), LineSpec("l1", "A", 1),
+                                           LineSpec("l2", "B", 2)), priority=1, shipments_made=2)
+    o1 = OrderSpec("O1", 41.195, -92.925, (LineSpec("l0", "A", 1),), priority=2,
+                   shipments_made=1)
+    result = solve_orders([o0, o1], locs, {("L0", "A"): 3, ("L2", "A"): 2},
+                          Params(objective="time", allow_line_split=False, solver=solver))
+    o1_answer = result.assignment("O1")
+    assert [s.location_id for s in o1_answer.shipments] == ["L0"]
+    assert all(a.why_not != "lower_priority" or a.location_id == "L2"
+               for a in o1_answer.alternatives)
