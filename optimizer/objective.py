@@ -149,6 +149,7 @@ class Score:
     plain_cost: float
     opportunity_cost: float
     unfilled_units: int
+    shortfall: float = 0.0  # the objective's unfilled-unit penalties
 
 
 def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:
@@ -159,15 +160,25 @@ def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:
     packages = float(weights.pair_cost[used].sum())
     slowest = np.zeros(problem.n_orders)
     np.maximum.at(slowest, problem.pair_order[used], problem.pair_days[used])
+    shortfall = float(unfilled @ weights.line_penalty)
     objective = (
         float(arc_units @ weights.arc_unit)
         + packages
         + weights.time_weight * float(slowest.sum())
-        + float(unfilled @ weights.line_penalty)
+        + shortfall
     )
     return Score(
         objective=objective,
         plain_cost=float(arc_units @ weights.arc_plain) + packages,
         opportunity_cost=float(arc_units @ weights.arc_opportunity),
         unfilled_units=int(unfilled.sum()),
+        shortfall=shortfall,
     )
+
+
+def better(weights: Weights, a: Score, b: Score) -> bool:
+    """Whether answer ``a`` beats ``b``: under fill-first the fuller one (weighted by priority,
+    see optimizer.fill_first), then the lower objective; else the lower objective."""
+    if weights.fill_first and abs(a.shortfall - b.shortfall) > 0.5:
+        return a.shortfall < b.shortfall
+    return a.objective < b.objective

@@ -22,11 +22,10 @@ class Params:
     everything else shapes the objective or the solve.
 
     ``unfilled_cost_factor``: None (the default) fills first: an unfilled unit costs more than
-    any whole order, so an order fills every unit it can (in a batch, filling a unit that would
-    push other orders onto dearer sources by more than that together is not guaranteed: the
-    README's "limit of fill-first in joint solves"). A number f > 0 prices an unfilled
-    unit at f x the line's dearest one-unit shipment (Jasin & Sinha (2015) use f = 2), so a
-    unit may be left unfilled when shipping it costs more; see
+    any whole order, so an order fills every unit it can (across a batch's orders the exact MIP
+    backends hold the fill lexicographically: optimizer.fill_first). A number f > 0 prices an
+    unfilled unit at f x the line's dearest one-unit shipment (Jasin & Sinha (2015) use f = 2),
+    so a unit may be left unfilled when shipping it costs more; see
     :func:`optimizer.objective.build_weights`.
     """
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 
+from optimizer import fill_first
 from optimizer.backends import BackendAnswer, SolveContext, get_backend
 from optimizer.backends.exact import applicable as exact_applicable
 from optimizer.backends.exact import enumerate_order, sequential_ms, sequential_units
@@ -22,7 +23,7 @@ from optimizer.explain import add_alternatives
 from optimizer.lagrange import WARM_THETA, Duals, improve_bound
 from optimizer.lagrangian_plan import submit_order_by_order
 from optimizer.lookahead import solve_lp
-from optimizer.objective import Weights, build_weights, evaluate
+from optimizer.objective import Weights, better, build_weights, evaluate
 from optimizer.params import Params
 from optimizer.problem import IntArray, Problem
 from optimizer.result import Result
@@ -129,7 +130,7 @@ def solve(
     units, status = answer.arc_units, answer.status
     floor_score = evaluate(problem, weights, floor)
     score = floor_score if units is None else evaluate(problem, weights, units)
-    if score.objective > floor_score.objective or units is None:
+    if units is None or better(weights, floor_score, score):
         units, score = floor, floor_score
         status = "time_limit" if answer.status == "time_limit" else "feasible"
         note = (note + "; " if note else "") + "greedy floor used"
@@ -234,9 +235,14 @@ def _run(
 
     def work(token: CancelToken) -> BackendAnswer:
         ctx.token = token
+        deadline = time.perf_counter() + ctx.time_limit_s
         # imported under the watchdog: a solver library's first import (CP-SAT ~0.6 s) counts
         # against the limit like the solve itself
-        return get_backend(name).solve(ctx)
+        backend = get_backend(name)
+        answer = backend.solve(ctx)
+        if fill_first.applies(name, ctx, answer):  # units short in a batch: the fullest answer
+            answer = fill_first.hold_fill(backend, ctx, answer, deadline)
+        return answer
 
     outcome = run_with_deadline(work, remaining, _grace_s(limit_s))
     if outcome.value is not None:
