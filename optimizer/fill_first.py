@@ -15,6 +15,12 @@ joint MIP answer that leaves units short is checked lexicographically instead:
 
 Only when the first answer left units short (most batches fill everything: nothing to do) and
 only for the exact MIP backends; a single order is exact already.
+
+The ``time`` objective has the same flaw one level down: a day weighs more than the dearest
+single order's cost, so a joint answer could trade one order's day for a larger cost elsewhere.
+Under ``time`` the days are held the same way (:func:`hold_days`): the fewest order-days with
+the fill kept, then the cheapest answer with both kept; skipped when every order already gets
+its fastest eligible location's days.
 """
 
 from __future__ import annotations
@@ -52,24 +58,64 @@ def applies(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
     )
 
 
-def _priced_only_shortfall(model: MipModel) -> MipModel:
+def order_days(ctx: SolveContext, arc_units: IntArray) -> float:
+    """Σ over orders of the days of their slowest package (the time objective's Σ T_o)."""
+    problem = ctx.problem
+    used = np.bincount(problem.arc_pair, arc_units > 0, minlength=problem.n_pairs) > 0
+    slowest = np.zeros(problem.n_orders)
+    np.maximum.at(slowest, problem.pair_order[used], problem.pair_days[used])
+    return float(slowest.sum())
+
+
+def _fastest_days(ctx: SolveContext) -> float:
+    """A floor under any answer's order-days: each order at its fastest eligible location
+    (0 for an order with none: it ships nothing)."""
+    problem = ctx.problem
+    fastest = np.full(problem.n_orders, np.inf)
+    np.minimum.at(fastest, problem.pair_order, problem.pair_days.astype(float))
+    return float(np.where(np.isfinite(fastest), fastest, 0.0).sum())
+
+
+def days_apply(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
+    return (
+        name in MIP_BACKENDS
+        and ctx.weights.days_first
+        and ctx.model.n_time > 0
+        and ctx.problem.n_orders > 1
+        and answer.arc_units is not None
+        and order_days(ctx, answer.arc_units) > _fastest_days(ctx) + SAME_FILL
+    )
+
+
+def _priced_only(model: MipModel, columns: slice) -> MipModel:
+    """``model`` with every cost but those of ``columns`` zeroed (one level of the order)."""
     cost = np.zeros(model.n_cols)
-    u = slice(model.u_offset, model.t_offset)
-    cost[u] = model.col_cost[u]
+    cost[columns] = model.col_cost[columns]
     return _with(model, col_cost=cost)
 
 
-def _fill_held(model: MipModel, cap: float) -> MipModel:
-    """``model`` with one more row: the weighted shortfall at most ``cap``."""
-    u_cols = np.arange(model.u_offset, model.t_offset, dtype=np.int64)
+def _priced_only_shortfall(model: MipModel) -> MipModel:
+    return _priced_only(model, slice(model.u_offset, model.t_offset))
+
+
+def _held(model: MipModel, columns: slice, cap: float) -> MipModel:
+    """``model`` with one more row: Σ cost x over ``columns`` at most ``cap`` (rounded up by
+    SAME_FILL: the levels move in steps of at least 1)."""
+    cols = np.arange(model.n_cols, dtype=np.int64)[columns]
+    weights = model.col_cost[cols] if columns.start != model.t_offset else np.ones(cols.size)
     return _with(
         model,
         row_lower=np.append(model.row_lower, -np.inf),
         row_upper=np.append(model.row_upper, cap + SAME_FILL),
-        row_start=np.append(model.row_start, model.row_start[-1] + u_cols.size),
-        col_index=np.concatenate([model.col_index, u_cols]),
-        value=np.concatenate([model.value, model.col_cost[u_cols]]),
+        row_start=np.append(model.row_start, model.row_start[-1] + cols.size),
+        col_index=np.concatenate([model.col_index, cols]),
+        value=np.concatenate([model.value, weights]),
     )
+
+
+def _fill_held(model: MipModel, cap: float) -> MipModel:
+    """``model`` with one more row: the weighted shortfall at most ``cap``."""
+    return _held(model, slice(model.u_offset, model.t_offset), cap)
 
 
 def _with(model: MipModel, **changes: FloatArray | IntArray) -> MipModel:
@@ -140,4 +186,41 @@ def _note(answer: BackendAnswer, text: str) -> BackendAnswer:
     status: Status = "feasible" if answer.status == "optimal" else answer.status
     return BackendAnswer(status, answer.arc_units, answer.bound,
                          "; ".join(m for m in (answer.message, text) if m),
+                         answer.opportunity_costs)
+
+
+def hold_days(backend: Backend, ctx: SolveContext, answer: BackendAnswer,
+              deadline: float) -> BackendAnswer:
+    """Under ``time``: the fewest order-days with the answer's fill kept, then the cheapest
+    answer with both kept (``answer`` when it is already as fast)."""
+    assert answer.arc_units is not None
+    model = ctx.model
+    left = deadline - time.perf_counter()
+    if left <= 0.05:
+        return _note(answer, "days across orders not verified (no time left)")
+    filled = _fill_held(model, shortfall(ctx, answer.arc_units))
+    days = slice(model.t_offset, model.n_cols)
+    fastest = backend.solve(_phase(ctx, _priced_only(filled, days), answer.arc_units,
+                                   left * 0.5, 1e-9))
+    if fastest.arc_units is None:
+        return _note(answer, "days across orders not verified (no answer in time)")
+    best = order_days(ctx, fastest.arc_units)
+    proven = fastest.status == "optimal"
+    if best >= order_days(ctx, answer.arc_units) - SAME_FILL:
+        return answer if proven else _note(answer, "days across orders not proven")
+    left = deadline - time.perf_counter()
+    held = (
+        backend.solve(_phase(ctx, _held(filled, days, best), fastest.arc_units, left,
+                             ctx.mip_rel_gap))
+        if left > 0.05
+        else BackendAnswer("time_limit", None, None)
+    )
+    message = "; ".join(m for m in (answer.message, "fastest across orders (the fewest "
+                                    "order-days, then the cheapest)") if m)
+    units = held.arc_units
+    if units is None or order_days(ctx, units) > best + SAME_FILL:
+        return BackendAnswer("feasible", fastest.arc_units, None, message,
+                             answer.opportunity_costs)
+    status = held.status if proven or held.status != "optimal" else "feasible"
+    return BackendAnswer(status, units, held.bound if proven else None, message,
                          answer.opportunity_costs)

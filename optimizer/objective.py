@@ -39,6 +39,8 @@ class Weights:
     # True: line_penalty exceeds any order's whole objective, so filling always wins; False: a
     # finite unfilled_cost_factor, an answer may leave a unit unfilled because it is cheaper
     fill_first: bool = True
+    # under objective "time" with fill-first: fewer order-days beat any cost (fill_first.py)
+    days_first: bool = False
 
 
 def opportunity_matrix(problem: Problem, params: Params) -> FloatArray:
@@ -122,6 +124,8 @@ def build_weights(problem: Problem, params: Params) -> Weights:
         max_shipments=params.max_shipments_per_order,
         allow_split=params.allow_line_split,
         fill_first=factor is None,
+        # with a finite unfilled price, leaving a unit short also saves days: no ranking
+        days_first=params.objective == "time" and factor is None,
     )
 
 
@@ -150,6 +154,7 @@ class Score:
     opportunity_cost: float
     unfilled_units: int
     shortfall: float = 0.0  # the objective's unfilled-unit penalties
+    order_days: float = 0.0  # Σ over orders of their slowest package's days
 
 
 def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:
@@ -173,12 +178,16 @@ def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:
         opportunity_cost=float(arc_units @ weights.arc_opportunity),
         unfilled_units=int(unfilled.sum()),
         shortfall=shortfall,
+        order_days=float(slowest.sum()),
     )
 
 
 def better(weights: Weights, a: Score, b: Score) -> bool:
     """Whether answer ``a`` beats ``b``: under fill-first the fuller one (weighted by priority,
-    see optimizer.fill_first), then the lower objective; else the lower objective."""
+    see optimizer.fill_first), then under ``time`` the one with fewer order-days, then the lower
+    objective."""
     if weights.fill_first and abs(a.shortfall - b.shortfall) > 0.5:
         return a.shortfall < b.shortfall
+    if weights.days_first and abs(a.order_days - b.order_days) > 0.5:
+        return a.order_days < b.order_days
     return a.objective < b.objective

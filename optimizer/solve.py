@@ -242,6 +242,8 @@ def _run(
         answer = backend.solve(ctx)
         if fill_first.applies(name, ctx, answer):  # units short in a batch: the fullest answer
             answer = fill_first.hold_fill(backend, ctx, answer, deadline)
+        if fill_first.days_apply(name, ctx, answer):  # under time: the fastest of those
+            answer = fill_first.hold_days(backend, ctx, answer, deadline)
         return answer
 
     outcome = run_with_deadline(work, remaining, _grace_s(limit_s))

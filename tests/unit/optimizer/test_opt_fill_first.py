@@ -49,3 +49,26 @@ def test_the_fullest_answer_still_gives_scarce_stock_to_the_higher_priority_orde
                           Params(solver="highs"))
     assert [s.location_id for s in result.assignment("high").shipments] == ["L0"]
     assert result.assignment("low").shipments == []
+
+
+@pytest.mark.parametrize("solver", [*MIP_BACKENDS, "auto"])
+def test_under_time_a_day_saved_beats_any_cost_across_orders(solver: str) -> None:
+    # A: 1 day from L0 (dear by distance) or 2 days from L2 (free); B: 1 day from L0 (free,
+    # it sits there) or from L1 (flat 100). One unit at L0: the fewest order-days (2) need B to
+    # pay L1; the weighted objective preferred 3 days at no cost
+    locations = [*LOCATIONS, LocationSpec("L2", "warehouse", 40.9, -90.0, SHIP,
+                                          processing_days=1)]
+    b = OrderSpec("B", 40.0, -90.0, (LineSpec("1", "X", 1),), excluded_location_ids=("L2",))
+    result = solve_orders([A, b], locations, {**STOCK, ("L2", "X"): 1},
+                          Params(objective="time", max_shipments_per_order=1, solver=solver))
+    assert {a.order_id: [(s.location_id, s.delivery_days) for s in a.shipments]
+            for a in result.assignments} == {"A": [("L0", 1)], "B": [("L1", 1)]}
+    assert result.status == "optimal"
+    assert "fastest across orders" in result.message
+
+
+def test_under_time_orders_already_at_their_fastest_are_not_solved_again() -> None:
+    result = solve_orders([A, B], LOCATIONS, {("L0", "X"): 2, ("L1", "X"): 1},
+                          Params(objective="time", solver="highs"))
+    assert "fastest across orders" not in result.message
+    assert result.status == "optimal"
