@@ -26,6 +26,7 @@ its fastest eligible location's days.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,50 +144,26 @@ def _phase(ctx: SolveContext, model: MipModel, start: IntArray, seconds: float,
     return phase
 
 
+@dataclass(frozen=True)
+class _Level:
+    """One level of the order answers are ranked in, above the weighted objective."""
+
+    name: str  # in messages: "fill", "days"
+    done: str  # the message when the level was held
+    columns: Callable[[MipModel], slice]  # the model columns that measure it
+    measure: Callable[[SolveContext, IntArray], float]  # an answer's value (lower is better)
+
+
+FILL = _Level("fill", "filled first across orders (the most units stock allows, then the "
+              "cheapest)", lambda m: slice(m.u_offset, m.t_offset), shortfall)
+DAYS = _Level("days", "fastest across orders (the fewest order-days, then the cheapest)",
+              lambda m: slice(m.t_offset, m.n_cols), order_days)
+
+
 def hold_fill(backend: Backend, ctx: SolveContext, answer: BackendAnswer,
               deadline: float) -> BackendAnswer:
     """``answer`` or, when a fuller one exists, the cheapest of the fullest (see module)."""
-    assert answer.arc_units is not None
-    solve = backend.solve
-    left = deadline - time.perf_counter()
-    if left <= 0.05:
-        return _note(answer, "fill across orders not verified (no time left)")
-    # 1. the least weighted shortfall; a shortfall is a count of units: the gap must be < 1
-    fullest = solve(_phase(ctx, _priced_only_shortfall(ctx.model), answer.arc_units,
-                           left * 0.5, 1e-9))
-    if fullest.arc_units is None:
-        return _note(answer, "fill across orders not verified (no answer in time)")
-    best = shortfall(ctx, fullest.arc_units)
-    proven = fullest.status == "optimal"
-    if best >= shortfall(ctx, answer.arc_units) - SAME_FILL:
-        return answer if proven else _note(answer, "fill across orders not proven")
-    # 2. the cheapest answer that fills as much
-    left = deadline - time.perf_counter()
-    held = (
-        solve(_phase(ctx, _fill_held(ctx.model, best), fullest.arc_units, left,
-                     ctx.mip_rel_gap))
-        if left > 0.05
-        else BackendAnswer("time_limit", None, None)
-    )
-    message = "; ".join(m for m in (answer.message, "filled first across orders (the most "
-                                    "units stock allows, then the cheapest)") if m)
-    units = held.arc_units
-    if units is None or shortfall(ctx, units) > best + SAME_FILL:
-        return BackendAnswer("feasible", fullest.arc_units, None, message,
-                             answer.opportunity_costs)
-    # optimal only if step 1 proved the fill: the row's cap is then the true best
-    status = held.status if proven or held.status != "optimal" else "feasible"
-    return BackendAnswer(status, units, held.bound if proven else None, message,
-                         answer.opportunity_costs)
-
-
-def _note(answer: BackendAnswer, text: str) -> BackendAnswer:
-    """``answer`` kept, its fill across orders unproven: not "optimal" any more (its bound, one
-    of the weighted objective, stays valid: the fullest answer's objective is no lower)."""
-    status: Status = "feasible" if answer.status == "optimal" else answer.status
-    return BackendAnswer(status, answer.arc_units, answer.bound,
-                         "; ".join(m for m in (answer.message, text) if m),
-                         answer.opportunity_costs)
+    return _hold(FILL, ctx.model, backend, ctx, answer, deadline)
 
 
 def hold_days(backend: Backend, ctx: SolveContext, answer: BackendAnswer,
@@ -194,33 +171,50 @@ def hold_days(backend: Backend, ctx: SolveContext, answer: BackendAnswer,
     """Under ``time``: the fewest order-days with the answer's fill kept, then the cheapest
     answer with both kept (``answer`` when it is already as fast)."""
     assert answer.arc_units is not None
-    model = ctx.model
+    kept = _fill_held(ctx.model, shortfall(ctx, answer.arc_units))
+    return _hold(DAYS, kept, backend, ctx, answer, deadline)
+
+
+def _hold(level: _Level, model: MipModel, backend: Backend, ctx: SolveContext,
+          answer: BackendAnswer, deadline: float) -> BackendAnswer:
+    """The best ``level`` on ``model`` (1.), then the cheapest answer holding it (2.)."""
+    assert answer.arc_units is not None
     left = deadline - time.perf_counter()
     if left <= 0.05:
-        return _note(answer, "days across orders not verified (no time left)")
-    filled = _fill_held(model, shortfall(ctx, answer.arc_units))
-    days = slice(model.t_offset, model.n_cols)
-    fastest = backend.solve(_phase(ctx, _priced_only(filled, days), answer.arc_units,
-                                   left * 0.5, 1e-9))
-    if fastest.arc_units is None:
-        return _note(answer, "days across orders not verified (no answer in time)")
-    best = order_days(ctx, fastest.arc_units)
-    proven = fastest.status == "optimal"
-    if best >= order_days(ctx, answer.arc_units) - SAME_FILL:
-        return answer if proven else _note(answer, "days across orders not proven")
+        return _note(answer, f"{level.name} across orders not verified (no time left)")
+    columns = level.columns(model)
+    # 1. the level alone; it moves in steps of at least 1, so the gap must stay below that
+    first = backend.solve(_phase(ctx, _priced_only(model, columns), answer.arc_units,
+                                 left * 0.5, 1e-9))
+    if first.arc_units is None:
+        return _note(answer, f"{level.name} across orders not verified (no answer in time)")
+    best = level.measure(ctx, first.arc_units)
+    proven = first.status == "optimal"
+    if best >= level.measure(ctx, answer.arc_units) - SAME_FILL:
+        return answer if proven else _note(answer, f"{level.name} across orders not proven")
+    # 2. the cheapest answer that holds it
     left = deadline - time.perf_counter()
     held = (
-        backend.solve(_phase(ctx, _held(filled, days, best), fastest.arc_units, left,
+        backend.solve(_phase(ctx, _held(model, columns, best), first.arc_units, left,
                              ctx.mip_rel_gap))
         if left > 0.05
         else BackendAnswer("time_limit", None, None)
     )
-    message = "; ".join(m for m in (answer.message, "fastest across orders (the fewest "
-                                    "order-days, then the cheapest)") if m)
+    message = "; ".join(m for m in (answer.message, level.done) if m)
     units = held.arc_units
-    if units is None or order_days(ctx, units) > best + SAME_FILL:
-        return BackendAnswer("feasible", fastest.arc_units, None, message,
+    if units is None or level.measure(ctx, units) > best + SAME_FILL:
+        return BackendAnswer("feasible", first.arc_units, None, message,
                              answer.opportunity_costs)
+    # optimal only if step 1 proved the level: the row's cap is then the true best
     status = held.status if proven or held.status != "optimal" else "feasible"
     return BackendAnswer(status, units, held.bound if proven else None, message,
+                         answer.opportunity_costs)
+
+
+def _note(answer: BackendAnswer, text: str) -> BackendAnswer:
+    """``answer`` kept, its level across orders unproven: not "optimal" any more (its bound, one
+    of the weighted objective, stays valid: the fullest answer's objective is no lower)."""
+    status: Status = "feasible" if answer.status == "optimal" else answer.status
+    return BackendAnswer(status, answer.arc_units, answer.bound,
+                         "; ".join(m for m in (answer.message, text) if m),
                          answer.opportunity_costs)
