@@ -38,7 +38,8 @@ def bool_for_number(value: Any, annotation: Any) -> bool:
 class StrictInput(BaseModel):
     """Refuses unknown fields, and true/false where a number goes."""
 
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity are not numbers a client means: "finite number" beats a range message
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -55,8 +55,18 @@ def applies(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
         and ctx.weights.fill_first
         and ctx.problem.n_orders > 1
         and answer.arc_units is not None
-        and shortfall(ctx, answer.arc_units) > SAME_FILL
+        and _reachable_shortfall(ctx, answer.arc_units) > SAME_FILL
     )
+
+
+def _reachable_shortfall(ctx: SolveContext, arc_units: IntArray) -> float:
+    """The shortfall of lines some location could serve (a line nobody stocks is short in
+    every answer: no reason to look for a fuller one)."""
+    problem = ctx.problem
+    reachable = np.bincount(problem.arc_line, minlength=problem.n_lines) > 0
+    filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
+    short = (problem.line_qty - filled) * reachable
+    return float(short @ ctx.weights.line_penalty)
 
 
 def order_days(ctx: SolveContext, arc_units: IntArray) -> float:

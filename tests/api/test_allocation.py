@@ -313,3 +313,11 @@ def test_lookahead_prices_stock_the_latest_joint_run_found_scarce(client: TestCl
         priced["fulfillments"][0]["location_id"] == "WH-A"
     assert totals["cost_with_opportunity"] == pytest.approx(
         totals["cost"] + totals["opportunity_cost"])
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf"])
+def test_a_number_that_is_not_finite_is_refused_as_such(api: TestClient, value: str) -> None:
+    refused = api.put("/v1/policy", json={"cost_per_day": value}, headers=PLANNER)
+    assert refused.status_code == 422
+    assert "finite number" in refused.json()["errors"][0]["msg"]
+    assert api.get("/v1/policy", headers=PLANNER).json()["cost_per_day"] == 5.0

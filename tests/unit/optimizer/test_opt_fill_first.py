@@ -72,3 +72,22 @@ def test_under_time_orders_already_at_their_fastest_are_not_solved_again() -> No
                           Params(objective="time", solver="highs"))
     assert "fastest across orders" not in result.message
     assert result.status == "optimal"
+
+
+def test_a_line_nobody_stocks_does_not_start_the_search_for_a_fuller_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from optimizer.backends.highs import HighsBackend
+
+    calls = []
+    solve_once = HighsBackend.solve
+    monkeypatch.setattr(HighsBackend, "solve",
+                        lambda self, ctx: calls.append(ctx) or solve_once(self, ctx))
+    nobody = OrderSpec("C", 40.0, -90.0, (LineSpec("1", "NONE", 1),))
+    result = solve_orders([A, B, nobody], LOCATIONS, {("L0", "X"): 2, ("L1", "X"): 1},
+                          Params(solver="highs"))
+    assert result.unfilled_units() == 1 and result.status == "optimal"
+    assert len(calls) == 1  # the answer, no second solve for a fill nobody could improve
+    # a contested unit does start it: the answer, then the fill alone, then the cheapest fill
+    calls.clear()
+    solve_orders([A, B], LOCATIONS, STOCK, Params(max_shipments_per_order=1, solver="highs"))
+    assert len(calls) == 3
