@@ -33,13 +33,17 @@ import numpy as np
 
 from optimizer.backends.base import Backend, BackendAnswer, SolveContext
 from optimizer.model import MipModel
+from optimizer.objective import same
 from optimizer.problem import FloatArray, IntArray
 from optimizer.result import Status
 
 MIP_BACKENDS = frozenset({"highs", "cpsat", "scip", "cbc"})
-# Weighted shortfalls differ by at least 1 (penalties are base * (1 + rank) + 1): an answer
-# within this of the best is as full as it
-SAME_FILL = 0.5
+
+
+def _cap(value: float) -> float:
+    """A held level's row bound: the value plus room for the solvers' own tolerances and
+    CP-SAT's integer scaling (cpsat.py), well below a change of fill or of a day."""
+    return value + 1e-4 * max(1.0, abs(value))
 
 
 def shortfall(ctx: SolveContext, arc_units: IntArray) -> float:
@@ -55,7 +59,7 @@ def applies(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
         and ctx.weights.fill_first
         and ctx.problem.n_orders > 1
         and answer.arc_units is not None
-        and _reachable_shortfall(ctx, answer.arc_units) > SAME_FILL
+        and not same(_reachable_shortfall(ctx, answer.arc_units), 0.0)
     )
 
 
@@ -78,13 +82,19 @@ def order_days(ctx: SolveContext, arc_units: IntArray) -> float:
     return float(slowest.sum())
 
 
-def _fastest_days(ctx: SolveContext) -> float:
-    """A floor under any answer's order-days: each order at its fastest eligible location
-    (0 for an order with none: it ships nothing)."""
+def _as_fast_as_can_be(ctx: SolveContext, arc_units: IntArray) -> bool:
+    """Whether no answer with this fill has fewer order-days: it fills every line some
+    location could serve (so does any answer as full: every order with stock somewhere ships)
+    and each such order gets the days of its fastest location with stock. With units short,
+    another answer as full may ship a different set of orders, so no floor is cheap."""
+    if not same(_reachable_shortfall(ctx, arc_units), 0.0):
+        return False
     problem = ctx.problem
     fastest = np.full(problem.n_orders, np.inf)
-    np.minimum.at(fastest, problem.pair_order, problem.pair_days.astype(float))
-    return float(np.where(np.isfinite(fastest), fastest, 0.0).sum())
+    np.minimum.at(fastest, problem.pair_order[problem.arc_pair],
+                  problem.pair_days[problem.arc_pair].astype(float))
+    floor = float(fastest[np.isfinite(fastest)].sum())
+    return same(order_days(ctx, arc_units), floor)
 
 
 def days_apply(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
@@ -94,7 +104,7 @@ def days_apply(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
         and ctx.model.n_time > 0
         and ctx.problem.n_orders > 1
         and answer.arc_units is not None
-        and order_days(ctx, answer.arc_units) > _fastest_days(ctx) + SAME_FILL
+        and not _as_fast_as_can_be(ctx, answer.arc_units)
     )
 
 
@@ -110,14 +120,14 @@ def _priced_only_shortfall(model: MipModel) -> MipModel:
 
 
 def _held(model: MipModel, columns: slice, cap: float) -> MipModel:
-    """``model`` with one more row: Σ cost x over ``columns`` at most ``cap`` (rounded up by
-    SAME_FILL: the levels move in steps of at least 1)."""
+    """``model`` with one more row: Σ cost x over ``columns`` (1 per column for the days) at
+    most ``cap`` (and the room of :func:`_cap`)."""
     cols = np.arange(model.n_cols, dtype=np.int64)[columns]
     weights = model.col_cost[cols] if columns.start != model.t_offset else np.ones(cols.size)
     return _with(
         model,
         row_lower=np.append(model.row_lower, -np.inf),
-        row_upper=np.append(model.row_upper, cap + SAME_FILL),
+        row_upper=np.append(model.row_upper, _cap(cap)),
         row_start=np.append(model.row_start, model.row_start[-1] + cols.size),
         col_index=np.concatenate([model.col_index, cols]),
         value=np.concatenate([model.value, weights]),
@@ -197,10 +207,12 @@ def _hold(level: _Level, model: MipModel, backend: Backend, ctx: SolveContext,
     first = backend.solve(_phase(ctx, _priced_only(model, columns), answer.arc_units,
                                  left * 0.5, 1e-9))
     if first.arc_units is None:
-        return _note(answer, f"{level.name} across orders not verified (no answer in time)")
+        return _note(answer, f"{level.name} across orders not verified (the check found no "
+                             f"answer: {first.status})")
     best = level.measure(ctx, first.arc_units)
     proven = first.status == "optimal"
-    if best >= level.measure(ctx, answer.arc_units) - SAME_FILL:
+    now = level.measure(ctx, answer.arc_units)
+    if best >= now or same(best, now):
         return answer if proven else _note(answer, f"{level.name} across orders not proven")
     # 2. the cheapest answer that holds it
     left = deadline - time.perf_counter()
@@ -212,7 +224,8 @@ def _hold(level: _Level, model: MipModel, backend: Backend, ctx: SolveContext,
     )
     message = "; ".join(m for m in (answer.message, level.done) if m)
     units = held.arc_units
-    if units is None or level.measure(ctx, units) > best + SAME_FILL:
+    if units is None or not (level.measure(ctx, units) <= best or
+                             same(level.measure(ctx, units), best)):
         return BackendAnswer("feasible", first.arc_units, None, message,
                              answer.opportunity_costs)
     # optimal only if step 1 proved the level: the row's cap is then the true best

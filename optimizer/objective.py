@@ -186,8 +186,15 @@ def better(weights: Weights, a: Score, b: Score) -> bool:
     """Whether answer ``a`` beats ``b``: under fill-first the fuller one (weighted by priority,
     see optimizer.fill_first), then under ``time`` the one with fewer order-days, then the lower
     objective."""
-    if weights.fill_first and abs(a.shortfall - b.shortfall) > 0.5:
+    if weights.fill_first and not same(a.shortfall, b.shortfall):
         return a.shortfall < b.shortfall
-    if weights.days_first and abs(a.order_days - b.order_days) > 0.5:
+    if weights.days_first and not same(a.order_days, b.order_days):
         return a.order_days < b.order_days
     return a.objective < b.objective
+
+
+def same(a: float, b: float) -> bool:
+    """Two values of a level (shortfall, order-days) equal up to rounding: sums of float
+    penalties, solver tolerances. Distinct fills can differ by less than one penalty (with
+    priority ranks 5 units at 3.3 and 3 at 5.6 are 16.5 against 16.8)."""
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))

@@ -30,11 +30,17 @@ class CpSatBackend:
             if r % 512 == 0:
                 ctx.token.check()
             idx, val = m.row(r)
-            coeffs = np.rint(val).astype(np.int64).tolist()
-            expr = cp_model.LinearExpr.weighted_sum([cols[j] for j in idx.tolist()], coeffs)
             lo, hi = m.row_lower[r], m.row_upper[r]
-            low = int(np.rint(lo)) if np.isfinite(lo) else cp_model.INT_MIN
-            model.add_linear_constraint(expr, low, int(np.rint(hi)))
+            scale = 1.0
+            if np.any(np.abs(val - np.rint(val)) > 1e-9):
+                # a row of prices (fill_first's held shortfall): scaled like the objective,
+                # its bound rounded inwards (the caller's bound leaves room for it)
+                scale = SCALE
+            coeffs = np.rint(val * scale).astype(np.int64).tolist()
+            expr = cp_model.LinearExpr.weighted_sum([cols[j] for j in idx.tolist()], coeffs)
+            low = int(np.ceil(lo * scale - 1e-9)) if np.isfinite(lo) else cp_model.INT_MIN
+            high = int(np.floor(hi * scale + 1e-9)) if np.isfinite(hi) else cp_model.INT_MAX
+            model.add_linear_constraint(expr, low, high)
         cost = np.rint(m.col_cost * SCALE).astype(np.int64)
         nz = np.nonzero(cost)[0].tolist()
         model.minimize(cp_model.LinearExpr.weighted_sum([cols[j] for j in nz], cost[nz].tolist()))

@@ -91,3 +91,37 @@ def test_a_line_nobody_stocks_does_not_start_the_search_for_a_fuller_answer(
     calls.clear()
     solve_orders([A, B], LOCATIONS, STOCK, Params(max_shipments_per_order=1, solver="highs"))
     assert len(calls) == 3
+
+
+def test_under_time_an_order_left_short_does_not_hide_a_faster_answer() -> None:
+    # the time case plus C and D wanting one unit of Y, which goes to D (priority): C ships
+    # nothing, so counting C at its fastest days made 4 order-days look like the floor
+    locations = [*LOCATIONS, LocationSpec("L2", "warehouse", 40.9, -90.0, SHIP,
+                                          processing_days=1)]
+    b = OrderSpec("B", 40.0, -90.0, (LineSpec("1", "X", 1),), excluded_location_ids=("L2",))
+    c = OrderSpec("C", 40.0, -90.0, (LineSpec("1", "Y", 1),), priority=0)
+    d = OrderSpec("D", 40.0, -90.0, (LineSpec("1", "Y", 1),), priority=5)
+    stock = {**STOCK, ("L2", "X"): 1, ("L0", "Y"): 1}
+    result = solve_orders([A, b, c, d], locations, stock,
+                          Params(objective="time", max_shipments_per_order=1, solver="highs"))
+    assert {a.order_id: [s.location_id for s in a.shipments] for a in result.assignments} == {
+        "A": ["L0"], "B": ["L1"], "C": [], "D": ["L0"]}
+    assert result.status == "optimal"
+
+
+@pytest.mark.parametrize("solver", MIP_BACKENDS)
+def test_the_held_rows_of_prices_are_kept_exactly_by_every_backend(solver: str) -> None:
+    # penalties with cents (L1 at 100.50): CP-SAT rounded the held row's coefficients to
+    # integers and found the check infeasible
+    dear = LocationSpec("L1", "warehouse", 40.0, -90.0, SHIP, shipment_cost=100.5)
+    locations = [LOCATIONS[0], dear, LocationSpec("L2", "warehouse", 40.9, -90.0, SHIP,
+                                                  processing_days=1)]
+    a = OrderSpec("A", 40.9, -90.0, (LineSpec("1", "X", 4),), excluded_location_ids=("L1",))
+    b = OrderSpec("B", 40.0, -90.0, (LineSpec("1", "X", 4),), excluded_location_ids=("L2",))
+    stock = {("L0", "X"): 1, ("L1", "X"): 1, ("L2", "X"): 1}
+    result = solve_orders([a, b], locations, stock,
+                          Params(objective="time", max_shipments_per_order=1, solver=solver))
+    assert {o.order_id: [s.location_id for s in o.shipments] for o in result.assignments} == {
+        "A": ["L0"], "B": ["L1"]}
+    assert result.status == "optimal"
+    assert "fastest across orders" in result.message
