@@ -27,33 +27,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from optimizer.backends.base import Backend, BackendAnswer, SolveContext
 from optimizer.model import MipModel
-from optimizer.objective import same
-from optimizer.problem import FloatArray, IntArray
+from optimizer.objective import Score, evaluate, same
+from optimizer.problem import IntArray
 from optimizer.result import Status
 
 MIP_BACKENDS = frozenset({"highs", "cpsat", "scip", "cbc"})
 
 
-def _cap(value: float) -> float:
-    """A held level's row bound: the value plus room for the solvers' own tolerances and
-    CP-SAT's integer scaling (cpsat.py), well below a change of fill or of a day."""
-    return value + 1e-4 * max(1.0, abs(value))
+def _score(ctx: SolveContext, arc_units: IntArray) -> Score:
+    return evaluate(ctx.problem, ctx.weights, arc_units)
 
 
-def shortfall(ctx: SolveContext, arc_units: IntArray) -> float:
-    """The penalty part of an answer's objective: its unfilled units at their lines' prices."""
-    problem = ctx.problem
-    filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
-    return float((problem.line_qty - filled) @ ctx.weights.line_penalty)
-
-
-def applies(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
+def fill_applies(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
     return (
         name in MIP_BACKENDS
         and ctx.weights.fill_first
@@ -73,15 +64,6 @@ def _reachable_shortfall(ctx: SolveContext, arc_units: IntArray) -> float:
     return float(short @ ctx.weights.line_penalty)
 
 
-def order_days(ctx: SolveContext, arc_units: IntArray) -> float:
-    """Σ over orders of the days of their slowest package (the time objective's Σ T_o)."""
-    problem = ctx.problem
-    used = np.bincount(problem.arc_pair, arc_units > 0, minlength=problem.n_pairs) > 0
-    slowest = np.zeros(problem.n_orders)
-    np.maximum.at(slowest, problem.pair_order[used], problem.pair_days[used])
-    return float(slowest.sum())
-
-
 def _as_fast_as_can_be(ctx: SolveContext, arc_units: IntArray) -> bool:
     """Whether no answer with this fill has fewer order-days: it fills every line some
     location could serve (so does any answer as full: every order with stock somewhere ships)
@@ -94,7 +76,7 @@ def _as_fast_as_can_be(ctx: SolveContext, arc_units: IntArray) -> bool:
     np.minimum.at(fastest, problem.pair_order[problem.arc_pair],
                   problem.pair_days[problem.arc_pair].astype(float))
     floor = float(fastest[np.isfinite(fastest)].sum())
-    return same(order_days(ctx, arc_units), floor)
+    return same(_score(ctx, arc_units).order_days, floor)
 
 
 def days_apply(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
@@ -112,37 +94,22 @@ def _priced_only(model: MipModel, columns: slice) -> MipModel:
     """``model`` with every cost but those of ``columns`` zeroed (one level of the order)."""
     cost = np.zeros(model.n_cols)
     cost[columns] = model.col_cost[columns]
-    return _with(model, col_cost=cost)
+    return replace(model, col_cost=cost)
 
 
-def _priced_only_shortfall(model: MipModel) -> MipModel:
-    return _priced_only(model, slice(model.u_offset, model.t_offset))
-
-
-def _held(model: MipModel, columns: slice, cap: float) -> MipModel:
-    """``model`` with one more row: Σ cost x over ``columns`` (1 per column for the days) at
-    most ``cap`` (and the room of :func:`_cap`)."""
-    cols = np.arange(model.n_cols, dtype=np.int64)[columns]
-    weights = model.col_cost[cols] if columns.start != model.t_offset else np.ones(cols.size)
-    return _with(
+def _held(level: _Level, model: MipModel, cap: float) -> MipModel:
+    """``model`` with one more row: ``level`` at most ``cap`` (with the room of
+    :meth:`_Level.room`)."""
+    cols = np.arange(model.n_cols, dtype=np.int64)[level.columns(model)]
+    weights = np.ones(cols.size) if level.counted else model.col_cost[cols]
+    return replace(
         model,
         row_lower=np.append(model.row_lower, -np.inf),
-        row_upper=np.append(model.row_upper, _cap(cap)),
+        row_upper=np.append(model.row_upper, level.room(cap)),
         row_start=np.append(model.row_start, model.row_start[-1] + cols.size),
         col_index=np.concatenate([model.col_index, cols]),
         value=np.concatenate([model.value, weights]),
     )
-
-
-def _fill_held(model: MipModel, cap: float) -> MipModel:
-    """``model`` with one more row: the weighted shortfall at most ``cap``."""
-    return _held(model, slice(model.u_offset, model.t_offset), cap)
-
-
-def _with(model: MipModel, **changes: FloatArray | IntArray) -> MipModel:
-    fields = {name: getattr(model, name) for name in model.__dataclass_fields__}
-    fields.update(changes)
-    return MipModel(**fields)
 
 
 @dataclass(eq=False)
@@ -171,13 +138,22 @@ class _Level:
     name: str  # in messages: "fill", "days"
     done: str  # the message when the level was held
     columns: Callable[[MipModel], slice]  # the model columns that measure it
-    measure: Callable[[SolveContext, IntArray], float]  # an answer's value (lower is better)
+    measure: Callable[[Score], float]  # an answer's value (lower is better)
+    counted: bool  # whole units, one per column (days); else priced by the columns' costs
+
+    def room(self, cap: float) -> float:
+        """A held level's row bound: ``cap`` and room for the solvers' tolerances, below any
+        real change of the level. Days are whole: half a day. A shortfall of priced units
+        moves by less than a penalty between fills (priority ranks), so relative room, which
+        also covers CP-SAT rounding the prices it scales (cpsat.py)."""
+        return cap + (0.5 if self.counted else 1e-4 * max(1.0, abs(cap)))
 
 
 FILL = _Level("fill", "filled first across orders (the most units stock allows, then the "
-              "cheapest)", lambda m: slice(m.u_offset, m.t_offset), shortfall)
+              "cheapest)", lambda m: slice(m.u_offset, m.t_offset), lambda s: s.shortfall,
+              counted=False)
 DAYS = _Level("days", "fastest across orders (the fewest order-days, then the cheapest)",
-              lambda m: slice(m.t_offset, m.n_cols), order_days)
+              lambda m: slice(m.t_offset, m.n_cols), lambda s: s.order_days, counted=True)
 
 
 def hold_fill(backend: Backend, ctx: SolveContext, answer: BackendAnswer,
@@ -191,7 +167,7 @@ def hold_days(backend: Backend, ctx: SolveContext, answer: BackendAnswer,
     """Under ``time``: the fewest order-days with the answer's fill kept, then the cheapest
     answer with both kept (``answer`` when it is already as fast)."""
     assert answer.arc_units is not None
-    kept = _fill_held(ctx.model, shortfall(ctx, answer.arc_units))
+    kept = _held(FILL, ctx.model, _score(ctx, answer.arc_units).shortfall)
     return _hold(DAYS, kept, backend, ctx, answer, deadline)
 
 
@@ -202,30 +178,29 @@ def _hold(level: _Level, model: MipModel, backend: Backend, ctx: SolveContext,
     left = deadline - time.perf_counter()
     if left <= 0.05:
         return _note(answer, f"{level.name} across orders not verified (no time left)")
-    columns = level.columns(model)
     # 1. the level alone; it moves in steps of at least 1, so the gap must stay below that
-    first = backend.solve(_phase(ctx, _priced_only(model, columns), answer.arc_units,
+    first = backend.solve(_phase(ctx, _priced_only(model, level.columns(model)), answer.arc_units,
                                  left * 0.5, 1e-9))
     if first.arc_units is None:
         return _note(answer, f"{level.name} across orders not verified (the check found no "
                              f"answer: {first.status})")
-    best = level.measure(ctx, first.arc_units)
+    best = level.measure(_score(ctx, first.arc_units))
     proven = first.status == "optimal"
-    now = level.measure(ctx, answer.arc_units)
+    now = level.measure(_score(ctx, answer.arc_units))
     if best >= now or same(best, now):
         return answer if proven else _note(answer, f"{level.name} across orders not proven")
     # 2. the cheapest answer that holds it
     left = deadline - time.perf_counter()
     held = (
-        backend.solve(_phase(ctx, _held(model, columns, best), first.arc_units, left,
+        backend.solve(_phase(ctx, _held(level, model, best), first.arc_units, left,
                              ctx.mip_rel_gap))
         if left > 0.05
         else BackendAnswer("time_limit", None, None)
     )
     message = "; ".join(m for m in (answer.message, level.done) if m)
     units = held.arc_units
-    if units is None or not (level.measure(ctx, units) <= best or
-                             same(level.measure(ctx, units), best)):
+    reached = None if units is None else level.measure(_score(ctx, units))
+    if reached is None or not (reached <= best or same(reached, best)):
         return BackendAnswer("feasible", first.arc_units, None, message,
                              answer.opportunity_costs)
     # optimal only if step 1 proved the level: the row's cap is then the true best

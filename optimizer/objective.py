@@ -153,8 +153,8 @@ class Score:
     plain_cost: float
     opportunity_cost: float
     unfilled_units: int
-    shortfall: float = 0.0  # the objective's unfilled-unit penalties
-    order_days: float = 0.0  # Σ over orders of their slowest package's days
+    shortfall: float  # the objective's unfilled-unit penalties
+    order_days: float  # Σ over orders of their slowest package's days
 
 
 def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:

@@ -240,7 +240,7 @@ def _run(
         # against the limit like the solve itself
         backend = get_backend(name)
         answer = backend.solve(ctx)
-        if fill_first.applies(name, ctx, answer):  # units short in a batch: the fullest answer
+        if fill_first.fill_applies(name, ctx, answer):  # units short in a batch: the fullest answer
             answer = fill_first.hold_fill(backend, ctx, answer, deadline)
         if fill_first.days_apply(name, ctx, answer):  # under time: the fastest of those
             answer = fill_first.hold_days(backend, ctx, answer, deadline)
