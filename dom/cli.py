@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -119,8 +118,7 @@ def relay(once: bool = typer.Option(False, "--once", help="Publish what is waiti
         console.print("[red]configuration error:[/red] set DOM_NATS_URL "
                       "(e.g. nats://127.0.0.1:4222) to relay events")
         raise typer.Exit(2)
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     container = bootstrap(settings)
     publisher = JetStreamPublisher(config)
     try:

@@ -12,11 +12,11 @@ from models import InvalidInput
 
 def resolve_coordinates(lat: float | None, lon: float | None,
                         postal_code: str | None, country: str = "US",
-                        field: str = "location",
                         loc: tuple[str | int, ...] = ("body",)) -> tuple[float, float]:
     """Coordinates as given, or geocoded offline from a US postal code.
 
-    ``field`` names the place in messages; ``loc`` is where it sits in the request (errors[].loc).
+    ``loc``: where the place sits in the request (errors[].loc); messages name it the same way
+    (``ship_to``, ``locations.3``; a whole body is "the location").
     """
     if lat is not None and lon is not None:
         return lat, lon
@@ -25,4 +25,5 @@ def resolve_coordinates(lat: float | None, lon: float | None,
             return geocode_postal_code(postal_code, country)
         except UnknownPostalCode as error:
             raise InvalidInput(str(error), loc=(*loc, "postal_code")) from error
-    raise InvalidInput(f"{field} needs lat and lon, or a postal_code", loc=loc)
+    name = ".".join(str(part) for part in loc if part != "body") or "the location"
+    raise InvalidInput(f"{name} needs lat and lon, or a postal_code", loc=loc)

@@ -121,7 +121,7 @@ def _delivery(uow: UnitOfWork, command: CreateOrder) -> tuple[Delivery, ShipTo |
         raise InvalidInput("a shipped order needs ship_to (lat/lon or postal_code)",
                            loc=("body", "ship_to"))
     lat, lon = resolve_coordinates(dest.lat, dest.lon, dest.postal_code, dest.country,
-                                   field="ship_to", loc=("body", "ship_to"))
+                                   loc=("body", "ship_to"))
     ship_to = ShipTo(lat=lat, lon=lon, postal_code=dest.postal_code, country=dest.country,
                      name=dest.name, address1=dest.address1, city=dest.city)
     return Delivery(DeliveryMethod.SHIP, deliver_by=_deliver_by(command)), ship_to

@@ -353,7 +353,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     ``degrade`` (the last stock attempt): a shipment whose stock or location capacity is gone
     is dropped and its units backordered, instead of raising ``InsufficientStock``.
     """
-    _refuse_backorder(order, policy, _unfilled(order, assignment))
+    _refuse_backorder(policy, _unfilled(order, assignment))
     today = now.date()
     made: list[PlannedFulfillment] = []
     unfilled = _unfilled(order, assignment)
@@ -374,7 +374,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
             continue
         item.fulfillment_id, item.status = fulfillment.id, fulfillment.status.value
         made.append(item)
-    _refuse_backorder(order, policy, unfilled)
+    _refuse_backorder(policy, unfilled)
     _ensure_service_fulfillment(uow, order, existing, now)
     # a pickup order told its store could not hand it over was sourced before: its first
     # allocation (the intake's, the common case) has no such escalation to look for
@@ -417,7 +417,7 @@ def _waiting(unfilled: list[Unfilled]) -> dict[str, int]:
     return units
 
 
-def _refuse_backorder(order: Order, policy: SourcingPolicy, unfilled: list[Unfilled]) -> None:
+def _refuse_backorder(policy: SourcingPolicy, unfilled: list[Unfilled]) -> None:
     """Under ``backorder: reject`` a short order is refused whole (the transaction rolls back)."""
     # "the order": a new order refused here is never stored, its id would lead nowhere
     refusal = backorder_refusal("the order", policy, unfilled)

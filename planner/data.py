@@ -137,7 +137,7 @@ def location_specs(rows: Iterable[Mapping[str, Any]]) -> tuple[list[LocationSpec
         if row.id in names:
             raise InvalidInput(f"location {row.id!r} is listed twice", loc=("locations", n, "id"))
         lat, lon = resolve_coordinates(row.lat, row.lon, row.postal_code,
-                                       field=f"locations.{n}", loc=("locations", n))
+                                       loc=("locations", n))
         capabilities = row.capabilities or _DEFAULT_CAPABILITIES[row.type]
         try:
             specs.append(LocationSpec(
@@ -199,7 +199,7 @@ def _order_spec(order: _Order, order_id: str, n: int, locations: Mapping[str, Lo
         assert order.ship_to is not None
         lat, lon = resolve_coordinates(order.ship_to.lat, order.ship_to.lon,
                                        order.ship_to.postal_code, order.ship_to.country,
-                                       field=f"{where}.ship_to", loc=("orders", n, "ship_to"))
+                                       loc=("orders", n, "ship_to"))
     lines = [LineSpec(line_id=line.line_id or str(k + 1), sku=line.sku, qty=line.qty)
              for k, line in enumerate(order.lines)
              if line.covers_line_id is None and line.sku not in service_skus]

@@ -34,7 +34,7 @@ def upsert_location(location_id: LocationId, body: LocationIn, _: Admin,
     open work needs gives its unreleased allocations back to sourcing, and flags work already
     released there (``reallocation`` says which).
     """
-    lat, lon = resolve_coordinates(body.lat, body.lon, body.postal_code, field="a location")
+    lat, lon = resolve_coordinates(body.lat, body.lon, body.postal_code)
     location = body.to_location(location_id, lat, lon)
     put = run(lambda: put_location(container.uow(), location))
     if put.created:
