@@ -56,8 +56,10 @@ class ScenarioBase:
 
 
 def _policy(policy: SourcingPolicy) -> dict[str, Any]:
+    """The policy fields a solve reads: those a scenario may change, and ``backorder``, which
+    it may not but which decides whether ``unfilled_cost_factor`` applies (as it does live)."""
     values = policy.as_dict()
-    return {k: values[k] for k in POLICY_FIELDS}
+    return {k: values[k] for k in (*POLICY_FIELDS, "backorder")}
 
 
 def _lines_left(order: Order, fulfillments: Sequence[Fulfillment]) -> list[LineSpec]:

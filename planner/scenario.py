@@ -116,7 +116,20 @@ def scale_demand(orders: list[OrderSpec], multiplier: float, seed: int) -> tuple
 
 
 def params_of(policy: dict[str, Any], changes: Changes, seed: int = 0) -> Params:
-    values = {**policy, **changes.policy_overrides()}
+    """The optimizer's parameters for ``policy`` with ``changes`` applied.
+
+    As live (``lifecycle.network.params_for``), ``backorder: reject`` fills first whatever
+    ``unfilled_cost_factor`` says, so a scenario of the live policy sources as the live
+    system would."""
+    overrides = changes.policy_overrides()
+    values = {**policy, **overrides}
+    rejecting = values.get("backorder") == "reject"
+    if rejecting and overrides.get("unfilled_cost_factor") is not None:
+        raise InvalidInput("changes: unfilled_cost_factor has no effect: the policy's backorder "
+                           "is reject, which fills every unit it can (set backorder: allow in "
+                           "the live policy to price unfilled units)",
+                           loc=("changes", "unfilled_cost_factor"))
+    factor = None if rejecting else values.get("unfilled_cost_factor")
     try:
         return Params(objective=values.get("objective", "cost"),
                       cost_per_day=float(values.get("cost_per_day", 5.0)),
@@ -125,7 +138,7 @@ def params_of(policy: dict[str, Any], changes: Changes, seed: int = 0) -> Params
                       max_distance_km=values.get("max_distance_km"),
                       solver=str(values.get("solver", "auto")),
                       time_limit_ms=int(values.get("time_limit_ms", 2000)), seed=seed,
-                      unfilled_cost_factor=_factor(values.get("unfilled_cost_factor")))
+                      unfilled_cost_factor=_factor(factor))
     except ValueError as error:
         raise InvalidInput(f"changes: {error}", loc=("changes",)) from error
 

@@ -34,6 +34,9 @@ def sweep_inputs(base: ScenarioBase, definition: ScenarioDefinition) -> list[Sce
         raise InvalidInput("this scenario has no sweep: add sweep: {field, values}",
                            loc=("sweep",))
     changes = definition.changes
+    if sweep.field == "unfilled_cost_factor" and base.policy.get("backorder") == "reject":
+        raise InvalidInput("sweep: unfilled_cost_factor has no effect: the policy's backorder "
+                           "is reject, which fills every unit it can", loc=("sweep", "field"))
     if sweep.field == "cost_per_day" and changes.objective is None:
         changes = changes.model_copy(update={"objective": "balanced"})
     inputs = []

@@ -224,3 +224,22 @@ def test_a_what_if_on_live_orders_keeps_their_delivery_deadlines(live: TestClien
     assert closed["orders"] == 5
     assert closed["units_by_location"] == {"WH-B": 3}  # only the orders without a deadline
     assert closed["fill_rate"] == pytest.approx(3 / 5)
+
+
+def test_a_scenario_prices_unfilled_units_only_where_the_live_policy_backorders(
+        live: TestClient) -> None:
+    """Live sourcing ignores ``unfilled_cost_factor`` under ``backorder: reject`` (it fills
+    every unit it can); a scenario of that policy sources the same, and asking it to price
+    unfilled units there is refused instead of silently changing nothing."""
+    cheap_to_leave = {"backorder": "allow", "unfilled_cost_factor": 0.05}
+    assert live.put("/v1/policy", json=cheap_to_leave, headers=PLANNER).status_code == 200
+    assert post(live, {"name": "priced"})["kpis"]["fill_rate"] == 0.0
+    rejecting = {"backorder": "reject", "unfilled_cost_factor": 0.05}
+    assert live.put("/v1/policy", json=rejecting, headers=PLANNER).status_code == 200
+    assert post(live, {"name": "rejecting"})["kpis"]["fill_rate"] == 1.0
+    refused = post(live, {"name": "priced anyway", "changes": {"unfilled_cost_factor": 2}}, 422)
+    assert "backorder is reject" in str(refused)
+    assert any(e["loc"][-2:] == ["changes", "unfilled_cost_factor"]
+               for e in refused["errors"]), refused
+    stored = live.get("/v1/scenarios", headers=PLANNER).json()["items"]
+    assert [s["name"] for s in stored if s["name"] == "priced anyway"] == []

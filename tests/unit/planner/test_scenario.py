@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from models import InvalidInput
 from optimizer import LineSpec, OrderSpec
 from planner import compare, evaluate, frontier, parse_definition, prepare, sweep_inputs
-from planner.scenario import scale_demand
+from planner.definition import Changes
+from planner.scenario import apply_changes, scale_demand
 from tests.unit.planner.network import INVENTORY, LOCATIONS, definition, orders
 
 
@@ -158,6 +160,24 @@ def test_the_frontier_drops_dominated_points_and_is_monotone() -> None:
     front = frontier(points)
     assert [(p["kpis"]["mean_delivery_days"], p["kpis"]["total_cost"]) for p in front] == \
         [(1, 50), (3, 20), (5, 10)]
+
+
+def test_a_rejecting_policy_fills_first_and_refuses_a_price_for_unfilled_units() -> None:
+    base = prepare(definition(), None).base
+    rejecting = replace(base, policy={**base.policy, "backorder": "reject",
+                                      "unfilled_cost_factor": 0.5})
+    assert apply_changes(rejecting, Changes()).params.unfilled_cost_factor is None
+    allowing = replace(rejecting, policy={**rejecting.policy, "backorder": "allow"})
+    assert apply_changes(allowing, Changes()).params.unfilled_cost_factor == 0.5
+    with pytest.raises(InvalidInput, match="backorder is reject") as refused:
+        apply_changes(rejecting, Changes(unfilled_cost_factor=2))
+    assert refused.value.loc == ("changes", "unfilled_cost_factor")
+    swept = parse_definition(definition(sweep={"field": "unfilled_cost_factor",
+                                               "values": [0.5, 2]}))
+    with pytest.raises(InvalidInput, match="backorder is reject") as refused:
+        sweep_inputs(rejecting, swept)
+    assert refused.value.loc == ("sweep", "field")
+    assert len(sweep_inputs(allowing, swept)) == 2
 
 
 def test_a_scenario_may_price_unfilled_units_and_sweep_the_price() -> None:
