@@ -7,6 +7,7 @@ AFN orders from its own warehouses, and cancelled or shipped orders have nothing
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from connectors import canonical
@@ -173,6 +174,17 @@ def _line(item: Field, currency: str, *, prices_required: bool) -> dict[str, Any
         raise price["CurrencyCode"].error(
             f"is {item_currency} but the order is in {currency}; one order has one currency"
         )
-    # ItemPrice is the line total (unit price x QuantityOrdered), not the unit price.
-    return canonical.line(line_id, sku, qty,
-                          canonical.unit_price(price["Amount"].amount(), ordered))
+    # ItemPrice is the line total (unit price x QuantityOrdered), not the unit price, and
+    # PromotionDiscount what promotions took off it: the customer pays the difference.
+    total = price["Amount"].amount()
+    promotion = item["PromotionDiscount"]
+    discount = Decimal(0)
+    if not promotion.missing:
+        promotion_currency = promotion["CurrencyCode"].currency()
+        if promotion_currency not in (None, currency):
+            raise promotion["CurrencyCode"].error(
+                f"is {promotion_currency} but the order is in {currency}")
+        discount = promotion["Amount"].amount()
+        if discount > total:
+            raise promotion["Amount"].error(f"is {discount}, more than ItemPrice ({total})")
+    return canonical.line(line_id, sku, qty, canonical.unit_price(total - discount, ordered))

@@ -8,6 +8,7 @@ any app-specific schema.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from connectors import canonical
@@ -183,6 +184,28 @@ def _line(item: Field) -> dict[str, Any] | None:
             f"is missing (line {line_id}, {title!r}): give the Shopify variant a SKU so dom "
             "knows which product to source"
         )
-    # price is the unit price as a decimal string ("199.00"); rounding keeps cents exact.
-    price = float(item["price"].amount().quantize(canonical.CENT))
-    return canonical.line(line_id, sku, qty, price)
+    return canonical.line(line_id, sku, qty, _net_unit_price(item))
+
+
+def _net_unit_price(item: Field) -> float:
+    """What the customer pays for one unit: ``price`` (the list unit price, a decimal string
+    rounded to cents) less the line's share of discounts, spread over the units ordered.
+
+    ``discount_allocations`` holds every discount applied to the line (its own and its share
+    of order-level codes); ``total_discount``, which Shopify deprecated for it, is read only
+    when the allocations are absent.
+    """
+    ordered = item["quantity"].quantity()
+    gross = item["price"].amount().quantize(canonical.CENT) * ordered
+    allocations = item["discount_allocations"]
+    if allocations.missing:
+        source, discount = item["total_discount"], Decimal(0)
+        if not source.missing:
+            discount = source.amount()
+    else:
+        source = allocations
+        discount = sum((a["amount"].amount() for a in allocations.items()), Decimal(0))
+    if discount > gross:
+        raise source.error(f"takes {discount} off a line of {gross} ({ordered} x price); "
+                           "a discount cannot exceed what it discounts")
+    return canonical.unit_price(gross - discount, ordered)

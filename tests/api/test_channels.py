@@ -52,10 +52,11 @@ def test_an_amazon_order_becomes_a_marketplace_order(catalog: TestClient,
     assert order["channel_order_id"] == amazon["AmazonOrderId"]
     assert order["tracking_token"]
     assert order["payment"] == {"status": "authorized"}
-    # the item with QuantityOrdered 0 is left out; ItemPrice is a line total
+    # the item with QuantityOrdered 0 is left out; ItemPrice is a line total, less its promotion
     assert [(line["line_id"], line["sku"], line["qty"], line["unit_price"])
             for line in order["lines"]] == [("68828574383266", "LAPTOP-15", 1, 999.0),
-                                            ("68828574383267", "CAM-SD-128", 3, 33.333333)]
+                                            ("68828574383267", "CAM-SD-128", 3, 31.666667)]
+    assert order["total"] == pytest.approx(999.0 + 95.0)  # what the customer pays for goods
     assert order["ship_to"]["postal_code"].startswith("98121")
     assert order["ship_to"]["lat"] == pytest.approx(47.6, abs=0.2)
     assert order["timeline"][0]["type"] == "order.received"

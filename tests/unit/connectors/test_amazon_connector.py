@@ -37,7 +37,8 @@ def test_full_unshipped_order_maps_to_the_canonical_body(amazon_order: Payload) 
         "currency": "USD",
         "lines": [
             {"line_id": "68828574383266", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
-            {"line_id": "68828574383267", "sku": "CAM-SD-128", "qty": 3, "unit_price": 33.333333},
+            # 100.00 for 3 less a 5.00 promotion
+            {"line_id": "68828574383267", "sku": "CAM-SD-128", "qty": 3, "unit_price": 31.666667},
         ],
         "placed_at": "2025-11-03T17:42:09Z",
     }
@@ -206,6 +207,8 @@ def test_currency_comes_from_the_order_total(amazon_order: Payload) -> None:
     amazon_order["OrderTotal"]["CurrencyCode"] = "CAD"
     for item in amazon_order["OrderItems"]:
         item["ItemPrice"]["CurrencyCode"] = "CAD"
+        if "PromotionDiscount" in item:
+            item["PromotionDiscount"]["CurrencyCode"] = "CAD"
     assert amazon_order_to_canonical(amazon_order)["currency"] == "CAD"
 
 
@@ -213,6 +216,8 @@ def test_without_order_total_the_items_currency_is_used(amazon_order: Payload) -
     del amazon_order["OrderTotal"]
     for item in amazon_order["OrderItems"]:
         item["ItemPrice"]["CurrencyCode"] = "EUR"
+        if "PromotionDiscount" in item:
+            item["PromotionDiscount"]["CurrencyCode"] = "EUR"
     assert amazon_order_to_canonical(amazon_order)["currency"] == "EUR"
 
 
@@ -262,6 +267,27 @@ def test_item_price_is_the_line_total_divided_by_quantity(
     item["ItemPrice"]["Amount"] = amount
     item["QuantityOrdered"] = qty
     assert amazon_order_to_canonical(amazon_order)["lines"][0]["unit_price"] == unit_price
+
+
+def test_a_promotion_comes_off_the_price_the_customer_pays(amazon_order: Payload) -> None:
+    item = amazon_order["OrderItems"][0]
+    item["ItemPrice"]["Amount"], item["QuantityOrdered"] = "200.00", 2
+    item["PromotionDiscount"]["Amount"] = "30.00"
+    assert amazon_order_to_canonical(amazon_order)["lines"][0]["unit_price"] == 85.0
+    del item["PromotionDiscount"]  # absent: nothing off
+    assert amazon_order_to_canonical(amazon_order)["lines"][0]["unit_price"] == 100.0
+
+
+def test_a_promotion_above_the_price_or_in_another_currency_is_refused(
+        amazon_order: Payload) -> None:
+    promotion = amazon_order["OrderItems"][1]["PromotionDiscount"]
+    promotion["Amount"] = "100.01"
+    with pytest.raises(ConnectorError, match=r"OrderItems\[1\].PromotionDiscount.Amount is "
+                                             r"100.01, more than ItemPrice \(100.00\)"):
+        amazon_order_to_canonical(amazon_order)
+    promotion.update(Amount="1.00", CurrencyCode="EUR")
+    with pytest.raises(ConnectorError, match=r"PromotionDiscount.CurrencyCode is EUR"):
+        amazon_order_to_canonical(amazon_order)
 
 
 def test_items_with_quantity_zero_are_dropped(amazon_order: Payload) -> None:

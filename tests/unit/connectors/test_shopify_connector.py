@@ -225,6 +225,27 @@ def test_price_string_is_rounded_to_cents(shopify_order: Payload) -> None:
     assert shopify_order_to_canonical(shopify_order)["lines"][0]["unit_price"] == 20.0
 
 
+def test_discounts_allocated_to_a_line_come_off_its_unit_price(shopify_order: Payload) -> None:
+    item = shopify_order["line_items"][1]
+    item.update(quantity=3, price="149.50", total_discount="99.00",  # deprecated: ignored
+                discount_allocations=[{"amount": "20.00", "discount_application_index": 0},
+                                      {"amount": "4.50", "discount_application_index": 1}])
+    assert shopify_order_to_canonical(shopify_order)["lines"][1]["unit_price"] == 141.333333
+    del item["discount_allocations"]  # an older payload: total_discount is all there is
+    item["total_discount"] = "28.50"
+    assert shopify_order_to_canonical(shopify_order)["lines"][1]["unit_price"] == 140.0
+
+
+def test_a_discount_above_the_line_is_refused(shopify_order: Payload) -> None:
+    shopify_order["line_items"][0]["discount_allocations"] = [{"amount": "1199.01"}]
+    with pytest.raises(ConnectorError, match=r"line_items\[0\].discount_allocations takes "
+                                             r"1199.01 off a line of 1199.00"):
+        shopify_order_to_canonical(shopify_order)
+    shopify_order["line_items"][0]["discount_allocations"] = [{"amount": "-1"}]
+    with pytest.raises(ConnectorError, match=r"discount_allocations\[0\].amount"):
+        shopify_order_to_canonical(shopify_order)
+
+
 def test_missing_sku_names_the_line(shopify_order: Payload) -> None:
     shopify_order["line_items"][1]["sku"] = ""
     with pytest.raises(
