@@ -197,6 +197,8 @@ def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
 class Intake:
     order: Order
     created: bool
+    # a re-send brought news the first order lacked (its payment, its prices): source it now
+    updated: bool = False
 
 
 def resent(existing: Order, command: CreateOrder) -> Order:
@@ -212,12 +214,56 @@ def resent(existing: Order, command: CreateOrder) -> Order:
     return existing
 
 
+def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bool:
+    """A re-send of an order taken while its payment was pending takes what the channel
+    learnt since: the payment authorized or captured, and the prices it left out while pending
+    (Amazon sends none before it authorizes). A marketplace re-sends its orders as they
+    change, so without this the first copy would wait for a payment forever.
+
+    Nothing else on a re-send changes the order (the first one stands); a line gets a price
+    only where it had none and the re-sent line is the same SKU. Writes nothing itself; True
+    when the order changed (the caller saves it and sources it).
+    """
+    if (order.payment_status is not PaymentStatus.PENDING
+            or order.status is OrderStatus.CANCELLED
+            or command.payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED)):
+        return False
+    sent = {line.line_id: line for line in command.lines}
+    priced = False
+    for line in order.lines:
+        news = sent.get(line.line_id)
+        if news is not None and news.sku == line.sku and line.unit_price == 0 < news.unit_price:
+            line.unit_price = news.unit_price
+            priced = True
+    if priced:
+        uow.orders.save_prices(order)
+    if command.payment_status is PaymentStatus.CONFIRMED:
+        order.confirm_payment()  # never sourced while pending: no status to resume
+        register_standalone_services(uow, order)
+        ensure_service_only_fulfillment(uow, order)
+        _settle(uow, order)
+    else:
+        order.authorize_payment()
+    config = pipelines.current()
+    if (priced and config.review_hold_above is not None
+            and order.total > config.review_hold_above and order.can_hold
+            and order.status is not OrderStatus.ON_HOLD):
+        order.hold("review")  # its total was unknown at intake
+    return True
+
+
 def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
-    """Place an order; the same (channel, channel_order_id) again returns the first order."""
+    """Place an order; the same (channel, channel_order_id) again returns the first order,
+    updated when it waited for a payment the re-send reports (:func:`take_payment_news`)."""
     with uow_factory() as uow:
         existing = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
         if existing is not None:
-            return Intake(resent(existing, command), created=False)
+            order = resent(existing, command)
+            if not take_payment_news(uow, order, command):
+                return Intake(order, created=False)
+            save_order(uow, order)
+            uow.commit()
+            return Intake(order, created=False, updated=True)
         order = build_order(uow, command)
         try:
             save_order(uow, order, new=True)

@@ -194,6 +194,22 @@ class Order:
             self._resume(resume or OrderStatus.PAYMENT_CONFIRMED)
         return True
 
+    def authorize_payment(self) -> bool:
+        """The channel reports the payment authorized for an order it sent while the payment
+        was pending: sourcing may start. False when it already was (or was captured)."""
+        if self.payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED):
+            return False
+        self._guard_open("authorize payment of")
+        check_payment_move(self.payment_status, PaymentStatus.AUTHORIZED)
+        self.payment_status = PaymentStatus.AUTHORIZED
+        self.record("payment.authorized", "Payment authorized")
+        self._drop_flag("payment_failed")
+        if self.status is OrderStatus.ON_HOLD and self.hold_reason == "payment_failed":
+            self.hold_reason = None
+            self.record("order.released", "Released from hold: payment authorized")
+            self._resume(OrderStatus.RECEIVED)
+        return True
+
     def fail_payment(self, reason: str | None = None) -> bool:
         """Payment declined: the order waits on hold until payment is confirmed or cancelled.
 

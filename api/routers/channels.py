@@ -87,7 +87,8 @@ async def _cancel_imported(container: Container, cancelled: CancelledOnChannel,
 @router.post("/amazon/orders", response_model=OrderOut, status_code=201,
              responses={200: {"model": OrderOut,
                               "description": "Already imported (cancelled, when Amazon says "
-                                             "it was cancelled)"}})
+                                             "it was cancelled; paid, when it was pending "
+                                             "and Amazon now says it is paid)"}})
 async def amazon_order(request: Request, principal: OrderWriter, container: ContainerDep,
                        payload: Payload = Body(description="An SP-API Order with OrderItems")
                        ) -> Response:
@@ -100,7 +101,8 @@ async def amazon_order(request: Request, principal: OrderWriter, container: Cont
 @router.post("/shopify/orders", response_model=OrderOut, status_code=201,
              responses={200: {"model": OrderOut,
                               "description": "Already imported (cancelled, when Shopify says "
-                                             "it was cancelled)"}})
+                                             "it was cancelled; paid, when it was pending "
+                                             "and Shopify now says it is paid)"}})
 async def shopify_order(request: Request, principal: OrderWriter, container: ContainerDep,
                         payload: Payload = Body(description="A Shopify orders/create webhook body")
                         ) -> Response:

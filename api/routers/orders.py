@@ -41,7 +41,7 @@ async def place(request: Request, principal: Principal, container: Container,
     async def produce() -> Response:
         intake = await run_async(lambda: order_service.create_order(container.uow_factory,
                                                                     command))
-        if intake.created:
+        if intake.created or intake.updated:
             await run_async(lambda: sourcing.source_if_ready(
                 container.uow_factory, intake.order.id, reader=container.reader))
         view = await run_async(
@@ -55,7 +55,9 @@ async def place(request: Request, principal: Principal, container: Container,
 
 @router.post("", response_model=OrderOut, status_code=201,
              responses={200: {"model": OrderOut,
-                              "description": "This channel order already exists"}})
+                              "description": "This channel order already exists (its payment "
+                                             "updated when it was pending and this one is "
+                                             "authorized or confirmed)"}})
 async def create_order(request: Request, body: OrderIn, principal: OrderWriter,
                        container: ContainerDep) -> Response:
     """Place an order from any channel; the same channel order id again returns the first."""

@@ -112,6 +112,17 @@ class SqlOrderRepository:
         order.updated_at = now
         self._flush_events(order)
 
+    def save_prices(self, order: Order) -> None:
+        """Write the unit prices of the order's lines and its total (prices a channel sent
+        after the order: see ``lifecycle.orders.create_order``); ``save`` writes the rest."""
+        for line in order.lines:
+            self._c.execute(update(order_lines)
+                            .where(order_lines.c.order_id == order.id,
+                                   order_lines.c.line_id == line.line_id)
+                            .values(unit_price=line.unit_price))
+        self._c.execute(update(orders).where(orders.c.id == order.id)
+                        .values(total=order.total))
+
     def _flush_events(self, order: Order) -> None:
         pending, order.events = order.events, []
         self._events.append(order.id, pending)

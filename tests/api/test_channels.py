@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import ADMIN, CHANNEL
-from tests.api.helpers import all_orders, assert_problem
+from tests.api.helpers import all_orders, assert_problem, use_pipelines
 
 FIXTURES = Path(__file__).parent.parent / "unit" / "connectors" / "fixtures"
 EXTRA_SKUS = ("CAM-SD-128", "CAMERA-Z", "CAM-LENS-50")
@@ -84,6 +84,62 @@ def test_a_pending_amazon_order_without_prices_waits_for_payment(
     assert order["payment"] == {"status": "pending"}
     assert order["priority"] > 0  # Prime, NextDay
     assert [line["sku"] for line in order["lines"]] == ["PHONE-X"]
+
+
+def _now_unshipped(pending: dict[str, Any], price: str) -> dict[str, Any]:
+    """The pending order as Amazon sends it again once it authorized the payment."""
+    later = copy.deepcopy(pending)
+    later.update(OrderStatus="Unshipped", LastUpdateDate="2025-11-28T05:31:35Z",
+                 OrderTotal={"CurrencyCode": "USD", "Amount": price})
+    later["OrderItems"][0]["ItemPrice"] = {"CurrencyCode": "USD", "Amount": price}
+    return later
+
+
+def test_a_pending_amazon_order_sent_again_once_paid_takes_its_payment_and_prices(
+        catalog: TestClient) -> None:
+    pending = _fixture("amazon_order_pending.json")
+    first = catalog.post("/v1/channels/amazon/orders", json=pending, headers=CHANNEL).json()
+    assert (first["status"], first["total"]) == ("received", 0.0)
+    paid = _now_unshipped(pending, "799.00")
+    again = catalog.post("/v1/channels/amazon/orders", json=paid, headers=CHANNEL)
+    assert again.status_code == 200, again.text
+    order = again.json()
+    assert order["order_id"] == first["order_id"]
+    assert order["payment"] == {"status": "authorized"}
+    assert [line["unit_price"] for line in order["lines"]] == [799.0]
+    assert order["total"] == 799.0
+    assert order["status"] == "allocated"  # sourced now: the phone is at ST-1
+    types = [event["type"] for event in order["timeline"]]
+    assert "payment.authorized" in types and "order.allocated" in types
+    stored = catalog.get(f"/v1/orders/{order['order_id']}", headers=ADMIN).json()
+    assert (stored["total"], stored["lines"][0]["unit_price"]) == (799.0, 799.0)
+    # the same news again changes nothing; a different price later is not taken either
+    repeat = catalog.post("/v1/channels/amazon/orders", json=_now_unshipped(pending, "1.00"),
+                          headers=CHANNEL).json()
+    assert repeat["timeline"] == stored["timeline"] and repeat["total"] == 799.0
+
+
+def test_a_pending_order_priced_above_the_review_threshold_when_paid_is_held(
+        catalog: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_pipelines(tmp_path, monkeypatch, "review_hold_above: null", "review_hold_above: 500")
+    pending = _fixture("amazon_order_pending.json")
+    catalog.post("/v1/channels/amazon/orders", json=pending, headers=CHANNEL)
+    order = catalog.post("/v1/channels/amazon/orders", json=_now_unshipped(pending, "799.00"),
+                         headers=CHANNEL).json()
+    assert (order["status"], order["payment"]["status"]) == ("on_hold", "authorized")
+    assert order["fulfillments"] == []  # held for review, not sourced
+
+
+def test_a_pending_shopify_order_sent_again_as_paid_is_sourced(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    shopify["financial_status"] = "pending"
+    first = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL).json()
+    assert (first["payment"], first["fulfillments"]) == ({"status": "pending"}, [])
+    shopify["financial_status"] = "paid"
+    order = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL).json()
+    assert order["payment"] == {"status": "authorized"}  # "paid": as good as authorized
+    assert order["status"] == "backordered"  # sourced now (nothing stocks its SKUs)
+    assert "payment.authorized" in [event["type"] for event in order["timeline"]]
 
 
 @pytest.mark.parametrize("changes,mentions", [

@@ -71,6 +71,28 @@ def test_a_failed_payment_holds_the_order_until_payment_is_confirmed() -> None:
     assert "order.released" in types(order)
 
 
+def test_an_authorized_payment_lets_a_pending_order_be_sourced_once() -> None:
+    order = make_order(PaymentStatus.PENDING)
+    order.receive()
+    assert not order.payment_settled
+    assert order.authorize_payment()
+    assert (order.payment_status, order.status) == (PaymentStatus.AUTHORIZED,
+                                                     OrderStatus.RECEIVED)
+    assert order.payment_settled and types(order)[-1] == "payment.authorized"
+    assert not order.authorize_payment()  # repeated: nothing new
+    order.confirm_payment()
+    assert not order.authorize_payment()  # captured already
+
+
+def test_an_authorized_payment_releases_a_failed_payment_hold() -> None:
+    order = make_order(PaymentStatus.PENDING)
+    order.receive()
+    order.fail_payment("card declined")
+    assert order.authorize_payment()
+    assert (order.status, order.hold_reason) == (OrderStatus.RECEIVED, None)
+    assert types(order)[-2:] == ["order.released", "order.status_changed"]
+
+
 def test_a_confirmed_payment_cannot_fail_afterwards() -> None:
     order = make_order()
     order.confirm_payment()
