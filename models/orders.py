@@ -182,14 +182,7 @@ class Order:
         """
         if self.payment_status is PaymentStatus.CONFIRMED:
             return False
-        self._guard_open("confirm payment of")
-        check_payment_move(self.payment_status, PaymentStatus.CONFIRMED)
-        self.payment_status = PaymentStatus.CONFIRMED
-        self.record("payment.confirmed", "Payment confirmed")
-        self._drop_flag("payment_failed")
-        if self.status is OrderStatus.ON_HOLD and self.hold_reason == "payment_failed":
-            self.hold_reason = None
-            self.record("order.released", "Released from hold: payment confirmed")
+        self._settle_payment(PaymentStatus.CONFIRMED)
         if self.status in (OrderStatus.RECEIVED, OrderStatus.ON_HOLD) and self.hold_reason is None:
             self._resume(resume or OrderStatus.PAYMENT_CONFIRMED)
         return True
@@ -199,16 +192,24 @@ class Order:
         was pending: sourcing may start. False when it already was (or was captured)."""
         if self.payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED):
             return False
-        self._guard_open("authorize payment of")
-        check_payment_move(self.payment_status, PaymentStatus.AUTHORIZED)
-        self.payment_status = PaymentStatus.AUTHORIZED
-        self.record("payment.authorized", "Payment authorized")
+        if self._settle_payment(PaymentStatus.AUTHORIZED):
+            self._resume(OrderStatus.RECEIVED)
+        return True
+
+    def _settle_payment(self, status: PaymentStatus) -> bool:
+        """Move the payment to ``status`` (authorized or confirmed), recording it; True when
+        that released a hold a failed payment had put on the order."""
+        self._guard_open(f"{'confirm' if status is PaymentStatus.CONFIRMED else 'authorize'} "
+                         "payment of")
+        check_payment_move(self.payment_status, status)
+        self.payment_status = status
+        self.record(f"payment.{status.value}", f"Payment {status.value}")
         self._drop_flag("payment_failed")
         if self.status is OrderStatus.ON_HOLD and self.hold_reason == "payment_failed":
             self.hold_reason = None
-            self.record("order.released", "Released from hold: payment authorized")
-            self._resume(OrderStatus.RECEIVED)
-        return True
+            self.record("order.released", f"Released from hold: payment {status.value}")
+            return True
+        return False
 
     def fail_payment(self, reason: str | None = None) -> bool:
         """Payment declined: the order waits on hold until payment is confirmed or cancelled.
