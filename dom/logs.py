@@ -22,8 +22,12 @@ def configure_logging(level: str) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     numeric = logging.getLevelName(level.upper())
+    # WriteLogger writes a record and its newline in one write(); print() (structlog's
+    # default) writes them apart, so with PYTHONUNBUFFERED (common in containers) two worker
+    # processes sharing stdout interleave their records on one line.
     structlog.configure(processors=[*shared, structlog.processors.JSONRenderer()],
-                        wrapper_class=structlog.make_filtering_bound_logger(numeric))
+                        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+                        logger_factory=structlog.WriteLoggerFactory(sys.stdout))
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
