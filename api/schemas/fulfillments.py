@@ -55,6 +55,10 @@ class DeliverTo(BaseModel):
     city: str | None = None
     postal_code: str | None = None
     country: str | None = None
+    lat: float | None = Field(default=None,
+                              description="Where the parcel goes, as the order resolved it "
+                                          "(an order may give only coordinates).")
+    lon: float | None = None
 
     @classmethod
     def of(cls, order: Order, kind: FulfillmentType) -> DeliverTo | None:
@@ -65,7 +69,8 @@ class DeliverTo(BaseModel):
             return cls(name=customer.name, phone=customer.phone)
         to = order.ship_to
         return cls(name=to.name or customer.name, phone=customer.phone, address1=to.address1,
-                   city=to.city, postal_code=to.postal_code, country=to.country)
+                   city=to.city, postal_code=to.postal_code, country=to.country,
+                   lat=to.lat, lon=to.lon)
 
 
 class FulfillmentDetail(BaseModel):

@@ -213,6 +213,15 @@ def test_a_short_pick_resources_only_what_is_missing(dom: TestClient) -> None:
     assert laptops["WH-C"]["on_hand"] == 3  # the missing unit was counted off the shelf
 
 
+def test_an_order_given_only_coordinates_tells_the_location_where_they_are(
+        dom: TestClient) -> None:
+    placed = place(dom, "W-COORDS", [("1", "LAPTOP-15", 1)], ship_to={"lat": 40.7, "lon": -74.0})
+    parcel = dom.get(f"/v1/fulfillments/{shipment(placed, 'WH-C')}", headers=OPS).json()
+    to = parcel["deliver_to"]
+    assert (to["address1"], to["postal_code"], to["lat"], to["lon"]) == (None, None, 40.7, -74.0)
+    assert to["name"]  # the customer's, for the label
+
+
 def test_a_drop_ship_supplier_sees_where_to_ship_and_not_dom_s_costs(dom: TestClient) -> None:
     placed = place(dom, "W-ADDRESS", [("1", "CAM-BAG", 1), ("2", "WASHER-8KG", 1)],
                    customer={"id": "C-9", "name": "Grace Hopper", "email": "g@example.com",
@@ -220,9 +229,12 @@ def test_a_drop_ship_supplier_sees_where_to_ship_and_not_dom_s_costs(dom: TestCl
                    ship_to={"name": "G. Hopper", "address1": "1 Main St", "city": "New York",
                             "postal_code": "10001", "country": "US"})
     (work,) = dom.get("/v1/suppliers/SUP-1/fulfillments", headers=SUPPLIER).json()["items"]
+    where = {key: work["deliver_to"].pop(key) for key in ("lat", "lon")}
+    assert where == pytest.approx({"lat": 40.75, "lon": -74.0}, abs=0.1)  # 10001's centroid
     assert work["deliver_to"] == {"name": "G. Hopper", "phone": "+1 212 555 0100",
                                   "address1": "1 Main St", "city": "New York",
                                   "postal_code": "10001", "country": "US"}
+    work["deliver_to"].update(where)
     assert work["cost"] is None  # dom's estimate is internal
     mine = dom.get(f"/v1/fulfillments/{work['fulfillment_id']}", headers=SUPPLIER).json()
     assert mine["deliver_to"] == work["deliver_to"] and mine["cost"] is None
