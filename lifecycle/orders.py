@@ -221,35 +221,48 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
     change, so without this the first copy would wait for a payment forever.
 
     Nothing else on a re-send changes the order (the first one stands); a line gets a price
-    only where it had none and the re-sent line is the same SKU. Writes nothing itself; True
-    when the order changed (the caller saves it and sources it).
+    only where it had none and the re-sent line is the same SKU. The steps follow intake's
+    (``build_order``): payment, services, the review hold on the total, then a services-only
+    order completes unless held. Writes the prices only; True when the order changed (the
+    caller saves it and sources it).
     """
     if (order.payment_status is not PaymentStatus.PENDING
             or order.status is OrderStatus.CANCELLED
             or command.payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED)):
         return False
     sent = {line.line_id: line for line in command.lines}
-    priced = False
+    prices: dict[str, float] = {}
     for line in order.lines:
         news = sent.get(line.line_id)
         if news is not None and news.sku == line.sku and line.unit_price == 0 < news.unit_price:
-            line.unit_price = news.unit_price
-            priced = True
-    if priced:
+            line.unit_price = prices[line.line_id] = news.unit_price
+    if prices:
         uow.orders.save_prices(order)
+        order.record("order.priced", f"Prices received: total {order.total:.2f} "
+                     f"{order.currency}", total=order.total, unit_prices=prices)
     if command.payment_status is PaymentStatus.CONFIRMED:
         order.confirm_payment()  # never sourced while pending: no status to resume
         register_standalone_services(uow, order)
-        ensure_service_only_fulfillment(uow, order)
-        _settle(uow, order)
     else:
         order.authorize_payment()
     config = pipelines.current()
-    if (priced and config.review_hold_above is not None
+    if (prices and config.review_hold_above is not None
             and order.total > config.review_hold_above and order.can_hold
             and order.status is not OrderStatus.ON_HOLD):
         order.hold("review")  # its total was unknown at intake
+    if ensure_service_only_fulfillment(uow, order) is not None:
+        _settle(uow, order)
     return True
+
+
+def _answer_resend(uow: UnitOfWork, existing: Order, command: CreateOrder) -> Intake:
+    """The stored order as the answer to a re-send, with the payment news it brings saved."""
+    order = resent(existing, command)
+    if not take_payment_news(uow, order, command):
+        return Intake(order, created=False)
+    save_order(uow, order)
+    uow.commit()
+    return Intake(order, created=False, updated=True)
 
 
 def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
@@ -258,12 +271,7 @@ def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
     with uow_factory() as uow:
         existing = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
         if existing is not None:
-            order = resent(existing, command)
-            if not take_payment_news(uow, order, command):
-                return Intake(order, created=False)
-            save_order(uow, order)
-            uow.commit()
-            return Intake(order, created=False, updated=True)
+            return _answer_resend(uow, existing, command)
         order = build_order(uow, command)
         try:
             save_order(uow, order, new=True)
@@ -277,7 +285,7 @@ def create_order(uow_factory: UowFactory, command: CreateOrder) -> Intake:
     with uow_factory() as uow:
         winner = uow.orders.get_by_channel_ref(command.channel, command.channel_order_id)
         assert winner is not None
-        return Intake(resent(winner, command), created=False)
+        return _answer_resend(uow, winner, command)  # it may have come in while pending
 
 
 @dataclass(frozen=True)

@@ -187,13 +187,14 @@ class Order:
             self._resume(resume or OrderStatus.PAYMENT_CONFIRMED)
         return True
 
-    def authorize_payment(self) -> bool:
+    def authorize_payment(self, resume: OrderStatus | None = None) -> bool:
         """The channel reports the payment authorized for an order it sent while the payment
-        was pending: sourcing may start. False when it already was (or was captured)."""
+        was pending: sourcing may start. False when it already was (or was captured).
+        ``resume`` as for :meth:`confirm_payment`."""
         if self.payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED):
             return False
         if self._settle_payment(PaymentStatus.AUTHORIZED):
-            self._resume(OrderStatus.RECEIVED)
+            self._resume(resume or OrderStatus.RECEIVED)
         return True
 
     def _settle_payment(self, status: PaymentStatus) -> bool:

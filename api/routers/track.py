@@ -22,7 +22,8 @@ router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESP
 CUSTOMER_EVENTS_HIDDEN = frozenset({"order.status_changed", "escalation.opened",
                                     "escalation.resolved", "fulfillment.released",
                                     "fulfillment.rejected", "fulfillment.short_picked",
-                                    "fulfillment.cancelled", "fulfillment.at_risk"})
+                                    "fulfillment.cancelled", "fulfillment.at_risk",
+                                    "order.priced"})
 # Why an order was held (a review, a fraud rule) and who released it are staff matters.
 CUSTOMER_MESSAGES = {"order.on_hold": "On hold", "order.released": "Released from hold",
                      "order.pickup_unavailable": "Your pickup store can no longer hand this "

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ADMIN, CHANNEL
+from tests.api.conftest import ADMIN, CHANNEL, order_body
 from tests.api.helpers import all_orders, assert_problem, use_pipelines
 
 FIXTURES = Path(__file__).parent.parent / "unit" / "connectors" / "fixtures"
@@ -113,6 +113,11 @@ def test_a_pending_amazon_order_sent_again_once_paid_takes_its_payment_and_price
     assert "payment.authorized" in types and "order.allocated" in types
     stored = catalog.get(f"/v1/orders/{order['order_id']}", headers=ADMIN).json()
     assert (stored["total"], stored["lines"][0]["unit_price"]) == (799.0, 799.0)
+    priced = [e for e in stored["timeline"] if e["type"] == "order.priced"]
+    assert [e["message"] for e in priced] == ["Prices received: total 799.00 USD"]
+    tracked = catalog.get(f"/v1/track/{order['order_id']}",
+                          params={"token": order["tracking_token"]}).json()
+    assert "order.priced" not in [e["type"] for e in tracked["timeline"]]  # staff's matter
     # the same news again changes nothing; a different price later is not taken either
     repeat = catalog.post("/v1/channels/amazon/orders", json=_now_unshipped(pending, "1.00"),
                           headers=CHANNEL).json()
@@ -128,6 +133,22 @@ def test_a_pending_order_priced_above_the_review_threshold_when_paid_is_held(
                          headers=CHANNEL).json()
     assert (order["status"], order["payment"]["status"]) == ("on_hold", "authorized")
     assert order["fulfillments"] == []  # held for review, not sourced
+
+
+def test_a_services_order_priced_and_paid_on_a_re_send_is_held_as_at_intake(
+        catalog: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_pipelines(tmp_path, monkeypatch, "review_hold_above: null", "review_hold_above: 500")
+    lines = [{"line_id": "1", "sku": "WARRANTY-3Y", "qty": 6, "unit_price": 0}]
+    body = order_body("SVC-R", payment={"status": "pending"}, lines=lines)
+    catalog.post("/v1/orders", json=body, headers=CHANNEL)
+    body["payment"], body["lines"][0]["unit_price"] = {"status": "confirmed"}, 99.0
+    resent = catalog.post("/v1/orders", json=body, headers=CHANNEL).json()
+    fresh = catalog.post("/v1/orders", json={**body, "channel_order_id": "SVC-R2"},
+                         headers=CHANNEL).json()
+    assert (resent["total"], resent["status"]) == (fresh["total"], fresh["status"]) == \
+        (594.0, "on_hold")
+    types = [event["type"] for event in resent["timeline"]]
+    assert types.count("order.priced") == 1 and "payment.confirmed" in types
 
 
 def test_a_pending_shopify_order_sent_again_as_paid_is_sourced(
