@@ -10,6 +10,7 @@ line of that request carries, with the order id when the path names one.
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 import time
@@ -31,6 +32,7 @@ from prometheus_client import (
 from sqlalchemy import func, select
 
 from api.auth import ASGIApp, Receive, Scope, Send
+from api.errors import problem
 from dom.bootstrap import Container
 from lifecycle import observe
 from storage.tables import escalations, events, outbox_cursors
@@ -166,14 +168,28 @@ def _gauges(container: Container) -> str:
             "# TYPE dom_outbox_lag_events gauge\n" + lags)
 
 
+def _scrape_allowed(request: Request, token: str) -> bool:
+    """No token configured, or the request offers it as a bearer token (constant time)."""
+    if not token:
+        return True
+    scheme, _, offered = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        offered.strip().encode("utf-8", "surrogateescape"), token.encode())
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    """Prometheus exposition (no key: expose it only on the operations network)."""
+    """Prometheus exposition: open by default (expose it only on the operations network), or
+    behind ``DOM_METRICS_TOKEN``; the API's keys are not asked for (a scraper is no client)."""
+    container: Container = request.app.state.container
+    if not _scrape_allowed(request, container.settings.metrics_token):
+        return problem(401, "metrics need the token DOM_METRICS_TOKEN names: send "
+                            "Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         body = generate_latest(registry)
     else:
         body = generate_latest(REGISTRY)
-    text = body.decode() + _gauges(request.app.state.container)
+    text = body.decode() + _gauges(container)
     return Response(text, media_type=CONTENT_TYPE_LATEST)

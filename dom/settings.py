@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_page_size: int = 500
     log_level: str = "INFO"
+    # DOM_METRICS_TOKEN: when set, /metrics answers only with "Authorization: Bearer <it>"
+    # (a Prometheus scrape config's bearer_token); unset, it needs nothing.
+    metrics_token: str = ""
     timer_interval_s: float = 30.0
     webhook_poll_interval_s: float = 0.5  # 0 turns the webhook dispatcher off
     stream_poll_interval_s: float = 0.5

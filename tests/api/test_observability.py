@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import CHANNEL, OPS, order_body
+
+OPS_KEY = OPS["Authorization"].removeprefix("Bearer ")
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -102,3 +105,17 @@ def test_the_log_line_of_a_request_names_the_order_it_created_or_touched(
                      ("/v1/allocate", committed["order_id"]),
                      ("/v1/allocate", None),
                      ("/v1/fulfillments/{fulfillment_id}/events", placed["order_id"])]
+
+
+def test_metrics_behind_a_token_answer_only_the_scraper_that_sends_it(
+        seeded: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert seeded.get("/metrics").status_code == 200  # unset: open, as before
+    monkeypatch.setattr(seeded.app.state.container.settings, "metrics_token", "scrape-s3cret")
+    refused = seeded.get("/metrics")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "DOM_METRICS_TOKEN" in refused.json()["detail"]
+    for wrong in ("Bearer scrape-s3cre", "Basic scrape-s3cret", f"Bearer {OPS_KEY}"):
+        assert seeded.get("/metrics", headers={"Authorization": wrong}).status_code == 401
+    scraped = seeded.get("/metrics", headers={"Authorization": "Bearer scrape-s3cret"})
+    assert scraped.status_code == 200 and "dom_open_escalations" in scraped.text
