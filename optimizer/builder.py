@@ -91,10 +91,8 @@ def _pair_matrices(
     processing = _loc_column(locations, "processing_days")
     transit = np.maximum(1.0, np.ceil(km / _loc_column(locations, "km_per_day")[None, :] - 1e-9))
     days = (processing[None, :] + np.where(is_pickup[:, None], 0.0, transit)).astype(np.int64)
-    # A pickup ships no package: the customer collects at the store, so it costs its units.
-    package_cost = np.where(
-        is_pickup[:, None], 0.0,
-        _loc_column(locations, "shipment_cost") + _loc_column(locations, "cost_per_km") * km,
+    package_cost = (
+        _loc_column(locations, "shipment_cost") + _loc_column(locations, "cost_per_km") * km
     )
     unit_cost = (
         _loc_column(locations, "unit_cost") + _loc_column(locations, "unit_cost_per_km") * km

@@ -73,17 +73,6 @@ def test_pickup_uses_only_the_chosen_pickup_store_at_processing_days() -> None:
     assert problem.days[0, 0] == 1 and problem.km[0, 0] == 0
 
 
-def test_a_pickup_ships_no_package_so_it_costs_its_units() -> None:
-    store = location("ST-1", 42.0, type="store", capabilities=frozenset({"pickup", "ship"}),
-                     shipment_cost=7.0, cost_per_km=0.5, unit_cost=2.0)
-    pickup = one_line_order("p", qty=3, method="pickup", pickup_location_id="ST-1")
-    shipped = one_line_order("s", qty=3)
-    result = solve_orders([pickup, shipped], [store], {("ST-1", "S"): 6})
-    costs = {a.order_id: a.plain_cost for a in result.assignments}
-    assert costs["p"] == pytest.approx(6.0)  # 3 units x 2, no package
-    assert costs["s"] > 7.0 + 6.0  # a shipment pays its package and the distance
-
-
 def test_a_pickup_store_without_pickup_capability_is_refused() -> None:
     locs = [location("ST-1", 42.0, type="store", capabilities=frozenset({"ship"}))]
     order = one_line_order(method="pickup", pickup_location_id="ST-1")
