@@ -73,6 +73,19 @@ def test_pickup_uses_only_the_chosen_pickup_store_at_processing_days() -> None:
     assert problem.days[0, 0] == 1 and problem.km[0, 0] == 0
 
 
+def test_a_pickup_costs_the_parcel_the_store_packs_and_its_units_with_no_distance() -> None:
+    store = location("ST-1", 42.0, type="store", capabilities=frozenset({"pickup", "ship"}),
+                     shipment_cost=7.0, cost_per_km=0.5, unit_cost=2.0)
+    pickup = one_line_order("p", qty=3, method="pickup", pickup_location_id="ST-1")
+    result = solve_orders([pickup], [store], {("ST-1", "S"): 6})
+    assert result.assignments[0].plain_cost == pytest.approx(7.0 + 6.0)
+    # priced below filling (f = 0.5 of the parcel + a unit), a pickup is still filled: 3 units
+    # for one parcel (13) beat leaving them (3 x 0.5 x 9 = 13.5)
+    priced = solve_orders([pickup], [store], {("ST-1", "S"): 6},
+                          Params(unfilled_cost_factor=0.5))
+    assert priced.assignments[0].unallocated == []
+
+
 def test_a_pickup_store_without_pickup_capability_is_refused() -> None:
     locs = [location("ST-1", 42.0, type="store", capabilities=frozenset({"ship"}))]
     order = one_line_order(method="pickup", pickup_location_id="ST-1")
