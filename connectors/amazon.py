@@ -179,7 +179,7 @@ def _line(item: Field, currency: str, *, prices_required: bool) -> dict[str, Any
     total = price["Amount"].amount()
     promotion = item["PromotionDiscount"]
     discount = Decimal(0)
-    if not promotion.missing:
+    if not promotion["Amount"].missing:  # SP-API money fields may leave out either part
         promotion_currency = promotion["CurrencyCode"].currency()
         if promotion_currency not in (None, currency):
             raise promotion["CurrencyCode"].error(

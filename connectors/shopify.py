@@ -204,8 +204,16 @@ def _net_unit_price(item: Field) -> float:
             discount = source.amount()
     else:
         source = allocations
-        discount = sum((a["amount"].amount() for a in allocations.items()), Decimal(0))
+        discount = sum((_allocated(a) for a in allocations.items()), Decimal(0))
     if discount > gross:
         raise source.error(f"takes {discount} off a line of {gross} ({ordered} x price); "
                            "a discount cannot exceed what it discounts")
     return canonical.unit_price(gross - discount, ordered)
+
+
+def _allocated(allocation: Field) -> Decimal:
+    """One discount allocation's amount in the shop's currency: ``amount``, or ``amount_set``'s
+    ``shop_money`` in payloads that carry only the money set."""
+    if allocation["amount"].missing and not allocation["amount_set"].missing:
+        return allocation["amount_set"]["shop_money"]["amount"].amount()
+    return allocation["amount"].amount()

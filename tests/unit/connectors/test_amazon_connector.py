@@ -276,6 +276,9 @@ def test_a_promotion_comes_off_the_price_the_customer_pays(amazon_order: Payload
     assert amazon_order_to_canonical(amazon_order)["lines"][0]["unit_price"] == 85.0
     del item["PromotionDiscount"]  # absent: nothing off
     assert amazon_order_to_canonical(amazon_order)["lines"][0]["unit_price"] == 100.0
+    for empty in ({"CurrencyCode": "USD"}, {}):  # SP-API money parts are optional
+        item["PromotionDiscount"] = empty
+        assert amazon_order_to_canonical(amazon_order)["lines"][0]["unit_price"] == 100.0
 
 
 def test_a_promotion_above_the_price_or_in_another_currency_is_refused(

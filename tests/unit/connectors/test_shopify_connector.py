@@ -231,6 +231,9 @@ def test_discounts_allocated_to_a_line_come_off_its_unit_price(shopify_order: Pa
                 discount_allocations=[{"amount": "20.00", "discount_application_index": 0},
                                       {"amount": "4.50", "discount_application_index": 1}])
     assert shopify_order_to_canonical(shopify_order)["lines"][1]["unit_price"] == 141.333333
+    item["discount_allocations"] = [  # only the money set
+        {"amount_set": {"shop_money": {"amount": "24.50", "currency_code": "USD"}}}]
+    assert shopify_order_to_canonical(shopify_order)["lines"][1]["unit_price"] == 141.333333
     del item["discount_allocations"]  # an older payload: total_discount is all there is
     item["total_discount"] = "28.50"
     assert shopify_order_to_canonical(shopify_order)["lines"][1]["unit_price"] == 140.0
