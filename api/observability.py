@@ -10,6 +10,7 @@ line of that request carries, with the order id when the path names one.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import re
@@ -173,8 +174,10 @@ def _scrape_allowed(request: Request, token: str) -> bool:
     if not token:
         return True
     scheme, _, offered = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        offered.strip().encode("utf-8", "surrogateescape"), token.encode())
+    def digest(text: str) -> bytes:  # equal lengths: the comparison reveals no length
+        return hashlib.sha256(text.strip().encode("utf-8", "surrogateescape")).digest()
+
+    return scheme.lower() == "bearer" and hmac.compare_digest(digest(offered), digest(token))
 
 
 @router.get("/metrics", include_in_schema=False)
