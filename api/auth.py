@@ -48,19 +48,30 @@ def principal_for(key: ApiKey) -> Principal:
     return Principal(role=key.role, subject=key.subject, scope=digest)
 
 
+def secret_digest(secret: str) -> bytes:
+    """A secret's SHA-256: digests compare in constant time and equal length (no length leak)."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogateescape")).digest()
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; None for another scheme."""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 class ApiKeyMiddleware:
     """Rejects /v1 requests without a valid bearer key with 401, before anything else runs."""
 
     def __init__(self, app: ASGIApp, keys: dict[str, ApiKey]) -> None:
         self.app = app
         # (digest of the key, its principal): a lookup compares digests in constant time
-        self.principals = [(hashlib.sha256(k.encode()).digest(), principal_for(v))
+        self.principals = [(secret_digest(k), principal_for(v))
                            for k, v in keys.items()]
 
     def find(self, token: str) -> Principal | None:
         """The key's principal, comparing with every configured key in constant time: no
         early exit on the first differing character, no hash-table probe keyed by the secret."""
-        offered = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+        offered = secret_digest(token)
         found: Principal | None = None
         for digest, principal in self.principals:
             if hmac.compare_digest(offered, digest):
@@ -74,8 +85,8 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        scheme, _, token = header.partition(" ")
-        principal = self.find(token.strip()) if scheme.lower() == "bearer" else None
+        token = bearer_token(header)
+        principal = self.find(token) if token is not None else None
         if principal is None:
             detail = ("missing API key: send Authorization: Bearer <key>" if not header
                       else "the API key is not valid")

@@ -10,7 +10,6 @@ line of that request carries, with the order id when the path names one.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -32,7 +31,7 @@ from prometheus_client import (
 )
 from sqlalchemy import func, select
 
-from api.auth import ASGIApp, Receive, Scope, Send
+from api.auth import ASGIApp, Receive, Scope, Send, bearer_token, secret_digest
 from api.errors import problem
 from dom.bootstrap import Container
 from lifecycle import observe
@@ -173,11 +172,9 @@ def _scrape_allowed(request: Request, token: str) -> bool:
     """No token configured, or the request offers it as a bearer token (constant time)."""
     if not token:
         return True
-    scheme, _, offered = request.headers.get("authorization", "").partition(" ")
-    def digest(text: str) -> bytes:  # equal lengths: the comparison reveals no length
-        return hashlib.sha256(text.strip().encode("utf-8", "surrogateescape")).digest()
-
-    return scheme.lower() == "bearer" and hmac.compare_digest(digest(offered), digest(token))
+    offered = bearer_token(request.headers.get("authorization", ""))
+    return offered is not None and hmac.compare_digest(secret_digest(offered),
+                                                       secret_digest(token.strip()))
 
 
 @router.get("/metrics", include_in_schema=False)
