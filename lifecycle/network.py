@@ -103,7 +103,7 @@ def params_for(policy: SourcingPolicy, objective: str | None = None,
     unfilled on purpose (dearer than its price as unfilled) would refuse an order the shelves
     can fill, as if stock were short.
     """
-    factor = None if policy.backorder == "reject" else policy.unfilled_cost_factor
+    factor = policy.priced_unfilled_factor
     return Params(objective=objective or policy.objective,  # type: ignore[arg-type]
                   cost_per_day=policy.cost_per_day,
                   max_shipments_per_order=policy.max_shipments_per_order,

@@ -188,9 +188,16 @@ def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
         order.confirm_payment()
     if command.payment_status is PaymentStatus.CONFIRMED:
         register_standalone_services(uow, order)
-    if config.review_hold_above is not None and order.total > config.review_hold_above:
-        order.hold("review")
+    _hold_for_review(order, config)
     return order
+
+
+def _hold_for_review(order: Order, config: pipelines.Pipelines) -> None:
+    """Hold an order whose total is above the configured review threshold (at intake, or
+    when a re-send brings the prices it came without)."""
+    if (config.review_hold_above is not None and order.total > config.review_hold_above
+            and order.can_hold and order.status is not OrderStatus.ON_HOLD):
+        order.hold("review")
 
 
 @dataclass(frozen=True)
@@ -230,26 +237,17 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
             or order.status is OrderStatus.CANCELLED
             or command.payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED)):
         return False
-    sent = {line.line_id: line for line in command.lines}
-    prices: dict[str, float] = {}
-    for line in order.lines:
-        news = sent.get(line.line_id)
-        if news is not None and news.sku == line.sku and line.unit_price == 0 < news.unit_price:
-            line.unit_price = prices[line.line_id] = news.unit_price
+    prices = order.take_missing_prices({line.line_id: (line.sku, line.unit_price)
+                                        for line in command.lines})
     if prices:
-        uow.orders.save_prices(order)
-        order.record("order.priced", f"Prices received: total {order.total:.2f} "
-                     f"{order.currency}", total=order.total, unit_prices=prices)
+        uow.orders.save_prices(order, prices)
     if command.payment_status is PaymentStatus.CONFIRMED:
         order.confirm_payment()  # never sourced while pending: no status to resume
         register_standalone_services(uow, order)
     else:
         order.authorize_payment()
-    config = pipelines.current()
-    if (prices and config.review_hold_above is not None
-            and order.total > config.review_hold_above and order.can_hold
-            and order.status is not OrderStatus.ON_HOLD):
-        order.hold("review")  # its total was unknown at intake
+    if prices:
+        _hold_for_review(order, pipelines.current())  # its total was unknown at intake
     if ensure_service_only_fulfillment(uow, order) is not None:
         _settle(uow, order)
     return True

@@ -6,6 +6,7 @@ change it makes and never talks to storage itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -186,6 +187,20 @@ class Order:
         if self.status in (OrderStatus.RECEIVED, OrderStatus.ON_HOLD) and self.hold_reason is None:
             self._resume(resume or OrderStatus.PAYMENT_CONFIRMED)
         return True
+
+    def take_missing_prices(self, sent: Mapping[str, tuple[str, float]]) -> dict[str, float]:
+        """Prices a channel sends after the order (line id -> (sku, unit price)), taken only by
+        lines that had none and are the same SKU; records ``order.priced`` when any was.
+        Returns the prices taken."""
+        taken: dict[str, float] = {}
+        for line in self.lines:
+            sku, price = sent.get(line.line_id, (None, 0.0))
+            if sku == line.sku and line.unit_price == 0 < price:
+                line.unit_price = taken[line.line_id] = price
+        if taken:
+            self.record("order.priced", f"Prices received: total {self.total:.2f} "
+                        f"{self.currency}", total=self.total, unit_prices=taken)
+        return taken
 
     def authorize_payment(self, resume: OrderStatus | None = None) -> bool:
         """The channel reports the payment authorized for an order it sent while the payment

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from models import InvalidInput
+from models.policy import priced_unfilled_factor
 from optimizer import LocationSpec, OrderSpec, Params, Result, build_problem, solve
 from planner.base import Decision, ScenarioBase
 from planner.definition import Changes
@@ -123,13 +124,10 @@ def params_of(policy: dict[str, Any], changes: Changes, seed: int = 0) -> Params
     system would."""
     overrides = changes.policy_overrides()
     values = {**policy, **overrides}
-    rejecting = values.get("backorder") == "reject"
-    if rejecting and overrides.get("unfilled_cost_factor") is not None:
-        raise InvalidInput("changes: unfilled_cost_factor has no effect: the policy's backorder "
-                           "is reject, which fills every unit it can (set backorder: allow in "
-                           "the live policy to price unfilled units)",
-                           loc=("changes", "unfilled_cost_factor"))
-    factor = None if rejecting else values.get("unfilled_cost_factor")
+    backorder = str(values.get("backorder", "allow"))
+    if overrides.get("unfilled_cost_factor") is not None:
+        refuse_unpriced_factor(backorder, ("changes", "unfilled_cost_factor"))
+    factor = priced_unfilled_factor(backorder, values.get("unfilled_cost_factor"))
     try:
         return Params(objective=values.get("objective", "cost"),
                       cost_per_day=float(values.get("cost_per_day", 5.0)),
@@ -141,6 +139,16 @@ def params_of(policy: dict[str, Any], changes: Changes, seed: int = 0) -> Params
                       unfilled_cost_factor=_factor(factor))
     except ValueError as error:
         raise InvalidInput(f"changes: {error}", loc=("changes",)) from error
+
+
+def refuse_unpriced_factor(backorder: str, loc: tuple[str, ...]) -> None:
+    """A scenario that sets ``unfilled_cost_factor`` where the policy ignores it is refused
+    rather than run unchanged."""
+    if priced_unfilled_factor(backorder, 1.0) is None:
+        raise InvalidInput(f"{loc[0]}: unfilled_cost_factor has no effect: the policy's "
+                           f"backorder is {backorder}, which fills every unit it can (set "
+                           "backorder: allow in the live policy to price unfilled units)",
+                           loc=loc)
 
 
 def _factor(value: Any) -> float | None:

@@ -15,7 +15,7 @@ from typing import Any
 from models import InvalidInput
 from planner.base import ScenarioBase
 from planner.definition import Changes, ScenarioDefinition
-from planner.scenario import ScenarioInput, apply_changes, evaluate
+from planner.scenario import ScenarioInput, apply_changes, evaluate, refuse_unpriced_factor
 
 LOCAL_WORKERS = 2
 INT_FIELDS = ("max_shipments_per_order", "time_limit_ms")
@@ -34,9 +34,8 @@ def sweep_inputs(base: ScenarioBase, definition: ScenarioDefinition) -> list[Sce
         raise InvalidInput("this scenario has no sweep: add sweep: {field, values}",
                            loc=("sweep",))
     changes = definition.changes
-    if sweep.field == "unfilled_cost_factor" and base.policy.get("backorder") == "reject":
-        raise InvalidInput("sweep: unfilled_cost_factor has no effect: the policy's backorder "
-                           "is reject, which fills every unit it can", loc=("sweep", "field"))
+    if sweep.field == "unfilled_cost_factor":
+        refuse_unpriced_factor(str(base.policy.get("backorder", "allow")), ("sweep", "field"))
     if sweep.field == "cost_per_day" and changes.objective is None:
         changes = changes.model_copy(update={"objective": "balanced"})
     inputs = []

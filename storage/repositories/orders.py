@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -112,14 +112,14 @@ class SqlOrderRepository:
         order.updated_at = now
         self._flush_events(order)
 
-    def save_prices(self, order: Order) -> None:
-        """Write the unit prices of the order's lines and its total (prices a channel sent
-        after the order: see ``lifecycle.orders.create_order``); ``save`` writes the rest."""
-        for line in order.lines:
+    def save_prices(self, order: Order, prices: Mapping[str, float]) -> None:
+        """Write new unit prices (line id -> price) and the order's total (prices a channel
+        sent after the order: see ``lifecycle.orders.create_order``); ``save`` writes the rest."""
+        for line_id, price in prices.items():
             self._c.execute(update(order_lines)
                             .where(order_lines.c.order_id == order.id,
-                                   order_lines.c.line_id == line.line_id)
-                            .values(unit_price=line.unit_price))
+                                   order_lines.c.line_id == line_id)
+                            .values(unit_price=price))
         self._c.execute(update(orders).where(orders.c.id == order.id)
                         .values(total=order.total))
 
