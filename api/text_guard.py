@@ -22,21 +22,24 @@ Location = list[str | int]
 
 
 def nul_location(value: Any, where: Location) -> Location | None:
-    """Where in a parsed JSON document a string (or key) holds U+0000, if anywhere."""
-    if isinstance(value, str):
-        return where if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in key:
-                return [*where, key]
-            found = nul_location(item, [*where, key])
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = nul_location(item, [*where, index])
-            if found is not None:
-                return found
+    """Where in a parsed JSON document a string (or key) holds U+0000, if anywhere.
+
+    Walked with a stack of its own, depth first in document order: a document nested as deep as
+    the JSON parser allows must not exhaust Python's call stack here.
+    """
+    pending: list[tuple[Any, Location]] = [(value, where)]
+    while pending:
+        item, at = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return at
+        elif isinstance(item, dict):
+            for key in item:
+                if "\x00" in key:
+                    return [*at, key]
+            pending.extend((item[key], [*at, key]) for key in reversed(list(item)))
+        elif isinstance(item, list):
+            pending.extend((item[index], [*at, index]) for index in reversed(range(len(item))))
     return None
 
 
@@ -44,7 +47,7 @@ def body_nul_location(body: bytes) -> Location | None:
     """The body's NUL, as a raw byte or as a JSON escape that decodes to one.
 
     Only a body holding ``\\u0000`` is parsed; one that is not valid JSON is left to the app's
-    own validation (it answers 400 or 422 itself).
+    own validation (it answers 400 or 422 itself), as is one nested deeper than the parser goes.
     """
     if b"\x00" in body:
         return ["body"]
@@ -52,15 +55,19 @@ def body_nul_location(body: bytes) -> Location | None:
         return None
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse: the app's 400
         return None
     return nul_location(document, ["body"])
 
 
-def request_line_has_nul(scope: Scope) -> bool:
+def request_line_nul(scope: Scope) -> Location | None:
+    """``["path"]`` or ``["query"]`` when that part of the request line holds U+0000."""
     path = scope.get("raw_path") or scope.get("path", "").encode()
-    query = scope.get("query_string", b"")
-    return b"\x00" in unquote_to_bytes(path) or b"\x00" in unquote_to_bytes(query)
+    if b"\x00" in unquote_to_bytes(path):
+        return ["path"]
+    if b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+        return ["query"]
+    return None
 
 
 def cursor_has_nul(scope: Scope) -> bool:
@@ -90,8 +97,9 @@ class NulCharacterGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if request_line_has_nul(scope):
-            await _refuse(["path"], scope, receive, send)
+        in_line = request_line_nul(scope)
+        if in_line is not None:
+            await _refuse(in_line, scope, receive, send)
             return
         if cursor_has_nul(scope):
             response = problem(422, "cursor is not one this API issued; start again without it",

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.text_guard import nul_location
 from tests.api.conftest import ADMIN, OPS, PLANNER, order_body
 from tests.api.helpers import (
     all_orders,
@@ -224,7 +225,7 @@ NUL_REQUESTS = [
                      {"line_id": "1", "sku": "LAPTOP\u0000", "qty": 1}])},
                  ["body", "order", "lines", 0, "sku"], id="nested-line-sku"),
     pytest.param("GET", "/v1/orders/ord_%00", None, ["path"], id="percent-encoded-path"),
-    pytest.param("GET", "/v1/orders?channel=web%00", None, ["path"], id="query"),
+    pytest.param("GET", "/v1/orders?channel=web%00", None, ["query"], id="query"),
 ]
 
 
@@ -245,6 +246,29 @@ def test_a_raw_nul_byte_in_a_body_is_422(seeded: TestClient) -> None:
                           headers={**ADMIN, **JSON})
     assert_problem(response, 422)
     assert stock(seeded)[("WH-A", "LAPTOP-15")]["on_hand"] == 2
+
+
+@pytest.mark.parametrize("headers", [ADMIN, {}], ids=["with-key", "without-key"])
+def test_json_nested_deeper_than_the_parser_goes_is_400_even_holding_a_nul(
+        seeded: TestClient, headers: dict[str, str]) -> None:
+    """The NUL guard parses bodies holding ``\\u0000``; one nested too deep for the JSON parser
+    is the app's 400 (or the key check's 401), not a RecursionError's 500."""
+    body = b"[" * 1500 + b'"\\u0000"' + b"]" * 1500
+    response = seeded.post("/v1/orders", content=body, headers={**headers, **JSON})
+    assert_problem(response, 400 if headers else 401)
+    assert seeded.request("GET", "/healthz", content=body, headers=JSON).status_code == 200
+    assert all_orders(seeded) == []
+
+
+def test_the_nul_search_walks_any_depth_and_names_the_first_nul_in_document_order() -> None:
+    deep: Any = "x\u0000"
+    for _ in range(5000):
+        deep = [deep]
+    assert nul_location(deep, ["body"]) == ["body", *[0] * 5000]
+    document = {"a": ["ok", {"b": "1\u0000"}], "c": "2\u0000"}
+    assert nul_location(document, ["body"]) == ["body", "a", 1, "b"]
+    assert nul_location({"a": "ok", "k\u0000": 1}, []) == ["k\u0000"]
+    assert nul_location({"a": ["ok", {"b": 1}]}, ["body"]) is None
 
 
 def test_a_nul_character_without_a_key_is_still_401(seeded: TestClient) -> None:
