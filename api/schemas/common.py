@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -19,6 +20,21 @@ def _not_blank(name: str) -> str:
 
 # A name people read in lists and on the timeline: never only whitespace.
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+
+
+def _in_utc_range(moment: datetime) -> datetime:
+    """Refuses a time that has no UTC equivalent (0001-01-01T00:00+01:00 is a day before the
+    first one Python can hold), which would otherwise fail deep inside the handler."""
+    if moment.tzinfo is not None:  # a time without a zone is taken as UTC as it is
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("time is out of range once converted to UTC") from None
+    return moment
+
+
+# A time another system sends (when an order was placed, when a parcel shipped).
+ClientTime = Annotated[datetime, AfterValidator(_in_utc_range)]
 
 
 class Strict(StrictInput):

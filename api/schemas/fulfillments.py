@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.schemas.common import Strict
+from api.schemas.common import ClientTime, Strict
 from models.exceptions import Escalation, Notification
 from models.fulfillments import Fulfillment, FulfillmentType
 from models.orders import Order
@@ -24,11 +24,11 @@ class MissingLine(Strict):
 
 class FulfillmentEventIn(Strict):
     type: EventType
-    at: datetime | None = None
+    at: ClientTime | None = None
     tracking_number: str | None = Field(default=None, max_length=100)
     carrier: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=500)
-    eta: datetime | None = None
+    eta: ClientTime | None = None
     lines: list[MissingLine] | None = Field(
         default=None, max_length=500,
         description="For short_picked: what is missing (left out: everything), each line once.")
@@ -176,7 +176,7 @@ class ServiceOut(BaseModel):
 
 
 class SlaCheckIn(Strict):
-    now: datetime | None = None
+    now: ClientTime | None = None
 
 
 class SlaCheckOut(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from api.schemas.common import Strict
+from api.schemas.common import ClientTime, Strict
 from models import Channel, Customer, DeliveryMethod, Event, Order, PaymentStatus
 from models.commands import CreateOrder, Destination, LineInput
 from models.fulfillments import Fulfillment
@@ -101,7 +101,7 @@ class OrderIn(Strict):
     priority: int = Field(default=0, ge=-100, le=100, description="Higher wins scarce stock.")
     payment: PaymentIn = PaymentIn()
     currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
-    placed_at: datetime | None = None
+    placed_at: ClientTime | None = None
     lines: list[LineIn] = Field(min_length=1, max_length=500)
 
     def to_command(self) -> CreateOrder:

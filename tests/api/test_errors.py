@@ -15,6 +15,7 @@ from tests.api.helpers import (
     assert_problem,
     assert_validation_problem,
     create_order,
+    event_types,
     stock,
 )
 
@@ -122,6 +123,10 @@ INVALID_ORDERS: list[Any] = [
     pytest.param({"ship_to": {"lat": 91, "lon": 0}}, "lat", id="latitude-out-of-range"),
     pytest.param({"ship_to": None}, "ship_to", id="shipped-without-ship-to"),
     pytest.param({"payment": {"status": "failed"}}, "payment", id="arrives-with-failed-payment"),
+    pytest.param({"placed_at": "0001-01-01T00:00:00+01:00"}, "placed_at",
+                 id="placed-before-the-first-utc-time"),
+    pytest.param({"placed_at": "9999-12-31T23:59:59-01:00"}, "placed_at",
+                 id="placed-after-the-last-utc-time"),
     pytest.param({"customer": {"id": "C-1", "email": "not an email"}}, "email",
                  id="bad-email"),
     pytest.param({"currency": "DOLLARS"}, "currency", id="bad-currency"),
@@ -143,6 +148,21 @@ def test_an_impossible_order_is_refused_with_a_message_and_nothing_is_written(
     # The refused order did not take its channel order id either.
     retry = seeded.post("/v1/orders", json=order_body("BAD-1"), headers=OPS)
     assert retry.status_code == 201, retry.text
+
+
+@pytest.mark.parametrize("field", ["at", "eta"])
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_an_event_time_with_no_utc_equivalent_is_422_and_changes_nothing(
+        seeded: TestClient, field: str, moment: str) -> None:
+    order = create_order(seeded, "W-TIME")
+    fulfillment = order["fulfillments"][0]
+    path = f"/v1/fulfillments/{fulfillment['fulfillment_id']}/events"
+    body = {"type": "delayed" if field == "eta" else "accepted", field: moment}
+    problem = assert_problem(seeded.post(path, json=body, headers=OPS), 422)
+    assert problem["errors"][0]["loc"] == ["body", field]
+    after = seeded.get(f"/v1/orders/{order['order_id']}", headers=ADMIN).json()
+    assert after["fulfillments"][0]["status"] == fulfillment["status"]
+    assert event_types(after) == event_types(order)
 
 
 def test_a_body_over_one_mib_with_content_length_is_413(seeded: TestClient) -> None:
