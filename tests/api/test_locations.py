@@ -86,6 +86,7 @@ def test_all_fields_round_trip(client: TestClient) -> None:
     pytest.param({**WAREHOUSE, "cost_per_km": -0.01}, "cost_per_km", id="negative-km-cost"),
     pytest.param({**WAREHOUSE, "unit_cost": -0.5}, "unit_cost", id="negative-unit-cost"),
     pytest.param({**WAREHOUSE, "km_per_day": 0}, "km_per_day", id="zero-speed"),
+    pytest.param({**WAREHOUSE, "km_per_day": 0.001}, "km_per_day", id="a-promise-millennia-out"),
     pytest.param({**WAREHOUSE, "name": ""}, "name", id="empty-name"),
     pytest.param({**WAREHOUSE, "colour": "red"}, "colour", id="unknown-field"),
 ])
