@@ -206,6 +206,10 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
     if report.type == "delayed":
         if _repeated_delay(fulfillment, report, reported):
             return
+        if report.eta is not None and as_utc(report.eta).date() < at.date():
+            raise InvalidInput(f"eta {report.eta.date().isoformat()} is before the delay itself "
+                               f"({at.date().isoformat()}); send the new estimate, or leave eta "
+                               "out while it is not known", loc=("body", "eta"))
         eta = report.eta.isoformat() if report.eta else None
         delays = list(fulfillment.attributes.get("delays") or [])  # type: ignore[call-overload]
         delays.append({"reason": report.reason, "eta": eta, "at": at.isoformat()})

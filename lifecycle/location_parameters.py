@@ -23,7 +23,7 @@ class LocationParameters(StrictInput):
     unit_cost: float = Field(default=0.0, ge=0, le=1e6)
     unit_cost_per_km: float = Field(default=0.0, ge=0, le=1e4)
     processing_days: int = Field(default=0, ge=0, le=365)
-    km_per_day: float = Field(default=800.0, ge=1, le=1e5)  # slower is a typo (and a promise decades out)
+    km_per_day: float = Field(default=800.0, ge=1, le=1e5)  # slower: a typo, not a promise
     capacity_units_per_day: int | None = Field(default=None, ge=0, le=10**9)
     priority: int = Field(default=0, ge=-1000, le=1000)
     active: StrictBool = True  # "no" or 0 is refused: a typo must not close a location

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from api.schemas.common import ClientTime, Strict
 from models.exceptions import Escalation, Notification
@@ -28,14 +28,29 @@ class FulfillmentEventIn(Strict):
     tracking_number: str | None = Field(default=None, max_length=100)
     carrier: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=500)
-    eta: ClientTime | None = None
+    eta: ClientTime | None = Field(default=None, description="For delayed: the new estimate.")
     lines: list[MissingLine] | None = Field(
         default=None, max_length=500,
         description="For short_picked: what is missing (left out: everything), each line once.")
 
+    @field_validator("eta")
+    @classmethod
+    def _eta_of_a_delay(cls, eta: datetime | None, info: ValidationInfo) -> datetime | None:
+        """An estimate on another step would be dropped without a word: refused instead."""
+        if eta is not None and info.data.get("type", "delayed") != "delayed":
+            raise ValueError(f"eta is the new estimate of a delay; a {info.data['type']} "
+                             "report takes none")
+        return eta
+
     @field_validator("lines")
     @classmethod
-    def _each_line_once(cls, lines: list[MissingLine] | None) -> list[MissingLine] | None:
+    def _each_line_once(cls, lines: list[MissingLine] | None,
+                        info: ValidationInfo) -> list[MissingLine] | None:
+        """Only a short pick names lines: a shipped or rejected report with lines would move
+        the whole fulfillment while the caller meant part of it."""
+        if lines is not None and info.data.get("type", "short_picked") != "short_picked":
+            raise ValueError(f"lines say what a short pick is missing; a {info.data['type']} "
+                             "report applies to the whole fulfillment and takes none")
         seen: set[str] = set()
         for line in lines or []:
             if line.line_id in seen:

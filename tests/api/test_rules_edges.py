@@ -200,17 +200,57 @@ def test_a_missed_new_estimate_while_escalated_does_not_open_a_second_one(
 def test_a_repeated_delay_report_notifies_the_customer_once(seeded_any: TestClient) -> None:
     placed = _place(seeded_any, "W-CAM", ("LAPTOP-15", 1))
     fulfillment = placed["fulfillments"][0]["fulfillment_id"]
+    first, second = (datetime.now(UTC).date() + timedelta(days=n) for n in (12, 16))
     for _ in range(2):
         retry = _report(seeded_any, fulfillment, "delayed", reason="stock damaged",
-                        eta="2026-12-10T00:00:00Z")
+                        eta=f"{first.isoformat()}T00:00:00Z")
         assert retry.status_code == 200, retry.text
     (notice,) = _notices(seeded_any, placed["order_id"])
-    assert "Thursday, December 10" in notice["body"] and "T00:00" not in notice["body"]
+    assert _spelled(first) in notice["body"] and "T00:00" not in notice["body"]
     sent = [e for e in _order(seeded_any, placed["order_id"])["timeline"]
             if e["type"] == "notification.sent"]
     assert len(sent) == 1
     _report(seeded_any, fulfillment, "delayed", reason="stock damaged",
-            eta="2026-12-14T00:00:00Z")
+            eta=f"{second.isoformat()}T00:00:00Z")
     bodies = [n["body"] for n in _notices(seeded_any, placed["order_id"])]
-    assert len(bodies) == 2 and "Monday, December 14" in bodies[1]
+    assert len(bodies) == 2 and _spelled(second) in bodies[1]
+
+
+def _spelled(day: date) -> str:
+    """How the customer's notice writes a date: "Thursday, December 10"."""
+    return f"{day.strftime('%A, %B')} {day.day}"
+
+
+def test_a_delay_whose_new_estimate_is_already_past_is_refused(seeded: TestClient) -> None:
+    placed = _place(seeded, "W-ETA", ("LAPTOP-15", 1))
+    fulfillment = placed["fulfillments"][0]["fulfillment_id"]
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    refused = _report(seeded, fulfillment, "delayed", reason="stock damaged",
+                      eta=f"{yesterday.isoformat()}T00:00:00Z")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["body", "eta"]
+    assert _notices(seeded, placed["order_id"]) == []
+    assert "fulfillment.delayed" not in [
+        e["type"] for e in _order(seeded, placed["order_id"])["timeline"]]
+
+
+@pytest.mark.parametrize("body", [
+    {"type": "shipped", "lines": [{"line_id": "1", "qty": 1}]},
+    {"type": "rejected", "lines": [{"line_id": "1", "qty": 1}]},
+    {"type": "accepted", "eta": "2099-01-01T00:00:00Z"},
+], ids=["shipped-with-lines", "rejected-with-lines", "accepted-with-eta"])
+def test_a_field_the_event_type_does_not_take_is_refused_and_nothing_moves(
+        seeded: TestClient, body: dict[str, Any]) -> None:
+    """Only a short pick names lines, only a delay has an estimate: dropping them silently would
+    move the whole fulfillment when part was meant."""
+    placed = _place(seeded, "W-PART", ("LAPTOP-15", 2))
+    fulfillment = placed["fulfillments"][0]
+    refused = _report(seeded, fulfillment["fulfillment_id"], body["type"],
+                      **{k: v for k, v in body.items() if k != "type"})
+    assert refused.status_code == 422, refused.text
+    field = "lines" if "lines" in body else "eta"
+    assert refused.json()["errors"][0]["loc"] == ["body", field]
+    after = _order(seeded, placed["order_id"])
+    assert after["fulfillments"][0]["status"] == fulfillment["status"]
+    assert after["status"] == placed["status"]
 
