@@ -75,8 +75,10 @@ ORDER_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PARTIALLY_SHIPPED: _FULFILLING | frozenset({OrderStatus.CANCELLED}),
     OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.COMPLETED,
                                     OrderStatus.PARTIALLY_SHIPPED}),
+    # Goods waiting at the counter have not left: a hold (a failed payment) still stops them.
     OrderStatus.READY_FOR_PICKUP: frozenset({OrderStatus.PICKED_UP, OrderStatus.COMPLETED,
-                                             OrderStatus.CANCELLED, OrderStatus.IN_FULFILLMENT}),
+                                             OrderStatus.CANCELLED, OrderStatus.IN_FULFILLMENT,
+                                             OrderStatus.ON_HOLD}),
     OrderStatus.DELIVERED: frozenset({OrderStatus.COMPLETED}),
     OrderStatus.PICKED_UP: frozenset({OrderStatus.COMPLETED}),
     OrderStatus.COMPLETED: frozenset(),

@@ -241,7 +241,9 @@ class Order:
         self.payment_status = PaymentStatus.FAILED
         self.record("payment.failed", "Payment failed" + (f": {reason}" if reason else ""),
                      reason=reason)
-        if self.can_hold:
+        if self.status is OrderStatus.ON_HOLD:
+            pass  # held already (a review): it stays held, and no release before a payment
+        elif self.can_hold:
             self.hold("payment_failed")
         else:
             self.flag("payment_failed")
@@ -275,7 +277,7 @@ class Order:
         """
         if self.status is not OrderStatus.ON_HOLD:
             raise TransitionNotAllowed(f"order {self.id} is not on hold")
-        if self.hold_reason == "payment_failed" and self.payment_status is PaymentStatus.FAILED:
+        if self.payment_status is PaymentStatus.FAILED:  # whatever it was first held for
             raise TransitionNotAllowed("the payment failed: confirm a payment to release it")
         reason, self.hold_reason = self.hold_reason, None
         self.record("order.released", "Released from hold" + (f" by {by}" if by else ""),

@@ -311,6 +311,22 @@ def test_high_value_orders_wait_for_review_when_configured(
     assert held["attributes"]["pipeline"]["version"] != pipelines.load().version
 
 
+def test_a_payment_failed_then_confirmed_does_not_skip_the_review(
+        dom: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_pipelines(tmp_path, monkeypatch, "review_hold_above: null", "review_hold_above: 500")
+    held = place(dom, "W-BIG2", [("1", "LAPTOP-15", 1)],
+                 lines=[{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 2500.0}])
+    payment = f"/v1/orders/{held['order_id']}/payment"
+    failed = dom.post(payment, json={"status": "failed", "reason": "declined"}, headers=OPS)
+    assert (failed.json()["status"], failed.json()["hold_reason"]) == ("on_hold", "review")
+    assert dom.post(f"/v1/orders/{held['order_id']}/release", headers=OPS).status_code == 409
+    paid = dom.post(payment, json={"status": "confirmed"}, headers=OPS).json()
+    assert (paid["status"], paid["hold_reason"], paid["fulfillments"]) == (
+        "on_hold", "review", [])
+    released = dom.post(f"/v1/orders/{held['order_id']}/release", headers=OPS)
+    assert released.status_code == 200 and released.json()["status"] == "allocated"
+
+
 def test_pipelines_are_listed_with_their_version(dom: TestClient) -> None:
     listed = dom.get("/v1/pipelines", headers=OPS).json()
     assert set(listed["pipelines"]) == {"products", "services", "mixed"}

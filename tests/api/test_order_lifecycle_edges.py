@@ -170,6 +170,26 @@ def test_a_payment_failing_after_shipping_is_recorded_and_flagged(
     assert [n["template"] for n in notes["items"]] == ["payment_failed"]
 
 
+def test_a_payment_failing_while_the_goods_wait_at_the_counter_holds_them(
+        seeded_any: TestClient) -> None:
+    """Nothing has left the store: a hold can still stop the handover, so it is a hold."""
+    client = seeded_any
+    phone = {"line_id": "1", "sku": "PHONE-X", "qty": 1, "unit_price": 500.0}
+    placed = place(client, "S-PF", phone, delivery={"method": "pickup", "location_id": "ST-1"},
+                   channel="store")
+    oid, pickup = placed["order_id"], of_type(placed, "pickup")
+    assert report(client, pickup, "ready_for_pickup").status_code == 200
+    failed = client.post(f"/v1/orders/{oid}/payment",
+                         json={"status": "failed", "reason": "chargeback"}, headers=CHANNEL)
+    assert (failed.json()["status"], failed.json()["hold_reason"]) == ("on_hold", "payment_failed")
+    assert report(client, pickup, "picked_up").status_code == 409
+    paid = client.post(f"/v1/orders/{oid}/payment", json={"status": "confirmed"},
+                       headers=CHANNEL)
+    assert (paid.json()["status"], paid.json()["hold_reason"]) == ("ready_for_pickup", None)
+    assert report(client, pickup, "picked_up").status_code == 200
+    assert get(client, oid)["status"] == "completed"
+
+
 # -- 5. services-only orders ---------------------------------------------------------------
 def test_a_standalone_warranty_completes_once_paid(seeded_any: TestClient) -> None:
     client = seeded_any

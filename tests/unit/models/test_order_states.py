@@ -90,6 +90,19 @@ def test_releasing_a_review_hold_resumes_where_the_fulfillments_are() -> None:
     assert order.status is OrderStatus.IN_FULFILLMENT
 
 
+def test_a_payment_failing_during_a_review_keeps_the_review_hold() -> None:
+    order = make_order(status=OrderStatus.RECEIVED)
+    order.hold("review")
+    order.fail_payment("declined")
+    assert (order.status, order.hold_reason) == (OrderStatus.ON_HOLD, "review")
+    with pytest.raises(TransitionNotAllowed, match="confirm a payment"):
+        order.release_hold("ops")
+    order.confirm_payment()
+    assert (order.status, order.hold_reason) == (OrderStatus.ON_HOLD, "review")
+    order.release_hold("ops")
+    assert (order.status, order.hold_reason) == (OrderStatus.PAYMENT_CONFIRMED, None)
+
+
 def test_releasing_an_unsourced_order_goes_back_before_sourcing() -> None:
     order = make_order(payment=PaymentStatus.CONFIRMED)
     order.hold("review")
