@@ -186,9 +186,8 @@ def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
     order.receive()
     if command.payment_status is PaymentStatus.CONFIRMED:
         order.confirm_payment()
-    if command.payment_status is PaymentStatus.CONFIRMED:
-        register_standalone_services(uow, order)
     _hold_for_review(order, config)
+    register_standalone_services(uow, order)  # paid and not held for review
     return order
 
 
@@ -229,9 +228,9 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
 
     Nothing else on a re-send changes the order (the first one stands); a line gets a price
     only where it had none and the re-sent line is the same SKU. The steps follow intake's
-    (``build_order``): payment, services, the review hold on the total, then a services-only
-    order completes unless held. Writes the prices only; True when the order changed (the
-    caller saves it and sources it).
+    (``build_order``): payment, the review hold on the total, services (unless held), then a
+    services-only order completes unless held. Writes the prices only; True when the order
+    changed (the caller saves it and sources it).
     """
     if (order.payment_status is not PaymentStatus.PENDING
             or order.status is OrderStatus.CANCELLED
@@ -243,11 +242,11 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
         uow.orders.save_prices(order, prices)
     if command.payment_status is PaymentStatus.CONFIRMED:
         order.confirm_payment()  # never sourced while pending: no status to resume
-        register_standalone_services(uow, order)
     else:
         order.authorize_payment()
     if prices:
         _hold_for_review(order, pipelines.current())  # its total was unknown at intake
+    register_standalone_services(uow, order)
     if ensure_service_only_fulfillment(uow, order) is not None:
         _settle(uow, order)
     return True
@@ -370,13 +369,19 @@ def _cancel_whole(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment]
                   reason: str | None) -> None:
     order.cancel(reason)
     released = uow.ledger.release_order(order.id)
+    # Nothing has reached the customer, so nothing covered is registered: what is on the
+    # account are services paid for on their own, and the whole order is called off.
+    revoked = uow.services.cancel_for_order(order.id)
     stopped = []
     for fulfillment in fulfillments:
-        if fulfillment.status in CANCELLABLE:
+        if fulfillment.status in CANCELLABLE or (
+                revoked and fulfillment.type is FulfillmentType.SERVICE
+                and fulfillment.status is FulfillmentStatus.REGISTERED):
             fulfillment.status = FulfillmentStatus.CANCELLED
             uow.fulfillments.save(fulfillment)
             stopped.append(fulfillment.id)
-    order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped)
+    order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped,
+                                 **({"services_cancelled": revoked} if revoked else {}))
     close_settled(uow, order, None, WATCHING, "closed by itself: the order was cancelled",
                   datetime.now(UTC))
 
@@ -420,6 +425,8 @@ def release_order(uow: UnitOfWork, order_id: str, by: str | None = None) -> Orde
     with uow:
         order = _load(uow, order_id)
         order.release_hold(by, resume_status(order, uow.fulfillments.for_order(order_id)))
+        register_standalone_services(uow, order)  # paid while held: they start now
+        _settle(uow, order)
         save_order(uow, order)
         uow.commit()
     return order

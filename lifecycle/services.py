@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from lifecycle import pipelines
 from lifecycle.uow import UnitOfWork
-from models import Order, OrderLine, new_id
+from models import Order, OrderLine, OrderStatus, PaymentStatus, new_id
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
 from models.services import CustomerService, add_months
 
@@ -135,14 +135,17 @@ def _covering(order: Order) -> dict[tuple[str, str], list[OrderLine]]:
 
 def register_standalone_services(uow: UnitOfWork, order: Order,
                                  now: datetime | None = None) -> None:
-    """Services that cover nothing start when they are paid."""
-    if not pipelines.has_step(order, "register"):
+    """Services that cover nothing start when they are paid, and not while the order is held
+    (a review may still refuse it). Units already on the account are not registered twice, so
+    this runs again safely when a hold is released."""
+    if not pipelines.has_step(order, "register") or order.status is OrderStatus.ON_HOLD \
+            or order.payment_status is not PaymentStatus.CONFIRMED:
         return
     now = now or datetime.now(UTC)
     standalone = [line for line in order.service_lines if line.covers_line_id is None]
-    cancelled = order.cancelled_units
+    cancelled, done = order.cancelled_units, registered_units(uow, order)
     for line in standalone:
-        wanted = line.qty - cancelled.get(line.line_id, 0)
+        wanted = line.qty - cancelled.get(line.line_id, 0) - done.get(line.line_id, 0)
         if wanted > 0:
             _register(uow, order, line, wanted, PAID, now)
     if standalone:

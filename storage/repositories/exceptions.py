@@ -68,6 +68,15 @@ class SqlServiceRegistry:
                                .where(customer_services.c.order_id == order_id)).mappings()
         return [_service(r) for r in rows]
 
+    def cancel_for_order(self, order_id: str) -> list[str]:
+        """Cancel the order's active registrations; the lines they were for."""
+        active = (customer_services.c.order_id == order_id) & \
+            (customer_services.c.status == "active")
+        lines = sorted({r.line_id for r in self._c.execute(
+            select(customer_services.c.line_id).where(active))})
+        self._c.execute(update(customer_services).where(active).values(status="cancelled"))
+        return lines
+
 
 class SqlEscalationRepository:
     def __init__(self, connection: Connection) -> None:

@@ -212,6 +212,42 @@ def test_a_standalone_warranty_paid_at_intake_is_completed_at_once(seeded: TestC
     assert [f["status"] for f in placed["fulfillments"]] == ["registered"]
 
 
+def test_a_paid_standalone_warranty_waits_for_the_review_and_starts_on_release(
+        seeded: TestClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_pipelines(tmp_path, monkeypatch, "review_hold_above: null", "review_hold_above: 500")
+    warranty = {"line_id": "1", "sku": "WARRANTY-3Y", "qty": 6, "unit_price": 99.0}
+    held = place(seeded, "W-SVR", warranty, customer={"id": "C-R"},
+                 payment={"status": "confirmed"})
+    assert (held["status"], held["hold_reason"]) == ("on_hold", "review")
+    assert services(seeded, "C-R") == []
+    released = seeded.post(f"/v1/orders/{held['order_id']}/release", headers=OPS)
+    assert released.status_code == 200 and released.json()["status"] == "completed"
+    assert [(s["qty"], s["status"]) for s in services(seeded, "C-R")] == [(6, "active")]
+    again = place(seeded, "W-SVR2", warranty, customer={"id": "C-R2"},
+                  payment={"status": "confirmed"})
+    cancelled = seeded.post(f"/v1/orders/{again['order_id']}/cancel",
+                            json={"reason": "review: fraud"}, headers=OPS)
+    assert cancelled.json()["status"] == "cancelled"
+    assert services(seeded, "C-R2") == []
+
+
+def test_cancelling_an_order_before_anything_left_cancels_its_paid_services(
+        seeded_any: TestClient) -> None:
+    client = seeded_any
+    plan = {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0}
+    placed = place(client, "W-SVC3", LAPTOP, plan, customer={"id": "C-X"},
+                   payment={"status": "confirmed"})
+    assert [s["status"] for s in services(client, "C-X")] == ["active"]
+    cancelled = client.post(f"/v1/orders/{placed['order_id']}/cancel", headers=OPS)
+    assert cancelled.status_code == 200, cancelled.text
+    assert [s["status"] for s in services(client, "C-X")] == ["cancelled"]
+    after = get(client, placed["order_id"])
+    assert {f["type"]: f["status"] for f in after["fulfillments"]} == \
+        {"ship": "cancelled", "service": "cancelled"}
+    (cancel,) = [e for e in after["timeline"] if e["type"] == "order.cancelled"]
+    assert cancel["data"]["services_cancelled"] == ["2"]
+
+
 def test_each_warranty_unit_follows_its_own_laptop(seeded_any: TestClient) -> None:
     """Two laptops, two warranties. One laptop is short-picked and sent from elsewhere; the
     first arrives (one warranty starts), the other is cancelled (its warranty goes too)."""
