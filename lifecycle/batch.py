@@ -32,6 +32,7 @@ from lifecycle.network import (
     params_for,
     parcels_made,
     remaining_lines,
+    work_starts,
 )
 from lifecycle.sourcing import SOURCEABLE, Allocation, apply, solver_info, take_back
 from lifecycle.uow import UnitOfWork, UowFactory
@@ -231,7 +232,7 @@ def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list
     for o, lines in work:
         gone = {f.id for f in taken.get(o.id, ())}  # re-solved, so not made yet
         made = parcels_made(f for f in existing.get(o.id, []) if f.id not in gone)
-        specs.append(order_spec(o, lines, today=now.date(), made=made))
+        specs.append(order_spec(o, lines, today=work_starts(o, policy, now), made=made))
     problem = build_problem(specs, network.specs, network.stock, params)
     with _parts_executor(problem, params) as (executor, workers):
         result = solve(problem, params, executor=executor, workers=workers)

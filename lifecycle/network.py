@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+from lifecycle import pipelines
 from lifecycle.uow import UnitOfWork
 from models import DeliveryMethod, Location, Order
 from models.fulfillments import Fulfillment, FulfillmentType
@@ -56,6 +57,15 @@ def remaining_lines(order: Order, fulfillments: Sequence[Fulfillment]) -> list[L
     left = uncovered_units(order, fulfillments)
     return [LineSpec(line_id=line.line_id, sku=line.sku, qty=left[line.line_id])
             for line in order.product_lines if line.line_id in left]
+
+
+def work_starts(order: Order, policy: SourcingPolicy, now: datetime) -> date:
+    """The day (UTC) an allocation made ``now`` reaches its location: promises and deadlines
+    count from it. The policy's ``release_delay_minutes`` holds new allocations back before a
+    location sees them (when the order's pipeline has a release step), and a parcel cannot
+    leave before its location knows of it."""
+    delay = policy.release_delay_minutes if pipelines.has_step(order, "release") else 0
+    return (now + timedelta(minutes=delay)).astimezone(UTC).date()
 
 
 def deadline_days(order: Order, today: date) -> int | None:

@@ -28,6 +28,7 @@ from lifecycle.network import (
     params_for,
     parcels_made,
     remaining_lines,
+    work_starts,
 )
 from lifecycle.orders import build_order, resent
 from lifecycle.rules import save_order
@@ -211,7 +212,9 @@ def solve_snapshot(snapshot: Snapshot, objective: str | None) -> Solved | None:
         return None
     network, order = snapshot.network, snapshot.order
     params = params_for(snapshot.policy, objective, snapshot.opportunity)
-    spec = order_spec(order, snapshot.lines, made=parcels_made(snapshot.existing))
+    spec = order_spec(order, snapshot.lines,
+                      today=work_starts(order, snapshot.policy, datetime.now(UTC)),
+                      made=parcels_made(snapshot.existing))
     result = solve(build_problem([spec], network.specs, network.stock, params), params)
     observe.solved(solver_info(result))
     return network, result, result.assignment(order.id)
@@ -250,7 +253,7 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None, objective: str | N
                           solver=dict(NOTHING_TO_SOLVE), fulfillments=services, unallocated=[],
                           alternatives=[], committed=False)
     network, result, assignment = solved
-    today = datetime.now(UTC).date()
+    today = work_starts(order, policy, datetime.now(UTC))
     quoted = Allocation(
         order_id=order.id, status=assignment.status, objective=objective or policy.objective,
         solver=solver_info(result),
@@ -354,7 +357,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     is dropped and its units backordered, instead of raising ``InsufficientStock``.
     """
     _refuse_backorder(policy, _unfilled(order, assignment))
-    today = now.date()
+    today = work_starts(order, policy, now)
     made: list[PlannedFulfillment] = []
     unfilled = _unfilled(order, assignment)
     for shipment in assignment.shipments:

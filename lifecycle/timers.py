@@ -29,7 +29,10 @@ from models.order_progress import DEAD
 from models.orders import Order
 
 S = FulfillmentStatus
-NOT_SHIPPED = [S.RELEASED.value, S.ACCEPTED.value, S.PICKED.value, S.PACKED.value]
+# Work that can still miss its ship-by date; an allocation still held back by the release
+# delay counts too (it is late all the same, and one pass judges it before or after releasing).
+NOT_SHIPPED = [S.ALLOCATED.value, S.RELEASED.value, S.ACCEPTED.value, S.PICKED.value,
+               S.PACKED.value]
 Action = Callable[[UnitOfWork, Order, Fulfillment, datetime], bool]
 log = logging.getLogger("dom.timers")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -367,6 +367,33 @@ def test_allocations_held_back_by_policy_are_released_when_due(dom: TestClient) 
     later = (datetime.now(UTC) + timedelta(minutes=31)).isoformat()
     assert dom.post("/v1/sla/check", json={"now": later}, headers=OPS).json()["released"] == 1
     assert report(dom, held["fulfillment_id"], "shipped").status_code == 200
+
+
+def test_a_release_delay_pushes_the_promise_back_and_a_late_held_allocation_is_late(
+        dom: TestClient) -> None:
+    planner = {"Authorization": "Bearer planner-key"}
+    now = datetime.now(UTC)
+    quick = place(dom, "W-NODELAY", [("1", "WASHER-8KG", 1)])["fulfillments"][0]
+    dom.put("/v1/policy", json={"release_delay_minutes": 2880}, headers=planner)
+    order = place(dom, "W-2DAYS", [("1", "WASHER-8KG", 1)])
+    held = order["fulfillments"][0]
+    assert held["status"] == "allocated"
+    starts = (now + timedelta(minutes=2880)).date()
+    assert date.fromisoformat(held["promised_date"]) == \
+        starts + timedelta(days=held["delivery_days"])
+    assert date.fromisoformat(held["promised_date"]) > date.fromisoformat(quick["promised_date"])
+    dom.put("/v1/policy", json={}, headers=planner)
+    # Judged late whether one pass releases it first or not, and the same on a second pass.
+    ship_by = dom.get(f"/v1/fulfillments/{held['fulfillment_id']}",
+                      headers=OPS).json()["ship_by"]
+    late = (datetime.fromisoformat(ship_by) + timedelta(days=1, hours=12)).replace(tzinfo=UTC)
+    first = dom.post("/v1/sla/check", json={"now": late.isoformat()}, headers=OPS).json()
+    again = dom.post("/v1/sla/check", json={"now": late.isoformat()}, headers=OPS).json()
+    assert (first["released"], again["released"]) == (1, 0)
+    delayed = [e for e in dom.get(f"/v1/orders/{order['order_id']}/timeline",
+                                  params={"limit": 100}, headers=OPS).json()["items"]
+               if e["type"] == "fulfillment.delayed"]
+    assert len(delayed) == 1
 
 
 def test_an_order_follows_the_pipeline_it_started_with(
