@@ -686,6 +686,18 @@ def _last_event_is_refusal(uow: UnitOfWork, order_id: str) -> bool:
     return bool(sourcing_events) and sourcing_events[-1].data.get("reason") == REFUSED
 
 
+def _check_new_sourceable(order: Order, command: CreateOrder) -> None:
+    """A body that cannot be sourced yet (payment pending, held for review) is refused with
+    nothing stored; the message names it by its channel reference, since the id it would have
+    had was never stored, and says where such an order goes instead."""
+    try:
+        check_sourceable(order, subject=f"{command.channel} order "
+                                        f"{command.channel_order_id!r}")
+    except Conflict as refused:
+        raise Conflict(f"{refused}. Nothing was stored: POST /v1/orders takes the order as it "
+                       "is and sources it when it can be") from None
+
+
 def allocate_new(uow_factory: UowFactory, command: CreateOrder, *, commit_it: bool,
                  objective: str | None = None,
                  reader: UowFactory | None = None) -> Allocation:
@@ -707,7 +719,7 @@ def allocate_new(uow_factory: UowFactory, command: CreateOrder, *, commit_it: bo
                 if uow.orders.get_by_channel_ref(command.channel, command.channel_order_id):
                     break
                 order = build_order(uow, command)
-                check_sourceable(order)
+                _check_new_sourceable(order, command)
                 save_order(uow, order, new=True)
                 snapshot.order = order
                 allocation = _commit_solved(uow, order, snapshot, solved, objective,

@@ -281,3 +281,19 @@ def test_commit_must_be_a_real_boolean_so_a_quote_is_never_committed_by_a_typo(
                            headers=CHANNEL)
     assert response.status_code == 422, response.text
     assert seeded.get("/v1/orders", headers=OPS).json()["items"] == []
+
+
+def test_committing_a_body_that_cannot_be_sourced_yet_names_it_by_its_channel_reference(
+        seeded: TestClient) -> None:
+    """A pending payment is refused with nothing stored; the message must not name an order id
+    that was never stored (a 404 for whoever follows it)."""
+    body = order_body("W-PEND", lines=LAPTOP_ONLY, payment={"status": "pending"})
+    before = _stock(seeded)
+    refused = seeded.post("/v1/allocate", json={"order": body, "commit": True},
+                          headers=CHANNEL)
+    assert refused.status_code == 409, refused.text
+    detail = refused.json()["detail"]
+    assert "web order 'W-PEND' waits for payment (pending)" in detail
+    assert "POST /v1/orders" in detail and "ord_" not in detail
+    assert seeded.get("/v1/orders", headers=OPS).json()["items"] == []
+    assert _stock(seeded) == before
