@@ -569,7 +569,7 @@ def _commit_solved(uow: UnitOfWork, order: Order, snapshot: Snapshot, solved: So
     now, and drops whatever the ledger still refuses (PostgreSQL readers do not wait).
     """
     check_sourceable(order)
-    policy = uow.policy.get()
+    policy = policy_for(uow, order)
     existing = uow.fulfillments.for_order(order.id)
     current = remaining_lines(order, existing)
     if last or solved is None or current != snapshot.lines or policy != snapshot.policy:
@@ -587,12 +587,19 @@ def _stock_conflict(subject: str, attempt: int) -> None:
              subject, attempt)
 
 
+def policy_for(uow: UnitOfWork, order: Order) -> SourcingPolicy:
+    """The policy a stored order is sourced under: an order already sourced (in part, or
+    short) is past the point where ``backorder: reject`` may refuse it, as in a joint run."""
+    policy = uow.policy.get()
+    return policy if order.status in NEVER_SOURCED else policy.for_accepted_order()
+
+
 def _read_stored(reader: UowFactory, order_id: str) -> Snapshot:
     with reader() as uow:
         order = uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"order {order_id!r} does not exist")
-        return read_snapshot(uow, order, uow.policy.get())
+        return read_snapshot(uow, order, policy_for(uow, order))
 
 
 def allocate_existing(uow_factory: UowFactory, order_id: str, *, commit_it: bool = True,

@@ -297,3 +297,25 @@ def test_committing_a_body_that_cannot_be_sourced_yet_names_it_by_its_channel_re
     assert "POST /v1/orders" in detail and "ord_" not in detail
     assert seeded.get("/v1/orders", headers=OPS).json()["items"] == []
     assert _stock(seeded) == before
+
+
+def test_the_rest_of_an_accepted_order_is_sourced_under_reject_as_a_run_would(
+        seeded: TestClient) -> None:
+    """``backorder: reject`` refuses new orders; an order already partly allocated is past
+    that point: allocate sources what it can of the rest, as ``/v1/allocations/run`` does."""
+    seeded.put("/v1/policy", json={"source_backorders": False}, headers=PLANNER)
+    body = order_body("W-REST", lines=[{"line_id": "1", "sku": "LAPTOP-15", "qty": 9,
+                                        "unit_price": 999.0}])
+    placed = seeded.post("/v1/orders", json=body, headers=CHANNEL).json()
+    assert placed["status"] == "partially_allocated"
+    seeded.put("/v1/inventory/ST-2/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    seeded.put("/v1/policy", json={"backorder": "reject", "source_backorders": False},
+               headers=PLANNER)
+    path = {"order_id": placed["order_id"]}
+    quote = seeded.post("/v1/allocate", json={**path, "commit": False}, headers=CHANNEL).json()
+    assert quote["commit_refusal"] is None
+    rest = seeded.post("/v1/allocate", json={**path, "commit": True}, headers=CHANNEL)
+    assert rest.status_code == 200, rest.text
+    assert rest.json()["status"] == "partially_allocated"
+    assert sorted(f["location_id"] for f in rest.json()["fulfillments"]) == \
+        ["ST-2", "WH-A", "WH-B"]
