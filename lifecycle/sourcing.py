@@ -262,6 +262,11 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None, objective: str | N
         unallocated=_unfilled(order, assignment), alternatives=assignment.alternatives,
         committed=False, plain_cost=round(assignment.plain_cost, 2),
         opportunity_cost=round(assignment.opportunity_cost, 2))
+    # the whole order, as the commit answers: what earlier commitments hold, then the rest
+    quoted = _with_earlier(quoted, existing)
+    if quoted.status == "backordered" and any(
+            f.type is not FulfillmentType.SERVICE and f.status not in DEAD for f in existing):
+        quoted.status = "partially_allocated"
     # what a commit of the same answer would be told (409): waiting for payment, on hold,
     # cancelled, or units short under backorder: reject
     subject = "the order" if new else f"order {order.id}"

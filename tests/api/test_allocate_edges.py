@@ -319,3 +319,18 @@ def test_the_rest_of_an_accepted_order_is_sourced_under_reject_as_a_run_would(
     assert rest.json()["status"] == "partially_allocated"
     assert sorted(f["location_id"] for f in rest.json()["fulfillments"]) == \
         ["ST-2", "WH-A", "WH-B"]
+    # the quote showed the whole order too, as the commit answered it
+    assert (quote["status"], quote["totals"]) == (rest.json()["status"], rest.json()["totals"])
+    assert sorted(f["location_id"] for f in quote["fulfillments"]) == ["ST-2", "WH-A", "WH-B"]
+
+
+def test_a_quote_of_a_partly_allocated_order_with_nothing_more_to_take_shows_what_it_holds(
+        seeded: TestClient) -> None:
+    body = order_body("W-HOLDS", lines=[{"line_id": "1", "sku": "LAPTOP-15", "qty": 9,
+                                         "unit_price": 999.0}])
+    placed = seeded.post("/v1/orders", json=body, headers=CHANNEL).json()
+    quote = seeded.post("/v1/allocate", json={"order_id": placed["order_id"], "commit": False},
+                        headers=CHANNEL).json()
+    assert quote["status"] == "partially_allocated"
+    assert sorted(f["location_id"] for f in quote["fulfillments"]) == ["WH-A", "WH-B"]
+    assert [u["qty"] for u in quote["unallocated"]] == [2]
