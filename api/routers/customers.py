@@ -14,7 +14,9 @@ from api.schemas.fulfillments import ServiceOut
 router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=PROBLEM_RESPONSES)
 
 
-@router.get("/{customer_id}/services", response_model=Page[ServiceOut])
+# ``:path``: channels' customer ids may hold a "/" (sent percent-encoded or not); any id an
+# order was taken with can be read back.
+@router.get("/{customer_id:path}/services", response_model=Page[ServiceOut])
 def customer_services(customer_id: Annotated[str, Path(min_length=1, max_length=100)],
                       _: OrderWriter, container: ContainerDep, limit: Limit = 50,
                       cursor: Cursor = None) -> Page[ServiceOut]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -246,6 +247,18 @@ def test_cancelling_an_order_before_anything_left_cancels_its_paid_services(
         {"ship": "cancelled", "service": "cancelled"}
     (cancel,) = [e for e in after["timeline"] if e["type"] == "order.cancelled"]
     assert cancel["data"]["services_cancelled"] == ["2"]
+
+
+@pytest.mark.parametrize("customer_id", ["C/SLASH 1", "shop/42/ü"])
+def test_services_of_a_customer_id_holding_a_slash_can_be_read(
+        seeded: TestClient, customer_id: str) -> None:
+    plan = {"line_id": "1", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0}
+    place(seeded, f"W-SL-{len(customer_id)}", plan, customer={"id": customer_id},
+          payment={"status": "confirmed"})
+    for path in (quote(customer_id, safe=""), quote(customer_id, safe="/")):
+        found = seeded.get(f"/v1/customers/{path}/services", headers=CHANNEL)
+        assert found.status_code == 200, found.text
+        assert [s["sku"] for s in found.json()["items"]] == ["WARRANTY-3Y"]
 
 
 def test_each_warranty_unit_follows_its_own_laptop(seeded_any: TestClient) -> None:
