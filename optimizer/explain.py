@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.objective import opportunity_matrix
+from optimizer.objective import TIE_BUDGET, opportunity_matrix
 from optimizer.params import Params
 from optimizer.problem import REASONS, FloatArray, IntArray, Problem
 from optimizer.result import Alternative, OrderAssignment
@@ -71,7 +71,11 @@ def add_alternatives(
         for shipment in assignment.shipments:
             skus = np.array([sku_index[sku] for _, sku, _ in shipment.lines], dtype=np.int64)
             qty = np.array([q for _, _, q in shipment.lines], dtype=np.int64)
-            ctx = _Candidates(problem, params, o, skus, qty, opportunity)
+            # the order arrives with its slowest package: a rival faster than the order's
+            # other packages would not bring it sooner, so it is judged by that day
+            others = [s.delivery_days for s in assignment.shipments if s is not shipment]
+            ctx = _Candidates(problem, params, o, skus, qty, opportunity,
+                              arrival_floor=max(others, default=0))
             ctx.chosen = loc_index[shipment.location_id]
             ctx.own = own
             line_ids = [line_id for line_id, _, _ in shipment.lines]
@@ -113,6 +117,7 @@ class _Candidates:
         skus: IntArray,
         qty: IntArray,
         opportunity: FloatArray,
+        arrival_floor: int = 0,
     ) -> None:
         self.problem, self.params, self.o = problem, params, o
         self.skus, self.qty = skus, qty
@@ -128,15 +133,17 @@ class _Candidates:
         self.cost: FloatArray = problem.package_cost[o] + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
         self.days: IntArray = problem.days[o]
+        # the day the order would arrive with this location (what time and balanced weigh)
+        self.arrival: IntArray = np.maximum(self.days, arrival_floor)
         self.score: FloatArray = self._score()
 
     def _score(self) -> FloatArray:
         """The objective's own measure per location, computed once: ranking and reasons share it."""
         total = self.cost + self.extra
         if self.params.objective == "time":
-            return np.asarray(self.days * 1e9 + total, dtype=float)
+            return np.asarray(self.arrival * 1e9 + total, dtype=float)
         if self.params.objective == "balanced":
-            return np.asarray(total + self.params.cost_per_day * self.days, dtype=float)
+            return np.asarray(total + self.params.cost_per_day * self.arrival, dtype=float)
         return total
 
     def alternatives(
@@ -212,10 +219,13 @@ class _Candidates:
         """Why a location with the stock and the room lost to the chosen package ``c``."""
         score = self.score
         priority = self.problem.loc_priority
+        if priority[c] > priority[n] and score[c] - TIE_BUDGET <= score[n] < score[c] - EPS:
+            # cheaper by less than the objective lets location priority decide (TIE_BUDGET)
+            return "lower_priority"
         tied_but_preferred = score[n] <= score[c] + EPS and priority[n] > priority[c]
         if score[n] < score[c] - EPS or tied_but_preferred:  # the objective prefers n
             return "joint_constraints" if proven else "not_optimized"
-        d_days = int(self.days[n] - self.days[c])
+        d_days = int(self.arrival[n] - self.arrival[c])
         d_plain = float(self.cost[n] - self.cost[c])
         d_total = d_plain + float(self.extra[n] - self.extra[c])
         objective = self.params.objective

@@ -222,3 +222,31 @@ def test_location_priority_breaks_a_tie_in_a_joint_time_solve(solver: str) -> No
     assert [s.location_id for s in o1_answer.shipments] == ["L0"]
     assert all(a.why_not != "lower_priority" or a.location_id == "L2"
                for a in o1_answer.alternatives)
+
+
+def test_a_faster_package_that_would_not_bring_the_order_sooner_lost_on_cost() -> None:
+    """Under ``time`` an order arrives with its slowest package: X only at F (3 days) makes it
+    day 3 whatever ships Y, so N (1 day, dear) lost to G (2 days, cheap) on cost, not to the
+    batch (``joint_constraints`` named a batch there is none of)."""
+    slow = LocationSpec("F", "warehouse", 48.0, -90.0, shipment_cost=1.0, km_per_day=300.0)
+    near = LocationSpec("N", "warehouse", 40.01, -90.0, shipment_cost=20.0)
+    cheap = LocationSpec("G", "warehouse", 43.0, -90.0, shipment_cost=2.0, km_per_day=300.0)
+    order = OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "X", 1), LineSpec("2", "Y", 1)))
+    stock = {("F", "X"): 5, ("N", "Y"): 5, ("G", "Y"): 5}
+    for objective in ("time", "balanced"):
+        result = solve_orders([order], [slow, near, cheap], stock,
+                              Params(objective=objective, cost_per_day=5.0))  # type: ignore[arg-type]
+        assert sorted(s.location_id for s in result.assignments[0].shipments) == ["F", "G"]
+        (rival,) = [a for a in _alternatives(result)
+                    if a.location_id == "N" and a.instead_of == "G"]
+        assert (rival.why_not, rival.instead_of, rival.delivery_days) == ("dearer", "G", 1)
+
+
+def test_a_rival_cheaper_by_less_than_the_priority_tie_break_lost_on_priority() -> None:
+    """Location priority may decide between costs within TIE_BUDGET of each other; the rival
+    lost on priority then, not to joint constraints."""
+    preferred = LocationSpec("P", "warehouse", 40.0, -90.0, shipment_cost=10.0002, priority=5)
+    other = LocationSpec("Q", "warehouse", 40.0, -90.0, shipment_cost=10.0, priority=0)
+    result = solve_orders([one_line_order()], [preferred, other], {("P", "S"): 3, ("Q", "S"): 3})
+    assert [s.location_id for s in result.assignments[0].shipments] == ["P"]
+    assert _reasons(result) == {"Q": "lower_priority"}
