@@ -15,7 +15,7 @@ from dataclasses import replace
 from optimizer import fill_first
 from optimizer.backends import BackendAnswer, SolveContext, get_backend
 from optimizer.backends.exact import applicable as exact_applicable
-from optimizer.backends.exact import enumerate_order, sequential_ms, sequential_units
+from optimizer.backends.exact import enumerate_order, sequential_ms, sequential_units_until
 from optimizer.backends.greedy import greedy_units
 from optimizer.builder import build_problem
 from optimizer.decode import assignments_from_units
@@ -76,21 +76,26 @@ def _floor(
     params: Params,
     name: str,
     greedy: IntArray,
-) -> IntArray:
-    """Greedy, or order-by-order enumeration when it is asked for or cheap within the limit.
+    started: float,
+) -> tuple[IntArray, bool]:
+    """Greedy, or order-by-order enumeration when it is asked for or cheap within the limit;
+    True when the order-by-order pass ran out of time (greedy completed the orders it had not
+    reached: as the backend asked for, its answer is then ``time_limit``).
 
     The better of the two is every MIP's warm start and the answer of last resort. A split
     batch starts from greedy: its plan search computes the order-by-order answer on a worker.
     """
     affordable = sequential_ms(problem) <= 0.5 * params.time_limit_ms
     if name in ("greedy", "exact", "split") or (name != "sequential" and not affordable):
-        return greedy
-    sequential = sequential_units(problem, weights)
+        return greedy, False
+    share = 0.9 if name == "sequential" else 0.5  # what is left is for the backend
+    sequential, cut = sequential_units_until(
+        problem, weights, started + share * params.time_limit_ms / 1000.0)
     if name == "sequential":
-        return sequential
+        return sequential, cut
     greedy_score = evaluate(problem, weights, greedy).objective
     sequential_score = evaluate(problem, weights, sequential).objective
-    return greedy if greedy_score <= sequential_score else sequential
+    return (greedy if greedy_score <= sequential_score else sequential), False
 
 
 def _grace_s(limit_s: float) -> float:
@@ -118,14 +123,20 @@ def solve(
     weights = build_weights(problem, params)
     name = choose_backend(problem, params)
     greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
-    floor = _floor(problem, weights, params, name, greedy)
+    floor, cut = _floor(problem, weights, params, name, greedy, started)
     ctx = SolveContext(problem, params, weights, time_limit_s=limit_s, start=floor)
-    if name == "split":
+    if problem.n_arcs == 0:  # no location can send anything: the one answer there is
+        answer, solver_name, note = BackendAnswer("optimal", floor, None), "none", \
+            "nothing to decide: no eligible location holds any line's SKU"
+    elif name == "split":
         answer, solver_name, note = _run_split(
             ctx, started, limit_s, executor, workers, part_orders
         )
     else:
         answer, solver_name, note = _run(name, ctx, started, limit_s)
+        if cut:
+            answer = replace(answer, status="time_limit")
+            note = "order by order stopped at the time limit; greedy completed the rest"
 
     units, status = answer.arc_units, answer.status
     floor_score = evaluate(problem, weights, floor)

@@ -7,6 +7,7 @@ from (a database, a scenario file, a benchmark generator).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 LOCATION_TYPES = frozenset({"warehouse", "store", "supplier"})
@@ -39,6 +40,12 @@ class LocationSpec:
         unknown = set(self.capabilities) - CAPABILITIES
         if unknown:
             raise ValueError(f"Location {self.id!r}: unknown capabilities {sorted(unknown)}.")
+        numbers = {"lat": self.lat, "lon": self.lon, "km_per_day": self.km_per_day,
+                   "shipment_cost": self.shipment_cost, "cost_per_km": self.cost_per_km,
+                   "unit_cost": self.unit_cost, "unit_cost_per_km": self.unit_cost_per_km}
+        for name, value in numbers.items():  # NaN passes every comparison below
+            if not math.isfinite(value):
+                raise ValueError(f"Location {self.id!r}: {name} must be a finite number.")
         if self.km_per_day <= 0:
             raise ValueError(f"Location {self.id!r}: expected km_per_day > 0.")
         if self.processing_days < 0:
@@ -83,6 +90,8 @@ class OrderSpec:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"Order {self.order_id!r}: method must be one of {sorted(METHODS)}.")
+        if not (math.isfinite(self.lat) and math.isfinite(self.lon)):
+            raise ValueError(f"Order {self.order_id!r}: lat and lon must be finite numbers.")
         if self.method == "pickup" and not self.pickup_location_id:
             raise ValueError(f"Order {self.order_id!r}: a pickup order needs pickup_location_id.")
         ids = [line.line_id for line in self.lines]

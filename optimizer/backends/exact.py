@@ -163,6 +163,14 @@ def sequential_units(problem: Problem, weights: Weights) -> IntArray:
     orders do not compete. An order enumeration cannot handle (a SKU twice, a capacity that
     could bind, too many subsets) is completed greedily, nearest first, after the others.
     """
+    return sequential_units_until(problem, weights, None)[0]
+
+
+def sequential_units_until(
+    problem: Problem, weights: Weights, deadline: float | None
+) -> tuple[IntArray, bool]:
+    """:func:`sequential_units`, stopping at ``deadline`` (``time.perf_counter()``): the orders
+    not reached by then are completed greedily. True when it stopped early."""
     units = np.zeros(problem.n_arcs, dtype=np.int64)
     stock = problem.stock.copy()
     capacity = problem.loc_capacity.copy()
@@ -170,7 +178,15 @@ def sequential_units(problem: Problem, weights: Weights) -> IntArray:
     skus_once = _orders_with_unique_skus(problem)
     leftover = np.zeros(problem.n_orders, dtype=bool)
     limits = shipment_limits(problem, weights.max_shipments).tolist()
-    for o in np.argsort(-problem.order_priority, kind="stable").tolist():
+    cut = False
+    for done, o in enumerate(np.argsort(-problem.order_priority, kind="stable").tolist()):
+        if deadline is not None and done % 16 == 0 and time.perf_counter() > deadline:
+            cut = True
+            leftover[o] = True  # this one and every order after it
+            continue
+        if cut:
+            leftover[o] = True
+            continue
         p0, p1 = np.searchsorted(problem.pair_order, [o, o + 1])
         a0, a1 = np.searchsorted(problem.arc_order, [o, o + 1])
         if p0 == p1:
@@ -190,7 +206,7 @@ def sequential_units(problem: Problem, weights: Weights) -> IntArray:
         units = greedy_units(
             problem, weights.max_shipments, weights.allow_split, initial=units, only=leftover
         )
-    return units
+    return units, cut
 
 
 def _orders_with_unique_skus(problem: Problem) -> npt.NDArray[np.bool_]:

@@ -69,15 +69,18 @@ def greedy_units(
             need, sku = line_qty[line] - filled[line], line_sku[line]
             if need <= 0:
                 continue
+            started = filled[line] > 0  # from ``initial``: without splits, only its own arc
             for a in sorted_arcs[bounds[line] : bounds[line + 1]]:
                 n = arc_loc[a]
                 if n not in opened and len(opened) >= limit:
+                    continue
+                if started and not allow_split and units[a] == 0:
                     continue
                 room = min(int(stock[n, sku]), capacity[n])
                 take = int(min(need, room))
                 if take <= 0 or (not allow_split and take < need):
                     continue
-                units[a] = take
+                units[a] += take  # on top of what ``initial`` put there
                 stock[n, sku] -= take
                 capacity[n] -= take
                 opened.add(n)

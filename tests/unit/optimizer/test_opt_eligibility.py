@@ -166,3 +166,21 @@ def test_an_excluded_location_is_not_blamed_on_the_deadline() -> None:
     assert short.reason == "no_eligible_location"
     assert [(a.location_id, a.why_not) for a in result.assignment("o1").alternatives] == \
         [("FAR", "ineligible:excluded")]
+
+
+@pytest.mark.parametrize("field", ["lat", "km_per_day", "shipment_cost", "unit_cost"])
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_a_location_number_that_is_not_finite_is_refused_by_name(field: str,
+                                                                value: float) -> None:
+    """NaN passes every comparison: a km_per_day of NaN made days negative and passed a
+    1-day deadline."""
+    with pytest.raises(ValueError, match=field):
+        if field == "lat":
+            location("A", value)
+        else:
+            location("A", 40.0, **{field: value})
+
+
+def test_an_order_position_that_is_not_finite_is_refused() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        OrderSpec("o", math.nan, -90.0, (LineSpec("1", "S", 1),))

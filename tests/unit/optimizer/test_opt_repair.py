@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opt_cases import random_batch
 
-from optimizer import Params, Problem, build_problem, solve
+from optimizer import LineSpec, LocationSpec, OrderSpec, Params, Problem, build_problem, solve
 from optimizer.backends.exact import sequential_units
 from optimizer.backends.greedy import greedy_units
 from optimizer.lagrange import Duals, Relaxation
@@ -215,3 +215,23 @@ def test_a_converged_lp_focuses_the_whole_batch_on_its_support_and_never_loses_t
     assert evaluate(problem, weights, answer.arc_units).objective <= evaluate(
         problem, weights, plan).objective
     assert "focused on" in answer.message
+
+
+def test_greedy_completes_a_partial_answer_on_top_of_what_it_holds() -> None:
+    """A line wanting 5 with 2 already on W (which holds 5) ends with 5 there, not 3."""
+    problem = build_problem(
+        [OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "S", 5),))],
+        [LocationSpec("W", "warehouse", 40.0, -90.0, shipment_cost=5.0)], {("W", "S"): 5})
+    for split in (True, False):
+        assert greedy_units(problem, 3, split, initial=np.array([2])).tolist() == [5]
+
+
+def test_greedy_does_not_split_a_started_line_when_splits_are_off() -> None:
+    near = LocationSpec("N", "warehouse", 40.0, -90.0)
+    far = LocationSpec("F", "warehouse", 45.0, -90.0)
+    problem = build_problem([OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "S", 4),))],
+                            [near, far], {("N", "S"): 2, ("F", "S"): 9})
+    start = np.zeros(problem.n_arcs, dtype=np.int64)
+    start[problem.arc_loc == 0] = 2  # N's two units; the other two fit nowhere but F
+    assert greedy_units(problem, 3, False, initial=start).tolist() == start.tolist()
+    assert sorted(greedy_units(problem, 3, True, initial=start).tolist()) == [2, 2]

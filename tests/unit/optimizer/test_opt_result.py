@@ -39,6 +39,18 @@ def test_a_batch_with_no_stock_anywhere_is_proven_optimal_with_its_own_value_as_
     assert result.gap == pytest.approx(0.0, abs=1e-4)
 
 
+@pytest.mark.parametrize("solver", ("auto", "highs", "lp_fix", "cpsat", "split"))
+@pytest.mark.parametrize("orders", [[], [OrderSpec("s1", 40.0, -90.0, ()),
+                                         OrderSpec("s2", 41.0, -90.0, ())]],
+                         ids=["no-orders", "orders-of-services-only"])
+def test_nothing_to_source_is_optimal_not_a_time_limit(
+        solver: str, orders: list[OrderSpec]) -> None:
+    warehouse = LocationSpec("W", "warehouse", 40.0, -90.0)
+    result = solve_orders(orders, [warehouse], {}, Params(solver=solver))
+    assert (result.status, result.objective, result.gap) == ("optimal", 0.0, 0.0)
+    assert "time" not in result.message
+
+
 def test_a_solve_prints_nothing_on_standard_output() -> None:
     """HiGHS's copyright banner would land in piped CLI output and among JSON log lines."""
     script = ("from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders\n"

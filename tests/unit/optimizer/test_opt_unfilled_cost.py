@@ -67,6 +67,12 @@ def test_a_unit_dearer_than_its_penalty_is_left_unfilled_and_the_cheap_one_fille
     assert filled.unfilled_units() == 0
 
 
+def test_under_reject_filling_comes_first_whatever_the_factor() -> None:
+    problem, _ = _two_lines()
+    result = solve(problem, Params(unfilled_cost_factor=0.5, backorder="reject"))
+    assert result.unfilled_units() == 0
+
+
 def test_with_factor_two_every_single_unit_is_worth_filling() -> None:
     problem, _ = _two_lines()
     result = solve(problem, Params(unfilled_cost_factor=2.0))
