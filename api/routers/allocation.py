@@ -39,8 +39,11 @@ def _allocate(container: Container, body: AllocateIn) -> sourcing.Allocation:
 async def allocate(request: Request, body: AllocateIn, principal: Allocator,
                    container: ContainerDep) -> Response:
     """Source one order: a quote (commit false, nothing reserved) or a commitment."""
-    if body.commit and principal.role == "planner":
-        raise Forbidden("a planner may quote (commit: false) but not commit allocations")
+    if body.commit and body.order is not None and principal.role == "planner":
+        # committing a body creates the order, which only order writers do; a planner commits
+        # stored orders (one here, or every waiting one with POST /v1/allocations/run)
+        raise Forbidden("a planner does not create orders: quote the body (commit: false), or "
+                        "commit a stored order by its order_id")
 
     async def produce() -> Response:
         allocation = await run_async(lambda: _allocate(container, body))

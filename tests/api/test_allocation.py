@@ -278,7 +278,16 @@ def test_roles_for_allocation(api: TestClient) -> None:
     assert api.post("/v1/allocate", json=quote, headers=OPS).status_code == 403
     assert api.post("/v1/allocate", json=quote, headers=PLANNER).status_code == 200
     assert api.post("/v1/allocate", json={**quote, "commit": True},
-                    headers=PLANNER).status_code == 403
+                    headers=PLANNER).status_code == 403  # that would create the order
+    assert api.get("/v1/orders", headers=OPS).json()["items"] == []
+    stored = api.post("/v1/orders", json=laptop_order(payment={"status": "pending"}),
+                      headers=CHANNEL).json()
+    api.post(f"/v1/orders/{stored['order_id']}/payment", json={"status": "confirmed"},
+             headers=CHANNEL)
+    committed = api.post("/v1/allocate", json={"order_id": stored["order_id"], "commit": True},
+                         headers=PLANNER)
+    assert committed.status_code == 200, committed.text
+    assert committed.json()["committed"] is True
     assert api.put("/v1/policy", json={}, headers=CHANNEL).status_code == 403
     assert api.post("/v1/allocations/run", json={}, headers=CHANNEL).status_code == 403
 
