@@ -322,8 +322,11 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
         order_id=order.id, status=status,
         objective=str(next((f.attributes.get("objective") for f in live
                             if f.attributes.get("objective")), objective or policy.objective)),
+        # nothing recorded (made before solvers were recorded, or services only): the same
+        # fields as any solver answer, no gap or bound to claim
         solver=solver or {"name": "none",
-                          "status": "infeasible" if status == "backordered" else "feasible"},
+                          "status": "infeasible" if status == "backordered" else "feasible",
+                          "gap": None, "bound": None, "objective": None, "ms": 0.0},
         fulfillments=[_as_planned(f) for f in live],
         unallocated=[Unfilled(line.line_id, skus.get(line.line_id, line.sku), line.qty,
                               "no_stock") for line in left],

@@ -115,6 +115,11 @@ class RunIn(Strict):
     reoptimize: StrictBool = False
 
 
+class RunTotals(BaseModel):
+    cost: float
+    shipments: int
+
+
 class RunOut(BaseModel):
     orders: int
     allocated: int
@@ -122,7 +127,7 @@ class RunOut(BaseModel):
     backordered: int
     rejected: int
     units_allocated: int
-    totals: dict[str, float]
+    totals: RunTotals
     solver: dict[str, Any]
     reoptimized: dict[str, Any] | None
 
@@ -131,7 +136,8 @@ class RunOut(BaseModel):
         return cls(orders=r.orders, allocated=r.allocated,
                    partially_allocated=r.partially_allocated, backordered=r.backordered,
                    rejected=r.rejected, units_allocated=r.units_allocated,
-                   totals={"cost": r.cost, "shipments": r.shipments}, solver=r.solver,
+                   totals=RunTotals(cost=round(r.cost, 2), shipments=r.shipments),
+                   solver=r.solver,
                    reoptimized=r.reoptimized)
 
 

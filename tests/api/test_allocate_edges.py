@@ -334,3 +334,16 @@ def test_a_quote_of_a_partly_allocated_order_with_nothing_more_to_take_shows_wha
     assert quote["status"] == "partially_allocated"
     assert sorted(f["location_id"] for f in quote["fulfillments"]) == ["WH-A", "WH-B"]
     assert [u["qty"] for u in quote["unallocated"]] == [2]
+
+
+def test_an_allocation_with_nothing_solved_carries_every_solver_field(
+        seeded: TestClient) -> None:
+    """A stored services-only order answers from what is stored: the solver object has the
+    fields every answer has (api.md's name, status, gap, ms), with no gap to claim."""
+    placed = seeded.post("/v1/orders", json=order_body("SVC-F", lines=SERVICE_ONLY),
+                         headers=CHANNEL).json()
+    answer = seeded.post("/v1/allocate", json={"order_id": placed["order_id"], "commit": True},
+                         headers=CHANNEL).json()
+    assert {"name", "status", "gap", "ms"} <= set(answer["solver"])
+    run = seeded.post("/v1/allocations/run", json={}, headers=PLANNER).json()
+    assert isinstance(run["totals"]["shipments"], int)
