@@ -32,6 +32,9 @@ GIVE_UP_AFTER = timedelta(days=3)
 SECRET_MIN, SECRET_MAX = 16, 256
 MAX_PATTERNS = 50
 
+# What the timeline's event types start with (api.md, "Event types")
+EVENT_FAMILIES = frozenset({"order", "payment", "fulfillment", "service", "escalation",
+                            "notification"})
 _PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 
 
@@ -75,6 +78,11 @@ def check_patterns(patterns: Sequence[str]) -> list[str]:
         if not _PATTERN.match(pattern):
             raise InvalidInput(f"{pattern!r} is not an event pattern: use an event type "
                                "(order.received), a prefix with .* (fulfillment.*) or *",
+                               loc=("body", "events", index))
+        if pattern != "*" and pattern.split(".")[0] not in EVENT_FAMILIES:
+            # a subscription nothing could ever match would wait for events silently forever
+            raise InvalidInput(f"{pattern!r} names no event dom sends: event types start with "
+                               f"{', '.join(f'{f}.' for f in sorted(EVENT_FAMILIES))}",
                                loc=("body", "events", index))
     return list(dict.fromkeys(patterns))
 

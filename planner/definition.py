@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, StrictBool, ValidationError, field_validator
 
 from lifecycle.location_parameters import LocationParameters
 from models import InvalidInput
@@ -70,7 +70,7 @@ class Changes(Strict):
     objective: Literal["cost", "time", "balanced"] | None = None
     cost_per_day: float | None = Field(default=None, ge=0, le=1e6)
     max_shipments_per_order: int | None = Field(default=None, ge=1, le=100)
-    allow_line_split: bool | None = None
+    allow_line_split: StrictBool | None = None  # "yes" or 1 is refused, as on PUT /v1/policy
     max_distance_km: float | None = Field(default=None, gt=0, le=50_000)
     solver: str | None = None
     time_limit_ms: int | None = Field(default=None, ge=10, le=600_000)

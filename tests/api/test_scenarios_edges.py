@@ -86,6 +86,8 @@ def test_kpis_match_a_hand_computation_on_a_tiny_network(client: TestClient) -> 
     ({"solver": "magic"}, "solver"),
     ({"time_limit_ms": 10**9}, "time_limit_ms"),
     ({"unknown_knob": 1}, "unknown_knob"),
+    ({"allow_line_split": "yes"}, "allow_line_split"),
+    ({"allow_line_split": 1}, "allow_line_split"),
 ])
 def test_invalid_changes_are_422_and_store_nothing(client: TestClient, changes: dict[str, Any],
                                                    says: str) -> None:

@@ -80,6 +80,18 @@ def test_malformed_patterns_are_refused(bad: str) -> None:
         check_patterns([bad])
 
 
+@pytest.mark.parametrize("never", ["bogus", "orders.*", "oder.received", "inventory.changed"])
+def test_a_pattern_no_event_could_match_is_refused_naming_the_families(never: str) -> None:
+    with pytest.raises(InvalidInput, match=r"order\., payment\."):
+        check_patterns(["order.*", never])
+
+
+def test_every_family_of_the_event_types_is_accepted() -> None:
+    types = ["order.received", "payment.authorized", "fulfillment.shipped",
+             "service.registered", "escalation.opened", "notification.sent", "order.*", "*"]
+    assert check_patterns(types) == types
+
+
 def test_patterns_must_not_be_empty_and_repeats_are_dropped() -> None:
     with pytest.raises(InvalidInput):
         check_patterns([])
