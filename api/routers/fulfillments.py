@@ -12,7 +12,8 @@ from api.observability import note_order
 from api.schemas.common import PROBLEM_RESPONSES, Page
 from api.schemas.fulfillments import FulfillmentDetail, FulfillmentEventIn
 from lifecycle.fulfillment_events import Report, Reporter, report_event
-from models import NotFound
+from models import InvalidInput, NotFound
+from models.fulfillments import FulfillmentStatus
 from models.locations import LocationType
 
 router = APIRouter(tags=["fulfillments"], responses=PROBLEM_RESPONSES)
@@ -65,14 +66,27 @@ def _queue(location_id: str, principal: Principal, container: ContainerDep, stat
         if supplier and location.type is not LocationType.SUPPLIER:
             raise NotFound(f"{location_id!r} is a {location.type.value}, not a supplier: its "
                            f"work queue is /v1/locations/{location_id}/fulfillments")
-        found = uow.fulfillments.for_location(location_id,
-                                              statuses=status.split(",") if status else None,
+        found = uow.fulfillments.for_location(location_id, statuses=_statuses(status),
                                               after=decode_cursor(cursor), limit=limit + 1)
         items = found[:limit]
         orders = uow.orders.get_many(f.order_id for f in items)
     return Page(items=[FulfillmentDetail.of(f, orders.get(f.order_id), partner=principal.is_partner)
                        for f in items],
                 next_cursor=encode_cursor(items[-1].id) if len(found) > limit else None)
+
+
+def _statuses(status: str | None) -> list[str] | None:
+    """The filter's statuses; one no fulfillment can have is a typo, not an empty queue."""
+    if not status:
+        return None
+    wanted = [part.strip() for part in status.split(",") if part.strip()]
+    known = {s.value for s in FulfillmentStatus}
+    unknown = [part for part in wanted if part not in known]
+    if unknown or not wanted:
+        raise InvalidInput(f"status {', '.join(map(repr, unknown)) or repr(status)} is not a "
+                           f"fulfillment status; use {', '.join(sorted(known))}",
+                           loc=("query", "status"))
+    return wanted
 
 
 Status = Annotated[str | None, Query(

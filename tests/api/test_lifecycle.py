@@ -246,6 +246,15 @@ def test_a_drop_ship_supplier_sees_where_to_ship_and_not_dom_s_costs(dom: TestCl
     assert dom.get("/v1/suppliers/WH-C/fulfillments", headers=OPS).status_code == 404
     assert shipment(placed, "WH-C") in [f["fulfillment_id"] for f in dom.get(
         "/v1/locations/WH-C/fulfillments", headers=OPS).json()["items"]]
+    # filtered by status: a status no fulfillment has is a typo, not an empty queue
+    assert shipment(placed, "WH-C") in [f["fulfillment_id"] for f in dom.get(
+        "/v1/locations/WH-C/fulfillments", params={"status": "released,accepted"},
+        headers=OPS).json()["items"]]
+    assert dom.get("/v1/locations/WH-C/fulfillments", params={"status": "shipped"},
+                   headers=OPS).json()["items"] == []
+    typo = dom.get("/v1/locations/WH-C/fulfillments", params={"status": "relesed"},
+                   headers=OPS)
+    assert typo.status_code == 422 and "relesed" in typo.json()["detail"]
 
 
 def test_partners_act_only_on_their_own_fulfillments(dom: TestClient) -> None:
