@@ -81,6 +81,9 @@ class ImportResult:
     reconciled: Reconciled
 
 
+CSV_COLUMNS = ("location_id", "sku", "on_hand", "safety_stock")
+
+
 def parse_positions_csv(text: str) -> list[PositionInput]:
     """Parse ``location_id,sku,on_hand[,safety_stock]``; every bad row is reported at once."""
     try:
@@ -96,6 +99,10 @@ def _parse_positions(text: str) -> list[PositionInput]:
     if missing:
         raise InvalidInput(f"CSV header must have location_id,sku,on_hand[,safety_stock]; "
                            f"missing {', '.join(sorted(missing))}", loc=("body",))
+    unknown = [h for h in header if h not in CSV_COLUMNS]
+    if unknown:  # "safety" for safety_stock would be dropped without a word, as JSON refuses
+        raise InvalidInput(f"CSV columns are location_id,sku,on_hand[,safety_stock]; unknown "
+                           f"{', '.join(map(repr, unknown))}", loc=("body",))
     entries: list[PositionInput] = []
     problems: list[str] = []
     seen: dict[tuple[str, str], int] = {}

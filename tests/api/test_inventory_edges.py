@@ -36,6 +36,14 @@ def test_a_bad_csv_row_is_named_and_nothing_is_written(seeded_any: TestClient, r
     assert found is not None and found["on_hand"] == 2
 
 
+def test_an_unknown_csv_column_is_refused_not_dropped(seeded: TestClient) -> None:
+    """"safety" meant safety_stock: ignoring it would import stock without its safety."""
+    status, text = _import(seeded, "location_id,sku,on_hand,safety\nWH-B,PHONE-X,4,2\n")
+    assert status == 422, text
+    assert "'safety'" in text
+    assert position(seeded, "WH-B", "PHONE-X") is None
+
+
 def test_a_huge_safety_stock_in_csv_is_refused(seeded_any: TestClient) -> None:
     status, text = _import(seeded_any, "location_id,sku,on_hand,safety_stock\n"
                                        "WH-A,LAPTOP-15,1,99999999999999\n")
