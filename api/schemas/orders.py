@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from api.schemas.common import ClientTime, Strict
 from models import Channel, Customer, DeliveryMethod, Event, Order, PaymentStatus
@@ -64,6 +64,17 @@ class DeliveryIn(Strict):
                     "the parcel may arrive (ship) or be ready (pickup). Locations that cannot "
                     "make it are not used; if none can, the order is backordered (or refused "
                     "under a reject policy). Today or later.")
+
+    @field_validator("location_id")
+    @classmethod
+    def _store_of_a_pickup(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A store on a shipped order would be dropped without a word (the optimizer chooses
+        where a parcel ships from): refused, so a client meaning "pickup" finds out."""
+        if value is not None and info.data.get("method", DeliveryMethod.PICKUP) \
+                is not DeliveryMethod.PICKUP:
+            raise ValueError("location_id is the store a pickup order is collected at; a "
+                             "shipped order takes none (dom chooses where it ships from)")
+        return value
 
     @field_validator("deliver_by", mode="before")
     @classmethod

@@ -106,6 +106,8 @@ INVALID_ORDERS: list[Any] = [
     pytest.param({"delivery": {"method": "pickup", "location_id": "NOPE"}}, "NOPE",
                  id="pickup-at-unknown-location"),
     pytest.param({"delivery": {"method": "pickup"}}, "location_id", id="pickup-without-store"),
+    pytest.param({"delivery": {"method": "ship", "location_id": "ST-1"}}, "location_id",
+                 id="shipped-order-naming-a-store"),
     pytest.param({"lines": [_line(), _line(sku="PHONE-X")]}, "line_id", id="duplicate-line-id"),
     pytest.param({"lines": [_line(), _line(line_id="2", sku="WARRANTY-3Y",
                                            covers_line_id="9")]}, "covers_line_id",
