@@ -347,7 +347,8 @@ def solve_split(
             bound, source = found_bound, _lagrangian_label(progress)
         report.lagrangian = progress
     objective = evaluate(problem, weights, units).objective
-    status = _weakest(statuses)
+    # no region round finished in the limit: the plan stands unimproved because time ran out
+    status = _weakest(statuses) if statuses else "time_limit"
     status = "feasible" if status == "optimal" else status
     if bound is not None and objective - bound <= BATCH_GAP * max(abs(objective), 1.0):
         status = "optimal"

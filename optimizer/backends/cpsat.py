@@ -58,6 +58,9 @@ class CpSatBackend:
         if status == cp_model.INFEASIBLE:
             return BackendAnswer(status="infeasible", arc_units=None, bound=None)
         bound = float(solver.best_objective_bound) / SCALE
+        if status == cp_model.MODEL_INVALID:  # e.g. quantities past CP-SAT's integer range
+            return BackendAnswer(status="feasible", arc_units=None, bound=None,
+                                 message="CP-SAT refused the model (MODEL_INVALID)")
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return BackendAnswer(
                 status="time_limit", arc_units=None, bound=None, message=solver.status_name(status)

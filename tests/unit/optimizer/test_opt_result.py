@@ -51,6 +51,18 @@ def test_nothing_to_source_is_optimal_not_a_time_limit(
     assert "time" not in result.message
 
 
+def test_a_model_cp_sat_refuses_is_not_reported_as_a_time_limit() -> None:
+    """10^9 units overflow CP-SAT's integer model (MODEL_INVALID in milliseconds): the answer
+    is the floor, honestly "feasible", with the reason in the message."""
+    order = OrderSpec("o", 40.0, -90.0, (LineSpec("1", "X", 10**9),))
+    dear = LocationSpec("W", "warehouse", 40.0, -90.0, unit_cost=1.0)
+    cheap = LocationSpec("V", "warehouse", 40.0, -90.0, unit_cost=0.5)
+    result = solve_orders([order], [dear, cheap], {("W", "X"): 10**9, ("V", "X"): 6 * 10**8},
+                          Params(solver="cpsat"))
+    assert result.status == "feasible"
+    assert "MODEL_INVALID" in result.message and result.is_feasible()
+
+
 def test_a_solve_prints_nothing_on_standard_output() -> None:
     """HiGHS's copyright banner would land in piped CLI output and among JSON log lines."""
     script = ("from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders\n"

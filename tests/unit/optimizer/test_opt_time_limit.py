@@ -105,6 +105,12 @@ def test_order_by_order_stops_at_the_limit_and_greedy_completes_the_rest(batch: 
     assert cut.solve_ms < full.solve_ms
 
 
+def test_split_without_a_single_round_in_time_says_time_limit(batch: object) -> None:
+    result = solve(batch, Params(solver="split", time_limit_ms=5))  # type: ignore[arg-type]
+    assert "x 0 rounds" in result.message
+    assert result.status == "time_limit" and result.is_feasible()
+
+
 def test_a_failing_backend_is_reported_not_raised(
     batch: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
