@@ -62,6 +62,12 @@ class _Order(_Loose):
             raise ValueError("a shipped order needs ship_to (lat/lon or postal_code)")
         if self.delivery.method == "pickup" and not self.delivery.location_id:
             raise ValueError("a pickup order needs delivery.location_id")
+        ids = [line.line_id or str(k + 1) for k, line in enumerate(self.lines)]
+        for line in self.lines:  # a covering line is a service: it is not sourced, so a
+            # dangling one would drop a line from the scenario silently (live intake: 422)
+            if line.covers_line_id is not None and line.covers_line_id not in ids:
+                raise ValueError(f"covers_line_id {line.covers_line_id!r} names no line of "
+                                 f"this order (lines {', '.join(ids)})")
         return self
 
 

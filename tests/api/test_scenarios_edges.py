@@ -41,6 +41,17 @@ def tiny(**changes: Any) -> dict[str, Any]:
             "orders": [tiny_order("O-1", 2), tiny_order("O-2", 1)], "changes": changes}
 
 
+def test_an_inline_line_covering_no_line_is_refused_not_dropped(client: TestClient) -> None:
+    """A covering line is a service and is not sourced: one pointing nowhere would drop a
+    product from the scenario silently, where live intake answers 422."""
+    body = tiny()
+    body["orders"][0]["lines"][0]["covers_line_id"] = "9"
+    answer = client.post("/v1/scenarios", json=body, headers=PLANNER)
+    assert answer.status_code == 422, answer.text
+    assert "covers_line_id '9'" in answer.text
+    assert client.get("/v1/scenarios", headers=PLANNER).json()["items"] == []
+
+
 def test_kpis_match_a_hand_computation_on_a_tiny_network(client: TestClient) -> None:
     # Cheapest: O-2 (1 unit) from WH-C for 3, O-1 (2 units) in one package from WH-A for 10.
     kpis = post(client, tiny())["kpis"]
