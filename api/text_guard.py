@@ -22,24 +22,24 @@ Location = list[str | int]
 
 
 def nul_location(value: Any, where: Location) -> Location | None:
-    """Where in a parsed JSON document a string (or key) holds U+0000, if anywhere.
+    """Where in a parsed JSON document a string (or key) holds U+0000, if anywhere: the first
+    in document order (a key before its value, a value before the next key).
 
-    Walked with a stack of its own, depth first in document order: a document nested as deep as
-    the JSON parser allows must not exhaust Python's call stack here.
+    Walked with a stack of its own: a document nested as deep as the JSON parser allows must
+    not exhaust Python's call stack here. An entry with a key checks that key first.
     """
-    pending: list[tuple[Any, Location]] = [(value, where)]
+    pending: list[tuple[Any, Location, str | None]] = [(value, where, None)]
     while pending:
-        item, at = pending.pop()
+        item, at, key = pending.pop()
+        if key is not None and "\x00" in key:
+            return at
         if isinstance(item, str):
             if "\x00" in item:
                 return at
         elif isinstance(item, dict):
-            for key in item:
-                if "\x00" in key:
-                    return [*at, key]
-            pending.extend((item[key], [*at, key]) for key in reversed(list(item)))
+            pending.extend((item[k], [*at, k], k) for k in reversed(list(item)))
         elif isinstance(item, list):
-            pending.extend((item[index], [*at, index]) for index in reversed(range(len(item))))
+            pending.extend((item[i], [*at, i], None) for i in reversed(range(len(item))))
     return None
 
 

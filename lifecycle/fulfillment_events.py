@@ -206,10 +206,13 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
     if report.type == "delayed":
         if _repeated_delay(fulfillment, report, reported):
             return
-        if report.eta is not None and as_utc(report.eta).date() < at.date():
-            raise InvalidInput(f"eta {report.eta.date().isoformat()} is before the delay itself "
-                               f"({at.date().isoformat()}); send the new estimate, or leave eta "
-                               "out while it is not known", loc=("body", "eta"))
+        # a day's slack: an estimate for "today" sent without a zone late in a UTC- evening
+        # is the same local day; a date in 2001 is not an estimate
+        if report.eta is not None and as_utc(report.eta) < at - timedelta(hours=36):
+            raise InvalidInput(f"eta {as_utc(report.eta).isoformat()} is before the delay "
+                               f"itself ({at.isoformat(timespec='seconds')}); send the new "
+                               "estimate, or leave eta out while it is not known",
+                               loc=("body", "eta"))
         eta = report.eta.isoformat() if report.eta else None
         delays = list(fulfillment.attributes.get("delays") or [])  # type: ignore[call-overload]
         delays.append({"reason": report.reason, "eta": eta, "at": at.isoformat()})

@@ -99,7 +99,7 @@ def _parse_positions(text: str) -> list[PositionInput]:
     if missing:
         raise InvalidInput(f"CSV header must have location_id,sku,on_hand[,safety_stock]; "
                            f"missing {', '.join(sorted(missing))}", loc=("body",))
-    unknown = [h for h in header if h not in CSV_COLUMNS]
+    unknown = [h for h in header if h and h not in CSV_COLUMNS]  # blank: a trailing comma
     if unknown:  # "safety" for safety_stock would be dropped without a word, as JSON refuses
         raise InvalidInput(f"CSV columns are location_id,sku,on_hand[,safety_stock]; unknown "
                            f"{', '.join(map(repr, unknown))}", loc=("body",))

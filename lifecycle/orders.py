@@ -18,6 +18,7 @@ from lifecycle.services import (
     cancel_services,
     ensure_service_only_fulfillment,
     register_standalone_services,
+    revoke_paid_services,
 )
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import (
@@ -369,17 +370,17 @@ def _cancel_whole(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment]
                   reason: str | None) -> None:
     order.cancel(reason)
     released = uow.ledger.release_order(order.id)
-    # Nothing has reached the customer, so nothing covered is registered: what is on the
-    # account are services paid for on their own, and the whole order is called off.
-    revoked = uow.services.cancel_for_order(order.id)
     stopped = []
     for fulfillment in fulfillments:
-        if fulfillment.status in CANCELLABLE or (
-                revoked and fulfillment.type is FulfillmentType.SERVICE
-                and fulfillment.status is FulfillmentStatus.REGISTERED):
+        if fulfillment.status in CANCELLABLE:
             fulfillment.status = FulfillmentStatus.CANCELLED
             uow.fulfillments.save(fulfillment)
             stopped.append(fulfillment.id)
+    revoked_ids = {f.id for f in fulfillments if f.type is FulfillmentType.SERVICE
+                   and f.status is FulfillmentStatus.REGISTERED}
+    revoked = revoke_paid_services(uow, order)
+    if revoked:
+        stopped.extend(sorted(revoked_ids))
     order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped,
                                  **({"services_cancelled": revoked} if revoked else {}))
     close_settled(uow, order, None, WATCHING, "closed by itself: the order was cancelled",

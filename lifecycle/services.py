@@ -152,6 +152,20 @@ def register_standalone_services(uow: UnitOfWork, order: Order,
         _settle_service_fulfillment(uow, order)
 
 
+def revoke_paid_services(uow: UnitOfWork, order: Order) -> list[str]:
+    """The whole order is called off before anything reached the customer: nothing covered
+    is registered then, so what is on the account are services paid for on their own; they
+    are cancelled with their service fulfillment. The lines they were for."""
+    revoked = uow.services.cancel_for_order(order.id)
+    if revoked:
+        for fulfillment in uow.fulfillments.for_order(order.id):
+            if fulfillment.type is FulfillmentType.SERVICE and \
+                    fulfillment.status is FulfillmentStatus.REGISTERED:
+                fulfillment.status = FulfillmentStatus.CANCELLED
+                uow.fulfillments.save(fulfillment)
+    return revoked
+
+
 def cancel_services(uow: UnitOfWork, order: Order, products_cancelled: dict[str, int],
                     *, standalone: bool = True) -> dict[str, int]:
     """The service units a cancel of ``products_cancelled`` (line -> units) takes with it,

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
-from lifecycle.services import cancel_services
+from lifecycle.services import cancel_services, revoke_paid_services
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import ConcurrentUpdate, DomainError, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus
@@ -140,8 +140,9 @@ def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
                               standalone=not goods)
     if not goods:
         order.cancel("not picked up")
-        if dropped:
-            order.events[-1].data.update(services_cancelled=sorted(dropped))
+        revoked = revoke_paid_services(uow, order)  # as a cancel before anything left does
+        if dropped or revoked:
+            order.events[-1].data.update(services_cancelled=sorted({*dropped, *revoked}))
     else:
         # the rest of the order goes on; these units are no longer wanted (nothing must source
         # them again: the backorder sweep would put them back on the store's shelf each time)

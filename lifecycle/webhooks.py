@@ -79,7 +79,8 @@ def check_patterns(patterns: Sequence[str]) -> list[str]:
             raise InvalidInput(f"{pattern!r} is not an event pattern: use an event type "
                                "(order.received), a prefix with .* (fulfillment.*) or *",
                                loc=("body", "events", index))
-        if pattern != "*" and pattern.split(".")[0] not in EVENT_FAMILIES:
+        if pattern != "*" and (pattern.split(".")[0] not in EVENT_FAMILIES
+                               or "." not in pattern):  # "order" alone is no event type
             # a subscription nothing could ever match would wait for events silently forever
             raise InvalidInput(f"{pattern!r} names no event dom sends: event types start with "
                                f"{', '.join(f'{f}.' for f in sorted(EVENT_FAMILIES))}",

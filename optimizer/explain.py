@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.objective import TIE_BUDGET, opportunity_matrix
+from optimizer.objective import location_tie_per_unit, opportunity_matrix
 from optimizer.params import Params
 from optimizer.problem import REASONS, FloatArray, IntArray, Problem
 from optimizer.result import Alternative, OrderAssignment
@@ -135,6 +135,7 @@ class _Candidates:
         self.days: IntArray = problem.days[o]
         # the day the order would arrive with this location (what time and balanced weigh)
         self.arrival: IntArray = np.maximum(self.days, arrival_floor)
+        self.tie: FloatArray = location_tie_per_unit(problem) * float(qty.sum())
         self.score: FloatArray = self._score()
 
     def _score(self) -> FloatArray:
@@ -219,8 +220,10 @@ class _Candidates:
         """Why a location with the stock and the room lost to the chosen package ``c``."""
         score = self.score
         priority = self.problem.loc_priority
-        if priority[c] > priority[n] and score[c] - TIE_BUDGET <= score[n] < score[c] - EPS:
-            # cheaper by less than the objective lets location priority decide (TIE_BUDGET)
+        tie = self.tie  # what location priority adds to each location's score in the objective
+        if priority[c] > priority[n] and score[n] < score[c] - EPS \
+                and score[n] + tie[n] >= score[c] + tie[c] - EPS:
+            # cheaper only by less than the priority tie-break the objective adds
             return "lower_priority"
         tied_but_preferred = score[n] <= score[c] + EPS and priority[n] > priority[c]
         if score[n] < score[c] - EPS or tied_but_preferred:  # the objective prefers n

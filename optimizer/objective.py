@@ -43,6 +43,17 @@ class Weights:
     days_first: bool = False
 
 
+def location_tie_per_unit(problem: Problem) -> FloatArray:
+    """What a unit from each location adds to the objective to break ties by location priority
+    (higher priority adds less); one order's whole tie-break stays within ``TIE_BUDGET``."""
+    loc_rank = _dense_rank(problem.loc_priority)
+    n_ranks = int(loc_rank.max()) + 1 if loc_rank.size else 1
+    order_units = np.bincount(problem.line_order, problem.line_qty, problem.n_orders)
+    max_units = float(order_units.max()) if order_units.size else 1.0
+    tie_unit = TIE_BUDGET / (max(max_units, 1.0) * n_ranks) if n_ranks > 1 else 0.0
+    return np.asarray(tie_unit * (n_ranks - 1 - loc_rank), dtype=float)
+
+
 def opportunity_matrix(problem: Problem, params: Params) -> FloatArray:
     """Location x SKU opportunity cost per unit from ``params.opportunity_costs``."""
     matrix = np.zeros(problem.stock.shape, dtype=float)
@@ -86,12 +97,7 @@ def build_weights(problem: Problem, params: Params) -> Weights:
     arc_plain = problem.arc_unit_cost
     arc_opp = opportunity_matrix(problem, params)[problem.arc_loc, problem.arc_sku]
 
-    loc_rank = _dense_rank(problem.loc_priority)
-    n_ranks = int(loc_rank.max()) + 1 if loc_rank.size else 1
-    order_units = np.bincount(problem.line_order, problem.line_qty, problem.n_orders)
-    max_units = float(order_units.max()) if order_units.size else 1.0
-    tie_unit = TIE_BUDGET / (max(max_units, 1.0) * n_ranks) if n_ranks > 1 else 0.0
-    arc_tie = tie_unit * (n_ranks - 1 - loc_rank[problem.arc_loc])
+    arc_tie = location_tie_per_unit(problem)[problem.arc_loc]
     arc_unit = arc_plain + arc_opp + arc_tie
     pair_cost = problem.pair_package_cost
 

@@ -290,6 +290,7 @@ def test_the_nul_search_walks_any_depth_and_names_the_first_nul_in_document_orde
     document = {"a": ["ok", {"b": "1\u0000"}], "c": "2\u0000"}
     assert nul_location(document, ["body"]) == ["body", "a", 1, "b"]
     assert nul_location({"a": "ok", "k\u0000": 1}, []) == ["k\u0000"]
+    assert nul_location({"a": "1\u0000", "k\u0000": 1}, []) == ["a"]
     assert nul_location({"a": ["ok", {"b": 1}]}, ["body"]) is None
 
 

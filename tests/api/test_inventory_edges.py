@@ -42,6 +42,11 @@ def test_an_unknown_csv_column_is_refused_not_dropped(seeded: TestClient) -> Non
     assert status == 422, text
     assert "'safety'" in text
     assert position(seeded, "WH-B", "PHONE-X") is None
+    # a spreadsheet's trailing empty column is no column
+    status, text = _import(seeded, "location_id,sku,on_hand,\nWH-B,PHONE-X,4,\n")
+    assert status == 200, text
+    found = position(seeded, "WH-B", "PHONE-X")
+    assert found is not None and found["on_hand"] == 4
 
 
 def test_a_huge_safety_stock_in_csv_is_refused(seeded_any: TestClient) -> None:

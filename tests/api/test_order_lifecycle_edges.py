@@ -350,6 +350,28 @@ def test_an_uncollected_pickup_takes_its_warranty_with_it(seeded_any: TestClient
     assert cancel["data"]["services_cancelled"] == ["2"]
 
 
+def test_an_uncollected_pickup_cancels_the_paid_plan_on_its_own_too(seeded: TestClient) -> None:
+    """The same rule as a cancel before anything left: nothing was collected, so the service
+    paid for on its own is cancelled with the order."""
+    phone = {"line_id": "1", "sku": "PHONE-X", "qty": 1, "unit_price": 500.0}
+    plan = {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0}
+    placed = place(seeded, "S-PLAN", phone, plan, customer={"id": "C-P"}, channel="store",
+                   delivery={"method": "pickup", "location_id": "ST-1"},
+                   payment={"status": "confirmed"})
+    assert [s["status"] for s in services(seeded, "C-P")] == ["active"]
+    assert report(seeded, of_type(placed, "pickup"), "ready_for_pickup").status_code == 200
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    assert seeded.post("/v1/sla/check", json={"now": later},
+                       headers=OPS).json()["pickups_expired"] == 1
+    after = get(seeded, placed["order_id"])
+    assert after["status"] == "cancelled"
+    assert {f["type"]: f["status"] for f in after["fulfillments"]} == \
+        {"pickup": "cancelled", "service": "cancelled"}
+    assert [s["status"] for s in services(seeded, "C-P")] == ["cancelled"]
+    (cancel,) = [e for e in after["timeline"] if e["type"] == "order.cancelled"]
+    assert cancel["data"]["services_cancelled"] == ["2"]
+
+
 # -- 6. the reported time -----------------------------------------------------------------
 def test_a_reported_time_is_kept_and_starts_the_warranty(seeded_any: TestClient) -> None:
     client = seeded_any

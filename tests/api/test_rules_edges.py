@@ -224,9 +224,9 @@ def _spelled(day: date) -> str:
 def test_a_delay_whose_new_estimate_is_already_past_is_refused(seeded: TestClient) -> None:
     placed = _place(seeded, "W-ETA", ("LAPTOP-15", 1))
     fulfillment = placed["fulfillments"][0]["fulfillment_id"]
-    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    past = datetime.now(UTC).date() - timedelta(days=3)
     refused = _report(seeded, fulfillment, "delayed", reason="stock damaged",
-                      eta=f"{yesterday.isoformat()}T00:00:00Z")
+                      eta=f"{past.isoformat()}T00:00:00Z")
     assert refused.status_code == 422, refused.text
     assert refused.json()["errors"][0]["loc"] == ["body", "eta"]
     assert _notices(seeded, placed["order_id"]) == []

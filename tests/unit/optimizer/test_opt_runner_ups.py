@@ -250,3 +250,12 @@ def test_a_rival_cheaper_by_less_than_the_priority_tie_break_lost_on_priority() 
     result = solve_orders([one_line_order()], [preferred, other], {("P", "S"): 3, ("Q", "S"): 3})
     assert [s.location_id for s in result.assignments[0].shipments] == ["P"]
     assert _reasons(result) == {"Q": "lower_priority"}
+    # past what the tie-break adds here (0.0005 for one unit), Q is simply better: greedy's
+    # choice of P is not optimized, and the optimizer chooses Q
+    dearer = LocationSpec("P", "warehouse", 40.0, -90.0, shipment_cost=10.0008, priority=5)
+    stock = {("P", "S"): 3, ("Q", "S"): 3}
+    greedy = solve_orders([one_line_order()], [dearer, other], stock, Params(solver="greedy"))
+    assert [s.location_id for s in greedy.assignments[0].shipments] == ["P"]
+    assert _reasons(greedy)["Q"] == "not_optimized"
+    best = solve_orders([one_line_order()], [dearer, other], stock)
+    assert [s.location_id for s in best.assignments[0].shipments] == ["Q"]
