@@ -43,7 +43,7 @@ def _after(header: str | None, query: int | None) -> int:
     if header is None or not header.strip():
         return query or 0
     value = header.strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit, not to int
         raise InvalidInput("Last-Event-ID must be the seq of an event (a whole number)",
                            loc=("header", "Last-Event-ID"))
     if len(value) > len(str(MAX_SEQ)) or int(value) > MAX_SEQ:

@@ -233,6 +233,9 @@ def test_a_malformed_last_event_id_is_422(api: httpx.Client) -> None:
                            headers={**ADMIN, "Last-Event-ID": "abc"}), 422)
     assert_problem(api.get(f"/v1/orders/{order_id}/stream?last_event_id=-1",
                            headers=ADMIN), 422)
+    # "²" (one latin-1 byte) passes str.isdigit() but not int(): a 422, not a 500
+    assert_problem(api.get(f"/v1/orders/{order_id}/stream",
+                           headers={**ADMIN, "Last-Event-ID": b"\xb2"}), 422)
 
 
 def test_partners_may_not_stream_orders(api: httpx.Client) -> None:
