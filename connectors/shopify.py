@@ -19,11 +19,11 @@ __all__ = ["PICKUP_ATTRIBUTE", "shopify_order_to_canonical"]
 
 PICKUP_ATTRIBUTE = "pickup_location_id"
 
-# financial_status → canonical payment status. "paid" means captured, which for sourcing is
-# as good as authorized; partially_paid waits like pending until the rest is confirmed.
+# financial_status → canonical payment status. "paid" means captured: confirmed (a service
+# sold on its own starts when it is paid); partially_paid waits like pending until the rest is.
 _PAYMENT_BY_FINANCIAL_STATUS = {
     "authorized": "authorized",
-    "paid": "authorized",
+    "paid": "confirmed",
     "pending": "pending",
     "partially_paid": "pending",
 }
@@ -43,7 +43,7 @@ def shopify_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
     """
     order = Field.root(payload, "a Shopify order")
     order_id = order["id"].identifier()
-    if not order["cancelled_at"].missing:
+    if order["cancelled_at"].value not in (None, "", False):  # null (or empty) when it is not
         raise CancelledOnChannel(
             f"Shopify order {order_id} was cancelled (cancelled_at is set); nothing to fulfil",
             channel="web", channel_order_id=order_id, path="cancelled_at",

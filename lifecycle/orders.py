@@ -237,6 +237,7 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
             or order.status is OrderStatus.CANCELLED
             or command.payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED)):
         return False
+    _check_resend_prices(order, command)
     prices = order.take_missing_prices({line.line_id: (line.sku, line.unit_price)
                                         for line in command.lines})
     if prices:
@@ -251,6 +252,23 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
     if ensure_service_only_fulfillment(uow, order) is not None:
         _settle(uow, order)
     return True
+
+
+def _check_resend_prices(order: Order, command: CreateOrder) -> None:
+    """A paid re-send must price what the first copy could not: in the order's currency (an
+    amount in euros must not be stored as dollars), and every line that came without a price
+    (a line it leaves out, or sends as another SKU, would be sourced at 0). Refused as a
+    whole, writing nothing: the channel sends a complete copy again."""
+    if command.currency.upper() != order.currency:
+        raise InvalidInput(f"order {order.id} is in {order.currency}; a re-send of it cannot "
+                           f"price it in {command.currency.upper()}", loc=("body", "currency"))
+    sent = {line.line_id: line for line in command.lines}
+    unpriced = [line.line_id for line in order.lines if line.unit_price == 0
+                and (line.line_id not in sent or sent[line.line_id].sku != line.sku)]
+    if unpriced:
+        raise InvalidInput(f"the re-send of order {order.id} says it is paid but lacks line(s) "
+                           f"{', '.join(unpriced)} (as first sent, with their SKU) that came "
+                           "without a price; send the whole order", loc=("body", "lines"))
 
 
 def _answer_resend(uow: UnitOfWork, existing: Order, command: CreateOrder) -> Intake:

@@ -124,6 +124,28 @@ def test_a_pending_amazon_order_sent_again_once_paid_takes_its_payment_and_price
     assert repeat["timeline"] == stored["timeline"] and repeat["total"] == 799.0
 
 
+def test_a_paid_re_send_in_another_currency_or_without_a_line_is_refused_whole(
+        catalog: TestClient) -> None:
+    """Its amounts would be stored in the order's currency, or a line sourced at price 0."""
+    pending = _fixture("amazon_order_pending.json")
+    first = catalog.post("/v1/channels/amazon/orders", json=pending, headers=CHANNEL).json()
+    in_euros = _now_unshipped(pending, "5.00")
+    in_euros["OrderTotal"]["CurrencyCode"] = "EUR"
+    in_euros["OrderItems"][0]["ItemPrice"]["CurrencyCode"] = "EUR"
+    refused = catalog.post("/v1/channels/amazon/orders", json=in_euros, headers=CHANNEL)
+    assert refused.status_code == 422, refused.text
+    assert "USD" in refused.json()["detail"] and "EUR" in refused.json()["detail"]
+    other_sku = _now_unshipped(pending, "799.00")
+    other_sku["OrderItems"][0]["SellerSKU"] = "LAPTOP-15"
+    refused = catalog.post("/v1/channels/amazon/orders", json=other_sku, headers=CHANNEL)
+    assert refused.status_code == 422, refused.text
+    assert "without a price" in refused.json()["detail"]
+    stored = catalog.get(f"/v1/orders/{first['order_id']}", headers=ADMIN).json()
+    assert (stored["payment"], stored["total"], stored["status"]) == (
+        {"status": "pending"}, 0.0, "received")
+    assert [e["type"] for e in stored["timeline"]] == [e["type"] for e in first["timeline"]]
+
+
 def test_a_pending_order_priced_above_the_review_threshold_when_paid_is_held(
         catalog: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     use_pipelines(tmp_path, monkeypatch, "review_hold_above: null", "review_hold_above: 500")
@@ -158,9 +180,9 @@ def test_a_pending_shopify_order_sent_again_as_paid_is_sourced(
     assert (first["payment"], first["fulfillments"]) == ({"status": "pending"}, [])
     shopify["financial_status"] = "paid"
     order = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL).json()
-    assert order["payment"] == {"status": "authorized"}  # "paid": as good as authorized
+    assert order["payment"] == {"status": "confirmed"}  # "paid" is captured
     assert order["status"] == "backordered"  # sourced now (nothing stocks its SKUs)
-    assert "payment.authorized" in [event["type"] for event in order["timeline"]]
+    assert "payment.confirmed" in [event["type"] for event in order["timeline"]]
 
 
 @pytest.mark.parametrize("changes,mentions", [

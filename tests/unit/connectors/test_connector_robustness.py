@@ -82,7 +82,7 @@ def _assert_order_or_connector_error(mapper: Mapper, payload: Any) -> None:
         return
     assert body["channel"] in {"web", "marketplace"}
     assert isinstance(body["channel_order_id"], str) and body["channel_order_id"]
-    assert body["payment"]["status"] in {"authorized", "pending"}
+    assert body["payment"]["status"] in {"authorized", "confirmed", "pending"}
     assert body["lines"]
     for line in body["lines"]:
         assert isinstance(line["qty"], int) and line["qty"] > 0

@@ -35,7 +35,7 @@ def test_full_paid_order_maps_to_the_canonical_body(shopify_order: Payload) -> N
         },
         "delivery": {"method": "ship"},
         "priority": 0,
-        "payment": {"status": "authorized"},
+        "payment": {"status": "confirmed"},
         "currency": "USD",
         "lines": [
             {"line_id": "13793112359074", "sku": "CAMERA-Z", "qty": 1, "unit_price": 1199.0},
@@ -177,7 +177,7 @@ def test_blank_pickup_location_is_refused(shopify_order: Payload) -> None:
     ("financial_status", "payment"),
     [
         ("authorized", "authorized"),
-        ("paid", "authorized"),
+        ("paid", "confirmed"),
         ("pending", "pending"),
         ("partially_paid", "pending"),
     ],
@@ -210,6 +210,13 @@ def test_cancelled_order_is_refused(shopify_order: Payload) -> None:
     shopify_order["cancel_reason"] = "customer"
     with pytest.raises(ConnectorError, match="5940139491234 was cancelled"):
         shopify_order_to_canonical(shopify_order)
+
+
+@pytest.mark.parametrize("not_cancelled", [None, "", False])
+def test_an_empty_cancelled_at_is_no_cancellation(shopify_order: Payload,
+                                                  not_cancelled: object) -> None:
+    shopify_order["cancelled_at"] = not_cancelled
+    assert shopify_order_to_canonical(shopify_order)["lines"]
 
 
 # -- lines ----------------------------------------------------------------------------------
