@@ -61,6 +61,15 @@ def check_destination(url: str, *, allow_private: bool,
     except ValueError as error:
         raise RefusedDestination(f"the webhook url has an invalid port: {error}",
                                  loc=("body", "url")) from error
+    if port == 0:
+        raise RefusedDestination("the webhook url has port 0, which nothing listens on",
+                                 loc=("body", "url"))
+    if parts.username is not None or parts.password is not None:
+        # the url is listed back to every admin: put the receiver's credential in the
+        # signing secret's place, not in the url
+        raise RefusedDestination("the webhook url may not carry user:password@; deliveries "
+                                 "are signed with the subscription's secret",
+                                 loc=("body", "url"))
     host = parts.hostname
     if not host:
         raise RefusedDestination("the webhook url has no host", loc=("body", "url"))
