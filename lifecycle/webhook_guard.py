@@ -57,7 +57,8 @@ def check_destination(url: str, *, allow_private: bool,
         raise RefusedDestination("the webhook url must start with http:// or https://",
                                  loc=("body", "url"))
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        given = parts.port
+        port = (443 if parts.scheme == "https" else 80) if given is None else given
     except ValueError as error:
         raise RefusedDestination(f"the webhook url has an invalid port: {error}",
                                  loc=("body", "url")) from error
