@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from api.auth import OrderWriter, Principal
 from api.deps import ContainerDep, run_async
-from api.idempotency import json_response
+from api.idempotency import idempotent, json_response
 from api.routers.orders import place
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import OrderIn, OrderOut
@@ -57,8 +57,12 @@ async def _import(request: Request, principal: Principal, container: Container,
                   source: str) -> Response:
     try:
         order = _canonical(mapper, payload, source)
-    except CancelledOnChannel as cancelled:
-        return await _cancel_imported(container, cancelled, source)
+    except CancelledOnChannel as cancelled_on_channel:
+        # under the same Idempotency-Key rules as an import: the key of an import reused for
+        # the cancel is 422, a retried cancel replays its answer
+        news = cancelled_on_channel
+        return await idempotent(request, principal, container,
+                                lambda: _cancel_imported(container, news, source))
     return await place(request, principal, container, order.to_command())
 
 

@@ -244,6 +244,26 @@ def test_an_amazon_order_cancelled_after_import_is_cancelled_here(
     assert (again.status_code, again.json()["status"]) == (200, "cancelled")
 
 
+def test_a_channel_cancel_keeps_the_idempotency_key_rules(
+        catalog: TestClient, amazon: dict[str, Any]) -> None:
+    """The import's key reused for the cancel is 422 (another body) and cancels nothing; a
+    cancel retried with its own key replays its answer."""
+    keyed = {**CHANNEL, "Idempotency-Key": "amz-1"}
+    imported = catalog.post("/v1/channels/amazon/orders", json=amazon, headers=keyed)
+    assert imported.status_code == 201, imported.text
+    cancel = {**amazon, "OrderStatus": "Canceled"}
+    reused = catalog.post("/v1/channels/amazon/orders", json=cancel, headers=keyed)
+    assert reused.status_code == 422, reused.text
+    order = catalog.get(f"/v1/orders/{imported.json()['order_id']}", headers=ADMIN).json()
+    assert order["status"] != "cancelled"
+    own = {**CHANNEL, "Idempotency-Key": "amz-1-cancel"}
+    first = catalog.post("/v1/channels/amazon/orders", json=cancel, headers=own)
+    again = catalog.post("/v1/channels/amazon/orders", json=cancel, headers=own)
+    assert (first.status_code, first.json()["status"]) == (200, "cancelled")
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json()
+
+
 def test_a_shopify_order_cancelled_after_import_is_cancelled_here(
         catalog: TestClient, shopify: dict[str, Any]) -> None:
     imported = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
