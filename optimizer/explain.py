@@ -60,6 +60,7 @@ def add_alternatives(
         return
     left = _Leftovers(problem, arc_units)
     opportunity = opportunity_matrix(problem, params)
+    tie = location_tie_per_unit(problem)  # once: every package's runner-ups use it
     loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
     sku_index = {s: i for i, s in enumerate(problem.skus)}
     for o, assignment in enumerate(assignments):
@@ -74,7 +75,7 @@ def add_alternatives(
             # the order arrives with its slowest package: a rival faster than the order's
             # other packages would not bring it sooner, so it is judged by that day
             others = [s.delivery_days for s in assignment.shipments if s is not shipment]
-            ctx = _Candidates(problem, params, o, skus, qty, opportunity,
+            ctx = _Candidates(problem, params, o, skus, qty, opportunity, tie,
                               arrival_floor=max(others, default=0))
             ctx.chosen = loc_index[shipment.location_id]
             ctx.own = own
@@ -84,7 +85,7 @@ def add_alternatives(
         for short in assignment.unallocated:
             skus = np.array([line_sku[short.line_id]], dtype=np.int64)
             qty = np.array([short.qty], dtype=np.int64)
-            ctx = _Candidates(problem, params, o, skus, qty, opportunity)
+            ctx = _Candidates(problem, params, o, skus, qty, opportunity, tie)
             # (the order's own locations that ran out stay listed: they say why it is short)
             ctx.left_short_on_purpose = short.reason == "dearer_than_unfilled"
             ctx.one_package_too_many = (~own) if short.reason == "max_shipments" else None
@@ -117,6 +118,7 @@ class _Candidates:
         skus: IntArray,
         qty: IntArray,
         opportunity: FloatArray,
+        tie_per_unit: FloatArray,
         arrival_floor: int = 0,
     ) -> None:
         self.problem, self.params, self.o = problem, params, o
@@ -135,7 +137,7 @@ class _Candidates:
         self.days: IntArray = problem.days[o]
         # the day the order would arrive with this location (what time and balanced weigh)
         self.arrival: IntArray = np.maximum(self.days, arrival_floor)
-        self.tie: FloatArray = location_tie_per_unit(problem) * float(qty.sum())
+        self.tie: FloatArray = tie_per_unit * float(qty.sum())
         self.score: FloatArray = self._score()
 
     def _score(self) -> FloatArray:
