@@ -107,17 +107,12 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,
                opportunity_costs: dict[tuple[str, str], float] | None = None) -> Params:
-    """The optimizer's parameters under ``policy``.
-
-    ``backorder: reject`` fills first whatever ``unfilled_cost_factor`` says: a unit left
-    unfilled on purpose (dearer than its price as unfilled) would refuse an order the shelves
-    can fill, as if stock were short.
-    """
-    factor = policy.priced_unfilled_factor
+    """The optimizer's parameters under ``policy`` (under ``backorder: reject`` the optimizer
+    fills first whatever ``unfilled_cost_factor`` says: ``Params.priced_unfilled_factor``)."""
     return Params(objective=objective or policy.objective,  # type: ignore[arg-type]
                   cost_per_day=policy.cost_per_day,
                   max_shipments_per_order=policy.max_shipments_per_order,
                   allow_line_split=policy.allow_line_split, backorder=policy.backorder,
                   max_distance_km=policy.max_distance_km, solver=policy.solver,
                   time_limit_ms=policy.time_limit_ms, opportunity_costs=opportunity_costs,
-                  unfilled_cost_factor=factor)
+                  unfilled_cost_factor=policy.unfilled_cost_factor)

@@ -48,11 +48,6 @@ class SourcingPolicy:
         if not 10 <= self.time_limit_ms <= 600_000:
             raise ValueError("time_limit_ms must be between 10 and 600000")
 
-    @property
-    def priced_unfilled_factor(self) -> float | None:
-        """The ``unfilled_cost_factor`` sourcing applies (:func:`priced_unfilled_factor`)."""
-        return priced_unfilled_factor(self.backorder, self.unfilled_cost_factor)
-
     def for_accepted_order(self) -> SourcingPolicy:
         """The policy for sourcing again an order already accepted (its stock was lost to a
         rejection, a short pick, a count or a closed location): ``backorder: reject`` refuses
@@ -63,9 +58,3 @@ class SourcingPolicy:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-
-def priced_unfilled_factor(backorder: str, factor: float | None) -> float | None:
-    """``factor``, or None (fill first) under ``backorder: reject``: a unit left unfilled on
-    purpose (dearer than its price as unfilled) would refuse an order the shelves can fill, as
-    if stock were short. Live sourcing and scenarios both read it here."""
-    return None if backorder == "reject" else factor

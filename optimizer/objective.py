@@ -112,9 +112,7 @@ def build_weights(problem: Problem, params: Params) -> Weights:
     fill_base = (float(worst.max()) if worst.size else 0.0) + time_weight * max_days + 1.0
     order_rank = _dense_rank(problem.order_priority)
     line_penalty = fill_base * (1.0 + order_rank[problem.line_order]) + 1.0
-    # under reject filling comes first whatever the factor (models.policy says the same for
-    # the service; here it holds for any caller of the optimizer)
-    factor = None if params.backorder == "reject" else params.unfilled_cost_factor
+    factor = params.priced_unfilled_factor
     if factor is not None:
         shipment = arc_unit + pair_cost[problem.arc_pair]
         shipment = shipment + time_weight * problem.pair_days[problem.arc_pair]

@@ -41,6 +41,12 @@ class Params:
     seed: int = 0
     unfilled_cost_factor: float | None = None
 
+    @property
+    def priced_unfilled_factor(self) -> float | None:
+        """The ``unfilled_cost_factor`` the objective applies: None (fill first) where the
+        ``backorder`` policy does not price unfilled units (:func:`prices_unfilled`)."""
+        return self.unfilled_cost_factor if prices_unfilled(self.backorder) else None
+
     def __post_init__(self) -> None:
         if self.objective not in ("cost", "time", "balanced"):
             raise ValueError(f"Expected objective in cost|time|balanced, got {self.objective!r}.")
@@ -67,3 +73,11 @@ class Params:
             for key, value in self.opportunity_costs.items():
                 if value < 0:
                     raise ValueError(f"Expected opportunity cost >= 0 for {key}, got {value}.")
+
+
+def prices_unfilled(backorder: str) -> bool:
+    """Whether ``unfilled_cost_factor`` applies under ``backorder``. Under ``reject`` filling
+    comes first whatever the factor: a unit left unfilled on purpose (dearer than its price as
+    unfilled) would refuse an order the shelves can fill, as if stock were short. Live
+    sourcing, scenarios and any other caller of the optimizer read it here."""
+    return backorder != "reject"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from models import InvalidInput
-from models.policy import priced_unfilled_factor
 from optimizer import LocationSpec, OrderSpec, Params, Result, build_problem, solve
+from optimizer.params import prices_unfilled
 from planner.base import Decision, ScenarioBase
 from planner.definition import Changes
 
@@ -119,15 +119,14 @@ def scale_demand(orders: list[OrderSpec], multiplier: float, seed: int) -> tuple
 def params_of(policy: dict[str, Any], changes: Changes, seed: int = 0) -> Params:
     """The optimizer's parameters for ``policy`` with ``changes`` applied.
 
-    As live (``lifecycle.network.params_for``), ``backorder: reject`` fills first whatever
-    ``unfilled_cost_factor`` says, so a scenario of the live policy sources as the live
-    system would."""
+    As live (``lifecycle.network.params_for``), the policy's ``backorder`` goes with it, so
+    under ``reject`` the optimizer fills first whatever ``unfilled_cost_factor`` says and a
+    scenario of the live policy sources as the live system would."""
     overrides = changes.policy_overrides()
     values = {**policy, **overrides}
     backorder = str(values.get("backorder", "allow"))
     if overrides.get("unfilled_cost_factor") is not None:
         refuse_unpriced_factor(backorder, ("changes", "unfilled_cost_factor"))
-    factor = priced_unfilled_factor(backorder, values.get("unfilled_cost_factor"))
     try:
         return Params(objective=values.get("objective", "cost"),
                       cost_per_day=float(values.get("cost_per_day", 5.0)),
@@ -136,7 +135,8 @@ def params_of(policy: dict[str, Any], changes: Changes, seed: int = 0) -> Params
                       max_distance_km=values.get("max_distance_km"),
                       solver=str(values.get("solver", "auto")),
                       time_limit_ms=int(values.get("time_limit_ms", 2000)), seed=seed,
-                      unfilled_cost_factor=_factor(factor))
+                      backorder=backorder,  # type: ignore[arg-type]
+                      unfilled_cost_factor=_factor(values.get("unfilled_cost_factor")))
     except ValueError as error:
         raise InvalidInput(f"changes: {error}", loc=("changes",)) from error
 
@@ -144,7 +144,7 @@ def params_of(policy: dict[str, Any], changes: Changes, seed: int = 0) -> Params
 def refuse_unpriced_factor(backorder: str, loc: tuple[str, ...]) -> None:
     """A scenario that sets ``unfilled_cost_factor`` where the policy ignores it is refused
     rather than run unchanged."""
-    if priced_unfilled_factor(backorder, 1.0) is None:
+    if not prices_unfilled(backorder):
         raise InvalidInput(f"{loc[0]}: unfilled_cost_factor has no effect: the policy's "
                            f"backorder is {backorder}, which fills every unit it can (set "
                            "backorder: allow in the live policy to price unfilled units)",

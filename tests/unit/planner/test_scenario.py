@@ -166,9 +166,10 @@ def test_a_rejecting_policy_fills_first_and_refuses_a_price_for_unfilled_units()
     base = prepare(definition(), None).base
     rejecting = replace(base, policy={**base.policy, "backorder": "reject",
                                       "unfilled_cost_factor": 0.5})
-    assert apply_changes(rejecting, Changes()).params.unfilled_cost_factor is None
+    # the factor the optimizer applies (Params.priced_unfilled_factor, read by build_weights)
+    assert apply_changes(rejecting, Changes()).params.priced_unfilled_factor is None
     allowing = replace(rejecting, policy={**rejecting.policy, "backorder": "allow"})
-    assert apply_changes(allowing, Changes()).params.unfilled_cost_factor == 0.5
+    assert apply_changes(allowing, Changes()).params.priced_unfilled_factor == 0.5
     with pytest.raises(InvalidInput, match="backorder is reject") as refused:
         apply_changes(rejecting, Changes(unfilled_cost_factor=2))
     assert refused.value.loc == ("changes", "unfilled_cost_factor")
