@@ -179,14 +179,12 @@ def sequential_units_until(
     leftover = np.zeros(problem.n_orders, dtype=bool)
     limits = shipment_limits(problem, weights.max_shipments).tolist()
     cut = False
-    for done, o in enumerate(np.argsort(-problem.order_priority, kind="stable").tolist()):
+    by_priority = np.argsort(-problem.order_priority, kind="stable").tolist()
+    for done, o in enumerate(by_priority):
         if deadline is not None and done % 16 == 0 and time.perf_counter() > deadline:
+            leftover[by_priority[done:]] = True  # greedy completes this one and every later one
             cut = True
-            leftover[o] = True  # this one and every order after it
-            continue
-        if cut:
-            leftover[o] = True
-            continue
+            break
         p0, p1 = np.searchsorted(problem.pair_order, [o, o + 1])
         a0, a1 = np.searchsorted(problem.arc_order, [o, o + 1])
         if p0 == p1:
