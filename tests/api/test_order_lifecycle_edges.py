@@ -331,17 +331,22 @@ def test_two_warranties_on_laptops_delivered_apart_start_on_their_own_days(
     assert get(client, placed["order_id"])["status"] == "completed"
 
 
+def _left_at_the_counter(client: TestClient, placed: dict[str, Any]) -> dict[str, Any]:
+    """The order's pickup made ready and never collected: the SLA check 30 days later expires
+    it; the order as it is then."""
+    assert report(client, of_type(placed, "pickup"), "ready_for_pickup").status_code == 200
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    assert client.post("/v1/sla/check", json={"now": later},
+                       headers=OPS).json()["pickups_expired"] == 1
+    return get(client, placed["order_id"])
+
+
 def test_an_uncollected_pickup_takes_its_warranty_with_it(seeded_any: TestClient) -> None:
     client = seeded_any
     phone = {"line_id": "1", "sku": "PHONE-X", "qty": 1, "unit_price": 500.0}
     placed = place(client, "S-EXPIRES", phone, WARRANTY,
                    delivery={"method": "pickup", "location_id": "ST-1"}, channel="store")
-    pickup = of_type(placed, "pickup")
-    assert report(client, pickup, "ready_for_pickup").status_code == 200
-    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-    assert client.post("/v1/sla/check", json={"now": later},
-                       headers=OPS).json()["pickups_expired"] == 1
-    after = get(client, placed["order_id"])
+    after = _left_at_the_counter(client, placed)
     assert after["status"] == "cancelled"
     assert {f["type"]: f["status"] for f in after["fulfillments"]} == \
         {"pickup": "cancelled", "service": "cancelled"}
@@ -359,11 +364,7 @@ def test_an_uncollected_pickup_cancels_the_paid_plan_on_its_own_too(seeded: Test
                    delivery={"method": "pickup", "location_id": "ST-1"},
                    payment={"status": "confirmed"})
     assert [s["status"] for s in services(seeded, "C-P")] == ["active"]
-    assert report(seeded, of_type(placed, "pickup"), "ready_for_pickup").status_code == 200
-    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-    assert seeded.post("/v1/sla/check", json={"now": later},
-                       headers=OPS).json()["pickups_expired"] == 1
-    after = get(seeded, placed["order_id"])
+    after = _left_at_the_counter(seeded, placed)
     assert after["status"] == "cancelled"
     assert {f["type"]: f["status"] for f in after["fulfillments"]} == \
         {"pickup": "cancelled", "service": "cancelled"}
