@@ -27,6 +27,9 @@ CUSTOMER_EVENTS_HIDDEN = frozenset({"order.status_changed", "escalation.opened",
 # Why an order was held (a review, a fraud rule) and who released it are staff matters, as are
 # a cancel's reason and a flag (a payment failing after shipping) for operations to follow up.
 CUSTOMER_MESSAGES = {"order.on_hold": "On hold", "order.released": "Released from hold",
+                     "order.cancelled": "Order cancelled",
+                     "order.partially_cancelled": "Part of your order was cancelled; the rest "
+                                                  "is on its way",
                      "order.pickup_unavailable": "Your pickup store can no longer hand this "
                                                  "order over: we will contact you about "
                                                  "another store or delivery"}
@@ -69,10 +72,6 @@ def _customer_message(event: Event, partners: dict[str, str]) -> str:
         return CUSTOMER_MESSAGES[event.type]
     if event.type == "payment.failed":
         return "Payment failed: please update your payment details"
-    if event.type == "order.cancelled":  # the reason is staff's text (a fraud score...)
-        return "Order cancelled"
-    if event.type == "order.partially_cancelled":
-        return "Part of your order was cancelled; the rest is on its way"
     if event.type == "fulfillment.delayed":
         eta = str(event.data.get("eta") or "")
         return "Running late" + (f"; new estimate {eta[:10]}" if eta[:1].isdigit() else "")
