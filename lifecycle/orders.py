@@ -394,11 +394,8 @@ def _cancel_whole(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment]
             fulfillment.status = FulfillmentStatus.CANCELLED
             uow.fulfillments.save(fulfillment)
             stopped.append(fulfillment.id)
-    revoked_ids = {f.id for f in fulfillments if f.type is FulfillmentType.SERVICE
-                   and f.status is FulfillmentStatus.REGISTERED}
-    revoked = revoke_paid_services(uow, order)
-    if revoked:
-        stopped.extend(sorted(revoked_ids))
+    revoked, services_stopped = revoke_paid_services(uow, order, fulfillments)
+    stopped.extend(services_stopped)
     order.events[-1].data.update(units_released=released, fulfillments_cancelled=stopped,
                                  **({"services_cancelled": revoked} if revoked else {}))
     close_settled(uow, order, None, WATCHING, "closed by itself: the order was cancelled",

@@ -10,6 +10,7 @@ stock: they live in a fulfillment of their own that becomes ``registered``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from lifecycle import pipelines
@@ -141,29 +142,33 @@ def register_standalone_services(uow: UnitOfWork, order: Order,
     if not pipelines.has_step(order, "register") or order.status is OrderStatus.ON_HOLD \
             or order.payment_status is not PaymentStatus.CONFIRMED:
         return
-    now = now or datetime.now(UTC)
     standalone = [line for line in order.service_lines if line.covers_line_id is None]
+    if not standalone:  # every order's intake comes here: no read for the common case
+        return
+    now = now or datetime.now(UTC)
     cancelled, done = order.cancelled_units, registered_units(uow, order)
     for line in standalone:
         wanted = line.qty - cancelled.get(line.line_id, 0) - done.get(line.line_id, 0)
         if wanted > 0:
             _register(uow, order, line, wanted, PAID, now)
-    if standalone:
-        _settle_service_fulfillment(uow, order)
+    _settle_service_fulfillment(uow, order)
 
 
-def revoke_paid_services(uow: UnitOfWork, order: Order) -> list[str]:
+def revoke_paid_services(uow: UnitOfWork, order: Order,
+                         fulfillments: Sequence[Fulfillment]) -> tuple[list[str], list[str]]:
     """The whole order is called off before anything reached the customer: nothing covered
     is registered then, so what is on the account are services paid for on their own; they
-    are cancelled with their service fulfillment. The lines they were for."""
-    revoked = uow.services.cancel_for_order(order.id)
-    if revoked:
-        for fulfillment in uow.fulfillments.for_order(order.id):
-            if fulfillment.type is FulfillmentType.SERVICE and \
-                    fulfillment.status is FulfillmentStatus.REGISTERED:
-                fulfillment.status = FulfillmentStatus.CANCELLED
-                uow.fulfillments.save(fulfillment)
-    return revoked
+    are cancelled with their service fulfillment (one of the order's current
+    ``fulfillments``). The lines they were for, and the fulfillments cancelled."""
+    lines = uow.services.cancel_for_order(order.id)
+    if not lines:
+        return [], []
+    stopped = [f for f in fulfillments if f.type is FulfillmentType.SERVICE
+               and f.status is FulfillmentStatus.REGISTERED]
+    for fulfillment in stopped:
+        fulfillment.status = FulfillmentStatus.CANCELLED
+        uow.fulfillments.save(fulfillment)
+    return lines, [f.id for f in stopped]
 
 
 def cancel_services(uow: UnitOfWork, order: Order, products_cancelled: dict[str, int],

@@ -140,7 +140,9 @@ def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
                               standalone=not goods)
     if not goods:
         order.cancel("not picked up")
-        revoked = revoke_paid_services(uow, order)  # as a cancel before anything left does
+        # as a cancel before anything left: services paid for on their own go too (read
+        # again: cancel_services may have just settled the service fulfillment)
+        revoked, _ = revoke_paid_services(uow, order, uow.fulfillments.for_order(order.id))
         if dropped or revoked:
             order.events[-1].data.update(services_cancelled=sorted({*dropped, *revoked}))
     else:
