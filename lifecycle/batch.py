@@ -34,12 +34,18 @@ from lifecycle.network import (
     remaining_lines,
     work_starts,
 )
-from lifecycle.sourcing import SOURCEABLE, Allocation, apply, solver_info, take_back
+from lifecycle.sourcing import (
+    SOURCEABLE,
+    Allocation,
+    apply,
+    policy_for_order,
+    solver_info,
+    take_back,
+)
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import Conflict, InsufficientStock, Order, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.order_progress import uncovered_units
-from models.order_status import NEVER_SOURCED
 from models.policy import SourcingPolicy
 from optimizer import (
     LineSpec,
@@ -135,11 +141,6 @@ def sourceable(order: Order) -> bool:
     return (order.payment_settled and not order.hold_reason
             and order.status not in (OrderStatus.CANCELLED, OrderStatus.ON_HOLD)
             and pipelines.has_step(order, "source"))
-
-
-def _accepted(order: Order) -> bool:
-    """Sourced before (in part, or short): past the point where a policy may refuse it."""
-    return order.status not in NEVER_SOURCED
 
 
 def _waiting_orders(uow: UnitOfWork) -> dict[str, Order]:
@@ -378,8 +379,8 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
                                       .values()) for s in steps}
     # ``backorder: reject`` refuses an order the stock cannot fill whole only before it was
     # accepted: an order already sourced (in part) takes what comes, like any re-sourcing
-    refused = {s.order.id for s in steps if policy.backorder == "reject"
-               and s.assignment.unallocated and not _accepted(s.order)}
+    refused = {s.order.id for s in steps if s.assignment.unallocated
+               and policy_for_order(policy, s.order).backorder == "reject"}
     for step in steps:  # all stock given back before any is reserved again
         if step.order.id not in refused:  # (``_plan`` keeps a refused order's allocation)
             _take_back(uow, step, plan.network)
@@ -388,10 +389,9 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
         if step.order.id in refused:
             outcome.rejected += 1
             continue
-        allocation = apply(uow, step.order,
-                           policy.for_accepted_order() if _accepted(step.order) else policy,
-                           plan.network, plan.result, step.assignment,
-                           existing.get(step.order.id, []), policy.objective, now)
+        allocation = apply(uow, step.order, policy_for_order(policy, step.order), plan.network,
+                           plan.result, step.assignment, existing.get(step.order.id, []),
+                           policy.objective, now)
         _record(outcome, moves, step, allocation, waiting_before[step.order.id])
     outcome.cost = round(outcome.cost, 2)
     _refresh_prices(uow, plan)

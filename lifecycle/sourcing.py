@@ -595,11 +595,15 @@ def _stock_conflict(subject: str, attempt: int) -> None:
              subject, attempt)
 
 
-def policy_for(uow: UnitOfWork, order: Order) -> SourcingPolicy:
-    """The policy a stored order is sourced under: an order already sourced (in part, or
-    short) is past the point where ``backorder: reject`` may refuse it, as in a joint run."""
-    policy = uow.policy.get()
+def policy_for_order(policy: SourcingPolicy, order: Order) -> SourcingPolicy:
+    """The policy ``order`` is sourced under, here and in a joint run: an order already
+    sourced (in part, or short) is past the point where ``backorder: reject`` may refuse it."""
     return policy if order.status in NEVER_SOURCED else policy.for_accepted_order()
+
+
+def policy_for(uow: UnitOfWork, order: Order) -> SourcingPolicy:
+    """The live policy for a stored order (:func:`policy_for_order`)."""
+    return policy_for_order(uow.policy.get(), order)
 
 
 def _read_stored(reader: UowFactory, order_id: str) -> Snapshot:
