@@ -136,7 +136,7 @@ class RunOut(BaseModel):
         return cls(orders=r.orders, allocated=r.allocated,
                    partially_allocated=r.partially_allocated, backordered=r.backordered,
                    rejected=r.rejected, units_allocated=r.units_allocated,
-                   totals=RunTotals(cost=round(r.cost, 2), shipments=r.shipments),
+                   totals=RunTotals(cost=r.cost, shipments=r.shipments),
                    solver=r.solver,
                    reoptimized=r.reoptimized)
 
