@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -27,7 +26,6 @@ from lifecycle import observe, pipelines
 from lifecycle.network import (
     Network,
     load_network,
-    location_spec,
     order_spec,
     params_for,
     parcels_made,
@@ -181,26 +179,6 @@ def _work(orders: dict[str, Order], existing: dict[str, list[Fulfillment]],
     return work
 
 
-def _network(uow: UnitOfWork, skus: set[str], taken: Iterable[Fulfillment]) -> Network:
-    """The network as if ``taken`` were cancelled: their units back in stock and capacity."""
-    network = load_network(uow, skus)
-    stock = dict(network.stock)
-    freed: Counter[str] = Counter()
-    for fulfillment in taken:
-        location_id = str(fulfillment.location_id)
-        for line in fulfillment.lines:
-            freed[location_id] += line.qty
-            if location_id in network.locations and line.sku in skus:
-                key = (location_id, line.sku)
-                stock[key] = stock.get(key, 0) + line.qty
-    if not freed:
-        return network
-    reserved = uow.ledger.reserved_units_by_location()
-    specs = [location_spec(loc, max(0, reserved.get(loc.id, 0) - freed[loc.id]))
-             for loc in network.locations.values()]
-    return Network(network.locations, specs, stock)
-
-
 @contextmanager
 def _parts_executor(problem: Problem, params: Params) -> Iterator[tuple[Any, int | None]]:
     """Where a split batch's regions run: the Dask cluster at DOM_DASK_SCHEDULER when set (and
@@ -226,8 +204,8 @@ def _parts_executor(problem: Problem, params: Params) -> Iterator[tuple[Any, int
 
 def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list[LineSpec]]],
            taken: Taken, existing: dict[str, list[Fulfillment]], now: datetime) -> Plan:
-    network = _network(uow, {line.sku for _, lines in work for line in lines},
-                       [f for fulfillments in taken.values() for f in fulfillments])
+    network = load_network(uow, {line.sku for _, lines in work for line in lines},
+                           released=[f for fulfillments in taken.values() for f in fulfillments])
     params = params_for(policy)
     specs = []
     for o, lines in work:
@@ -356,6 +334,32 @@ def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocatio
         moves.units_unfilled += lost
 
 
+def _settle(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
+            existing: dict[str, list[Fulfillment]], taken: Taken, moves: Moves,
+            now: datetime) -> tuple[Plan | None, list[Step], list[Order]]:
+    """The plan to write, its steps, and the orders ``backorder: reject`` refuses.
+
+    ``reject`` refuses an order the stock cannot fill whole only before it was accepted: an
+    order already sourced (in part) takes what comes, like any re-sourcing. The units the
+    answer gave a refused order must not sit idle while another order waits for them, so the
+    rest is solved again without it (and without it taking a share of any SKU) until no order
+    is refused. Each round drops at least one order from ``orders``, so this ends.
+    """
+    refused: list[Order] = []
+    while True:
+        plan = _plan(uow, policy, orders, existing, taken, moves, now)
+        if plan is None:
+            return None, [], refused
+        steps = [step for order, _ in plan.work
+                 if (step := _step(order, plan.result.assignment(order.id),
+                                   plan.taken.get(order.id, []))) is not None]
+        short = [s.order.id for s in steps if s.assignment.unallocated
+                 and policy_for_order(policy, s.order).backorder == "reject"]
+        if not short:
+            return plan, steps, refused
+        refused += [orders.pop(order_id) for order_id in short]
+
+
 def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     """Plan first, then write: take back what the answer replaces, then reserve the new."""
     policy = uow.policy.get()
@@ -365,30 +369,20 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     moves.reconsidered = sum(len(fulfillments) for fulfillments in taken.values())
     moves.cost_reconsidered = sum(f.cost or 0.0 for fs in taken.values() for f in fs)
     existing = uow.fulfillments.for_orders(list(orders))
-    plan = _plan(uow, policy, orders, existing, taken, moves, now)
+    plan, steps, refused = _settle(uow, policy, orders, existing, taken, moves, now)
+    outcome.rejected = len(refused)
+    outcome.orders = len(steps) + len(refused)
     if reoptimize:
         outcome.reoptimized = moves.report()
     if plan is None:
         return outcome
     outcome.solver = solver_info(plan.result)
     observe.solved(outcome.solver)
-    steps = [step for order, _ in plan.work
-             if (step := _step(order, plan.result.assignment(order.id),
-                               plan.taken.get(order.id, []))) is not None]
     waiting_before = {s.order.id: sum(uncovered_units(s.order, existing.get(s.order.id, []))
                                       .values()) for s in steps}
-    # ``backorder: reject`` refuses an order the stock cannot fill whole only before it was
-    # accepted: an order already sourced (in part) takes what comes, like any re-sourcing
-    refused = {s.order.id for s in steps if s.assignment.unallocated
-               and policy_for_order(policy, s.order).backorder == "reject"}
     for step in steps:  # all stock given back before any is reserved again
-        if step.order.id not in refused:  # (``_plan`` keeps a refused order's allocation)
-            _take_back(uow, step, plan.network)
-    outcome.orders = len(steps)
+        _take_back(uow, step, plan.network)
     for step in steps:
-        if step.order.id in refused:
-            outcome.rejected += 1
-            continue
         allocation = apply(uow, step.order, policy_for_order(policy, step.order), plan.network,
                            plan.result, step.assignment, existing.get(step.order.id, []),
                            policy.objective, now)

@@ -6,6 +6,7 @@ layer knows the optimizer's shapes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,17 +39,35 @@ def location_spec(location: Location, reserved_units: int = 0) -> LocationSpec:
         capacity_units_per_day=remaining, priority=location.priority, active=location.active)
 
 
-def load_network(uow: UnitOfWork, skus: Iterable[str]) -> Network:
+def load_network(uow: UnitOfWork, skus: Iterable[str],
+                 released: Iterable[Fulfillment] = ()) -> Network:
     """Every location with its remaining capacity, and available stock of ``skus``.
+
+    ``released``: allocations to count as if cancelled (a re-optimization's candidates): their
+    units come off the positions' ``reserved`` and the locations' reserved capacity before
+    ``available`` is taken, so a position whose safety stock rose since sits at what freeing
+    them really leaves (``available`` is clipped at 0: adding the freed units to it would
+    offer units the ledger then refuses).
 
     Locations an order must not use again (one that rejected it) stay in: ``order_spec``
     names them and the optimizer rules them out, so explanations can say so.
     """
+    freed_stock: Counter[tuple[str, str]] = Counter()
+    freed_capacity: Counter[str] = Counter()
+    for fulfillment in released:
+        for line in fulfillment.lines:
+            freed_stock[(str(fulfillment.location_id), line.sku)] += line.qty
+            freed_capacity[str(fulfillment.location_id)] += line.qty
     locations = {loc.id: loc for loc in uow.locations.all()}
     reserved = uow.ledger.reserved_units_by_location()
-    specs = [location_spec(loc, reserved.get(loc.id, 0)) for loc in locations.values()]
-    stock = {(p.location_id, p.sku): p.available for p in uow.ledger.positions(skus=skus)
-             if p.available > 0 and p.location_id in locations}
+    specs = [location_spec(loc, max(0, reserved.get(loc.id, 0) - freed_capacity[loc.id]))
+             for loc in locations.values()]
+    stock = {}
+    for p in uow.ledger.positions(skus=skus):
+        held = max(0, p.reserved - freed_stock[(p.location_id, p.sku)])
+        units = p.on_hand - held - p.safety_stock
+        if units > 0 and p.location_id in locations:
+            stock[(p.location_id, p.sku)] = units
     return Network(locations, specs, stock)
 
 

@@ -176,6 +176,27 @@ def test_backordered_orders_are_sourced_by_the_joint_run_when_stock_arrives(
     assert order["status"] == "allocated"
 
 
+def test_stock_a_refused_order_cannot_use_goes_to_an_accepted_backorder(
+        client: TestClient) -> None:
+    network(client, {"WH-A": 0, "WH-B": 0})
+    waiting = client.post("/v1/orders", json=laptop_order("Y", qty=3), headers=CHANNEL).json()
+    assert waiting["status"] == "backordered"  # accepted under backorder: allow
+    client.put("/v1/policy", json={"backorder": "reject"}, headers=PLANNER)
+    urgent = client.post("/v1/orders", json=laptop_order("X", qty=5, priority=5),
+                         headers=CHANNEL).json()
+    assert urgent["status"] == "received"  # refused whole, never accepted
+    client.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 3}, headers=ADMIN)
+    # the joint answer gives the 3 units to X (higher priority) and reject then refuses X:
+    # the run must solve again without X rather than leave the units idle
+    run = client.post("/v1/allocations/run", json={}, headers=PLANNER).json()
+    assert (run["orders"], run["allocated"], run["rejected"], run["units_allocated"]) == \
+        (2, 1, 1, 3)
+    for placed, status in ((waiting, "allocated"), (urgent, "received")):
+        order = client.get(f"/v1/orders/{placed['order_id']}", headers=OPS).json()
+        assert order["status"] == status
+    assert available(client) == {"WH-A": 0, "WH-B": 0}
+
+
 def test_reoptimizing_moves_unreleased_allocations_and_reports_the_saving(
         client: TestClient) -> None:
     network(client, {"WH-A": 5, "WH-B": 0})

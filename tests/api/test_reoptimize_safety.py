@@ -226,3 +226,24 @@ def test_prices_are_kept_when_the_lp_does_not_finish(app: TestClient,
                      headers=CHANNEL).json()
     assert [f["location_id"] for f in quote["fulfillments"]] == ["WH-B"]
     assert quote["totals"]["opportunity_cost"] == pytest.approx(12.0, abs=0.01)
+
+
+def test_a_safety_stock_raised_after_the_allocation_limits_what_freeing_it_offers(
+        app: TestClient) -> None:
+    network(app, {"WH-A": 5, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = place(app, "X", qty=5)
+    assert shipping(placed) == [("WH-A", "allocated")]
+    raised = app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 5, "safety_stock": 3},
+                     headers=ADMIN)
+    assert raised.status_code == 200, raised.text
+    # freeing X's 5 units leaves 5 - 3 = 2 at WH-A, not 0 + 5: X cannot be re-sourced whole
+    # there, so it keeps what it holds (before, the run planned 5 and the ledger refused: 409)
+    run = reoptimize(app)
+    assert run["reoptimized"]["orders_restored"] == 1
+    assert shipping(order(app, placed)) == [("WH-A", "allocated")]
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    run = reoptimize(app)
+    assert run["reoptimized"]["saving"] == 12.0
+    assert shipping(order(app, placed)) == [("WH-A", "cancelled"), ("WH-B", "allocated")]
+    assert available(app) == {"WH-A": 2, "WH-B": 0}
