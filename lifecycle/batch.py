@@ -28,7 +28,6 @@ from lifecycle.network import (
     load_network,
     order_spec,
     params_for,
-    parcels_made,
     remaining_lines,
     work_starts,
 )
@@ -210,7 +209,7 @@ def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list
     specs = []
     for o, lines in work:
         gone = {f.id for f in taken.get(o.id, ())}  # re-solved, so not made yet
-        made = parcels_made(f for f in existing.get(o.id, []) if f.id not in gone)
+        made = [f for f in existing.get(o.id, []) if f.id not in gone]
         specs.append(order_spec(o, lines, today=work_starts(o, policy, now), made=made))
     problem = build_problem(specs, network.specs, network.stock, params)
     with _parts_executor(problem, params) as (executor, workers):

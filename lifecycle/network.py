@@ -15,7 +15,7 @@ from lifecycle import pipelines
 from lifecycle.uow import UnitOfWork
 from models import DeliveryMethod, Location, Order
 from models.fulfillments import Fulfillment, FulfillmentType
-from models.order_progress import DEAD, uncovered_units
+from models.order_progress import DEAD, HANDED_OVER, uncovered_units
 from models.policy import SourcingPolicy
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params
 
@@ -108,20 +108,33 @@ def parcels_made(fulfillments: Iterable[Fulfillment]) -> int:
                and f.type is not FulfillmentType.SERVICE and f.status not in DEAD)
 
 
+def days_made(fulfillments: Iterable[Fulfillment], today: date) -> int:
+    """Days from ``today`` (UTC) until the slowest of an order's packages still on its way is
+    promised (0 with none): sourcing the rest, a package that would arrive sooner does not
+    bring the order sooner. A package handed over has arrived; one past its promise counts 0."""
+    return max((max(0, (f.promised_date - today).days) for f in fulfillments
+                if f.location_id is not None and f.type is not FulfillmentType.SERVICE
+                and f.status not in DEAD and f.status not in HANDED_OVER
+                and f.promised_date is not None), default=0)
+
+
 def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = None,
-               made: int = 0) -> OrderSpec:
+               made: Sequence[Fulfillment] = ()) -> OrderSpec:
     """The optimizer's view of ``order``; ``today`` (UTC, default now) dates its deadline;
-    ``made``: its packages so far (:func:`parcels_made`)."""
+    ``made``: the packages earlier decisions made for it, live or not (they count against the
+    shipment limit, :func:`parcels_made`, and the order arrives no sooner than they do,
+    :func:`days_made`)."""
+    today = today or datetime.now(UTC).date()
     assert order.ship_to is not None, "intake resolves every order's destination"
     pickup = order.delivery.method is DeliveryMethod.PICKUP
     return OrderSpec(order_id=order.id, lat=order.ship_to.lat, lon=order.ship_to.lon,
                      lines=tuple(lines), method="pickup" if pickup else "ship",
                      pickup_location_id=order.delivery.location_id if pickup else None,
                      priority=order.priority,
-                     deadline_days=deadline_days(order, today or datetime.now(UTC).date()),
+                     deadline_days=deadline_days(order, today),
                      excluded_location_ids=tuple(
                          str(x) for x in order.attributes.get("excluded_locations") or ()),
-                     shipments_made=made)
+                     shipments_made=parcels_made(made), days_made=days_made(made, today))
 
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,

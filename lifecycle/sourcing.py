@@ -26,7 +26,6 @@ from lifecycle.network import (
     load_network,
     order_spec,
     params_for,
-    parcels_made,
     remaining_lines,
     work_starts,
 )
@@ -214,7 +213,7 @@ def solve_snapshot(snapshot: Snapshot, objective: str | None) -> Solved | None:
     params = params_for(snapshot.policy, objective, snapshot.opportunity)
     spec = order_spec(order, snapshot.lines,
                       today=work_starts(order, snapshot.policy, datetime.now(UTC)),
-                      made=parcels_made(snapshot.existing))
+                      made=snapshot.existing)
     result = solve(build_problem([spec], network.specs, network.stock, params), params)
     observe.solved(solver_info(result))
     return network, result, result.assignment(order.id)

@@ -185,6 +185,7 @@ def _with_arcs(
         line_qty=line_qty.astype(np.int64),
         order_priority=np.array([o.priority for o in orders], dtype=np.int64),
         order_shipments_made=np.array([o.shipments_made for o in orders], dtype=np.int64),
+        order_days_made=np.array([o.days_made for o in orders], dtype=np.int64),
         loc_priority=np.array([loc.priority for loc in locations], dtype=np.int64),
         loc_capacity=capacity,
         km=km,

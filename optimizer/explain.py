@@ -73,7 +73,8 @@ def add_alternatives(
             skus = np.array([sku_index[sku] for _, sku, _ in shipment.lines], dtype=np.int64)
             qty = np.array([q for _, _, q in shipment.lines], dtype=np.int64)
             # the order arrives with its slowest package: a rival faster than the order's
-            # other packages would not bring it sooner, so it is judged by that day
+            # other packages (these, and those made earlier: Problem.arrival_days) would not
+            # bring it sooner, so it is judged by that day
             others = [s.delivery_days for s in assignment.shipments if s is not shipment]
             ctx = _Candidates(problem, params, o, skus, qty, opportunity, tie,
                               arrival_floor=max(others, default=0))
@@ -136,7 +137,7 @@ class _Candidates:
         self.extra: FloatArray = opportunity[:, skus] @ qty
         self.days: IntArray = problem.days[o]
         # the day the order would arrive with this location (what time and balanced weigh)
-        self.arrival: IntArray = np.maximum(self.days, arrival_floor)
+        self.arrival: IntArray = np.maximum(problem.arrival_days[o], arrival_floor)
         self.tie: FloatArray = tie_per_unit * float(qty.sum())
         self.score: FloatArray = self._score()
 

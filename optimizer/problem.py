@@ -58,6 +58,7 @@ class Problem:
     # per order / per location
     order_priority: IntArray
     order_shipments_made: IntArray  # packages earlier decisions made (see shipment_limits)
+    order_days_made: IntArray  # days until the slowest of those arrives (see arrival_days)
     loc_priority: IntArray
     loc_capacity: FloatArray  # inf = unlimited
     # dense order x location
@@ -111,8 +112,18 @@ class Problem:
         return np.minimum(self.line_qty[self.arc_line], stock)
 
     @property
+    def arrival_days(self) -> IntArray:
+        """Dense order x location: the days until the order would arrive with a package from
+        the location, what the time objective weighs. An order's packages made earlier may
+        arrive later than a new one (``order_days_made``), and an order arrives with its
+        slowest package. ``days`` stays what the package itself takes (its promise)."""
+        return np.maximum(self.days, self.order_days_made[:, None])
+
+    @property
     def pair_days(self) -> IntArray:
-        return self.days[self.pair_order, self.pair_loc]
+        """Each eligible pair's arrival days (:attr:`arrival_days`): the objective's days."""
+        return np.maximum(self.days[self.pair_order, self.pair_loc],
+                          self.order_days_made[self.pair_order])
 
     @property
     def pair_package_cost(self) -> FloatArray:

@@ -86,6 +86,10 @@ class OrderSpec:
     # packages earlier decisions already made for it (sourcing its backordered rest): they
     # count against max_shipments_per_order, though one more is always allowed
     shipments_made: int = 0
+    # days until the slowest of those packages still on its way arrives (from the same day as
+    # deadline_days): a new package that would arrive sooner does not bring the order sooner,
+    # so the time objective weighs it at this many days
+    days_made: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -97,6 +101,8 @@ class OrderSpec:
         ids = [line.line_id for line in self.lines]
         if len(set(ids)) != len(ids):
             raise ValueError(f"Order {self.order_id!r}: line ids must be unique.")
+        if self.days_made < 0:
+            raise ValueError(f"Order {self.order_id!r}: expected days_made >= 0.")
         if self.shipments_made < 0:
             raise ValueError(f"Order {self.order_id!r}: expected shipments_made >= 0.")
         if self.deadline_days is not None and self.deadline_days < 0:

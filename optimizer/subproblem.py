@@ -82,6 +82,7 @@ def take(
         line_qty=problem.line_qty[line_idx],
         order_priority=problem.order_priority[order_idx],
         order_shipments_made=problem.order_shipments_made[order_idx],
+        order_days_made=problem.order_days_made[order_idx],
         loc_capacity=problem.loc_capacity if capacity is None else capacity,
         km=problem.km[order_idx],
         package_cost=problem.package_cost[order_idx],

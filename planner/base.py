@@ -17,7 +17,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from lifecycle.network import location_spec, order_spec, parcels_made
+from lifecycle.network import location_spec, order_spec
 from lifecycle.uow import UnitOfWork
 from models import InvalidInput, Order, OrderStatus, ReservationStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
@@ -102,8 +102,9 @@ def load_current(uow: UnitOfWork) -> ScenarioBase:
         lines = _lines_left(order, fulfillments.get(order.id, []))
         if lines and order.ship_to is not None:
             # deadlines count from today, as live; parcels already on their way count
-            # against the shipment limit, as they do when live sourcing fills a backorder
-            gone = parcels_made(f for f in fulfillments.get(order.id, []) if f.status in DEPARTED)
+            # against the shipment limit and the order arrives no sooner than they do, as
+            # when live sourcing fills a backorder
+            gone = [f for f in fulfillments.get(order.id, []) if f.status in DEPARTED]
             specs.append(order_spec(order, lines, made=gone))
     keep = {o.id for o in orders}
     locations, names, stock = _network(uow, keep, {})

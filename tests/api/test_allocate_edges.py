@@ -347,3 +347,36 @@ def test_an_allocation_with_nothing_solved_carries_every_solver_field(
     assert {"name", "status", "gap", "ms"} <= set(answer["solver"])
     run = seeded.post("/v1/allocations/run", json={}, headers=PLANNER).json()
     assert isinstance(run["totals"]["shipments"], int)
+
+
+def test_the_rest_of_an_order_under_time_is_not_rushed_past_its_slow_first_package(
+        client: TestClient) -> None:
+    """One unit went from a slow supplier-like warehouse (7 days); sourcing the other under
+    ``time``, a 1-day package at $40 brings the order no sooner than a 3-day one at $5."""
+    here = {"type": "warehouse", "lat": 40.71, "lon": -74.0, "capabilities": ["ship"]}
+    for location_id, extra in (("SLOWEST", {"processing_days": 6, "shipment_cost": 5.0}),
+                               ("FAST", {"processing_days": 0, "shipment_cost": 40.0}),
+                               ("CHEAP", {"processing_days": 2, "shipment_cost": 5.0})):
+        assert client.put(f"/v1/locations/{location_id}",
+                          json={**here, "name": location_id, **extra},
+                          headers=ADMIN).status_code == 201
+    client.put("/v1/products/CAM", json={"name": "Camera"}, headers=ADMIN)
+    client.put("/v1/policy", json={"objective": "time", "source_backorders": False},
+               headers=PLANNER)
+    client.put("/v1/inventory/SLOWEST/CAM", json={"on_hand": 1}, headers=ADMIN)
+    body = order_body("REST-1", lines=[{"line_id": "1", "sku": "CAM", "qty": 2,
+                                         "unit_price": 300.0}])
+    placed = client.post("/v1/orders", json=body, headers=CHANNEL).json()
+    (first,) = [f for f in placed["fulfillments"] if f["type"] == "ship"]
+    assert (placed["status"], first["location_id"]) == ("partially_allocated", "SLOWEST")
+    for location_id in ("FAST", "CHEAP"):
+        client.put(f"/v1/inventory/{location_id}/CAM", json={"on_hand": 1}, headers=ADMIN)
+    answer = client.post("/v1/allocate", json={"order_id": placed["order_id"], "commit": False},
+                         headers=CHANNEL)
+    assert answer.status_code == 200, answer.text
+    quote = answer.json()
+    rest = [(f["location_id"], f["delivery_days"]) for f in quote["fulfillments"]
+            if f["type"] == "ship" and f["location_id"] != "SLOWEST"]
+    assert rest == [("CHEAP", first["delivery_days"] - 4)]
+    assert {(a["location_id"], a["why_not"]) for a in quote["explanation"]["alternatives"]
+            if a["location_id"] == "FAST"} == {("FAST", "dearer")}

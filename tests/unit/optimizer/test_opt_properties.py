@@ -81,6 +81,7 @@ def cases(draw: st.DrawFn) -> Case:
                 else None,
                 priority=draw(st.integers(0, 2)),
                 shipments_made=draw(st.sampled_from([0, 0, 1, 3])),  # a backordered rest
+                days_made=draw(st.sampled_from([0, 0, 2])),  # ... whose first package is slow
             )
         )
     stock = {(loc.id, s): draw(st.integers(0, 2)) for loc in locations for s in skus}

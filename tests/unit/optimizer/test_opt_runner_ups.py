@@ -242,6 +242,26 @@ def test_a_faster_package_that_would_not_bring_the_order_sooner_lost_on_cost() -
         assert (rival.why_not, rival.instead_of, rival.delivery_days) == ("dearer", "G", 1)
 
 
+@pytest.mark.parametrize("solver", ["exact", "highs", "cpsat", "split"])
+def test_the_rest_of_an_order_is_not_rushed_past_a_package_already_slower(solver: str) -> None:
+    """The order's first package arrives in 7 days (``days_made``): under ``time`` its rest
+    from G (2 days, cheap) brings it no later than from N (1 day, dear), so N lost on cost.
+    Without that package N's day wins."""
+    near = LocationSpec("N", "warehouse", 40.01, -90.0, shipment_cost=40.0)
+    cheap = LocationSpec("G", "warehouse", 43.0, -90.0, shipment_cost=5.0, km_per_day=300.0)
+    stock = {("N", "X"): 1, ("G", "X"): 1}
+    for made, chosen, rival, why in ((7, "G", "N", "dearer"), (0, "N", "G", "slower")):
+        order = OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "X", 1),), shipments_made=1,
+                          days_made=made)
+        result = solve_orders([order], [near, cheap], stock,
+                              Params(objective="time", solver=solver))  # type: ignore[arg-type]
+        (shipment,) = result.assignments[0].shipments
+        assert shipment.location_id == chosen
+        assert {a.location_id: a.why_not for a in _alternatives(result)} == {rival: why}
+        # the package's own promise stays its own days, not the order's
+        assert shipment.delivery_days == {"N": 1, "G": 2}[shipment.location_id]
+
+
 def test_a_rival_cheaper_by_less_than_the_priority_tie_break_lost_on_priority() -> None:
     """Location priority may decide between costs within TIE_BUDGET of each other; the rival
     lost on priority then, not to joint constraints."""
