@@ -384,7 +384,8 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     for step in steps:
         allocation = apply(uow, step.order, policy_for_order(policy, step.order), plan.network,
                            plan.result, step.assignment, existing.get(step.order.id, []),
-                           policy.objective, now)
+                           policy.objective, now, release_by=min(
+                               (f.release_at for f in step.replaced if f.release_at), default=None))
         _record(outcome, moves, step, allocation, waiting_before[step.order.id])
     outcome.cost = round(outcome.cost, 2)
     _refresh_prices(uow, plan)

@@ -304,8 +304,9 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
                        objective: str | None = None, *, committed: bool = True) -> Allocation:
     """The allocation already committed for an order (what allocate returns the second time).
 
-    ``committed`` says whether this request committed it: a quote of an allocated order shows
-    the allocation but reserved nothing, so it answers ``committed: false``.
+    ``committed`` says whether the answer is a commitment: a commit (or a replay of one) of
+    an order already allocated answers with what it holds, reserved, as the first commit
+    did; a quote of it shows the same allocation but is no commitment, so ``false``.
     """
     live = [f for f in fulfillments if f.status not in DEAD]
     solver: dict[str, Any] = {}
@@ -357,20 +358,25 @@ def commit(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
 
 def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Network,
           result: Result, assignment: OrderAssignment, existing: list[Fulfillment],
-          chosen_objective: str, now: datetime, *, degrade: bool = False) -> Allocation:
+          chosen_objective: str, now: datetime, *, degrade: bool = False,
+          release_by: datetime | None = None) -> Allocation:
     """Turn one order's answer into fulfillments, reservations, status and events.
 
     ``degrade`` (the last stock attempt): a shipment whose stock or location capacity is gone
     is dropped and its units backordered, instead of raising ``InsufficientStock``.
+    ``release_by``: the new allocations replace ones due for release then (see
+    :func:`release_time`).
     """
     _refuse_backorder(policy, _unfilled(order, assignment))
-    today = work_starts(order, policy, now)
+    release_at = release_time(order, policy, now, release_by)
+    today = work_starts(order, policy, now) if release_at is None \
+        else release_at.astimezone(UTC).date()
     made: list[PlannedFulfillment] = []
     unfilled = _unfilled(order, assignment)
     for shipment in assignment.shipments:
         item = _planned(order, network, shipment, today)
         try:
-            fulfillment = _create_fulfillment(uow, order, item, policy, now,
+            fulfillment = _create_fulfillment(uow, order, item, now, release_at,
                                               {"solver": solver_info(result),
                                                "objective": chosen_objective,
                                                "processing_days":
@@ -454,12 +460,24 @@ def order_allocation_status(order: Order, fulfillments: list[Fulfillment]) -> st
     return "partially_allocated" if live else "backordered"
 
 
+def release_time(order: Order, policy: SourcingPolicy, now: datetime,
+                 release_by: datetime | None = None) -> datetime | None:
+    """When new allocations reach their locations; None when the order's pipeline releases
+    nothing. The policy's ``release_delay_minutes`` holds them back from ``now``, but no later
+    than ``release_by``, the release time of the allocations they replace: a re-optimization
+    that moves an allocation must not hold the order back again, or moving it run after run
+    would keep it from its location for ever."""
+    if not pipelines.has_step(order, "release"):
+        return None
+    due = now + timedelta(minutes=policy.release_delay_minutes)
+    return due if release_by is None else max(now, min(due, release_by))
+
+
 def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,
-                        policy: SourcingPolicy, now: datetime,
+                        now: datetime, release_at: datetime | None,
                         attributes: dict[str, Any]) -> Fulfillment:
     """Reserve first, then add the fulfillment: a refused reservation leaves nothing behind."""
-    delay = policy.release_delay_minutes
-    released = delay == 0 and pipelines.has_step(order, "release")
+    released = release_at is not None and release_at <= now
     days = item.delivery_days or 0
     transit = max(0, days - int(attributes.get("processing_days") or 0))
     promised = item.promised_date
@@ -469,8 +487,7 @@ def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,
         status=FulfillmentStatus.RELEASED if released else FulfillmentStatus.ALLOCATED,
         lines=item.lines, created_at=now, promised_date=promised, delivery_days=days,
         cost=item.cost,
-        release_at=now + timedelta(minutes=delay) if pipelines.has_step(order, "release")
-        else None,
+        release_at=release_at,
         released_at=now if released else None,
         attributes={**attributes, "ship_by": ship_by.isoformat() if ship_by else None})
     uow.ledger.reserve([ReservationRequest(order_id=order.id, line_id=line.line_id,

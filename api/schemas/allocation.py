@@ -121,11 +121,14 @@ class RunTotals(BaseModel):
 
 
 class RunOut(BaseModel):
-    orders: int
+    orders: int = Field(description="Orders the run solved for, whatever came of it: "
+                        "allocated + partially_allocated + backordered + rejected (an order "
+                        "still waiting with no stock for it counts as backordered)")
     allocated: int
     partially_allocated: int
     backordered: int
-    rejected: int
+    rejected: int = Field(description="Orders never accepted that backorder: reject refused "
+                          "whole; the run solved the others again without them")
     units_allocated: int
     totals: RunTotals
     solver: dict[str, Any]

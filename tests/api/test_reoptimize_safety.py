@@ -9,6 +9,7 @@ must be money too. Each test runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from api import create_app
 from dom.bootstrap import Container
+from lifecycle.batch import run_allocations
 from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER, order_body
 from tests.api.test_allocation import NEAR, available, laptop_order, network
 
@@ -247,3 +249,37 @@ def test_a_safety_stock_raised_after_the_allocation_limits_what_freeing_it_offer
     assert run["reoptimized"]["saving"] == 12.0
     assert shipping(order(app, placed)) == [("WH-A", "cancelled"), ("WH-B", "allocated")]
     assert available(app) == {"WH-A": 2, "WH-B": 0}
+
+
+def test_a_moved_allocation_keeps_the_release_time_of_the_one_it_replaces(
+        app: TestClient, container: Container) -> None:
+    network(app, {"WH-A": 5, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = place(app, "X")
+    with container.uow(write=False) as uow:
+        (held,) = [f for f in uow.fulfillments.for_order(placed["order_id"])
+                   if f.location_id == "WH-A"]
+    assert held.release_at is not None
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    # 50 minutes on, the run moves it to the cheaper WH-B: due in 10 minutes, as the one it
+    # replaces was, not in another hour (moved run after run, it would never be released)
+    later = held.release_at - timedelta(minutes=10)
+    run = run_allocations(container.uow_factory, reoptimize=True, now=later)
+    assert run.reoptimized is not None and run.reoptimized["saving"] == 12.0
+    with container.uow(write=False) as uow:
+        (moved,) = [f for f in uow.fulfillments.for_order(placed["order_id"])
+                    if f.location_id == "WH-B"]
+    assert (moved.status.value, moved.release_at) == ("allocated", held.release_at)
+    # promised from the day it reaches its location
+    assert moved.promised_date == held.release_at.date() + timedelta(days=moved.delivery_days or 0)
+    # a second move after its release time was due releases the replacement at once
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    app.put("/v1/locations/WH-A", json={**NEAR, "shipment_cost": 1.0}, headers=ADMIN)
+    overdue = held.release_at + timedelta(minutes=5)
+    run = run_allocations(container.uow_factory, reoptimize=True, now=overdue)
+    assert run.reoptimized is not None and run.reoptimized["fulfillments_reconsidered"] == 1
+    with container.uow(write=False) as uow:
+        live = [(f.location_id, f.status.value, f.release_at)
+                for f in uow.fulfillments.for_order(placed["order_id"])
+                if f.status.value != "cancelled"]
+    assert live == [("WH-A", "released", overdue)]
