@@ -33,15 +33,33 @@ import numpy as np
 
 from optimizer.backends.base import Backend, BackendAnswer, SolveContext
 from optimizer.model import MipModel
-from optimizer.objective import Score, evaluate, same
-from optimizer.problem import IntArray
+from optimizer.objective import Score, Weights, evaluate, same
+from optimizer.problem import IntArray, Problem
 from optimizer.result import Status
 
 MIP_BACKENDS = frozenset({"highs", "cpsat", "scip", "cbc"})
+# why an answer within the gap of the weighted objective's bound is not called optimal
+UNVERIFIED = ("within the gap of the weighted objective's bound, but units or days are left "
+              "that a fuller or faster answer might take: fill across orders not verified")
 
 
 def _score(ctx: SolveContext, arc_units: IntArray) -> Score:
     return evaluate(ctx.problem, ctx.weights, arc_units)
+
+
+def settles(problem: Problem, weights: Weights, arc_units: IntArray) -> bool:
+    """Whether an optimum of the weighted objective is also the optimum of the ranking above
+    it, so a bound on the weighted objective may call ``arc_units`` optimal: one order alone
+    (its penalties and days dominate its own cost exactly), or an answer that fills every unit
+    some location could serve and, under ``time``, gives each order its fastest days. Any
+    other answer a bound cannot prove: a fuller one may cost more in the weighted objective
+    (see the module). The MIP backends check the ranking themselves (:func:`hold_fill`); the
+    heuristics that claim optimality from a bound (lp_fix, split) ask this first."""
+    if problem.n_orders <= 1:
+        return True
+    if weights.fill_first and not same(_reachable_shortfall(problem, weights, arc_units), 0.0):
+        return False
+    return not weights.days_first or _as_fast_as_can_be(problem, weights, arc_units)
 
 
 def fill_applies(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
@@ -50,33 +68,31 @@ def fill_applies(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
         and ctx.weights.fill_first
         and ctx.problem.n_orders > 1
         and answer.arc_units is not None
-        and not same(_reachable_shortfall(ctx, answer.arc_units), 0.0)
+        and not same(_reachable_shortfall(ctx.problem, ctx.weights, answer.arc_units), 0.0)
     )
 
 
-def _reachable_shortfall(ctx: SolveContext, arc_units: IntArray) -> float:
+def _reachable_shortfall(problem: Problem, weights: Weights, arc_units: IntArray) -> float:
     """The shortfall of lines some location could serve (a line nobody stocks is short in
     every answer: no reason to look for a fuller one)."""
-    problem = ctx.problem
     reachable = np.bincount(problem.arc_line, minlength=problem.n_lines) > 0
     filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
     short = (problem.line_qty - filled) * reachable
-    return float(short @ ctx.weights.line_penalty)
+    return float(short @ weights.line_penalty)
 
 
-def _as_fast_as_can_be(ctx: SolveContext, arc_units: IntArray) -> bool:
+def _as_fast_as_can_be(problem: Problem, weights: Weights, arc_units: IntArray) -> bool:
     """Whether no answer with this fill has fewer order-days: it fills every line some
     location could serve (so does any answer as full: every order with stock somewhere ships)
     and each such order gets the days of its fastest location with stock. With units short,
     another answer as full may ship a different set of orders, so no floor is cheap."""
-    if not same(_reachable_shortfall(ctx, arc_units), 0.0):
+    if not same(_reachable_shortfall(problem, weights, arc_units), 0.0):
         return False
-    problem = ctx.problem
     fastest = np.full(problem.n_orders, np.inf)
     np.minimum.at(fastest, problem.pair_order[problem.arc_pair],
                   problem.pair_days[problem.arc_pair].astype(float))
     floor = float(fastest[np.isfinite(fastest)].sum())
-    return same(_score(ctx, arc_units).order_days, floor)
+    return same(evaluate(problem, weights, arc_units).order_days, floor)
 
 
 def days_apply(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
@@ -86,7 +102,7 @@ def days_apply(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
         and ctx.model.n_time > 0
         and ctx.problem.n_orders > 1
         and answer.arc_units is not None
-        and not _as_fast_as_can_be(ctx, answer.arc_units)
+        and not _as_fast_as_can_be(ctx.problem, ctx.weights, answer.arc_units)
     )
 
 

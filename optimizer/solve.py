@@ -155,6 +155,9 @@ def solve(
         if bound is None
         else max(0.0, score.objective - bound) / max(abs(score.objective), 1.0)
     )
+    if status != "optimal" and solver_name not in fill_first.MIP_BACKENDS and gap is not None \
+            and gap <= ctx.mip_rel_gap and not fill_first.settles(problem, weights, units):
+        note = (note + "; " if note else "") + fill_first.UNVERIFIED
     solved = time.perf_counter()
 
     assignments = assignments_from_units(problem, weights, units)
@@ -286,7 +289,8 @@ def _strengthen(ctx: SolveContext, answer: BackendAnswer, deadline: float) -> Ba
     )
     if found.bound <= answer.bound:
         return answer
-    proven = objective - found.bound <= ctx.mip_rel_gap * max(abs(objective), 1.0)
+    proven = objective - found.bound <= ctx.mip_rel_gap * max(abs(objective), 1.0) \
+        and fill_first.settles(ctx.problem, ctx.weights, answer.arc_units)
     label = (
         f"bound = Lagrangian ({found.steps} subgradient steps from LP duals, "
         f"{found.seconds:.1f} s)"

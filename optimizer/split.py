@@ -41,13 +41,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from optimizer import lagrange, lagrangian_plan
+from optimizer import fill_first, lagrange, lagrangian_plan
 from optimizer.backends.base import BATCH_GAP, BackendAnswer, SolveContext
 from optimizer.backends.greedy import complete, greedy_units
 from optimizer.decompose import Split, apportion, split_orders
 from optimizer.lookahead import LpAnswer, solve_lp
 from optimizer.model import build_model
-from optimizer.objective import Weights, evaluate
+from optimizer.objective import Weights, better, evaluate
 from optimizer.params import Params
 from optimizer.problem import FloatArray, IntArray, Problem
 from optimizer.result import Status
@@ -142,14 +142,21 @@ def solve_part(task: PartTask) -> PartAnswer:
 
     def work(token: CancelToken) -> BackendAnswer:
         ctx.token = token
-        return backend.solve(ctx)
+        deadline = time.perf_counter() + ctx.time_limit_s
+        answer = backend.solve(ctx)
+        # as solve() does for a whole batch: the fullest answer, then under time the fastest
+        if fill_first.fill_applies(name, ctx, answer):
+            answer = fill_first.hold_fill(backend, ctx, answer, deadline)
+        if fill_first.days_apply(name, ctx, answer):
+            answer = fill_first.hold_days(backend, ctx, answer, deadline)
+        return answer
 
     outcome = run_with_deadline(work, remaining, min(0.25 * remaining, 1.0))
     answer = outcome.value
     if answer is None or answer.arc_units is None:
         return PartAnswer("time_limit", start, None, f"{name}: no answer in time")
     units = answer.arc_units
-    if evaluate(p, w, units).objective > start_score:
+    if better(w, evaluate(p, w, start), evaluate(p, w, units)):  # ranked, fill first
         units = start
     return PartAnswer(answer.status, units, answer.bound, answer.message)
 
@@ -350,7 +357,8 @@ def solve_split(
     # no region round finished in the limit: the plan stands unimproved because time ran out
     status = _weakest(statuses) if statuses else "time_limit"
     status = "feasible" if status == "optimal" else status
-    if bound is not None and objective - bound <= BATCH_GAP * max(abs(objective), 1.0):
+    if bound is not None and objective - bound <= BATCH_GAP * max(abs(objective), 1.0) \
+            and fill_first.settles(problem, weights, units):
         status = "optimal"
     plan_note = (
         f"plan: {report.plan.source}"
@@ -569,7 +577,10 @@ def _solve_exact(
     bound = float(sum(known)) if len(known) == len(bounds) else None
     objective = evaluate(problem, weights, units).objective
     status = _weakest(statuses)
-    if bound is not None and objective - bound <= BATCH_GAP * max(abs(objective), 1.0):
+    # the parts' statuses already say whether each held its fill (solve_part); the bound alone
+    # proves it only when nothing reachable is short
+    if bound is not None and objective - bound <= BATCH_GAP * max(abs(objective), 1.0) \
+            and (status == "optimal" or fill_first.settles(problem, weights, units)):
         status = "optimal"
     message = f"split: {report.parts} independent parts" + (
         f", {report.missing} without an answer in time" if report.missing else ""

@@ -19,8 +19,9 @@ import numpy as np
 from optimizer.backends.base import BackendAnswer, SolveContext
 from optimizer.backends.greedy import complete, greedy_units
 from optimizer.backends.highs import column_values, new_highs, run_highs
+from optimizer.fill_first import settles
 from optimizer.lookahead import duals_by_key
-from optimizer.objective import evaluate
+from optimizer.objective import better, evaluate
 from optimizer.problem import FloatArray, IntArray, Problem, shipment_limits
 
 LP_SHARE = 0.6  # at most this share of the time limit goes to the LP
@@ -81,10 +82,16 @@ class LpFixBackend:
                 candidates.insert(0, fixed)
         # complete each candidate greedily: fixing packages may have stranded a fillable unit
         candidates = [complete(p, w, u) for u in candidates]
-        scores = [evaluate(p, w, u).objective for u in candidates]
-        objective = min(scores)
-        best = candidates[scores.index(objective)]
-        proven = objective - bound <= ctx.mip_rel_gap * max(abs(objective), 1.0)
+        scored = [(evaluate(p, w, u), u) for u in candidates]
+        score, best = scored[0]
+        for other, units in scored[1:]:  # ranked as every answer is: fill first, then cost
+            if better(w, other, score):
+                score, best = other, units
+        objective = score.objective
+        # the bound is on the weighted objective: it proves the ranking above it only when
+        # nothing reachable is left short (fill_first.settles)
+        proven = objective - bound <= ctx.mip_rel_gap * max(abs(objective), 1.0) \
+            and settles(p, w, best)
         return BackendAnswer(
             status="optimal" if proven else "feasible",
             arc_units=best,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from opt_cases import MIP_BACKENDS
 
-from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders
+from optimizer import LineSpec, LocationSpec, OrderSpec, Params, Result, solve_orders
 
 SHIP = frozenset({"ship"})
 # L0 charges by distance and sits at B's address; L1 is flat and dear and A may not use it
@@ -134,3 +134,42 @@ def test_the_held_rows_of_prices_are_kept_exactly_by_every_backend(solver: str) 
         "A": ["L0"], "B": ["L1"]}
     assert result.status == "optimal"
     assert "fastest across orders" in result.message
+
+
+def _shortfalls(result: Result) -> dict[str, list[tuple[str, int]]]:
+    return {a.order_id: [(u.line_id, u.qty) for u in a.unallocated] for a in result.assignments}
+
+
+def test_split_parts_are_filled_first_as_a_whole_batch_is() -> None:
+    """Two units for O1 (2, no line split) and O2 (1, higher priority): O1 filled leaves the
+    smaller weighted shortfall, though O2's unit is the cheaper to ship. ``split`` solved its
+    part with HiGHS alone and called the cheaper, emptier answer optimal."""
+    orders = [OrderSpec("O1", 38.33, -87.98, (LineSpec("l0", "S0", 2),)),
+              OrderSpec("O2", 41.20, -94.14, (LineSpec("l0", "S0", 1),), priority=1)]
+    locs = [LocationSpec("L0", "warehouse", 39.21, -90.70, unit_cost=1.0,
+                         unit_cost_per_km=0.0005)]
+    answers = {solver: solve_orders(orders, locs, {("L0", "S0"): 2},
+                                    Params(allow_line_split=False, solver=solver))
+               for solver in ("highs", "split")}
+    for result in answers.values():
+        assert result.status == "optimal"
+        assert _shortfalls(result) == {"O1": [], "O2": [("l0", 1)]}
+
+
+def test_lp_fix_does_not_call_an_answer_optimal_that_a_fuller_one_beats() -> None:
+    """lp_fix's bound is on the weighted objective: its answer (O0 short 2, O1 short 1) is
+    within it, but leaving O1's 2 units short instead is fuller (a smaller weighted
+    shortfall) and what the MIPs return."""
+    orders = [OrderSpec("O0", 41.59, -90.41, (LineSpec("l0", "S1", 2),)),
+              OrderSpec("O1", 39.37, -89.35, (LineSpec("l0", "S1", 2), LineSpec("l1", "S2", 1)),
+                        priority=2)]
+    locs = [LocationSpec("L0", "store", 38.00, -89.70),
+            LocationSpec("L1", "warehouse", 42.72, -92.61)]
+    stock = {("L0", "S1"): 2, ("L1", "S2"): 1}
+    params = {"objective": "balanced", "max_shipments_per_order": 1}
+    exact = solve_orders(orders, locs, stock, Params(solver="highs", **params))  # type: ignore[arg-type]
+    assert (exact.status, _shortfalls(exact)) == ("optimal", {"O0": [], "O1": [("l0", 2)]})
+    heuristic = solve_orders(orders, locs, stock, Params(solver="lp_fix", **params))  # type: ignore[arg-type]
+    if _shortfalls(heuristic) != _shortfalls(exact):
+        assert heuristic.status != "optimal"
+        assert "fill across orders not verified" in heuristic.message
