@@ -90,6 +90,9 @@ class PartTask:
     params: Params
     time_limit_s: float
     start: IntArray | None = None  # a feasible answer on this part's share (the plan)
+    # rank the part's answer fill first, as solve() does a whole batch (fill_first): an
+    # independent part's status is the answer's; a region's answer is only a step of the plan
+    hold: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,9 +148,9 @@ def solve_part(task: PartTask) -> PartAnswer:
         deadline = time.perf_counter() + ctx.time_limit_s
         answer = backend.solve(ctx)
         # as solve() does for a whole batch: the fullest answer, then under time the fastest
-        if fill_first.fill_applies(name, ctx, answer):
+        if task.hold and fill_first.fill_applies(name, ctx, answer):
             answer = fill_first.hold_fill(backend, ctx, answer, deadline)
-        if fill_first.days_apply(name, ctx, answer):
+        if task.hold and fill_first.days_apply(name, ctx, answer):
             answer = fill_first.hold_days(backend, ctx, answer, deadline)
         return answer
 
@@ -568,7 +571,7 @@ def _solve_exact(
     """Independent parts with all the stock: optimum and bound are sums."""
     slices = [take(problem, weights, orders) for orders in split.parts]
     part_limit = _part_limit(len(slices), workers, deadline)
-    tasks = [PartTask(s.problem, s.weights, params, part_limit) for s in slices]
+    tasks = [PartTask(s.problem, s.weights, params, part_limit, hold=True) for s in slices]
     answers = _gather(executor, solve_part, tasks, deadline)
     units, statuses, bounds = _stitch(problem, slices, answers, None, report)
     report.rounds = 1
