@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -394,12 +394,15 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     return outcome
 
 
-def source_together(uow: UnitOfWork, orders: list[Order], now: datetime) -> None:
+def source_together(uow: UnitOfWork, orders: list[Order], now: datetime,
+                    release_by: Mapping[str, datetime] | None = None) -> None:
     """Source these accepted orders' uncovered units in one joint solve, inside the caller's
     transaction (a count or a closure that took their allocations back): scarce stock goes
     where the model says, the most urgent first, instead of to whichever is sourced first.
     They take what comes (``backorder: reject`` refuses only orders never sourced), and a
-    shipment the ledger refuses (a concurrent commitment) is backordered, not retried."""
+    shipment the ledger refuses (a concurrent commitment) is backordered, not retried.
+    ``release_by``: per order, when the allocations taken back from it were due for release
+    (its new ones are released no later: ``sourcing.release_time``)."""
     policy = uow.policy.get().for_accepted_order()
     existing = uow.fulfillments.for_orders([o.id for o in orders])
     work = _work({o.id: o for o in orders}, existing, {})
@@ -408,7 +411,8 @@ def source_together(uow: UnitOfWork, orders: list[Order], now: datetime) -> None
     plan = _solve(uow, policy, work, {}, existing, now)
     for order, _ in work:
         apply(uow, order, policy, plan.network, plan.result, plan.result.assignment(order.id),
-              existing.get(order.id, []), policy.objective, now, degrade=True)
+              existing.get(order.id, []), policy.objective, now, degrade=True,
+              release_by=(release_by or {}).get(order.id))
 
 
 def run_allocations(uow_factory: UowFactory, *, reoptimize: bool = False,

@@ -234,12 +234,16 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
     for fulfillment, reason in fulfillments:
         by_order[fulfillment.order_id].append((fulfillment, reason))
     orders: list[Order] = []
+    due: dict[str, datetime] = {}  # per order: when what it loses was due for release
     for order_id, taken in sorted(by_order.items()):  # every unit back before any is taken
         order = uow.orders.get(order_id)
         assert order is not None
         for fulfillment, reason in taken:
             take_back(uow, order, fulfillment, cause, f"Allocation taken back: {reason}")
             outcome.withdrawn.append(fulfillment.id)
+            if fulfillment.release_at is not None:
+                due[order_id] = min(due.get(order_id, fulfillment.release_at),
+                                    fulfillment.release_at)
         orders.append(order)
     again = []
     for order in orders:
@@ -251,7 +255,7 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
         elif sourceable(order):
             again.append(order)
             outcome.resourced.append(order.id)
-    source_together(uow, again, now)  # what is left goes where the joint model says
+    source_together(uow, again, now, due)  # what is left goes where the joint model says
     for order in orders:
         settle_status(uow, order)
         save_order(uow, order)

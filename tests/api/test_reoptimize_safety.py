@@ -283,3 +283,18 @@ def test_a_moved_allocation_keeps_the_release_time_of_the_one_it_replaces(
                 for f in uow.fulfillments.for_order(placed["order_id"])
                 if f.status.value != "cancelled"]
     assert live == [("WH-A", "released", overdue)]
+
+
+def test_an_allocation_moved_off_a_closed_location_keeps_its_release_time(
+        app: TestClient, container: Container) -> None:
+    network(app, {"WH-A": 5, "WH-B": 5})
+    app.put("/v1/policy", json={"release_delay_minutes": 60, "objective": "time"},
+            headers=PLANNER)
+    placed = place(app, "X")
+    closed = app.put("/v1/locations/WH-A", json={**NEAR, "active": False}, headers=ADMIN)
+    assert closed.json()["reallocation"]["orders_resourced"] == [placed["order_id"]]
+    with container.uow(write=False) as uow:
+        by_location = {f.location_id: f for f in uow.fulfillments.for_order(placed["order_id"])}
+    before, after = by_location["WH-A"], by_location["WH-B"]
+    assert (before.status.value, after.status.value) == ("cancelled", "allocated")
+    assert before.release_at is not None and after.release_at == before.release_at
