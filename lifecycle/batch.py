@@ -25,6 +25,7 @@ from typing import Any
 from lifecycle import observe, pipelines
 from lifecycle.network import (
     Network,
+    earliest_release,
     load_network,
     order_spec,
     params_for,
@@ -384,8 +385,7 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
     for step in steps:
         allocation = apply(uow, step.order, policy_for_order(policy, step.order), plan.network,
                            plan.result, step.assignment, existing.get(step.order.id, []),
-                           policy.objective, now, release_by=min(
-                               (f.release_at for f in step.replaced if f.release_at), default=None))
+                           policy.objective, now, release_by=earliest_release(step.replaced))
         _record(outcome, moves, step, allocation, waiting_before[step.order.id])
     outcome.cost = round(outcome.cost, 2)
     _refresh_prices(uow, plan)
@@ -395,14 +395,14 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
 
 
 def source_together(uow: UnitOfWork, orders: list[Order], now: datetime,
-                    release_by: Mapping[str, datetime] | None = None) -> None:
+                    release_by: Mapping[str, datetime | None] | None = None) -> None:
     """Source these accepted orders' uncovered units in one joint solve, inside the caller's
     transaction (a count or a closure that took their allocations back): scarce stock goes
     where the model says, the most urgent first, instead of to whichever is sourced first.
     They take what comes (``backorder: reject`` refuses only orders never sourced), and a
     shipment the ledger refuses (a concurrent commitment) is backordered, not retried.
     ``release_by``: per order, when the allocations taken back from it were due for release
-    (its new ones are released no later: ``sourcing.release_time``)."""
+    (its new ones are released no later: ``network.release_time``)."""
     policy = uow.policy.get().for_accepted_order()
     existing = uow.fulfillments.for_orders([o.id for o in orders])
     work = _work({o.id: o for o in orders}, existing, {})

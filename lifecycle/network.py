@@ -78,13 +78,31 @@ def remaining_lines(order: Order, fulfillments: Sequence[Fulfillment]) -> list[L
             for line in order.product_lines if line.line_id in left]
 
 
-def work_starts(order: Order, policy: SourcingPolicy, now: datetime) -> date:
-    """The day (UTC) an allocation made ``now`` reaches its location: promises and deadlines
-    count from it. The policy's ``release_delay_minutes`` holds new allocations back before a
-    location sees them (when the order's pipeline has a release step), and a parcel cannot
-    leave before its location knows of it."""
-    delay = policy.release_delay_minutes if pipelines.has_step(order, "release") else 0
-    return (now + timedelta(minutes=delay)).astimezone(UTC).date()
+def release_time(order: Order, policy: SourcingPolicy, now: datetime,
+                 release_by: datetime | None = None) -> datetime | None:
+    """When allocations made ``now`` reach their locations; None when the order's pipeline
+    releases nothing. The policy's ``release_delay_minutes`` holds them back from ``now``, but
+    no later than ``release_by``, the release time of the allocations they replace
+    (:func:`earliest_release`): moving an allocation must not hold the order back again, or
+    moving it run after run would keep it from its location for ever."""
+    if not pipelines.has_step(order, "release"):
+        return None
+    due = now + timedelta(minutes=policy.release_delay_minutes)
+    return due if release_by is None else max(now, min(due, release_by))
+
+
+def earliest_release(replaced: Iterable[Fulfillment]) -> datetime | None:
+    """The ``release_by`` of allocations made in place of ``replaced`` (taken back before
+    their release): the soonest of their release times."""
+    return min((f.release_at for f in replaced if f.release_at is not None), default=None)
+
+
+def work_starts(order: Order, policy: SourcingPolicy, now: datetime,
+                release_by: datetime | None = None) -> date:
+    """The day (UTC) an allocation made ``now`` reaches its location (:func:`release_time`):
+    promises and deadlines count from it, since a parcel cannot leave before its location
+    knows of it."""
+    return (release_time(order, policy, now, release_by) or now).astimezone(UTC).date()
 
 
 def deadline_days(order: Order, today: date) -> int | None:

@@ -26,6 +26,7 @@ from lifecycle.network import (
     load_network,
     order_spec,
     params_for,
+    release_time,
     remaining_lines,
     work_starts,
 )
@@ -364,13 +365,12 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
 
     ``degrade`` (the last stock attempt): a shipment whose stock or location capacity is gone
     is dropped and its units backordered, instead of raising ``InsufficientStock``.
-    ``release_by``: the new allocations replace ones due for release then (see
-    :func:`release_time`).
+    ``release_by``: the new allocations replace ones due for release then
+    (``network.release_time``).
     """
     _refuse_backorder(policy, _unfilled(order, assignment))
     release_at = release_time(order, policy, now, release_by)
-    today = work_starts(order, policy, now) if release_at is None \
-        else release_at.astimezone(UTC).date()
+    today = work_starts(order, policy, now, release_by)
     made: list[PlannedFulfillment] = []
     unfilled = _unfilled(order, assignment)
     for shipment in assignment.shipments:
@@ -458,19 +458,6 @@ def order_allocation_status(order: Order, fulfillments: list[Fulfillment]) -> st
     live = [f for f in fulfillments if f.type is not FulfillmentType.SERVICE
             and f.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.REJECTED)]
     return "partially_allocated" if live else "backordered"
-
-
-def release_time(order: Order, policy: SourcingPolicy, now: datetime,
-                 release_by: datetime | None = None) -> datetime | None:
-    """When new allocations reach their locations; None when the order's pipeline releases
-    nothing. The policy's ``release_delay_minutes`` holds them back from ``now``, but no later
-    than ``release_by``, the release time of the allocations they replace: a re-optimization
-    that moves an allocation must not hold the order back again, or moving it run after run
-    would keep it from its location for ever."""
-    if not pipelines.has_step(order, "release"):
-        return None
-    due = now + timedelta(minutes=policy.release_delay_minutes)
-    return due if release_by is None else max(now, min(due, release_by))
 
 
 def _create_fulfillment(uow: UnitOfWork, order: Order, item: PlannedFulfillment,

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 
 from lifecycle.batch import WAITING, source_together, sourceable
 from lifecycle.fulfillment_events import settle_status
+from lifecycle.network import earliest_release
 from lifecycle.rules import save_order
 from lifecycle.sourcing import take_back
 from lifecycle.uow import UnitOfWork
@@ -234,16 +235,14 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
     for fulfillment, reason in fulfillments:
         by_order[fulfillment.order_id].append((fulfillment, reason))
     orders: list[Order] = []
-    due: dict[str, datetime] = {}  # per order: when what it loses was due for release
+    due: dict[str, datetime | None] = {}  # per order: when what it loses was due for release
     for order_id, taken in sorted(by_order.items()):  # every unit back before any is taken
         order = uow.orders.get(order_id)
         assert order is not None
         for fulfillment, reason in taken:
             take_back(uow, order, fulfillment, cause, f"Allocation taken back: {reason}")
             outcome.withdrawn.append(fulfillment.id)
-            if fulfillment.release_at is not None:
-                due[order_id] = min(due.get(order_id, fulfillment.release_at),
-                                    fulfillment.release_at)
+        due[order_id] = earliest_release(f for f, _ in taken)
         orders.append(order)
     again = []
     for order in orders:

@@ -57,9 +57,9 @@ def settles(problem: Problem, weights: Weights, arc_units: IntArray) -> bool:
     heuristics that claim optimality from a bound (lp_fix, split) ask this first."""
     if problem.n_orders <= 1:
         return True
-    if weights.fill_first and not same(_reachable_shortfall(problem, weights, arc_units), 0.0):
-        return False
-    return not weights.days_first or _as_fast_as_can_be(problem, weights, arc_units)
+    if weights.days_first:  # (fill first too: as fast as can be needs nothing short)
+        return _as_fast_as_can_be(problem, weights, arc_units)
+    return not weights.fill_first or same(_reachable_shortfall(problem, weights, arc_units), 0.0)
 
 
 def fill_applies(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:
@@ -93,6 +93,19 @@ def _as_fast_as_can_be(problem: Problem, weights: Weights, arc_units: IntArray) 
                   problem.pair_days[problem.arc_pair].astype(float))
     floor = float(fastest[np.isfinite(fastest)].sum())
     return same(evaluate(problem, weights, arc_units).order_days, floor)
+
+
+def solve_ranked(name: str, backend: Backend, ctx: SolveContext) -> BackendAnswer:
+    """``backend``'s answer to ``ctx``, then the fullest such answer and, under ``time``, the
+    fastest of those (each only where it applies), all within ``ctx.time_limit_s``: how a
+    batch is solved whole (``solve``) or by independent parts (``split``)."""
+    deadline = time.perf_counter() + ctx.time_limit_s
+    answer = backend.solve(ctx)
+    if fill_applies(name, ctx, answer):
+        answer = hold_fill(backend, ctx, answer, deadline)
+    if days_apply(name, ctx, answer):
+        answer = hold_days(backend, ctx, answer, deadline)
+    return answer
 
 
 def days_apply(name: str, ctx: SolveContext, answer: BackendAnswer) -> bool:

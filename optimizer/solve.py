@@ -249,16 +249,9 @@ def _run(
 
     def work(token: CancelToken) -> BackendAnswer:
         ctx.token = token
-        deadline = time.perf_counter() + ctx.time_limit_s
         # imported under the watchdog: a solver library's first import (CP-SAT ~0.6 s) counts
         # against the limit like the solve itself
-        backend = get_backend(name)
-        answer = backend.solve(ctx)
-        if fill_first.fill_applies(name, ctx, answer):  # units short in a batch: the fullest answer
-            answer = fill_first.hold_fill(backend, ctx, answer, deadline)
-        if fill_first.days_apply(name, ctx, answer):  # under time: the fastest of those
-            answer = fill_first.hold_days(backend, ctx, answer, deadline)
-        return answer
+        return fill_first.solve_ranked(name, get_backend(name), ctx)
 
     outcome = run_with_deadline(work, remaining, _grace_s(limit_s))
     if outcome.value is not None:

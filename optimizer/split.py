@@ -145,14 +145,7 @@ def solve_part(task: PartTask) -> PartAnswer:
 
     def work(token: CancelToken) -> BackendAnswer:
         ctx.token = token
-        deadline = time.perf_counter() + ctx.time_limit_s
-        answer = backend.solve(ctx)
-        # as solve() does for a whole batch: the fullest answer, then under time the fastest
-        if task.hold and fill_first.fill_applies(name, ctx, answer):
-            answer = fill_first.hold_fill(backend, ctx, answer, deadline)
-        if task.hold and fill_first.days_apply(name, ctx, answer):
-            answer = fill_first.hold_days(backend, ctx, answer, deadline)
-        return answer
+        return fill_first.solve_ranked(name, backend, ctx) if task.hold else backend.solve(ctx)
 
     outcome = run_with_deadline(work, remaining, min(0.25 * remaining, 1.0))
     answer = outcome.value

@@ -170,6 +170,8 @@ def test_lp_fix_does_not_call_an_answer_optimal_that_a_fuller_one_beats() -> Non
     exact = solve_orders(orders, locs, stock, Params(solver="highs", **params))  # type: ignore[arg-type]
     assert (exact.status, _shortfalls(exact)) == ("optimal", {"O0": [], "O1": [("l0", 2)]})
     heuristic = solve_orders(orders, locs, stock, Params(solver="lp_fix", **params))  # type: ignore[arg-type]
-    if _shortfalls(heuristic) != _shortfalls(exact):
-        assert heuristic.status != "optimal"
-        assert "fill across orders not verified" in heuristic.message
+    # the instance the check exists for: lp_fix's answer is the emptier one, within the gap
+    assert _shortfalls(heuristic) == {"O0": [("l0", 2)], "O1": [("l1", 1)]}
+    assert heuristic.gap is not None and heuristic.gap <= 1e-3
+    assert heuristic.status != "optimal"
+    assert "fill across orders not verified" in heuristic.message
