@@ -2,8 +2,9 @@
 
 Each report moves the fulfillment by its state table (``models.fulfillment_flow``), and in the
 same transaction: shipping consumes the reservations; a rejection or a short pick gives the
-units back and sends the missing quantity to sourcing again (never to the same location for a
-rejection); delivery registers the services that cover what arrived; the order's status is
+units back and sends the missing quantity to sourcing again (never to the same location, but
+for a pickup order's own store after a short pick; a pickup store's rejection is told as
+``order.pickup_unavailable``, :mod:`lifecycle.pickup`); delivery registers the services that cover what arrived; the order's status is
 derived again; rules react to the new events.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from lifecycle import pipelines
 from lifecycle.escalations import close_settled
+from lifecycle.pickup import is_own_pickup_store, tell_pickup_unavailable
 from lifecycle.rules import save_order
 from lifecycle.services import register_covering
 from lifecycle.sourcing import MAX_STOCK_RETRIES, commit
@@ -32,7 +34,7 @@ from models import (
 from models.clock import CLOCK_SKEW, as_utc
 from models.fulfillment_flow import DEPARTED, EVENT_TARGETS, target_of
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
-from models.order_progress import derive_status
+from models.order_progress import derive_status, uncovered_units
 
 
 @dataclass(frozen=True)
@@ -222,8 +224,11 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         order.record("fulfillment.delayed", text, reason=report.reason or "unspecified",
                      eta=eta or "to be confirmed", **common)
         return
-    if report.type in ("rejected", "short_picked"):
-        # Its stock count is in doubt (or it said no): do not ask it again for this order.
+    own_store = is_own_pickup_store(order, fulfillment.location_id)
+    if report.type == "rejected" or (report.type == "short_picked" and not own_store):
+        # It said no (or its stock count is in doubt): do not ask it again for this order. A
+        # pickup order's own store stays asked after a short pick: nowhere else may hand it
+        # over, and its shelf was counted down, so the missing units wait for its next stock.
         excluded = list(order.attributes.get("excluded_locations") or [])
         excluded.append(str(fulfillment.location_id))
         order.attributes = {**order.attributes, "excluded_locations": sorted(set(excluded))}
@@ -234,6 +239,12 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         order.record("fulfillment.rejected", f"Rejected by {where}" +
                      (f": {report.reason}" if report.reason else ""),
                      reason=report.reason, units_released=released, **common)
+        if own_store and location is not None:
+            waiting = uncovered_units(order, [fulfillment if f.id == fulfillment.id else f
+                                              for f in uow.fulfillments.for_order(order.id)])
+            tell_pickup_unavailable(order, location, waiting,
+                                    why=f"it refused the order: {report.reason}"
+                                    if report.reason else "it refused the order")
         close_settled(uow, order, (fulfillment.id,),
                       ("fulfillment_delayed", "fulfillment_at_risk"), "closed by itself: rejected",
                       now)

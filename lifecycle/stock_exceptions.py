@@ -30,15 +30,15 @@ from datetime import UTC, datetime
 from lifecycle.batch import WAITING, source_together, sourceable
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.network import earliest_release
+from lifecycle.pickup import is_own_pickup_store, tell_pickup_unavailable
 from lifecycle.rules import save_order
 from lifecycle.sourcing import take_back
 from lifecycle.uow import UnitOfWork
 from models import Location, Order
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.inventory import ReservationStatus
-from models.order_progress import BACKORDERED_UNITS, uncovered_units
+from models.order_progress import uncovered_units
 from models.order_status import OrderStatus
-from models.orders import DeliveryMethod
 
 # Released and still at the location: what a count or a closure puts at risk.
 AT_LOCATION = frozenset({FulfillmentStatus.RELEASED, FulfillmentStatus.ACCEPTED,
@@ -150,7 +150,7 @@ def _tell_released_pickups(uow: UnitOfWork, store: Location,
         order = uow.orders.get(order_id)
         assert order is not None
         waiting = uncovered_units(order, uow.fulfillments.for_order(order_id))
-        _pickup_unavailable(order, store, waiting, set_aside=count)
+        tell_pickup_unavailable(order, store, waiting, set_aside=count)
         save_order(uow, order)
 
 
@@ -160,8 +160,7 @@ def _tell_waiting_pickups(uow: UnitOfWork, store: Location, skip: set[str]) -> N
     held ones too (a hold does not stop the store closing). Those with work at the store are
     told when it is withdrawn (:func:`_withdraw`) or flagged (``skip``)."""
     for order in uow.orders.with_statuses([*WAITING, OrderStatus.ON_HOLD.value]):
-        if order.delivery.method is not DeliveryMethod.PICKUP \
-                or order.delivery.location_id != store.id or order.id in skip:
+        if not is_own_pickup_store(order, store.id) or order.id in skip:
             continue
         fulfillments = uow.fulfillments.for_order(order.id)
         if any(f.location_id == store.id and f.status is FulfillmentStatus.ALLOCATED
@@ -169,18 +168,8 @@ def _tell_waiting_pickups(uow: UnitOfWork, store: Location, skip: set[str]) -> N
             continue  # withdrawn below, and told there
         waiting = uncovered_units(order, fulfillments)
         if waiting:
-            _pickup_unavailable(order, store, waiting)
+            tell_pickup_unavailable(order, store, waiting)
             save_order(uow, order)
-
-
-def _pickup_unavailable(order: Order, store: Location, waiting: dict[str, int],
-                        set_aside: int = 0) -> None:
-    order.record("order.pickup_unavailable",
-                 f"Pickup store {store.name} can no longer hand over this order: "
-                 "agree another store or shipping with the customer",
-                 location_id=store.id, units=set_aside + sum(waiting.values()))
-    if waiting:  # announced here; a later run must not tell the customer it waits for stock
-        order.attributes = {**order.attributes, BACKORDERED_UNITS: waiting}
 
 
 def _open_at(uow: UnitOfWork, location_id: str) -> list[Fulfillment]:
@@ -246,11 +235,10 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
         orders.append(order)
     again = []
     for order in orders:
-        if closed is not None and order.delivery.method is DeliveryMethod.PICKUP \
-                and order.delivery.location_id == closed.id:
+        if closed is not None and is_own_pickup_store(order, closed.id):
             if order.id not in told_later:
-                _pickup_unavailable(order, closed,
-                                    uncovered_units(order, uow.fulfillments.for_order(order.id)))
+                waiting = uncovered_units(order, uow.fulfillments.for_order(order.id))
+                tell_pickup_unavailable(order, closed, waiting)
         elif sourceable(order):
             again.append(order)
             outcome.resourced.append(order.id)
