@@ -4,8 +4,8 @@ Each report moves the fulfillment by its state table (``models.fulfillment_flow`
 same transaction: shipping consumes the reservations; a rejection or a short pick gives the
 units back and sends the missing quantity to sourcing again (never to the same location, but
 for a pickup order's own store after a short pick; a pickup store's rejection is told as
-``order.pickup_unavailable``, :mod:`lifecycle.pickup`); delivery registers the services that cover what arrived; the order's status is
-derived again; rules react to the new events.
+``order.pickup_unavailable``, :mod:`lifecycle.pickup`); delivery registers the services that
+cover what arrived; the order's status is derived again; rules react to the new events.
 """
 
 from __future__ import annotations

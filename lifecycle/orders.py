@@ -400,6 +400,12 @@ def _cancel_whole(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment]
                                  **({"services_cancelled": revoked} if revoked else {}))
     close_settled(uow, order, None, WATCHING, "closed by itself: the order was cancelled",
                   datetime.now(UTC))
+    _nothing_waits(order)
+
+
+def _nothing_waits(order: Order) -> None:
+    """What was announced as backordered is cancelled: no unit of the order waits any more."""
+    order.attributes = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
 
 
 def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment],
@@ -424,8 +430,7 @@ def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillm
     order.cancel_remainder({**units, **dropped}, reason, units_released=released,
                            fulfillments_cancelled=[f.id for f in stopped],
                            services_cancelled=sorted(dropped) or None)
-    # nothing waits any more: what was announced as backordered is cancelled
-    order.attributes = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
+    _nothing_waits(order)
     _settle(uow, order)
 
 

@@ -337,3 +337,18 @@ def test_an_expired_pickup_is_not_put_back_on_the_shelf_by_the_sweep(
     after = _order(empty, order_id)
     assert [f["status"] for f in after["fulfillments"]] == ["picked_up", "cancelled"]
     assert after["status"] == "completed"
+
+
+def test_a_cancelled_backorder_waits_for_nothing(
+        empty: TestClient, default_container: Container) -> None:
+    order_id = _place(empty, "CANCELLED-WAITING", qty=2)
+    assert _order(empty, order_id)["attributes"]["backordered_units"] == {"1": 2}
+    assert empty.post(f"/v1/orders/{order_id}/cancel", json={},
+                      headers=CHANNEL).status_code == 200
+    cancelled = _order(empty, order_id)
+    assert cancelled["status"] == "cancelled"
+    assert "backordered_units" not in cancelled["attributes"]
+
+    _stock(empty, "WH-NEAR", 5)
+    background.tick(default_container)
+    assert _order(empty, order_id)["fulfillments"] == []
