@@ -85,3 +85,17 @@ def test_a_proven_optimum_near_zero_reports_a_gap_near_zero(solver: str) -> None
     result = solve_orders([order], locs, {("L0", "X"): 1}, Params(solver=solver))
     assert result.status == "optimal"
     assert result.gap is not None and result.gap < 1e-3
+
+
+@pytest.mark.parametrize("qty", [50, 400])
+def test_cpsat_proves_a_large_order_s_priority_tie_optimal(qty: int) -> None:
+    # the tie-break per unit (1e-3 over the order's units and the priority ranks) rounded to
+    # nothing at CP-SAT's 1/10,000 scale, and the rounding slack on the bound left the answer
+    # "feasible" on a two-location instance
+    locs = [LocationSpec("LOW", "warehouse", 48.0, -90.0, frozenset({"ship"}), priority=0),
+            LocationSpec("HIGH", "warehouse", 48.0, -90.0, frozenset({"ship"}), priority=5)]
+    order = OrderSpec("O", 40.0, -90.0, (LineSpec("1", "X", qty),))
+    result = solve_orders([order], locs, {("LOW", "X"): 500, ("HIGH", "X"): 500},
+                          Params(solver="cpsat"))
+    assert result.status == "optimal"
+    assert [s.location_id for s in result.assignments[0].shipments] == ["HIGH"]
