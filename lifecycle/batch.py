@@ -93,6 +93,9 @@ class Moves:
     ``units_unfilled``, never as money saved: an unfilled unit costs nothing to ship, yet
     leaving it is no saving, so ``saving`` leaves out their share of what the replaced
     allocations cost (``before_unfilled``, pro rata by units of the allocation they were in).
+    The other way round, units a replacement also fills that waited before the run
+    (``units_filled``) are no loss either: ``saving`` leaves out their share of what the
+    replacements cost (``after_filled``, pro rata by units of the replacements).
     """
 
     reconsidered: int = 0
@@ -100,17 +103,21 @@ class Moves:
     cost_replaced: float = 0.0
     cost_replacements: float = 0.0
     before_unfilled: float = 0.0
+    after_filled: float = 0.0
     units_unfilled: int = 0
+    units_filled: int = 0
     restored: int = 0
 
     def report(self) -> dict[str, Any]:
         kept = self.cost_reconsidered - self.cost_replaced
-        saving = self.cost_replaced - self.before_unfilled - self.cost_replacements
+        saving = (self.cost_replaced - self.before_unfilled) \
+            - (self.cost_replacements - self.after_filled)
         return {"fulfillments_reconsidered": self.reconsidered,
                 "cost_before": round(self.cost_reconsidered, 2),
                 "cost_after": round(kept + self.cost_replacements, 2),
                 "saving": round(saving, 2),
-                "units_unfilled": self.units_unfilled, "orders_restored": self.restored}
+                "units_unfilled": self.units_unfilled, "units_filled": self.units_filled,
+                "orders_restored": self.restored}
 
 
 @dataclass
@@ -327,11 +334,17 @@ def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocatio
     if step.replaced:
         before = sum(f.cost or 0.0 for f in step.replaced)
         replaced_units = sum(f.units for f in step.replaced)
-        lost = max(0, sum(u.qty for u in allocation.unallocated) - waiting_before)
+        after = sum(f.cost or 0.0 for f in allocation.fulfillments)
+        new_units = sum(line.qty for f in allocation.fulfillments for line in f.lines)
+        unfilled = sum(u.qty for u in allocation.unallocated)
+        lost = max(0, unfilled - waiting_before)
+        gained = max(0, waiting_before - unfilled)
         moves.cost_replaced += before
-        moves.cost_replacements += sum(f.cost or 0.0 for f in allocation.fulfillments)
+        moves.cost_replacements += after
         moves.before_unfilled += before * min(lost, replaced_units) / max(replaced_units, 1)
+        moves.after_filled += after * min(gained, new_units) / max(new_units, 1)
         moves.units_unfilled += lost
+        moves.units_filled += gained
 
 
 def _settle(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],

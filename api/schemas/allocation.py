@@ -120,6 +120,29 @@ class RunTotals(BaseModel):
     shipments: int
 
 
+class ReoptimizedOut(BaseModel):
+    """What re-optimization moved (``reoptimize: true``), money apart from units."""
+
+    fulfillments_reconsidered: int = Field(
+        description="Allocations not yet released that the run was free to move")
+    cost_before: float = Field(description="What the reconsidered allocations cost")
+    cost_after: float = Field(
+        description="What their orders' allocations cost after the run: those kept plus "
+                    "those made in place of the others")
+    saving: float = Field(
+        description="Money only: the share of the replaced allocations' cost for units still "
+                    "covered, less the share of the replacements' cost for those same units "
+                    "(units left short or newly filled are counted apart)")
+    units_unfilled: int = Field(description="Units covered before the run and not after it")
+    units_filled: int = Field(
+        description="Units that waited for stock before the run and that the moved orders' "
+                    "new allocations also fill")
+    orders_restored: int = Field(
+        description="Orders that keep what they had because the new plan would leave them "
+                    "short (backorder: reject) or only give their units to an order of equal "
+                    "priority")
+
+
 class RunOut(BaseModel):
     orders: int = Field(description="Orders the run solved for, whatever came of it: "
                         "allocated + partially_allocated + backordered + rejected (an order "
@@ -132,7 +155,8 @@ class RunOut(BaseModel):
     units_allocated: int
     totals: RunTotals
     solver: dict[str, Any]
-    reoptimized: dict[str, Any] | None
+    reoptimized: ReoptimizedOut | None = Field(
+        description="Present when the run re-optimized (reoptimize: true), else null")
 
     @classmethod
     def of(cls, r: RunOutcome) -> RunOut:
@@ -141,7 +165,8 @@ class RunOut(BaseModel):
                    rejected=r.rejected, units_allocated=r.units_allocated,
                    totals=RunTotals(cost=r.cost, shipments=r.shipments),
                    solver=r.solver,
-                   reoptimized=r.reoptimized)
+                   reoptimized=ReoptimizedOut(**r.reoptimized)
+                   if r.reoptimized is not None else None)
 
 
 class PolicyIn(Strict):

@@ -208,7 +208,7 @@ def test_reoptimizing_moves_unreleased_allocations_and_reports_the_saving(
     run = client.post("/v1/allocations/run", json={"reoptimize": True}, headers=PLANNER).json()
     assert run["reoptimized"] == {"fulfillments_reconsidered": 1, "cost_before": 15.0,
                                   "cost_after": 3.0, "saving": 12.0, "units_unfilled": 0,
-                                  "orders_restored": 0}
+                                  "units_filled": 0, "orders_restored": 0}
     order = client.get(f"/v1/orders/{placed['order_id']}", headers=OPS).json()
     live = [f for f in order["fulfillments"] if f["status"] == "allocated"]
     assert [f["location_id"] for f in live] == ["WH-B"]

@@ -22,7 +22,7 @@ from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER, order_body
 from tests.api.test_allocation import NEAR, available, laptop_order, network
 
 NOTHING_MOVED = {"fulfillments_reconsidered": 0, "cost_before": 0.0, "cost_after": 0.0,
-                 "saving": 0.0, "units_unfilled": 0, "orders_restored": 0}
+                 "saving": 0.0, "units_unfilled": 0, "units_filled": 0, "orders_restored": 0}
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_units_left_unfilled_are_reported_apart_from_the_saving(app: TestClient)
     run = reoptimize(app)
     assert run["reoptimized"] == {"fulfillments_reconsidered": 1, "cost_before": 15.0,
                                   "cost_after": 0.0, "saving": 0.0, "units_unfilled": 1,
-                                  "orders_restored": 0}
+                                  "units_filled": 0, "orders_restored": 0}
     moved = order(app, first)
     assert (moved["status"], shipping(moved)) == ("backordered", [("WH-A", "cancelled")])
     assert {"fulfillment.cancelled", "order.backordered"} <= \
@@ -125,7 +125,7 @@ def test_an_order_of_equal_priority_does_not_take_an_allocated_unit(app: TestCli
     run = reoptimize(app)
     assert run["reoptimized"] == {"fulfillments_reconsidered": 1, "cost_before": 15.0,
                                   "cost_after": 15.0, "saving": 0.0, "units_unfilled": 0,
-                                  "orders_restored": 1}
+                                  "units_filled": 0, "orders_restored": 1}
     kept = order(app, first)
     assert (kept["status"], shipping(kept)) == ("allocated", [("WH-A", "allocated")])
     assert order(app, later)["status"] == "backordered"
@@ -140,7 +140,7 @@ def test_the_saving_counts_new_fulfillments_released_at_once(app: TestClient) ->
     run = reoptimize(app)
     assert run["reoptimized"] == {"fulfillments_reconsidered": 1, "cost_before": 15.0,
                                   "cost_after": 3.0, "saving": 12.0, "units_unfilled": 0,
-                                  "orders_restored": 0}
+                                  "units_filled": 0, "orders_restored": 0}
     assert shipping(order(app, placed)) == [("WH-A", "cancelled"), ("WH-B", "released")]
     assert available(app) == {"WH-A": 5, "WH-B": 4}
 
@@ -298,3 +298,22 @@ def test_an_allocation_moved_off_a_closed_location_keeps_its_release_time(
     before, after = by_location["WH-A"], by_location["WH-B"]
     assert (before.status.value, after.status.value) == ("cancelled", "allocated")
     assert before.release_at is not None and after.release_at == before.release_at
+
+
+def test_a_move_that_also_fills_a_backordered_unit_does_not_count_it_against_the_saving(
+        app: TestClient) -> None:
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = place(app, "X", qty=2)  # one unit at WH-A ($15), one waits
+    assert order(app, placed)["attributes"]["backordered_units"] == {"1": 1}
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    run = reoptimize(app)
+    moved = order(app, placed)
+    assert shipping(moved) == [("WH-A", "cancelled"), ("WH-B", "allocated")]
+    (parcel,) = [f for f in moved["fulfillments"] if f["status"] == "allocated"]
+    # the new parcel carries both units: half of it pays for the unit that waited, which is
+    # no loss; the other half replaces the $15 parcel
+    assert run["reoptimized"] == {
+        "fulfillments_reconsidered": 1, "cost_before": 15.0, "cost_after": parcel["cost"],
+        "saving": round(15.0 - parcel["cost"] / 2, 2), "units_unfilled": 0, "units_filled": 1,
+        "orders_restored": 0}
