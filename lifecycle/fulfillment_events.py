@@ -110,9 +110,11 @@ def _short_pick(uow: UnitOfWork, fulfillment: Fulfillment,
             uow.ledger.adjust(str(fulfillment.location_id), line.sku, -shrink,
                               f"short pick on {fulfillment.id}")
         gone.append({"line_id": line_id, "sku": line.sku, "qty": qty})
-    fulfillment.lines = [FulfillmentLine(x.line_id, x.sku, x.qty - missing.get(x.line_id, 0))
-                         for x in fulfillment.lines if x.qty > missing.get(x.line_id, 0)]
-    if not fulfillment.lines:
+    still = [FulfillmentLine(x.line_id, x.sku, x.qty - missing.get(x.line_id, 0))
+             for x in fulfillment.lines if x.qty > missing.get(x.line_id, 0)]
+    if still:
+        fulfillment.lines = still
+    else:  # nothing of it goes: cancelled, its lines kept to say what it held
         fulfillment.status = FulfillmentStatus.CANCELLED
     return gone
 
@@ -252,9 +254,12 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
     if report.type == "short_picked":
         gone = _short_pick(uow, fulfillment, report)
         units = sum(int(str(g["qty"])) for g in gone)
+        whole = fulfillment.status is FulfillmentStatus.CANCELLED
         order.record("fulfillment.short_picked",
-                     f"Short pick at {where}: {units} unit(s) missing, sourcing them again",
-                     lines=gone, reason=report.reason, **common)
+                     f"Short pick at {where}: {units} unit(s) missing, sourcing them again"
+                     + ("; nothing of this fulfillment goes" if whole else ""),
+                     lines=gone, reason=report.reason, fulfillment_cancelled=whole or None,
+                     **common)
         close_settled(uow, order, (fulfillment.id,), ("fulfillment_at_risk",),
                       "closed by itself: the shortfall was reported (short pick)", now)
         return

@@ -400,12 +400,6 @@ def _cancel_whole(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment]
                                  **({"services_cancelled": revoked} if revoked else {}))
     close_settled(uow, order, None, WATCHING, "closed by itself: the order was cancelled",
                   datetime.now(UTC))
-    _nothing_waits(order)
-
-
-def _nothing_waits(order: Order) -> None:
-    """What was announced as backordered is cancelled: no unit of the order waits any more."""
-    order.attributes = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
 
 
 def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillment],
@@ -425,12 +419,18 @@ def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillm
         uow.fulfillments.save(fulfillment)
     close_settled(uow, order, {f.id for f in stopped}, WATCHING,
                   "closed by itself: cancelled before it left", datetime.now(UTC))
+    # a pickup store that cannot hand over is about the order's units still to come, not one
+    # fulfillment: every one of them is cancelled now
+    close_settled(uow, order, None, ("pickup_unavailable",),
+                  "closed by itself: the units waiting for pickup were cancelled",
+                  datetime.now(UTC))
     released = uow.ledger.release_order(order.id)
     dropped = cancel_services(uow, order, units)
     order.cancel_remainder({**units, **dropped}, reason, units_released=released,
                            fulfillments_cancelled=[f.id for f in stopped],
                            services_cancelled=sorted(dropped) or None)
-    _nothing_waits(order)
+    # nothing waits any more: what was announced as backordered is cancelled
+    order.attributes = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
     _settle(uow, order)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.order_status import OrderStatus
+from models.orders import BACKORDERED_UNITS as BACKORDERED_UNITS  # read with the progress
 from models.orders import Order
 
 S = FulfillmentStatus
@@ -20,9 +21,6 @@ WORKING = frozenset({S.ACCEPTED, S.PICKED, S.PACKED, S.READY_FOR_PICKUP})
 COMMANDED = frozenset({OrderStatus.CANCELLED, OrderStatus.ON_HOLD})
 
 
-# Order attribute: units per line still waiting, as sourcing last saw them (its timeline
-# announces a backorder only when a line waits for more than this).
-BACKORDERED_UNITS = "backordered_units"
 
 
 def uncovered_units(order: Order, fulfillments: Sequence[Fulfillment]) -> dict[str, int]:

@@ -23,6 +23,10 @@ from models.order_status import (
     check_payment_move,
 )
 
+# Order attribute: units per line still waiting, as sourcing last saw them (its timeline
+# announces a backorder only when a line waits for more than this).
+BACKORDERED_UNITS = "backordered_units"
+
 
 class Channel(StrEnum):
     WEB = "web"
@@ -311,6 +315,8 @@ class Order:
         check_order_move(self.status, OrderStatus.CANCELLED)
         self.hold_reason = None
         self.set_status(OrderStatus.CANCELLED, reason)
+        # nothing waits any more: what was announced as backordered is cancelled too
+        self.attributes = {k: v for k, v in self.attributes.items() if k != BACKORDERED_UNITS}
         self.record("order.cancelled", "Order cancelled" + (f": {reason}" if reason else ""),
                      reason=reason)
 

@@ -63,8 +63,9 @@ def _policy(policy: SourcingPolicy) -> dict[str, Any]:
 
 
 def _lines_left(order: Order, fulfillments: Sequence[Fulfillment]) -> list[LineSpec]:
-    """Product units of ``order`` not yet on their way (shipped, delivered, picked up)."""
-    gone: dict[str, int] = defaultdict(int)
+    """Product units of ``order`` not yet on their way (shipped, delivered, picked up) and not
+    cancelled (a partial cancel, an expired pickup): what live sourcing would still cover."""
+    gone: dict[str, int] = defaultdict(int, order.cancelled_units)
     for f in fulfillments:
         if f.status in DEPARTED and f.type is not FulfillmentType.SERVICE:
             for line in f.lines:

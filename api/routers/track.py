@@ -61,8 +61,14 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
 
 
 # Internal moves after which the next allocation replaces one the customer was told about
-# (after a short pick the first parcel still goes: the next allocation is an extra one).
+# (after a short pick the first parcel still goes, so the next allocation is an extra one,
+# unless nothing of it was left: ``fulfillment_cancelled``).
 MOVES = frozenset({"fulfillment.cancelled", "fulfillment.rejected"})
+
+
+def _is_move(event: Event) -> bool:
+    return event.type in MOVES or (event.type == "fulfillment.short_picked"
+                                   and bool(event.data.get("fulfillment_cancelled")))
 
 
 def _customer_message(event: Event, partners: dict[str, str]) -> str:
@@ -88,7 +94,7 @@ def _customer_timeline(events: list[Event], partners: dict[str, str]) -> list[Ti
     shown: list[TimelineItem] = []
     moved = False
     for event in events:
-        if event.type in MOVES:
+        if _is_move(event):
             moved = True
         if event.type in CUSTOMER_EVENTS_HIDDEN:
             continue

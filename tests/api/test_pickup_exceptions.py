@@ -150,3 +150,21 @@ def test_a_rejection_at_the_pickup_store_counts_the_units_already_waiting_too(
     assert told["data"]["units"] == 2
     assert after["attributes"]["backordered_units"] == {"1": 2}
     assert [e["type"] for e in after["timeline"]].count("order.backordered") == 1
+
+
+def test_cancelling_the_rest_of_a_pickup_its_store_cannot_hand_over_closes_the_escalation(
+        stores: TestClient) -> None:
+    _stock(stores, "ST-1", 1)
+    order_id = _pickup(stores, "REST-CANCELLED", qty=2)
+    ((first, _, _),) = _live(_order(stores, order_id))
+    _report(stores, first, type="ready_for_pickup")
+    _report(stores, first, type="picked_up")
+    store = {**dict(NETWORK)["ST-1"], "capabilities": ["ship"]}
+    assert stores.put("/v1/locations/ST-1", json=store, headers=ADMIN).status_code == 200
+    assert escalation_states(stores, order_id) == [("pickup_unavailable", "open")]
+
+    cancelled = stores.post(f"/v1/orders/{order_id}/cancel", json={}, headers=CHANNEL)
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "completed"
+    assert escalation_states(stores, order_id) == [("pickup_unavailable", "resolved")]

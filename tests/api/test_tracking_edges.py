@@ -62,6 +62,23 @@ def test_a_suppliers_rejection_and_its_reason_stay_internal(seeded_any: TestClie
     assert "Supplier" not in text
 
 
+def test_a_parcel_short_picked_whole_is_replaced_not_added(seeded_any: TestClient) -> None:
+    body = order_body("TR-SHORT", lines=[{"line_id": "1", "sku": "CAM-BAG", "qty": 1,
+                                          "unit_price": 30.0}])
+    order = seeded_any.post("/v1/orders", json=body, headers=OPS).json()
+    (first,) = [f for f in order["fulfillments"] if f["location_id"] == "SUP-1"]
+    assert seeded_any.put("/v1/inventory/SUP-2/CAM-BAG", json={"on_hand": 5},
+                          headers=ADMIN).status_code == 200
+    short = seeded_any.post(f"/v1/fulfillments/{first['fulfillment_id']}/events",
+                            json={"type": "short_picked"}, headers=OPS)
+    assert short.status_code == 200, short.text
+    # nothing of it goes: cancelled, still saying what it held
+    assert (short.json()["status"], short.json()["lines"]) == ("cancelled", first["lines"])
+    allocated = [e["message"] for e in _track(seeded_any, order)["timeline"]
+                 if e["type"] == "order.allocated"]
+    assert [m.split(":")[0] for m in allocated] == ["Allocated", "Updated"]
+
+
 @pytest.mark.parametrize("token", ["", " ", "x" * 101, "%00", "../x", "tok\u00e9n"])
 def test_malformed_tokens_never_reach_the_order(seeded: TestClient, token: str) -> None:
     created = seeded.post("/v1/orders", json=order_body("TR-TOK"), headers=OPS).json()

@@ -143,3 +143,10 @@ def test_final_states_have_no_way_out() -> None:
     assert ORDER_MOVES[OrderStatus.CANCELLED] == frozenset()
     assert ORDER_MOVES[OrderStatus.COMPLETED] == frozenset()
     assert PAYMENT_MOVES[PaymentStatus.CONFIRMED] == frozenset()
+
+
+def test_a_cancelled_order_waits_for_nothing() -> None:
+    order = make_order()
+    order.attributes = {"backordered_units": {"1": 1}, "source": "web"}
+    order.cancel("not picked up")
+    assert order.attributes == {"source": "web"}

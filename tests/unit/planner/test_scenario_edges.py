@@ -42,3 +42,28 @@ def test_replay_compares_only_orders_both_sides_have() -> None:
         (10.0, 10.0, 0.0)
     assert replay["decided_mean_delivery_days"] == replay["replay_mean_delivery_days"] == 1.0
     assert replay["same_location_rate"] == 1.0
+
+
+def test_the_current_base_leaves_out_units_departed_or_cancelled() -> None:
+    from datetime import UTC, datetime
+
+    from models import Channel, Customer, Delivery, Order, OrderLine
+    from models.fulfillments import (
+        Fulfillment,
+        FulfillmentLine,
+        FulfillmentStatus,
+        FulfillmentType,
+    )
+    from planner.base import _lines_left
+
+    laptop = Order(id="ord_1", channel=Channel.WEB, channel_order_id="W-1",
+                   customer=Customer(id="C-1"), lines=[OrderLine("1", "LAPTOP", 4, 999.0)],
+                   delivery=Delivery(), ship_to=None, tracking_token="t",
+                   created_at=datetime.now(UTC))
+    laptop.attributes = {"cancelled_units": {"1": 1}}  # an expired pickup, say
+    shipped = Fulfillment(id="ful_1", order_id="ord_1", type=FulfillmentType.SHIP,
+                          location_id="WH", status=FulfillmentStatus.SHIPPED,
+                          lines=[FulfillmentLine("1", "LAPTOP", 2)], created_at=datetime.now(UTC))
+    assert _lines_left(laptop, [shipped]) == [LineSpec("1", "LAPTOP", 1)]
+    laptop.attributes = {"cancelled_units": {"1": 2}}
+    assert _lines_left(laptop, [shipped]) == []
