@@ -43,7 +43,11 @@ def shopify_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
     """
     order = Field.root(payload, "a Shopify order")
     order_id = order["id"].identifier()
-    if order["cancelled_at"].value not in (None, "", False):  # null (or empty) when it is not
+    # null (empty, false) while the order stands; a time once it was cancelled. Anything else
+    # is refused rather than read as a cancellation: a junk value must not cancel a live order.
+    cancelled_at = order["cancelled_at"].value
+    if not (cancelled_at is None or cancelled_at is False or cancelled_at == ""):
+        order["cancelled_at"].timestamp()
         raise CancelledOnChannel(
             f"Shopify order {order_id} was cancelled (cancelled_at is set); nothing to fulfil",
             channel="web", channel_order_id=order_id, path="cancelled_at",

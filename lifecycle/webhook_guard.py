@@ -52,7 +52,11 @@ def is_public(address: IPAddress) -> bool:
 def check_destination(url: str, *, allow_private: bool,
                       resolve: Resolver = system_resolver) -> None:
     """Raise ``RefusedDestination`` unless ``url`` is http(s) to a public address."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)  # a bracketed host that is no IPv6 address raises here
+    except ValueError as error:
+        raise RefusedDestination(f"the webhook url is not a valid URL: {error}",
+                                 loc=("body", "url")) from error
     if parts.scheme not in ("http", "https"):
         raise RefusedDestination("the webhook url must start with http:// or https://",
                                  loc=("body", "url"))
@@ -74,6 +78,7 @@ def check_destination(url: str, *, allow_private: bool,
     host = parts.hostname
     if not host:
         raise RefusedDestination("the webhook url has no host", loc=("body", "url"))
+    _check_host_name(host)
     if allow_private:
         return
     for address in _addresses(host, port, resolve):
@@ -85,6 +90,22 @@ def check_destination(url: str, *, allow_private: bool,
                 loc=("body", "url"))
 
 
+def _check_host_name(host: str) -> None:
+    """A host name DNS could carry: labels of 1-63 characters once encoded (IDNA), so a typo
+    such as ``a..example.com`` is refused as such, not left to the resolver."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    try:
+        host.encode("idna")
+    except UnicodeError as error:
+        raise RefusedDestination(f"the webhook host {host!r} is not a valid host name (empty "
+                                 "label, or one longer than 63 characters)",
+                                 loc=("body", "url")) from error
+
+
 def _addresses(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
     try:
         return [ipaddress.ip_address(host)]
@@ -92,7 +113,7 @@ def _addresses(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
         pass
     try:
         found = resolve(host, port)
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a name the resolver cannot encode
         raise RefusedDestination(f"the webhook host {host} cannot be resolved ({error})",
                                  loc=("body", "url")) from error
     if not found:

@@ -274,6 +274,18 @@ def test_a_shopify_order_cancelled_after_import_is_cancelled_here(
     assert cancelled.json()["order_id"] == imported.json()["order_id"]
 
 
+def test_a_shopify_re_send_with_a_junk_cancelled_at_is_refused_and_cancels_nothing(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    imported = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert imported.status_code == 201, imported.text
+    shopify["cancelled_at"] = "garbage"
+    problem = assert_problem(catalog.post("/v1/channels/shopify/orders", json=shopify,
+                                          headers=CHANNEL), 422)
+    assert [e["loc"] for e in problem["errors"]] == [["body", "cancelled_at"]]
+    order = catalog.get(f"/v1/orders/{imported.json()['order_id']}", headers=ADMIN).json()
+    assert order["status"] == imported.json()["status"] != "cancelled"
+
+
 def test_a_refused_amazon_field_is_the_problem_s_location(
         catalog: TestClient, amazon: dict[str, Any]) -> None:
     amazon["FulfillmentChannel"] = "XYZ"

@@ -93,6 +93,15 @@ def test_private_destinations_are_refused_with_a_reason(client: TestClient, url:
     assert client.get("/v1/webhooks", headers=ADMIN).json()["items"] == []
 
 
+@pytest.mark.parametrize("url", ["http://[zz]/hook", "https://a..example.com/",
+                                 "https://" + "a" * 64 + ".example.com/"])
+def test_urls_no_resolver_could_read_are_refused_not_500(client: TestClient, url: str) -> None:
+    refused = assert_validation_problem(
+        client.post("/v1/webhooks", json=body(url=url), headers=ADMIN))
+    assert refused["errors"][0]["loc"] == ["body", "url"]
+    assert client.get("/v1/webhooks", headers=ADMIN).json()["items"] == []
+
+
 @pytest.fixture
 def permissive(default_container: Container) -> Iterator[TestClient]:
     settings = default_container.settings.model_copy(update={"webhook_allow_private": True,

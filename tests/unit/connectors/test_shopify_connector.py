@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from connectors import PICKUP_ATTRIBUTE, ConnectorError, shopify_order_to_canonical
+from connectors.errors import CancelledOnChannel
 
 Payload = dict[str, Any]
 
@@ -210,6 +211,16 @@ def test_cancelled_order_is_refused(shopify_order: Payload) -> None:
     shopify_order["cancel_reason"] = "customer"
     with pytest.raises(ConnectorError, match="5940139491234 was cancelled"):
         shopify_order_to_canonical(shopify_order)
+
+
+@pytest.mark.parametrize("junk", ["garbage", True, 0, 1, {"a": 1}, "2025-11-10"])
+def test_a_cancelled_at_that_is_no_time_is_refused_not_read_as_a_cancellation(
+        shopify_order: Payload, junk: object) -> None:
+    shopify_order["cancelled_at"] = junk
+    with pytest.raises(ConnectorError) as refused:
+        shopify_order_to_canonical(shopify_order)
+    assert not isinstance(refused.value, CancelledOnChannel)
+    assert refused.value.path == "cancelled_at"
 
 
 @pytest.mark.parametrize("not_cancelled", [None, "", False])

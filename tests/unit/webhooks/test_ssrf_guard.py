@@ -59,13 +59,17 @@ def test_public_destinations_pass(url: str) -> None:
     ("https://nowhere.invalid/", "cannot be resolved"),
     ("http://93.184.215.14:0/x", "port 0"),
     ("https://user:pw@93.184.215.14/h", "user:password@"),
+    ("http://[zz]/hook", "not a valid URL"),
+    ("https://a..example.com/", "not a valid host name"),
+    ("https://" + "a" * 64 + ".example.com/", "not a valid host name"),
 ])
 def test_urls_that_cannot_be_called_are_refused_with_the_reason(url: str, reason: str) -> None:
     with pytest.raises(RefusedDestination, match=reason):
         check_destination(url, allow_private=False, resolve=RESOLVE)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:0/x", "http://user:pw@127.0.0.1:8199/h"])
+@pytest.mark.parametrize("url", ["http://127.0.0.1:0/x", "http://user:pw@127.0.0.1:8199/h",
+                                 "http://[zz]/hook", "http://a..example.com/"])
 def test_development_mode_still_refuses_what_no_receiver_should_have(url: str) -> None:
     with pytest.raises(RefusedDestination):
         check_destination(url, allow_private=True, resolve=RESOLVE)
