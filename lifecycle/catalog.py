@@ -57,6 +57,13 @@ def put_location(uow: UnitOfWork, location: Location) -> LocationPut:
             f"a {location.type.value} cannot have capability {', '.join(wrong)}; "
             f"allowed: {', '.join(sorted(c.value for c in allowed))}",
             loc=("body", "capabilities"))
+    if location.type is LocationType.SUPPLIER and Capability.SHIP in location.capabilities \
+            and Capability.DROPSHIP not in location.capabilities:
+        # a supplier ships to customers only as a drop-ship: "ship" alone would be taken and
+        # then never source anything
+        raise InvalidInput("a supplier ships to customers by drop-ship: give it capability "
+                           "dropship (ship alone never sources from it)",
+                           loc=("body", "capabilities"))
     with uow:
         before = uow.locations.get(location.id)
         created = uow.locations.upsert(location)

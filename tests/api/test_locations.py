@@ -76,6 +76,8 @@ def test_all_fields_round_trip(client: TestClient) -> None:
     pytest.param({**WAREHOUSE, "lat": 95}, "lat", id="latitude-out-of-range"),
     pytest.param({**WAREHOUSE, "type": "supplier", "capabilities": ["pickup"]}, "pickup",
                  id="supplier-with-pickup"),
+    pytest.param({**WAREHOUSE, "type": "supplier", "capabilities": ["ship"]}, "dropship",
+                 id="supplier-shipping-without-dropship"),
     pytest.param({**WAREHOUSE, "capabilities": ["dropship"]}, "dropship",
                  id="warehouse-with-dropship"),
     pytest.param({**WAREHOUSE, "capabilities": ["teleport"]}, "capabilities",
