@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from models import Order
+from models.event_types import EVENT_TYPES
 
 DEFAULT_FILE = Path(__file__).with_name("pipelines.yaml")
 KNOWN_STEPS = frozenset({"validate", "payment", "source", "release", "fulfill", "register",
@@ -78,7 +80,13 @@ def _parse(raw: dict[str, Any], source: str) -> Pipelines:
         if not isinstance(item, dict) or "event" not in item:
             raise PipelineConfigError(f"{source}: rule {index} needs 'event' (the event type "
                                       "it reacts to) and 'do' (its actions)")
-        rules.append(Rule(name=str(item.get("name", f"rule {index}")), on=str(item["event"]),
+        on = str(item["event"])
+        if on not in EVENT_TYPES:  # a typo would leave the rule waiting silently forever
+            close = get_close_matches(on, sorted(EVENT_TYPES), n=1)
+            raise PipelineConfigError(f"{source}: rule {index} reacts to {on!r}, which dom "
+                                      "never records" + (f" (did you mean {close[0]!r}?)"
+                                                         if close else ""))
+        rules.append(Rule(name=str(item.get("name", f"rule {index}")), on=on,
                           actions=tuple(actions)))
     templates = {str(k): {"subject": str(v["subject"]), "body": str(v["body"])}
                  for k, v in (raw.get("notifications") or {}).items()}

@@ -16,11 +16,13 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.outbox import FanoutCursor as FanoutCursor  # shared with the NATS relay
 from lifecycle.outbox import OutboxEvent as OutboxEvent
 from models import InvalidInput, NotFound, new_id
+from models.event_types import EVENT_TYPES, matches_any
 from models.events import Event
 
 if TYPE_CHECKING:
@@ -79,11 +81,13 @@ def check_patterns(patterns: Sequence[str]) -> list[str]:
             raise InvalidInput(f"{pattern!r} is not an event pattern: use an event type "
                                "(order.received), a prefix with .* (fulfillment.*) or *",
                                loc=("body", "events", index))
-        if pattern != "*" and (pattern.split(".")[0] not in EVENT_FAMILIES
-                               or "." not in pattern):  # "order" alone is no event type
+        if not matches_any(pattern):
             # a subscription nothing could ever match would wait for events silently forever
-            raise InvalidInput(f"{pattern!r} names no event dom sends: event types start with "
-                               f"{', '.join(f'{f}.' for f in sorted(EVENT_FAMILIES))}",
+            close = get_close_matches(pattern, sorted(EVENT_TYPES), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InvalidInput(f"{pattern!r} names no event dom sends: {hint}event types start "
+                               f"with {', '.join(f'{f}.' for f in sorted(EVENT_FAMILIES))} "
+                               "(the README lists every event type)",
                                loc=("body", "events", index))
     return list(dict.fromkeys(patterns))
 

@@ -12,6 +12,7 @@ import pytest
 
 from lifecycle.webhooks import body_of, check_patterns, headers_for, matches, sign
 from models import Event, InvalidInput
+from models.event_types import EVENT_TYPES
 
 
 def test_the_signature_is_base64_hmac_sha256_of_id_timestamp_and_body() -> None:
@@ -81,10 +82,21 @@ def test_malformed_patterns_are_refused(bad: str) -> None:
 
 
 @pytest.mark.parametrize("never", ["bogus", "orders.*", "oder.received", "inventory.changed",
-                                   "order"])
+                                   "order", "order.recieved", "order.received.*",
+                                   "fulfillment.teleported", "payment.pending"])
 def test_a_pattern_no_event_could_match_is_refused_naming_the_families(never: str) -> None:
     with pytest.raises(InvalidInput, match=r"order\., payment\."):
         check_patterns(["order.*", never])
+
+
+def test_a_typo_in_an_event_type_is_refused_with_the_type_it_resembles() -> None:
+    with pytest.raises(InvalidInput, match=r"did you mean 'order\.received'"):
+        check_patterns(["order.recieved"])
+
+
+def test_every_event_type_dom_records_and_its_prefixes_are_accepted() -> None:
+    assert check_patterns(sorted(EVENT_TYPES)) == sorted(EVENT_TYPES)
+    assert check_patterns(["fulfillment.*", "escalation.*"]) == ["fulfillment.*", "escalation.*"]
 
 
 def test_every_family_of_the_event_types_is_accepted() -> None:
