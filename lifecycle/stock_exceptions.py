@@ -45,6 +45,8 @@ AT_LOCATION = frozenset({FulfillmentStatus.RELEASED, FulfillmentStatus.ACCEPTED,
                          FulfillmentStatus.PICKED, FulfillmentStatus.PACKED,
                          FulfillmentStatus.READY_FOR_PICKUP})
 _PAGE = 500
+# fulfillment attribute: the shortfall or change it was last flagged at risk for
+AT_RISK_KEY = "at_risk_key"
 
 
 @dataclass
@@ -71,7 +73,7 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
     """
     now = now or datetime.now(UTC)
     chosen: dict[str, tuple[Fulfillment, str]] = {}  # fulfillment id -> (it, why)
-    risky: dict[str, tuple[Fulfillment, str]] = {}
+    risky: dict[str, tuple[Fulfillment, str, str]] = {}  # id -> (it, note, shortfall)
     for location_id, skus in sorted(positions.items()):
         location = uow.locations.get(location_id)
         where = location.name if location else location_id
@@ -96,12 +98,16 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
                 over -= holder.units
             if over > 0:  # said without the reserved total, which the withdrawals change:
                 # the same count again is then the same shortfall, flagged once
+                # whichever write reported it (a count, a feed, an adjustment), the same
+                # shelf short by the same units is one shortfall
+                shortfall = f"{location_id}/{sku}: {position.on_hand} on hand, {over} short"
                 note = (f"{cause} at {where} left {position.on_hand} unit(s) of {sku}; released "
                         f"work there holds {over} unit(s) more than the shelf: check before "
                         "picking")
                 for holder in held:
                     if holder.fulfillment.status in AT_LOCATION:
-                        risky.setdefault(holder.fulfillment.id, (holder.fulfillment, note))
+                        risky.setdefault(holder.fulfillment.id,
+                                         (holder.fulfillment, note, shortfall))
     outcome = _withdraw(uow, list(chosen.values()), "stock_count", now)
     outcome.merge(_flag(uow, list(risky.values()), "stock_count"))
     return outcome
@@ -132,7 +138,8 @@ def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
     outcome = _withdraw(uow, [(f, reason) for f in lost
                               if f.status is FulfillmentStatus.ALLOCATED],
                         "location_changed", now, closed=after, told_later=told_with_goods)
-    outcome.merge(_flag(uow, [(f, f"{reason}, and this work was already released to it")
+    outcome.merge(_flag(uow, [(f, f"{reason}, and this work was already released to it",
+                               reason)
                               for f in lost if f.status in AT_LOCATION], "location_changed"))
     _tell_released_pickups(uow, after, released_pickups)
     return outcome
@@ -249,16 +256,19 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
     return outcome
 
 
-def _flag(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]],
+def _flag(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str, str]],
           cause: str) -> Reconciled:
-    """Record released work at risk once per reason: the same count repeated (a nightly feed
-    with the same number) says nothing new and flags nothing again."""
+    """Record released work at risk once per shortfall (the third of each triple: what makes
+    two reports the same): the same count repeated (a nightly feed with the same number), or
+    reported again by another write, says nothing new and flags nothing again."""
     outcome = Reconciled()
-    for fulfillment, reason in fulfillments:
+    for fulfillment, reason, same in fulfillments:
         outcome.at_risk.append(fulfillment.id)
-        if fulfillment.attributes.get("at_risk") == reason:
+        flagged = fulfillment.attributes.get(AT_RISK_KEY, fulfillment.attributes.get("at_risk"))
+        if flagged == same:
             continue
-        fulfillment.attributes = {**fulfillment.attributes, "at_risk": reason}
+        fulfillment.attributes = {**fulfillment.attributes, "at_risk": reason,
+                                  AT_RISK_KEY: same}
         uow.fulfillments.save(fulfillment)
         order = uow.orders.get(fulfillment.order_id)
         assert order is not None

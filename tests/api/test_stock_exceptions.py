@@ -411,6 +411,21 @@ def test_the_same_count_again_flags_released_work_once(released: TestClient) -> 
     assert timeline.count("fulfillment.at_risk") == 2  # a new shortfall is news
 
 
+def test_the_same_shortfall_reported_by_another_write_flags_released_work_once(
+        released: TestClient) -> None:
+    placed = _place(released, "FLAGGED-BY-TWO", qty=2)
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+    damaged = released.post("/v1/inventory/adjustments", headers=ADMIN, json={
+        "location_id": "WH-FAR", "sku": "LAPTOP-15", "delta": -4, "reason": "dropped"})
+    assert damaged.json()["reallocation"]["fulfillments_at_risk"] == [fulfillment]
+    counted = released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 1},
+                           headers=ADMIN)  # the count confirms the same shelf
+    assert counted.json()["reallocation"]["fulfillments_at_risk"] == [fulfillment]
+    timeline = [e["type"] for e in _order(released, placed["order_id"])["timeline"]]
+    assert timeline.count("fulfillment.at_risk") == 1
+    assert escalation_states(released, placed["order_id"]) == [("fulfillment_at_risk", "open")]
+
+
 def test_at_risk_escalations_close_when_the_shortfall_is_reported_or_the_order_cancelled(
         released: TestClient) -> None:
     short = _place(released, "SHORT-PICKED")
