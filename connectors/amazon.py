@@ -94,14 +94,30 @@ def _payment_status(order: Field, order_id: str) -> str:
     return _PAYMENT_BY_STATUS[status]
 
 
+# Each Amazon marketplace sells in one currency (SP-API's marketplace ids).
+MARKETPLACE_CURRENCY = {
+    "ATVPDKIKX0DER": "USD", "A2EUQ1WTGCTBG2": "CAD", "A1AM78C64UM0Y8": "MXN",
+    "A2Q3Y263D00KWC": "BRL", "A1F83G8C2ARO7P": "GBP", "A1PA6795UKMFR9": "EUR",
+    "A13V1IB3VIYZZH": "EUR", "APJ6JRA9NG5V4": "EUR", "A1RKKUPIHCS9HS": "EUR",
+    "A1805IZSGTT6HS": "EUR", "AMEN7PMS3EDWL": "EUR", "A2NODRKZP88ZB9": "SEK",
+    "A1C3SOZRARQ6R3": "PLN", "A33AVAJ2PDY3EV": "TRY", "A2VIGQ35RCS4UG": "AED",
+    "A17E79C6D8DWNP": "SAR", "ARBP9OOSHTCHU": "EGP", "A21TJRUUN4KGV": "INR",
+    "A1VC38T7YXB528": "JPY", "A39IBJ37TRP1C6": "AUD", "A19VAU5U5O7RUS": "SGD",
+}
+
+
 def _currency(order: Field) -> str:
-    """OrderTotal's currency; Pending orders carry no total, so fall back to the items'."""
+    """OrderTotal's currency; Pending orders carry no total, so the items' and then the
+    marketplace's: the later re-send with prices must find the order in its own currency."""
     found = order["OrderTotal"]["CurrencyCode"].currency()
     for item in order["OrderItems"].optional_items():
         if found is not None:
             break
         found = item["ItemPrice"]["CurrencyCode"].currency()
-    return found or canonical.DEFAULT_CURRENCY
+    marketplace = order["MarketplaceId"].value
+    by_marketplace = MARKETPLACE_CURRENCY.get(marketplace) \
+        if isinstance(marketplace, str) else None
+    return found or by_marketplace or canonical.DEFAULT_CURRENCY
 
 
 def _customer(order: Field, order_id: str) -> dict[str, Any]:

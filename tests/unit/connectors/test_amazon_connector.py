@@ -222,7 +222,19 @@ def test_without_order_total_the_items_currency_is_used(amazon_order: Payload) -
 
 
 def test_without_any_currency_usd_is_assumed(amazon_pending: Payload) -> None:
+    amazon_pending.pop("MarketplaceId", None)
     assert amazon_order_to_canonical(amazon_pending)["currency"] == "USD"
+
+
+@pytest.mark.parametrize(("marketplace", "currency"), [
+    ("ATVPDKIKX0DER", "USD"), ("A1F83G8C2ARO7P", "GBP"), ("A1PA6795UKMFR9", "EUR"),
+    ("A2EUQ1WTGCTBG2", "CAD"), ("UNKNOWN-MARKET", "USD"), (42, "USD")])
+def test_a_pending_order_without_prices_is_in_its_marketplace_s_currency(
+        amazon_pending: Payload, marketplace: object, currency: str) -> None:
+    # the later re-send with prices is refused when the currency differs, so a pending UK
+    # order taken as dollars could never be paid
+    amazon_pending["MarketplaceId"] = marketplace
+    assert amazon_order_to_canonical(amazon_pending)["currency"] == currency
 
 
 def test_item_in_another_currency_is_refused(amazon_order: Payload) -> None:
