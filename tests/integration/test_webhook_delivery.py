@@ -330,15 +330,15 @@ def test_an_event_committed_after_a_later_position_is_still_delivered(
     transaction's event can become visible after a later one was fanned out."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer at a time: positions commit in order")
-    subscribe(client, receiver.url, ["order.note"])
+    subscribe(client, receiver.url, ["order.flagged"])
     slow_order, fast_order = place(client, "W-SLOW"), place(client, "W-FAST")
     dispatcher = dispatchers(Clock())
 
     with container.uow() as slow:
-        slow.events.append(slow_order, [Event(type="order.note", order_id=slow_order,
+        slow.events.append(slow_order, [Event(type="order.flagged", order_id=slow_order,
                                               message="written first, committed last")])
         with container.uow() as fast:
-            fast.events.append(fast_order, [Event(type="order.note", order_id=fast_order,
+            fast.events.append(fast_order, [Event(type="order.flagged", order_id=fast_order,
                                                   message="written last, committed first")])
             fast.commit()
         drain(dispatcher)
