@@ -1,6 +1,6 @@
 """Quality and latency tables for every backend.
 
-    python -m benchmarks.sourcing --quick      # ~2-3 minutes on 2 cores
+    python -m benchmarks.sourcing --quick      # ~4 minutes on 2 cores
     python -m benchmarks.sourcing --full       # adds 2,000 x 30 and 10,000 x 50 (~10 minutes)
     python -m benchmarks.sourcing --latency-only   # the single-order tables (~2 minutes)
     python -m benchmarks.sourcing --only batch_2000x30,batch_10000x50   # just those batches
