@@ -42,7 +42,7 @@ from models.clock import CLOCK_SKEW, as_utc
 from models.commands import CreateOrder
 from models.fulfillment_flow import DEPARTED
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
-from models.order_progress import BACKORDERED_UNITS, resume_status, uncovered_units
+from models.order_progress import resume_status, uncovered_units
 from models.orders import Delivery
 
 # Escalations about work a cancel stops: nothing is left for a person to watch.
@@ -429,8 +429,7 @@ def _cancel_unshipped(uow: UnitOfWork, order: Order, fulfillments: list[Fulfillm
     order.cancel_remainder({**units, **dropped}, reason, units_released=released,
                            fulfillments_cancelled=[f.id for f in stopped],
                            services_cancelled=sorted(dropped) or None)
-    # nothing waits any more: what was announced as backordered is cancelled
-    order.attributes = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
+    order.forget_waiting()  # the rest is cancelled: nothing waits
     _settle(uow, order)
 
 

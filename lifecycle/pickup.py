@@ -10,8 +10,7 @@ store or shipping) instead of a backorder notice for stock that would never come
 from __future__ import annotations
 
 from models import Location, Order
-from models.order_progress import BACKORDERED_UNITS
-from models.orders import DeliveryMethod
+from models.orders import BACKORDERED_UNITS, DeliveryMethod
 
 
 def is_own_pickup_store(order: Order, location_id: str | None) -> bool:

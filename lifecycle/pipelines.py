@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import yaml
 
 from models import Order
-from models.event_types import EVENT_TYPES
+from models.event_types import EVENT_TYPES, closest
 
 DEFAULT_FILE = Path(__file__).with_name("pipelines.yaml")
 KNOWN_STEPS = frozenset({"validate", "payment", "source", "release", "fulfill", "register",
@@ -82,9 +81,9 @@ def _parse(raw: dict[str, Any], source: str) -> Pipelines:
                                       "it reacts to) and 'do' (its actions)")
         on = str(item["event"])
         if on not in EVENT_TYPES:  # a typo would leave the rule waiting silently forever
-            close = get_close_matches(on, sorted(EVENT_TYPES), n=1)
+            close = closest(on)
             raise PipelineConfigError(f"{source}: rule {index} reacts to {on!r}, which dom "
-                                      "never records" + (f" (did you mean {close[0]!r}?)"
+                                      "never records" + (f" (did you mean {close!r}?)"
                                                          if close else ""))
         rules.append(Rule(name=str(item.get("name", f"rule {index}")), on=on,
                           actions=tuple(actions)))

@@ -50,8 +50,9 @@ from models import (
 )
 from models.commands import CreateOrder
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
-from models.order_progress import BACKORDERED_UNITS, DEAD, derive_status, uncovered_units
+from models.order_progress import DEAD, derive_status, uncovered_units
 from models.order_status import NEVER_SOURCED
+from models.orders import BACKORDERED_UNITS
 from models.policy import SourcingPolicy
 from optimizer import (
     Alternative,

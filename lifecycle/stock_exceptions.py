@@ -264,8 +264,7 @@ def _flag(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str, str]],
     outcome = Reconciled()
     for fulfillment, reason, same in fulfillments:
         outcome.at_risk.append(fulfillment.id)
-        flagged = fulfillment.attributes.get(AT_RISK_KEY, fulfillment.attributes.get("at_risk"))
-        if flagged == same:
+        if fulfillment.attributes.get(AT_RISK_KEY) == same:
             continue
         fulfillment.attributes = {**fulfillment.attributes, "at_risk": reason,
                                   AT_RISK_KEY: same}

@@ -113,7 +113,7 @@ def _addresses(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
         pass
     try:
         found = resolve(host, port)
-    except (OSError, ValueError) as error:  # ValueError: a name the resolver cannot encode
+    except OSError as error:
         raise RefusedDestination(f"the webhook host {host} cannot be resolved ({error})",
                                  loc=("body", "url")) from error
     if not found:

@@ -16,13 +16,12 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
 from lifecycle.outbox import FanoutCursor as FanoutCursor  # shared with the NATS relay
 from lifecycle.outbox import OutboxEvent as OutboxEvent
 from models import InvalidInput, NotFound, new_id
-from models.event_types import EVENT_TYPES, matches_any
+from models.event_types import EVENT_TYPES, closest
 from models.events import Event
 
 if TYPE_CHECKING:
@@ -81,10 +80,10 @@ def check_patterns(patterns: Sequence[str]) -> list[str]:
             raise InvalidInput(f"{pattern!r} is not an event pattern: use an event type "
                                "(order.received), a prefix with .* (fulfillment.*) or *",
                                loc=("body", "events", index))
-        if not matches_any(pattern):
+        if not any(matches((pattern,), event_type) for event_type in EVENT_TYPES):
             # a subscription nothing could ever match would wait for events silently forever
-            close = get_close_matches(pattern, sorted(EVENT_TYPES), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            close = closest(pattern)
+            hint = f"did you mean {close!r}? " if close else ""
             raise InvalidInput(f"{pattern!r} names no event dom sends: {hint}event types start "
                                f"with {', '.join(f'{f}.' for f in sorted(EVENT_FAMILIES))} "
                                "(the README lists every event type)",

@@ -7,6 +7,8 @@ list. A unit test reads the code for the types it records and keeps the list com
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from models.fulfillment_flow import EVENT_TYPES as FULFILLMENT_REPORTS
 
 ORDER_EVENTS = frozenset({
@@ -25,10 +27,7 @@ OTHER_EVENTS = frozenset({"service.registered", "escalation.opened", "escalation
 EVENT_TYPES = ORDER_EVENTS | PAYMENT_EVENTS | FULFILLMENT_EVENTS | OTHER_EVENTS
 
 
-def matches_any(pattern: str) -> bool:
-    """Whether ``pattern`` (``*``, an exact type, or ``prefix.*``) names some event dom records."""
-    if pattern == "*":
-        return True
-    if pattern.endswith(".*"):
-        return any(t.startswith(pattern[:-1]) for t in EVENT_TYPES)
-    return pattern in EVENT_TYPES
+def closest(name: str) -> str | None:
+    """The event type ``name`` most resembles (a typo's likely meaning), if any is close."""
+    found = get_close_matches(name, sorted(EVENT_TYPES), n=1)
+    return found[0] if found else None

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.order_status import OrderStatus
-from models.orders import BACKORDERED_UNITS as BACKORDERED_UNITS  # read with the progress
 from models.orders import Order
 
 S = FulfillmentStatus

@@ -315,10 +315,13 @@ class Order:
         check_order_move(self.status, OrderStatus.CANCELLED)
         self.hold_reason = None
         self.set_status(OrderStatus.CANCELLED, reason)
-        # nothing waits any more: what was announced as backordered is cancelled too
-        self.attributes = {k: v for k, v in self.attributes.items() if k != BACKORDERED_UNITS}
+        self.forget_waiting()
         self.record("order.cancelled", "Order cancelled" + (f": {reason}" if reason else ""),
                      reason=reason)
+
+    def forget_waiting(self) -> None:
+        """Nothing waits any more (what was announced as backordered is cancelled)."""
+        self.attributes = {k: v for k, v in self.attributes.items() if k != BACKORDERED_UNITS}
 
     def cancel_remainder(self, units: dict[str, int], reason: str | None = None,
                          **details: Any) -> None:

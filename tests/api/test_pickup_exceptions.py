@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from api import background
 from dom.bootstrap import Container
 from tests.api.conftest import ADMIN, CHANNEL, OPS
-from tests.api.helpers import escalation_states
+from tests.api.helpers import escalation_states, event_types
 
 NETWORK: list[tuple[str, dict[str, Any]]] = [
     ("WH-NEAR", {"name": "Warehouse Near", "type": "warehouse", "lat": 40.73, "lon": -74.17,
@@ -82,7 +82,7 @@ def test_a_short_pick_at_the_pickup_store_waits_for_its_stock_and_the_order_comp
     assert "ST-1" not in (waiting["attributes"].get("excluded_locations") or [])
     (notice,) = [e for e in waiting["timeline"] if e["type"] == "order.backordered"]
     assert notice["message"] == "Backordered: 1 unit(s) waiting for stock"
-    assert "order.pickup_unavailable" not in [e["type"] for e in waiting["timeline"]]
+    assert "order.pickup_unavailable" not in event_types(waiting)
 
     _stock(stores, "ST-1", 2)  # one on the shelf for the set-aside unit, one more arrived
     background.tick(default_container)
@@ -107,7 +107,7 @@ def test_a_short_pick_at_the_pickup_store_takes_another_unit_on_its_shelf_at_onc
     after = _order(stores, order_id)
     assert [(where, units) for _, where, units in _live(after)] == [("ST-1", 1), ("ST-1", 1)]
     assert "backordered_units" not in after["attributes"]
-    assert "order.backordered" not in [e["type"] for e in after["timeline"]]
+    assert "order.backordered" not in event_types(after)
 
 
 def test_a_pickup_store_that_rejects_its_own_pickup_tells_the_customer_and_operations(
@@ -118,7 +118,7 @@ def test_a_pickup_store_that_rejects_its_own_pickup_tells_the_customer_and_opera
 
     after = _order(stores, order_id)
     assert _live(after) == []
-    events = [e["type"] for e in after["timeline"]]
+    events = event_types(after)
     assert "order.pickup_unavailable" in events
     assert "order.backordered" not in events  # no stock could ever fill it there
     (told,) = [e for e in after["timeline"] if e["type"] == "order.pickup_unavailable"]
@@ -134,7 +134,7 @@ def test_a_pickup_store_that_rejects_its_own_pickup_tells_the_customer_and_opera
     background.tick(default_container)
     again = _order(stores, order_id)
     assert _live(again) == []
-    assert [e["type"] for e in again["timeline"]].count("order.pickup_unavailable") == 1
+    assert event_types(again).count("order.pickup_unavailable") == 1
 
 
 def test_a_rejection_at_the_pickup_store_counts_the_units_already_waiting_too(
@@ -149,7 +149,7 @@ def test_a_rejection_at_the_pickup_store_counts_the_units_already_waiting_too(
     (told,) = [e for e in after["timeline"] if e["type"] == "order.pickup_unavailable"]
     assert told["data"]["units"] == 2
     assert after["attributes"]["backordered_units"] == {"1": 2}
-    assert [e["type"] for e in after["timeline"]].count("order.backordered") == 1
+    assert event_types(after).count("order.backordered") == 1
 
 
 def test_cancelling_the_rest_of_a_pickup_its_store_cannot_hand_over_closes_the_escalation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from models.event_types import EVENT_TYPES, matches_any
+from models.event_types import EVENT_TYPES, closest
 from models.fulfillment_flow import EVENT_TYPES as REPORTS
 from models.order_status import PaymentStatus
 
@@ -37,7 +37,7 @@ def test_the_types_recorded_from_tables_are_listed() -> None:
     assert {f"fulfillment.{report}" for report in REPORTS} <= EVENT_TYPES
 
 
-def test_patterns_match_what_is_listed_only() -> None:
-    assert matches_any("*") and matches_any("order.*") and matches_any("fulfillment.picked_up")
-    assert not matches_any("order.recieved") and not matches_any("order.received.*")
-    assert not matches_any("inventory.*")
+def test_a_typo_resembles_the_type_it_meant() -> None:
+    assert closest("order.recieved") == "order.received"
+    assert closest("fulfilment.delayed") == "fulfillment.delayed"
+    assert closest("zzz") is None

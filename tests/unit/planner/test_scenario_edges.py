@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 import planner.scenario as scenario
-from models import InvalidInput
+from models import Channel, Customer, Delivery, InvalidInput, Order, OrderLine
+from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
 from optimizer import LineSpec, OrderSpec, Result
 from optimizer.result import OrderAssignment, Shipment
-from planner.base import Decision
+from planner.base import Decision, _lines_left
 
 
 def order(order_id: str) -> OrderSpec:
@@ -45,17 +48,6 @@ def test_replay_compares_only_orders_both_sides_have() -> None:
 
 
 def test_the_current_base_leaves_out_units_departed_or_cancelled() -> None:
-    from datetime import UTC, datetime
-
-    from models import Channel, Customer, Delivery, Order, OrderLine
-    from models.fulfillments import (
-        Fulfillment,
-        FulfillmentLine,
-        FulfillmentStatus,
-        FulfillmentType,
-    )
-    from planner.base import _lines_left
-
     laptop = Order(id="ord_1", channel=Channel.WEB, channel_order_id="W-1",
                    customer=Customer(id="C-1"), lines=[OrderLine("1", "LAPTOP", 4, 999.0)],
                    delivery=Delivery(), ship_to=None, tracking_token="t",
