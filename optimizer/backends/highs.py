@@ -114,6 +114,26 @@ def _consistent(h: Any, model: MipModel) -> bool:
     return abs(reported - actual) <= 1e-9 * max(abs(actual), 1.0)
 
 
+def untrusted_answer(h: Any, model: MipModel) -> BackendAnswer:
+    """The columns HiGHS returned and its bound, when its objective is not theirs.
+
+    The columns are a feasible answer whatever HiGHS claims for them; its dual bound is still
+    a valid lower bound (every node it pruned had an LP bound at or above the value it
+    believed its incumbent had, and the bound it reports is never above that value). Only the
+    claim that the incumbent is optimal cannot be trusted, so the answer is at most stopped.
+    """
+    status = h.getModelStatus()
+    units = model.arc_units_of(column_values(h))
+    bound = float(h.getInfo().mip_dual_bound)
+    reported = float(h.getInfo().objective_function_value)
+    label: Status = "time_limit" if status in _STOPPED else "feasible"
+    message = (
+        f"HiGHS reported {reported:.6f} for columns worth "
+        f"{float(column_values(h) @ model.col_cost):.6f}: kept the columns, not the claim"
+    )
+    return BackendAnswer(label, units, bound if np.isfinite(bound) else None, message)
+
+
 class HighsBackend:
     """Branch-and-cut on the full MIP."""
 
@@ -134,8 +154,7 @@ class HighsBackend:
             # with a MIP start on small models: "optimal" 874.47, columns worth the start's
             # 897.28, true optimum 882.43). Neither claim is then trusted: solve again cold.
             if remaining <= 0.05:
-                units = model.arc_units_of(column_values(h))
-                return BackendAnswer("feasible", units, None, "HiGHS answer inconsistent")
+                return untrusted_answer(h, model)
             h = new_highs(model, True, remaining, ctx.params.seed)
             h.setOptionValue("mip_rel_gap", ctx.mip_rel_gap)
             status, has_solution = run_highs(h, ctx)
