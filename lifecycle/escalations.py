@@ -18,6 +18,10 @@ from models.exceptions import Escalation
 
 OPEN_PAGE = 500
 
+# Escalations about work a cancel stops (an order's, or one fulfillment's: a pickup not
+# collected): nothing is left for a person to watch.
+WATCHING = ("fulfillment_delayed", "fulfillment_at_risk", "pickup_unavailable")
+
 
 def resolve(uow: UnitOfWork, escalation_id: str, by: str, resolution: str | None) -> Escalation:
     with uow:

@@ -32,8 +32,10 @@ from models import (
     TransitionNotAllowed,
 )
 from models.clock import CLOCK_SKEW, as_utc
+from models.events import PARTNER_NAMES
 from models.fulfillment_flow import DEPARTED, EVENT_TARGETS, target_of
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
+from models.locations import LocationType
 from models.order_progress import derive_status, uncovered_units
 
 
@@ -207,6 +209,8 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
     at = reported or now
     common: dict[str, Any] = {"fulfillment_id": fulfillment.id,
                               "location_id": fulfillment.location_id, "at": reported}
+    if location is not None and location.type is LocationType.SUPPLIER:
+        common[PARTNER_NAMES] = [location.name]
     if report.type == "delayed":
         if _repeated_delay(fulfillment, report, reported):
             return
@@ -260,7 +264,10 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
                      + ("; nothing of this fulfillment goes" if whole else ""),
                      lines=gone, reason=report.reason, fulfillment_cancelled=whole or None,
                      **common)
-        close_settled(uow, order, (fulfillment.id,), ("fulfillment_at_risk",),
+        # nothing of a wholly short-picked fulfillment goes: its delay is over with it
+        settled = ("fulfillment_delayed", "fulfillment_at_risk") if whole \
+            else ("fulfillment_at_risk",)
+        close_settled(uow, order, (fulfillment.id,), settled,
                       "closed by itself: the shortfall was reported (short pick)", now)
         return
     assert target is not None

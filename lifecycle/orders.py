@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 from lifecycle import pipelines
 from lifecycle.coordinates import resolve_coordinates
-from lifecycle.escalations import close_settled
+from lifecycle.escalations import WATCHING, close_settled
 from lifecycle.rules import save_order
 from lifecycle.services import (
     cancel_services,
@@ -44,9 +44,6 @@ from models.fulfillment_flow import DEPARTED
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.order_progress import resume_status, uncovered_units
 from models.orders import Delivery
-
-# Escalations about work a cancel stops: nothing is left for a person to watch.
-WATCHING = ("fulfillment_delayed", "fulfillment_at_risk", "pickup_unavailable")
 
 # What a cancel stops: everything that has not left the building (or been handed over).
 CANCELLABLE = frozenset({FulfillmentStatus.ALLOCATED, FulfillmentStatus.RELEASED,

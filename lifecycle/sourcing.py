@@ -49,6 +49,7 @@ from models import (
     new_id,
 )
 from models.commands import CreateOrder
+from models.events import PARTNER_NAMES
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
 from models.order_progress import DEAD, derive_status, uncovered_units
 from models.order_status import NEVER_SOURCED
@@ -521,8 +522,12 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
         text = (f"Allocated: for pickup at {names}, ready {when}"
                 if order.delivery.method is DeliveryMethod.PICKUP else
                 f"Allocated: {len(made)} shipment{plural} from {names}, arriving {when}")
+        partners = sorted({network.locations[str(f.location_id)].name for f in made
+                           if network.locations[str(f.location_id)].type
+                           is LocationType.SUPPLIER})
         order.record("order.allocated", text,
                      fulfillments=[f.fulfillment_id for f in made],
+                     **({PARTNER_NAMES: partners} if partners else {}),
                      units=sum(line.qty for f in made for line in f.lines))
     short = _waiting(unfilled)
     announced = order.attributes.get(BACKORDERED_UNITS) or {}

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from lifecycle.escalations import WATCHING, close_settled
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.rules import save_order
 from lifecycle.services import cancel_services, revoke_paid_services
@@ -130,6 +131,9 @@ def _expire_pickup(uow: UnitOfWork, order: Order, fulfillment: Fulfillment,
                  location_id=fulfillment.location_id)
     goods = [f for f in uow.fulfillments.for_order(order.id)
              if f.location_id is not None and f.status not in DEAD]
+    # nothing of this pickup is left to watch (nothing of the order, when it was all)
+    close_settled(uow, order, (fulfillment.id,) if goods else None, WATCHING,
+                  "closed by itself: not picked up in time, the items went back to stock", now)
     units: dict[str, int] = {}
     for line in fulfillment.lines:
         units[line.line_id] = units.get(line.line_id, 0) + line.qty

@@ -14,6 +14,10 @@ from typing import Any
 # cursor or Last-Event-ID past this names no event.
 MAX_SEQ = 2**31 - 1
 
+# The data key listing the drop-ship suppliers' names an event's message mentions, as they were
+# when it was recorded: the customer's view hides them (blind drop-ship) even after a rename.
+PARTNER_NAMES = "partner_names"
+
 
 @dataclass
 class Event:

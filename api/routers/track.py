@@ -11,6 +11,7 @@ from api.deps import ContainerDep
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import TimelineItem, TrackingOut
 from models import Event, NotFound
+from models.events import PARTNER_NAMES
 from models.locations import LocationType
 
 router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESPONSES)
@@ -82,8 +83,11 @@ def _customer_message(event: Event, partners: dict[str, str]) -> str:
         eta = str(event.data.get("eta") or "")
         return "Running late" + (f"; new estimate {eta[:10]}" if eta[:1].isdigit() else "")
     message = event.message
-    for name in sorted(partners.values(), key=len, reverse=True):  # "Acme Tools" before "Acme"
-        message = message.replace(name, "our partner")
+    # the names it was written with (a supplier renamed since) and those it has now
+    recorded = event.data.get(PARTNER_NAMES)
+    names = set(partners.values()) | set(recorded if isinstance(recorded, list) else [])
+    for name in sorted(names, key=len, reverse=True):  # "Acme Tools" before "Acme"
+        message = message.replace(str(name), "our partner")
     return message
 
 

@@ -151,6 +151,37 @@ def test_a_delay_escalation_nobody_closed_closes_itself_on_delivery(dom: TestCli
     assert closed[0]["resolution"] == "closed by itself: delivered"
 
 
+def test_a_delay_escalation_closes_itself_when_the_late_parcel_is_short_picked_to_nothing(
+        dom: TestClient) -> None:
+    placed = place(dom, "W-LATE-SHORT", [("1", "CAMERA-Z", 1)])
+    fulfillment = shipment(placed, "WH-C")
+    report(dom, fulfillment, "delayed", reason="damaged")
+    assert report(dom, fulfillment, "short_picked").status_code == 200
+    (escalation,) = dom.get(f"/v1/escalations?order_id={placed['order_id']}",
+                            headers=OPS).json()["items"]
+    assert (escalation["kind"], escalation["status"], escalation["resolved_by"]) == \
+        ("fulfillment_delayed", "resolved", "dom")
+
+
+def test_a_delay_escalation_closes_itself_when_the_late_pickup_expires(dom: TestClient) -> None:
+    placed = place(dom, "S-LATE-EXP", [("1", "PHONE-X", 1)],
+                   delivery={"method": "pickup", "location_id": "ST-1"}, channel="store",
+                   placed_at=(datetime.now(UTC) - timedelta(hours=2)).isoformat())
+    (pickup,) = placed["fulfillments"]
+    assert report(dom, pickup["fulfillment_id"], "delayed", headers=STORE,
+                  reason="restocking").status_code == 200
+    ready_at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    assert report(dom, pickup["fulfillment_id"], "ready_for_pickup", headers=STORE,
+                  at=ready_at.isoformat()).status_code == 200
+    expired = dom.post("/v1/sla/check",
+                       json={"now": (ready_at + timedelta(days=9)).isoformat()}, headers=OPS)
+    assert expired.json()["pickups_expired"] == 1
+    escalations = dom.get(f"/v1/escalations?order_id={placed['order_id']}",
+                          headers=OPS).json()["items"]
+    assert [(e["kind"], e["status"]) for e in escalations] == \
+        [("fulfillment_delayed", "resolved")]
+
+
 def test_a_laptops_warranty_lands_on_the_customers_account_when_it_arrives(
         dom: TestClient) -> None:
     placed = place(dom, "W-LAP", [], lines=[

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ADMIN, CHANNEL, OPS, SUPPLIER, order_body
+from tests.api.conftest import ADMIN, CHANNEL, NETWORK, OPS, SUPPLIER, order_body
 from tests.api.helpers import assert_problem, use_pipelines
 
 
@@ -100,3 +100,27 @@ def test_a_timeline_cursor_this_api_never_issued_is_422(seeded: TestClient, raw:
                         headers=OPS)
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+def test_a_renamed_supplier_stays_our_partner_in_what_the_customer_was_already_told(
+        seeded_any: TestClient) -> None:
+    body = order_body("TR-RENAME", lines=[{"line_id": "1", "sku": "CAM-BAG", "qty": 1,
+                                           "unit_price": 30.0}])
+    order = seeded_any.post("/v1/orders", json=body, headers=OPS).json()
+    (fulfillment,) = [f["fulfillment_id"] for f in order["fulfillments"]
+                      if f["location_id"] == "SUP-1"]
+    for step in ("accepted", "shipped"):
+        reported = seeded_any.post(f"/v1/fulfillments/{fulfillment}/events",
+                                   json={"type": step}, headers=SUPPLIER)
+        assert reported.status_code == 200, reported.text
+    supplier = dict(NETWORK)["SUP-1"]
+    renamed = seeded_any.put("/v1/locations/SUP-1", headers=ADMIN,
+                             json={**supplier, "name": "Lensworks (Reno)"})
+    assert renamed.status_code == 200, renamed.text
+
+    view = _track(seeded_any, order)
+
+    text = " | ".join(e["message"] for e in view["timeline"])
+    assert supplier["name"] not in text and "Lensworks" not in text, text
+    assert "Allocated: 1 shipment from our partner" in text
+    assert "Shipped from our partner" in text
