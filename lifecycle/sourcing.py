@@ -525,9 +525,10 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
         partners = sorted({network.locations[str(f.location_id)].name for f in made
                            if network.locations[str(f.location_id)].type
                            is LocationType.SUPPLIER})
+        named: dict[str, Any] = {PARTNER_NAMES: partners or None}  # None: not recorded
         order.record("order.allocated", text,
                      fulfillments=[f.fulfillment_id for f in made],
-                     **({PARTNER_NAMES: partners} if partners else {}),
+                     **named,
                      units=sum(line.qty for f in made for line in f.lines))
     short = _waiting(unfilled)
     announced = order.attributes.get(BACKORDERED_UNITS) or {}
