@@ -222,7 +222,8 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
     """A re-send of an order taken while its payment was pending takes what the channel
     learnt since: the payment authorized or captured, and the prices it left out while pending
     (Amazon sends none before it authorizes). A marketplace re-sends its orders as they
-    change, so without this the first copy would wait for a payment forever.
+    change, so without this the first copy would wait for a payment forever. A re-send saying
+    an authorized payment was captured since confirms it, as the payment service would.
 
     Nothing else on a re-send changes the order (the first one stands); a line gets a price
     only where it had none and the re-sent line is the same SKU. The steps follow intake's
@@ -230,8 +231,13 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
     services-only order completes unless held. Writes the prices only; True when the order
     changed (the caller saves it and sources it).
     """
+    if order.status is OrderStatus.CANCELLED:
+        return False
+    if order.payment_status is PaymentStatus.AUTHORIZED \
+            and command.payment_status is PaymentStatus.CONFIRMED:
+        # captured since (Shopify's paid after authorized): as the payment service reporting it
+        return _confirm_captured(uow, order)
     if (order.payment_status is not PaymentStatus.PENDING
-            or order.status is OrderStatus.CANCELLED
             or command.payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED)):
         return False
     _check_resend_prices(order, command)
@@ -346,21 +352,29 @@ def record_payment(uow: UnitOfWork, order_id: str, status: PaymentStatus,
     with uow:
         order = _load(uow, order_id)
         if status is PaymentStatus.CONFIRMED:
-            changed = order.confirm_payment(
-                resume_status(order, uow.fulfillments.for_order(order_id)))
+            changed = _confirm_captured(uow, order)
         elif status is PaymentStatus.FAILED:
             changed = order.fail_payment(reason)
+            if changed:
+                _settle(uow, order)
         else:
             raise InvalidInput("payment status must be confirmed or failed",
                                loc=("body", "status"))
         if changed:
-            if status is PaymentStatus.CONFIRMED:
-                register_standalone_services(uow, order)
-                ensure_service_only_fulfillment(uow, order)
-            _settle(uow, order)
             save_order(uow, order)
             uow.commit()
     return order
+
+
+def _confirm_captured(uow: UnitOfWork, order: Order) -> bool:
+    """The payment captured: a payment hold goes back to where the fulfillments are, services
+    sold on their own start. False when it already was (the caller saves the order if True)."""
+    if not order.confirm_payment(resume_status(order, uow.fulfillments.for_order(order.id))):
+        return False
+    register_standalone_services(uow, order)
+    ensure_service_only_fulfillment(uow, order)
+    _settle(uow, order)
+    return True
 
 
 def cancel_order(uow: UnitOfWork, order_id: str, reason: str | None = None) -> Order:

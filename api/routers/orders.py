@@ -57,7 +57,8 @@ async def place(request: Request, principal: Principal, container: Container,
              responses={200: {"model": OrderOut,
                               "description": "This channel order already exists (its payment "
                                              "updated when it was pending and this one is "
-                                             "authorized or confirmed)"}})
+                                             "authorized or confirmed, or it was authorized "
+                                             "and this one is confirmed)"}})
 async def create_order(request: Request, body: OrderIn, principal: OrderWriter,
                        container: ContainerDep) -> Response:
     """Place an order from any channel; the same channel order id again returns the first."""

@@ -185,6 +185,26 @@ def test_a_pending_shopify_order_sent_again_as_paid_is_sourced(
     assert "payment.confirmed" in [event["type"] for event in order["timeline"]]
 
 
+@pytest.mark.parametrize("sent_before", [["authorized"], ["pending", "authorized"]],
+                         ids=["imported-authorized", "pending-then-authorized"])
+def test_a_shopify_order_sent_again_once_captured_confirms_its_authorized_payment(
+        catalog: TestClient, shopify: dict[str, Any], sent_before: list[str]) -> None:
+    for status in sent_before:
+        shopify["financial_status"] = status
+        before = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+        assert before.status_code in (200, 201), before.text
+    assert before.json()["payment"] == {"status": "authorized"}
+    status_before = before.json()["status"]
+    shopify["financial_status"] = "paid"
+    order = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL).json()
+    assert order["payment"] == {"status": "confirmed"}
+    assert order["status"] == status_before  # sourced already: money does not move it back
+    types = [event["type"] for event in order["timeline"]]
+    assert types.count("payment.confirmed") == 1
+    again = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL).json()
+    assert [event["type"] for event in again["timeline"]].count("payment.confirmed") == 1
+
+
 @pytest.mark.parametrize("changes,mentions", [
     pytest.param({"FulfillmentChannel": "AFN"}, "fulfilled by Amazon", id="afn"),
     pytest.param({"OrderStatus": "Canceled"}, "cancelled", id="cancelled"),
