@@ -47,7 +47,8 @@ def get_fulfillment(fulfillment_id: Id, principal: FulfillmentActor,
     """One fulfillment (a partner sees only its own)."""
     with container.uow(write=False) as uow:
         found = uow.fulfillments.get(fulfillment_id)
-        if found is None or not _reporter(principal).may_touch(found):
+        if found is None or not _reporter(principal).may_touch(found) \
+                or (principal.is_partner and found.released_at is None):
             raise NotFound(f"fulfillment {fulfillment_id!r} does not exist")
         order = uow.orders.get(found.order_id)
     return FulfillmentDetail.of(found, order, partner=principal.is_partner)
@@ -66,8 +67,11 @@ def _queue(location_id: str, principal: Principal, container: ContainerDep, stat
         if supplier and location.type is not LocationType.SUPPLIER:
             raise NotFound(f"{location_id!r} is a {location.type.value}, not a supplier: its "
                            f"work queue is /v1/locations/{location_id}/fulfillments")
+        # a partner sees its work once released to it (release_delay_minutes holds it back),
+        # never an allocation taken back before that
         found = uow.fulfillments.for_location(location_id, statuses=_statuses(status),
-                                              after=decode_cursor(cursor), limit=limit + 1)
+                                              after=decode_cursor(cursor), limit=limit + 1,
+                                              released_only=principal.is_partner)
         items = found[:limit]
         orders = uow.orders.get_many(f.order_id for f in items)
     return Page(items=[FulfillmentDetail.of(f, orders.get(f.order_id), partner=principal.is_partner)

@@ -73,8 +73,12 @@ class SqlFulfillmentRepository:
         return found
 
     def for_location(self, location_id: str, *, statuses: list[str] | None = None,
-                     after: str | None = None, limit: int = 50) -> list[Fulfillment]:
+                     after: str | None = None, limit: int = 50,
+                     released_only: bool = False) -> list[Fulfillment]:
+        """``released_only``: what was ever released to the location (what it may see)."""
         query = select(F).where(F.c.location_id == location_id).order_by(F.c.id).limit(limit)
+        if released_only:
+            query = query.where(F.c.released_at.is_not(None))
         if statuses:
             query = query.where(F.c.status.in_(statuses))
         if after:

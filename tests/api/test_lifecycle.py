@@ -409,6 +409,32 @@ def test_allocations_held_back_by_policy_are_released_when_due(dom: TestClient) 
     assert report(dom, held["fulfillment_id"], "shipped").status_code == 200
 
 
+def test_a_supplier_sees_its_work_only_once_released_and_never_what_was_taken_back(
+        dom: TestClient) -> None:
+    dom.put("/v1/policy", json={"release_delay_minutes": 30},
+            headers={"Authorization": "Bearer planner-key"})
+    kept = place(dom, "W-HELD-KEPT", [("1", "CAM-BAG", 1)])
+    dropped = place(dom, "W-HELD-DROP", [("1", "CAM-BAG", 1)])
+    held = {shipment(kept, "SUP-1"), shipment(dropped, "SUP-1")}
+
+    def queue() -> set[str]:
+        items = dom.get("/v1/suppliers/SUP-1/fulfillments", headers=SUPPLIER).json()["items"]
+        return {item["fulfillment_id"] for item in items}
+
+    assert queue() & held == set()
+    assert dom.get(f"/v1/fulfillments/{shipment(kept, 'SUP-1')}",
+                   headers=SUPPLIER).status_code == 404
+    staff = dom.get("/v1/locations/SUP-1/fulfillments", headers=OPS).json()["items"]
+    assert held <= {item["fulfillment_id"] for item in staff}  # staff see what is held back
+    assert dom.post(f"/v1/orders/{dropped['order_id']}/cancel", json={},
+                    headers=CHANNEL).status_code == 200
+    later = (datetime.now(UTC) + timedelta(minutes=31)).isoformat()
+    assert dom.post("/v1/sla/check", json={"now": later}, headers=OPS).json()["released"] == 1
+    assert queue() & held == {shipment(kept, "SUP-1")}
+    assert dom.get(f"/v1/fulfillments/{shipment(kept, 'SUP-1')}",
+                   headers=SUPPLIER).status_code == 200
+
+
 def test_a_release_delay_pushes_the_promise_back_and_a_late_held_allocation_is_late(
         dom: TestClient) -> None:
     planner = {"Authorization": "Bearer planner-key"}
