@@ -166,7 +166,8 @@ def build_order(uow: UnitOfWork, command: CreateOrder) -> Order:
     delivery, ship_to = _delivery(uow, command)
     lines = [OrderLine(line_id=line.line_id, sku=line.sku, qty=line.qty,
                        unit_price=line.unit_price, covers_line_id=line.covers_line_id,
-                       is_service=products[line.sku].is_service) for line in command.lines]
+                       is_service=products[line.sku].is_service,
+                       service=products[line.sku].terms_as_sold()) for line in command.lines]
     arrived = PaymentStatus.AUTHORIZED if command.payment_status is PaymentStatus.CONFIRMED \
         else command.payment_status
     now = datetime.now(UTC)

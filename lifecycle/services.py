@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from lifecycle import pipelines
 from lifecycle.uow import UnitOfWork
 from models import Order, OrderLine, OrderStatus, PaymentStatus, new_id
+from models.catalog import ServiceTerms
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
 from models.services import CustomerService, add_months
 
@@ -45,16 +46,19 @@ def _register(uow: UnitOfWork, order: Order, line: OrderLine, qty: int, source: 
               now: datetime, started: datetime | None = None) -> None:
     """Put ``qty`` units of one service on the account; ``started``: when they take effect (the
     delivery); ``source``: what registered them (each source registers a line once)."""
-    product = uow.products.get(line.sku)
-    name = product.name if product else line.sku
+    # the terms it was sold with (a line built without them: the catalog's now)
+    product = uow.products.get(line.sku) if line.service is None else None
+    terms = line.service or (product.terms_as_sold() if product else None) \
+        or ServiceTerms(line.sku)
     covered = order.line(line.covers_line_id) if line.covers_line_id else None
     covered_product = uow.products.get(covered.sku) if covered else None
     starts = (started or now).date()
-    ends = add_months(starts, product.term_months) if product and product.term_months else None
+    ends = add_months(starts, terms.term_months) if terms.term_months else None
+    name = terms.name
     service = CustomerService(
         id=new_id("svc"), customer_id=order.customer.id, order_id=order.id,
         line_id=line.line_id, sku=line.sku, name=name, starts=starts, ends=ends,
-        registered_at=now, service_type=product.service_type if product else None,
+        registered_at=now, service_type=terms.service_type,
         covers_line_id=covered.line_id if covered else None,
         covers_sku=covered.sku if covered else None, qty=qty, source=source)
     if not uow.services.add(service):

@@ -11,6 +11,16 @@ class ProductKind(StrEnum):
     SERVICE = "service"
 
 
+@dataclass(frozen=True)
+class ServiceTerms:
+    """A service as it was sold (its catalog entry at intake): what the customer bought stays
+    what is registered, whatever the catalog says by the time the product arrives."""
+
+    name: str
+    service_type: str | None = None
+    term_months: int | None = None
+
+
 @dataclass
 class Product:
     sku: str
@@ -23,3 +33,9 @@ class Product:
     @property
     def is_service(self) -> bool:
         return self.kind is ProductKind.SERVICE
+
+    def terms_as_sold(self) -> ServiceTerms | None:
+        """What an order line of this service keeps (None for a product)."""
+        if not self.is_service:
+            return None
+        return ServiceTerms(self.name, self.service_type, self.term_months)

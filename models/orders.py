@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from models.catalog import ServiceTerms
 from models.errors import TransitionNotAllowed
 from models.events import Event
 from models.ids import new_id
@@ -83,6 +84,7 @@ class OrderLine:
     unit_price: float = 0.0
     covers_line_id: str | None = None
     is_service: bool = False
+    service: ServiceTerms | None = None  # a service line's terms as sold
 
     @property
     def amount(self) -> float:

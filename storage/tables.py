@@ -134,6 +134,10 @@ order_lines = Table(
     Column("unit_price", Float, nullable=False),
     Column("covers_line_id", String(64)),
     Column("is_service", Boolean, nullable=False),
+    # a service line's terms as sold (the catalog entry at intake)
+    Column("service_name", String(200)),
+    Column("service_type", String(50)),
+    Column("term_months", Integer),
     CheckConstraint("qty > 0", name="qty_positive"),
 )
 

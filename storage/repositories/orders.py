@@ -22,6 +22,7 @@ from models import (
     PaymentStatus,
     ShipTo,
 )
+from models.catalog import ServiceTerms
 from storage.clock import utcnow
 from storage.repositories.events import SqlEventStore
 from storage.tables import order_lines, orders
@@ -53,9 +54,11 @@ def _to_order(row: RowMapping, lines: list[OrderLine]) -> Order:
 
 
 def _to_line(row: RowMapping) -> OrderLine:
+    service = ServiceTerms(row["service_name"], row["service_type"], row["term_months"]) \
+        if row["service_name"] is not None else None
     return OrderLine(line_id=row["line_id"], sku=row["sku"], qty=row["qty"],
                      unit_price=row["unit_price"], covers_line_id=row["covers_line_id"],
-                     is_service=row["is_service"])
+                     is_service=row["is_service"], service=service)
 
 
 class SqlOrderRepository:
@@ -77,7 +80,10 @@ class SqlOrderRepository:
         self._c.execute(insert(order_lines), [
             {"order_id": order.id, "line_id": line.line_id, "position": index, "sku": line.sku,
              "qty": line.qty, "unit_price": line.unit_price,
-             "covers_line_id": line.covers_line_id, "is_service": line.is_service}
+             "covers_line_id": line.covers_line_id, "is_service": line.is_service,
+             "service_name": line.service.name if line.service else None,
+             "service_type": line.service.service_type if line.service else None,
+             "term_months": line.service.term_months if line.service else None}
             for index, line in enumerate(order.lines)
         ])
         self._flush_events(order)

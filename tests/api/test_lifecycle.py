@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from models.services import add_months
 from tests.api.conftest import ADMIN, CHANNEL, OPS
 from tests.api.helpers import use_pipelines
 
@@ -200,6 +201,26 @@ def test_a_laptops_warranty_lands_on_the_customers_account_when_it_arrives(
     final = order(dom, placed["order_id"])
     assert final["status"] == "completed"
     assert "service.registered" in [e["type"] for e in final["timeline"]]
+
+
+def test_a_warranty_is_registered_with_the_terms_it_was_sold_with(dom: TestClient) -> None:
+    placed = place(dom, "W-LAP-TERMS", [], lines=[
+        {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+        {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0,
+         "covers_line_id": "1"}])
+    # the catalog changes before the laptop arrives (and even flips the SKU's kind and back)
+    for body in ({"name": "Extended warranty 2y", "kind": "service", "service_type": "care",
+                  "term_months": 24},
+                 {"name": "Extended warranty 2y", "kind": "product"},
+                 {"name": "Extended warranty 2y", "kind": "service"}):
+        changed = dom.put("/v1/products/WARRANTY-3Y", json=body, headers=ADMIN)
+        assert changed.status_code == 200, changed.text
+    laptop = next(f for f in placed["fulfillments"] if f["type"] == "ship")
+    assert report(dom, laptop["fulfillment_id"], "delivered").status_code == 200
+    (service,) = dom.get("/v1/customers/C-7/services", headers=OPS).json()["items"]
+    assert (service["name"], service["service_type"]) == ("Extended warranty 3y", "warranty")
+    assert date.fromisoformat(service["ends"]) == \
+        add_months(date.fromisoformat(service["starts"]), 36)
 
 
 def test_a_phone_is_picked_up_in_store(dom: TestClient) -> None:
