@@ -160,15 +160,47 @@ def _planner_errors() -> Iterator[None]:
         raise typer.Exit(2) from error
 
 
+def _sqlite_file_missing(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist (opening it would create an
+    empty one), else None (a file that exists, in memory, or a database server)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if Path(parsed.database).is_file() else parsed.database
+
+
 @contextmanager
 def _database(needed: bool) -> Iterator[Container | None]:
-    """The configured database when the command reads or stores live data, else nothing."""
-    if not needed:
-        yield None
-        return
+    """The configured database: required when the command reads or stores live data (a clear
+    error, exit 2, when it is not there), else used when it is there (a scenario on base
+    empty still takes the live policy and catalog) and skipped with a note when it is not.
+    A database that is not there is never created by a planner's command."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
     from dom.bootstrap import bootstrap
 
-    container = bootstrap(_settings())
+    settings = _settings()
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    missing = _sqlite_file_missing(settings.database_url)
+    problem = f"no database file {missing!r}" if missing else None
+    container = None
+    if problem is None:
+        try:
+            container = bootstrap(settings)
+        except DBAPIError as error:
+            problem = f"the database at {shown} cannot be opened: {error.orig or error}"
+    if container is None:
+        if needed:
+            console.print(f"[red]error:[/red] {problem} (DOM_DATABASE_URL); this scenario "
+                          "reads or stores live data: run `dom migrate` (and `dom demo`) "
+                          "first, or point DOM_DATABASE_URL at the database")
+            raise typer.Exit(2)
+        console.print(f"[yellow]{problem}: the default policy and no catalog[/yellow]")
+        yield None
+        return
     try:
         yield container
     finally:
@@ -191,9 +223,9 @@ def scenario_run(
         reads = commands.needs_database(definition)
         keep = reads if store is None else store
         with _database(reads or keep) as container:
-            commands.run_file(file, stdout, reader=container.reader if container and reads
-                              else None, writer=container.uow_factory if container and keep
-                              else None, report=report)
+            commands.run_file(file, stdout, reader=container.reader if container else None,
+                              writer=container.uow_factory if container and keep else None,
+                              report=report)
 
 
 @scenario_app.command("compare")
@@ -205,11 +237,14 @@ def scenario_compare(
 ) -> None:
     """Compare two scenarios (stored ids or YAML files): KPIs side by side and B - A."""
     from planner import commands, scenario, service
+    from planner.report import check_report_folder
 
     def is_file(arg: str) -> bool:
         return arg.endswith((".yaml", ".yml", ".json")) or Path(arg).is_file()
 
     with _planner_errors():
+        if report is not None:
+            check_report_folder(report)
         definitions = {arg: commands.load_definition(Path(arg)) for arg in (a, b)
                        if is_file(arg)}
         reads = any(commands.needs_database(d) for d in definitions.values()) or \

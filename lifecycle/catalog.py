@@ -11,22 +11,14 @@ from dataclasses import dataclass
 from lifecycle.stock_exceptions import Reconciled, location_changed
 from lifecycle.uow import UnitOfWork
 from models import (
-    Capability,
     Conflict,
     InvalidInput,
     Location,
-    LocationType,
     OrderStatus,
     Product,
     ProductKind,
 )
-
-_CAPABILITIES_BY_TYPE = {
-    LocationType.WAREHOUSE: {Capability.SHIP, Capability.PICKUP},
-    LocationType.STORE: {Capability.SHIP, Capability.PICKUP},
-    LocationType.SUPPLIER: {Capability.DROPSHIP, Capability.SHIP},
-}
-
+from models.locations import capability_problem
 
 # Orders with units not yet shipped: their product lines may still be sourced from stock.
 _OPEN_STATUSES = [s.value for s in (
@@ -50,20 +42,9 @@ class LocationPut:
 def put_location(uow: UnitOfWork, location: Location) -> LocationPut:
     """Create or replace a location; closing it (or taking away what its open work needs)
     gives that work back to sourcing in the same transaction (``stock_exceptions``)."""
-    allowed = _CAPABILITIES_BY_TYPE[location.type]
-    wrong = sorted(c.value for c in location.capabilities - allowed)
-    if wrong:
-        raise InvalidInput(
-            f"a {location.type.value} cannot have capability {', '.join(wrong)}; "
-            f"allowed: {', '.join(sorted(c.value for c in allowed))}",
-            loc=("body", "capabilities"))
-    if location.type is LocationType.SUPPLIER and Capability.SHIP in location.capabilities \
-            and Capability.DROPSHIP not in location.capabilities:
-        # a supplier ships to customers only as a drop-ship: "ship" alone would be taken and
-        # then never source anything
-        raise InvalidInput("a supplier ships to customers by drop-ship: give it capability "
-                           "dropship (ship alone never sources from it)",
-                           loc=("body", "capabilities"))
+    problem = capability_problem(location.type, location.capabilities)
+    if problem:
+        raise InvalidInput(problem, loc=("body", "capabilities"))
     with uow:
         before = uow.locations.get(location.id)
         created = uow.locations.upsert(location)

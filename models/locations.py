@@ -19,6 +19,32 @@ class Capability(StrEnum):
     DROPSHIP = "dropship"
 
 
+# What each type of location may do; a supplier ships to customers only as a drop-ship.
+CAPABILITIES_BY_TYPE = {
+    LocationType.WAREHOUSE: frozenset({Capability.SHIP, Capability.PICKUP}),
+    LocationType.STORE: frozenset({Capability.SHIP, Capability.PICKUP}),
+    LocationType.SUPPLIER: frozenset({Capability.DROPSHIP, Capability.SHIP}),
+}
+
+
+def capability_problem(type_: LocationType, capabilities: Collection[Capability]) -> str | None:
+    """Why these capabilities do not fit a location of this type (None: they do). One rule for
+    the live network (``PUT /v1/locations``) and a planner's scenario locations."""
+    if not capabilities:
+        return "a location needs at least one capability (ship, pickup or dropship)"
+    allowed = CAPABILITIES_BY_TYPE[type_]
+    wrong = sorted(c.value for c in set(capabilities) - allowed)
+    if wrong:
+        return (f"a {type_.value} cannot have capability {', '.join(wrong)}; "
+                f"allowed: {', '.join(sorted(c.value for c in allowed))}")
+    if type_ is LocationType.SUPPLIER and Capability.SHIP in capabilities \
+            and Capability.DROPSHIP not in capabilities:
+        # "ship" alone would be taken and then never source anything
+        return ("a supplier ships to customers by drop-ship: give it capability dropship "
+                "(ship alone never sources from it)")
+    return None
+
+
 @dataclass
 class Location:
     """A node of the network with the parameters sourcing prices and times it by.

@@ -53,6 +53,9 @@ class ScenarioBase:
     policy: dict[str, Any] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     decided: dict[str, Decision] | None = None
+    # units a day already reserved at each location by orders the scenario does not re-plan:
+    # taken off ``locations``' capacity, and off a capacity the scenario sets instead
+    held: dict[str, int] = field(default_factory=dict)
 
 
 def _policy(policy: SourcingPolicy) -> dict[str, Any]:
@@ -74,8 +77,16 @@ def _lines_left(order: Order, fulfillments: Sequence[Fulfillment]) -> list[LineS
             for line in order.product_lines if line.qty > gone[line.line_id]]
 
 
-def _network(uow: UnitOfWork, keep: set[str], consumed: dict[tuple[str, str], int]
-             ) -> tuple[list[LocationSpec], dict[str, str], dict[tuple[str, str], int]]:
+@dataclass(frozen=True)
+class _Network:
+    locations: list[LocationSpec]
+    names: dict[str, str]
+    stock: dict[tuple[str, str], int]
+    held: dict[str, int]
+
+
+def _network(uow: UnitOfWork, keep: set[str],
+             consumed: dict[tuple[str, str], int]) -> _Network:
     """Locations and stock, minus what is reserved for orders outside ``keep``."""
     held_stock: dict[tuple[str, str], int] = defaultdict(int)
     held_at: dict[str, int] = defaultdict(int)
@@ -91,7 +102,7 @@ def _network(uow: UnitOfWork, keep: set[str], consumed: dict[tuple[str, str], in
         units = p.on_hand - p.safety_stock - held_stock.get(key, 0) + consumed.get(key, 0)
         if units > 0:
             stock[key] = units
-    return specs, {loc.id: loc.name for loc in locations}, stock
+    return _Network(specs, {loc.id: loc.name for loc in locations}, stock, dict(held_at))
 
 
 def load_current(uow: UnitOfWork) -> ScenarioBase:
@@ -107,10 +118,10 @@ def load_current(uow: UnitOfWork) -> ScenarioBase:
             # when live sourcing fills a backorder
             gone = [f for f in fulfillments.get(order.id, []) if f.status in DEPARTED]
             specs.append(order_spec(order, lines, made=gone))
-    keep = {o.id for o in orders}
-    locations, names, stock = _network(uow, keep, {})
-    return ScenarioBase(orders=specs, locations=locations, stock=stock,
-                        policy=_policy(uow.policy.get()), names=names)
+    network = _network(uow, {o.id for o in orders}, {})
+    return ScenarioBase(orders=specs, locations=network.locations, stock=network.stock,
+                        policy=_policy(uow.policy.get()), names=network.names,
+                        held=network.held)
 
 
 def load_replay(uow: UnitOfWork) -> ScenarioBase:
@@ -147,9 +158,10 @@ def load_replay(uow: UnitOfWork) -> ScenarioBase:
         decided[order_id] = Decision(cost=round(sum(f.cost or 0.0 for f in fulfillments), 4),
                                      delivery_days=max(days) if days else None,
                                      units=dict(units))
-    locations, names, stock = _network(uow, set(decided), dict(consumed))
-    return ScenarioBase(orders=specs, locations=locations, stock=stock,
-                        policy=_policy(uow.policy.get()), names=names, decided=decided)
+    network = _network(uow, set(decided), dict(consumed))
+    return ScenarioBase(orders=specs, locations=network.locations, stock=network.stock,
+                        policy=_policy(uow.policy.get()), names=network.names,
+                        decided=decided, held=network.held)
 
 
 def _service_skus(uow: UnitOfWork | None, bodies: Sequence[dict[str, Any]]) -> frozenset[str]:
@@ -189,8 +201,9 @@ def assemble(definition: ScenarioDefinition, uow: UnitOfWork | None,
     files = definition.files
     locations = _rows(definition.locations, files.locations if files else None, "locations",
                       base_dir)
-    if locations is not None:
+    if locations is not None:  # capacities as given: nothing live is held against them
         base.locations, base.names = data.location_specs(locations)
+        base.held = {}
     inventory = _rows(definition.inventory, files.inventory if files else None, "inventory",
                       base_dir)
     if inventory is not None:
@@ -213,11 +226,11 @@ def _hold_for_live_orders_left_out(base: ScenarioBase, uow: UnitOfWork, live_loc
                                    live_stock: bool) -> None:
     """Orders given in place of the live open ones: those left out keep their reservations,
     so the live stock and capacity (the parts not given inline) lose what they hold."""
-    locations, _, stock = _network(uow, {o.order_id for o in base.orders}, {})
+    network = _network(uow, {o.order_id for o in base.orders}, {})
     if live_locations:
-        base.locations = locations
+        base.locations, base.held = network.locations, network.held
     if live_stock:
-        base.stock = stock
+        base.stock = network.stock
 
 
 def _check_references(base: ScenarioBase, uow: UnitOfWork | None) -> None:

@@ -20,7 +20,7 @@ from models import InvalidInput
 from planner import service
 from planner.compare import KPI_ORDER, compare
 from planner.definition import ScenarioDefinition, parse_definition
-from planner.report import LABELS, fmt, write_report
+from planner.report import LABELS, check_report_folder, fmt, write_report
 from planner.scenario import evaluate
 from planner.sweep import frontier, run_many, sweep_inputs
 
@@ -81,11 +81,16 @@ def run_file(path: Path, out: Console, *, reader: UowFactory | None,
              writer: UowFactory | None, report: Path | None) -> dict[str, Any]:
     """Run one scenario file; print its KPIs; store it when ``writer`` is given."""
     definition = load_definition(path)
+    if report is not None:
+        check_report_folder(report)
     prepared = service.prepare(definition, reader, base_dir=path.parent)
     size = f"{len(prepared.input.orders)} orders, {len(prepared.input.locations)} locations"
     with out.status(f"solving {definition.name!r} ({size}; at most "
                     f"{prepared.input.params.time_limit_ms / 1000:g} s)"):
         outcome = evaluate(prepared.input)
+    # the report first: a run whose report could not be written is not kept either
+    files = write_report(report, f"Scenario: {definition.name}", [outcome]) \
+        if report is not None else None
     if writer is not None:
         record = service.store(writer, definition, outcome)
         outcome["scenario_id"] = record.id
@@ -102,8 +107,7 @@ def run_file(path: Path, out: Console, *, reader: UowFactory | None,
     out.print(_solver_line(outcome))
     if "scenario_id" in outcome:
         out.print(f"stored as scenario {outcome['scenario_id']}")
-    if report is not None:
-        files = write_report(report, f"Scenario: {definition.name}", [outcome])
+    if files:
         out.print(f"report: {files[0]}")
     return outcome
 
@@ -129,6 +133,10 @@ def _connect(scheduler: str, out: Console) -> Any:
 
     try:
         return Client(scheduler, timeout=10)  # type: ignore[no-untyped-call]
+    except ValueError as error:  # not an address at all: a typo to fix, not a cluster down
+        raise InvalidInput(f"DOM_DASK_SCHEDULER {scheduler!r} is not a scheduler address "
+                           f"({error}); for example tcp://scheduler:8786",
+                           loc=("DOM_DASK_SCHEDULER",)) from error
     except (OSError, TimeoutError) as error:
         out.print(f"[yellow]Dask scheduler {scheduler} cannot be reached ({error}); the sweep "
                   "runs on local processes[/yellow]")
@@ -139,6 +147,8 @@ def sweep_file(path: Path, out: Console, *, reader: UowFactory | None, report: P
                scheduler: str | None = None, client: Any = None) -> dict[str, Any]:
     """Run a sweep file's points in parallel; print the frontier; write the report."""
     definition = load_definition(path)
+    if report is not None:
+        check_report_folder(report)
     prepared = service.prepare(definition, reader, base_dir=path.parent)
     inputs = sweep_inputs(prepared.base, definition)
     own = _connect(scheduler, out) if scheduler and client is None else None

@@ -144,7 +144,8 @@ def location_specs(rows: Iterable[Mapping[str, Any]]) -> tuple[list[LocationSpec
             raise InvalidInput(f"location {row.id!r} is listed twice", loc=("locations", n, "id"))
         lat, lon = resolve_coordinates(row.lat, row.lon, row.postal_code,
                                        loc=("locations", n))
-        capabilities = row.capabilities or _DEFAULT_CAPABILITIES[row.type]
+        capabilities = _DEFAULT_CAPABILITIES[row.type] if row.capabilities is None \
+            else row.capabilities
         try:
             specs.append(LocationSpec(
                 id=row.id, type=row.type, lat=lat, lon=lon, capabilities=frozenset(capabilities),

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field, StrictBool, ValidationError, field_validator
+from pydantic import Field, StrictBool, ValidationError, field_validator, model_validator
 
 from lifecycle.location_parameters import LocationParameters
-from models import InvalidInput
+from models import Capability, InvalidInput, LocationType
+from models.locations import capability_problem
 from models.strict_input import StrictInput
 from optimizer.params import SOLVERS
 
@@ -63,6 +64,16 @@ class LocationRow(Strict, LocationParameters):
             return [p for p in value.replace("|", " ").replace(",", " ").split() if p]
         return value
 
+    @model_validator(mode="after")
+    def _capabilities_fit_the_type(self) -> LocationRow:
+        """The live network's rule (left out: the type's usual ones, see planner.data)."""
+        if self.capabilities is not None:
+            problem = capability_problem(LocationType(self.type),
+                                         [Capability(c) for c in self.capabilities])
+            if problem:
+                raise ValueError(problem)
+        return self
+
 
 class Changes(Strict):
     """What differs from the base: the policy, the network, the stock, the demand."""
@@ -82,7 +93,9 @@ class Changes(Strict):
     inventory: list[InventoryDelta] = Field(default_factory=list, max_length=100_000)
     cost_multiplier: dict[str, float] = Field(default_factory=dict)
     capacity: dict[str, int | None] = Field(
-        default_factory=dict, description="Units a day per location; null removes the limit.")
+        default_factory=dict,
+        description="Units a day per location (what is already reserved there still counts "
+                    "against it); null removes the limit.")
     demand_multiplier: float = Field(default=1.0, gt=0, le=MAX_DEMAND_MULTIPLIER)
     seed: int = Field(default=0, ge=0, description="Seeds the sampling of demand fractions.")
 
@@ -104,9 +117,10 @@ class Changes(Strict):
     @field_validator("capacity")
     @classmethod
     def _non_negative_capacity(cls, value: dict[str, int | None]) -> dict[str, int | None]:
-        bad = sorted(k for k, v in value.items() if v is not None and v < 0)
+        bad = sorted(k for k, v in value.items() if v is not None and not 0 <= v <= 10**9)
         if bad:
-            raise ValueError(f"capacity must be 0 or more units a day (check {bad[:5]})")
+            raise ValueError("capacity must be 0 to 1,000,000,000 units a day, as on a "
+                             f"location (check {bad[:5]})")
         return value
 
     def policy_overrides(self) -> dict[str, Any]:

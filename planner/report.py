@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from models import InvalidInput
 from planner.compare import KPI_ORDER
 
 LABELS = {"orders": "Orders", "units_ordered": "Units ordered", "units_filled": "Units filled",
@@ -140,6 +141,17 @@ def _img(path: Path, alt: str) -> str:
     return f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></p>'
 
 
+def check_report_folder(directory: Path) -> None:
+    """Refuse a report folder that cannot be one (a file, or under a file) before any work is
+    done: finding out after a long solve (or a stored run) wastes both."""
+    for part in (directory, *directory.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise InvalidInput(f"report folder {str(directory)!r}: {str(part)!r} is a file, "
+                                   "not a folder", loc=("report",))
+            return
+
+
 def write_report(directory: Path, title: str, runs: Sequence[dict[str, Any]], *,
                  front: Sequence[dict[str, Any]] | None = None,
                  differences: dict[str, Any] | None = None) -> list[Path]:
@@ -148,6 +160,18 @@ def write_report(directory: Path, title: str, runs: Sequence[dict[str, Any]], *,
     ``runs`` are ``{"name", "kpis", "solver"}``; ``front`` marks a sweep; ``differences`` (b - a)
     a comparison of two runs.
     """
+    check_report_folder(directory)
+    try:
+        return _write(directory, title, runs, front, differences)
+    except OSError as error:  # no permission, a full disk, report.html being a folder
+        raise InvalidInput(f"report folder {str(directory)!r}: cannot write "
+                           f"{error.filename or 'into it'}: {error.strerror or error}",
+                           loc=("report",)) from error
+
+
+def _write(directory: Path, title: str, runs: Sequence[dict[str, Any]],
+           front: Sequence[dict[str, Any]] | None,
+           differences: dict[str, Any] | None) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     names = [r["name"] for r in runs]
     sections = ["<h2>KPIs</h2>", _table(["KPI", *names], kpi_rows(runs))]

@@ -63,7 +63,10 @@ def _locations(base: ScenarioBase, changes: Changes) -> tuple[LocationSpec, ...]
         if factor is not None:
             updates.update({f: getattr(loc, f) * factor for f in COST_FIELDS})
         if loc.id in changes.capacity:
-            updates["capacity_units_per_day"] = changes.capacity[loc.id]
+            # the location's capacity: what orders outside the scenario hold still counts
+            capacity = changes.capacity[loc.id]
+            updates["capacity_units_per_day"] = None if capacity is None \
+                else max(0, capacity - base.held.get(loc.id, 0))
         out.append(replace(loc, **updates) if updates else loc)
     return tuple(out)
 

@@ -92,6 +92,7 @@ def test_kpis_match_a_hand_computation_on_a_tiny_network(client: TestClient) -> 
     ({"cost_multiplier": {"WH-A": -1}}, "cost multipliers"),
     ({"cost_multiplier": {"WH-X": 2}}, "WH-X"),
     ({"capacity": {"WH-A": -3}}, "capacity"),
+    ({"capacity": {"WH-A": 10**400}}, "capacity must be 0 to 1,000,000,000"),
     ({"inventory": [{"location_id": "WH-X", "sku": "LAPTOP-15", "delta": 1}]}, "WH-X"),
     ({"inventory": [{"location_id": "WH-A", "sku": "LAPTOP15", "delta": 1}]}, "LAPTOP15"),
     ({"solver": "magic"}, "solver"),
@@ -106,6 +107,38 @@ def test_invalid_changes_are_422_and_store_nothing(client: TestClient, changes: 
     assert answer.status_code == 422, answer.text
     assert says in answer.text
     assert client.get("/v1/scenarios", headers=PLANNER).json()["items"] == []
+
+
+@pytest.mark.parametrize(("capabilities", "says"), [
+    ([], "at least one capability"),
+    (["dropship"], "a warehouse cannot have capability dropship"),
+])
+def test_inline_locations_follow_the_live_network_s_capability_rules(
+        client: TestClient, capabilities: list[str], says: str) -> None:
+    body = tiny()
+    body["locations"] = [{**TINY_LOCATIONS[0], "capabilities": capabilities},
+                         TINY_LOCATIONS[1]]
+    answer = client.post("/v1/scenarios", json=body, headers=PLANNER)
+    assert answer.status_code == 422, answer.text
+    assert says in answer.text
+    supplier = tiny()
+    supplier["locations"] = [*TINY_LOCATIONS, {"id": "SUP", "type": "supplier", "lat": 0.0,
+                                               "lon": 1.0, "capabilities": ["ship"]}]
+    answer = client.post("/v1/scenarios", json=supplier, headers=PLANNER)
+    assert answer.status_code == 422 and "ship alone never sources" in answer.text
+    assert client.get("/v1/scenarios", headers=PLANNER).json()["items"] == []
+
+
+@pytest.mark.parametrize(("capacity", "used"), [(3, "WH-B"), (4, "WH-A"), (None, "WH-A")])
+def test_a_capacity_set_by_a_scenario_still_counts_what_live_orders_hold(
+        net: TestClient, capacity: int | None, used: str) -> None:
+    # the inline order replaces the three live ones, which keep their 3 units at WH-A
+    body = {"name": "capacity", "base": "current",
+            "orders": [order_body("S-1", lines=[{"line_id": "1", "sku": "LAPTOP-15",
+                                                 "qty": 1, "unit_price": 999.0}])],
+            "changes": {"capacity": {"WH-A": capacity}}}
+    kpis = post(net, body)["kpis"]
+    assert kpis["units_by_location"] == {used: 1}
 
 
 def test_demand_scaled_beyond_the_limit_is_refused_before_solving(

@@ -17,7 +17,7 @@ from api import create_app
 from dom.cli import app
 from planner import evaluate, prepare
 from planner.report import fmt
-from tests.api.conftest import CHANNEL, seed
+from tests.api.conftest import ADMIN, CHANNEL, PLANNER, order_body, seed
 from tests.api.test_scenarios import laptop
 from tests.conftest import TEST_KEYS, make_container
 from tests.unit.planner.network import INVENTORY, LOCATIONS, orders
@@ -152,3 +152,70 @@ def test_a_bad_file_exits_2_with_the_reason(files: Path) -> None:
     assert result.exit_code == 2 and "objective" in result.output
     missing = runner.invoke(app, ["scenario", "run", str(files / "nope.yaml")])
     assert missing.exit_code == 2 and "does not exist" in " ".join(missing.output.split())
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "compare"])
+@pytest.mark.parametrize("where", ["afile", "afile/report"])
+def test_a_report_folder_that_cannot_be_one_exits_2_before_any_work(
+        files: Path, command: str, where: str) -> None:
+    (files / "afile").write_text("not a folder")
+    arguments = {"run": [str(files / "cost.yaml")], "sweep": [str(files / "sweep.yaml")],
+                 "compare": [str(files / "cost.yaml"), str(files / "fast.yaml")]}[command]
+    result = runner.invoke(app, ["scenario", command, *arguments, "--report",
+                                 str(files / where)])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "is a file, not a folder" in said and "Traceback" not in said
+    assert "Total cost" not in said and "Frontier" not in said  # nothing was solved
+
+
+def test_a_run_that_reads_live_data_without_the_database_exits_2_and_creates_none(
+        files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOM_DATABASE_URL", f"sqlite:///{files}/absent.db")
+    (files / "live.yaml").write_text(yaml.safe_dump({"name": "live as is"}))
+    result = runner.invoke(app, ["scenario", "run", str(files / "live.yaml")])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "no database file" in said and "dom migrate" in said
+    assert not (files / "absent.db").exists()
+
+
+def test_a_dask_scheduler_that_is_not_an_address_exits_2_with_the_reason(
+        files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOM_DASK_SCHEDULER", "notaurl")
+    result = runner.invoke(app, ["scenario", "sweep", str(files / "sweep.yaml")])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "DOM_DASK_SCHEDULER 'notaurl' is not a scheduler address" in said
+    assert "Traceback" not in said
+
+
+def test_an_empty_base_on_the_command_line_takes_the_live_policy_as_over_http(
+        files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{files}/live.db"
+    monkeypatch.setenv("DOM_DATABASE_URL", url)
+    container = make_container(url)
+    from storage import upgrade
+
+    upgrade(container.engine)
+    # a service sold on its own: the live catalog says it is one, so it is never sourced
+    lines = [{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+             {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0}]
+    definition = {"name": "nearby only", "base": "empty", "locations": LOCATIONS,
+                  "inventory": [{**row, "sku": "LAPTOP-15"} for row in INVENTORY],
+                  "orders": [order_body(f"S-{n}", lines=lines) for n in range(2)]}
+    with TestClient(create_app(container)) as client:
+        seed(client)
+        # only NJ (~15 km from the orders) is within reach under the live policy
+        assert client.put("/v1/policy", json={"max_distance_km": 50},
+                          headers=ADMIN).status_code == 200
+        over_http = client.post("/v1/scenarios", json=definition, headers=PLANNER)
+        assert over_http.status_code == 201, over_http.text
+    container.close()
+    kpis = over_http.json()["kpis"]
+    assert kpis["units_by_location"] == {"NJ": 2}  # the live policy held
+    (files / "nearby.yaml").write_text(yaml.safe_dump(definition))
+    result = runner.invoke(app, ["scenario", "run", str(files / "nearby.yaml")])
+    assert result.exit_code == 0, result.output
+    assert fmt(kpis["total_cost"]) in result.output
+    assert "stored as scenario" not in result.output  # reading the policy stores nothing
