@@ -170,6 +170,14 @@ class TimelineItem(BaseModel):
                    data=event.data)
 
 
+class ServiceTermsOut(BaseModel):
+    """A service line's terms as sold (the catalog's at intake): what is registered."""
+
+    name: str
+    service_type: str | None = None
+    term_months: int | None = None
+
+
 class LineOut(BaseModel):
     line_id: str
     sku: str
@@ -177,6 +185,10 @@ class LineOut(BaseModel):
     unit_price: float
     kind: Literal["product", "service"]
     covers_line_id: str | None = None
+    cancelled_qty: int = Field(default=0, description="Units of this line cancelled while the "
+                               "rest of the order went on (a partial cancel, a pickup not "
+                               "collected); an order cancelled whole cancels every line")
+    service: ServiceTermsOut | None = None
 
 
 class FulfillmentOut(BaseModel):
@@ -232,6 +244,7 @@ class OrderOut(BaseModel):
     @classmethod
     def of(cls, order: Order, timeline: list[Event] | None = None,
            fulfillments: list[Fulfillment] | None = None) -> OrderOut:
+        cancelled = order.cancelled_units
         return cls(
             order_id=order.id, channel=order.channel, source=order.source,
             channel_order_id=order.channel_order_id, status=order.status.value,
@@ -245,7 +258,10 @@ class OrderOut(BaseModel):
             lines=[LineOut(line_id=line.line_id, sku=line.sku, qty=line.qty,
                            unit_price=line.unit_price,
                            kind="service" if line.is_service else "product",
-                           covers_line_id=line.covers_line_id) for line in order.lines],
+                           covers_line_id=line.covers_line_id,
+                           cancelled_qty=cancelled.get(line.line_id, 0),
+                           service=ServiceTermsOut(**vars(line.service)) if line.service
+                           else None) for line in order.lines],
             timeline=[TimelineItem.of(e) for e in timeline] if timeline is not None else None,
             fulfillments=[FulfillmentOut.of(f) for f in fulfillments or []],
             attributes=order.attributes, placed_at=order.placed_at, created_at=order.created_at,

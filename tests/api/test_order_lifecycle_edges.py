@@ -81,6 +81,17 @@ def test_a_partial_cancel_gives_the_unshipped_stock_back(seeded: TestClient) -> 
     assert (sup["reserved"], sup["available"]) == (0, 40)
     kinds = [e["type"] for e in timeline(seeded, placed["order_id"])]
     assert "order.partially_cancelled" in kinds and "order.cancelled" not in kinds
+    lines = seeded.get(f"/v1/orders/{placed['order_id']}", headers=OPS).json()["lines"]
+    assert [(line["sku"], line["qty"], line["cancelled_qty"]) for line in lines] == \
+        [("LAPTOP-15", 1, 0), ("CAM-BAG", 1, 1)]  # for the channel's refund
+
+
+def test_a_service_line_shows_the_terms_it_was_sold_with(seeded: TestClient) -> None:
+    placed = place(seeded, "W-TERMS", LAPTOP, WARRANTY)
+    laptop, warranty = placed["lines"]
+    assert laptop["service"] is None
+    assert warranty["service"] == {"name": "Extended warranty 3y", "service_type": "warranty",
+                                   "term_months": 36}
 
 
 def test_cancelling_a_fully_shipped_order_is_still_refused(seeded: TestClient) -> None:
