@@ -5,13 +5,20 @@ Pure functions over JSON-like dicts; the API posts their result through the same
 """
 
 from connectors.amazon import amazon_order_to_canonical
-from connectors.errors import CancelledOnChannel, ConnectorError
+from connectors.errors import (
+    CancelledOnChannel,
+    ConnectorError,
+    NewsOnChannel,
+    PaymentVoidedOnChannel,
+)
 from connectors.shopify import PICKUP_ATTRIBUTE, shopify_order_to_canonical
 
 __all__ = [
     "PICKUP_ATTRIBUTE",
     "CancelledOnChannel",
     "ConnectorError",
+    "NewsOnChannel",
+    "PaymentVoidedOnChannel",
     "amazon_order_to_canonical",
     "shopify_order_to_canonical",
 ]

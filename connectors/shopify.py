@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors import canonical
-from connectors.errors import CancelledOnChannel, ConnectorError
+from connectors.errors import CancelledOnChannel, ConnectorError, PaymentVoidedOnChannel
 from connectors.fields import Field
 
 __all__ = ["PICKUP_ATTRIBUTE", "shopify_order_to_canonical"]
@@ -29,7 +29,6 @@ _PAYMENT_BY_FINANCIAL_STATUS = {
 }
 _FULFILLED_LINE_STATUSES = ("partial", "fulfilled")
 _REFUSED_FINANCIAL_STATUS = {
-    "voided": "its payment was voided",
     "refunded": "it was refunded",
     "partially_refunded": "it was partly refunded before it reached dom; check it by hand",
 }
@@ -39,7 +38,8 @@ def shopify_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
     """Map one ``orders/create`` webhook body.
 
     Raises ``ConnectorError`` for a malformed payload (naming the field) and for orders that
-    must not be fulfilled (cancelled, voided, refunded).
+    must not be fulfilled (cancelled, voided, refunded); a cancel or a voided payment as
+    ``NewsOnChannel``, which the API applies to the order imported before.
     """
     order = Field.root(payload, "a Shopify order")
     order_id = order["id"].identifier()
@@ -79,6 +79,12 @@ def shopify_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def _payment_status(order: Field, order_id: str) -> str:
     status = order["financial_status"].text()
+    if status == "voided":  # the authorization was let go: the payment will not come
+        raise PaymentVoidedOnChannel(
+            f"Shopify order {order_id} cannot be fulfilled: its payment was voided "
+            "(financial_status voided)",
+            channel="web", channel_order_id=order_id, path="financial_status",
+        )
     if status in _REFUSED_FINANCIAL_STATUS:
         raise ConnectorError(
             f"Shopify order {order_id} cannot be fulfilled: {_REFUSED_FINANCIAL_STATUS[status]} "

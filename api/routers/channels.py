@@ -20,14 +20,15 @@ from api.routers.orders import place
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import OrderIn, OrderOut
 from connectors import (
-    CancelledOnChannel,
     ConnectorError,
+    NewsOnChannel,
+    PaymentVoidedOnChannel,
     amazon_order_to_canonical,
     shopify_order_to_canonical,
 )
 from dom.bootstrap import Container
 from lifecycle import orders as order_service
-from models import Channel, InvalidInput, Order, OrderStatus
+from models import Channel, InvalidInput, Order, OrderStatus, PaymentStatus
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=PROBLEM_RESPONSES)
 
@@ -38,8 +39,8 @@ def _canonical(mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: P
                source: str) -> OrderIn:
     try:
         canonical = mapper(payload)
-    except CancelledOnChannel:
-        raise  # the caller cancels the order it imported before, if there is one
+    except NewsOnChannel:
+        raise  # the caller applies it to the order it imported before, if there is one
     except ConnectorError as error:  # the field as the channel spells it, when one is to blame
         field = ("body", error.path) if error.path else ("body",)
         raise InvalidInput(f"{source} order refused: {error}", loc=field) from error
@@ -57,31 +58,35 @@ async def _import(request: Request, principal: Principal, container: Container,
                   source: str) -> Response:
     try:
         order = _canonical(mapper, payload, source)
-    except CancelledOnChannel as cancelled_on_channel:
+    except NewsOnChannel as news_on_channel:
         # under the same Idempotency-Key rules as an import: the key of an import reused for
-        # the cancel is 422, a retried cancel replays its answer
-        news = cancelled_on_channel
+        # the news is 422, a retried one replays its answer
+        news = news_on_channel
         return await idempotent(request, principal, container,
-                                lambda: _cancel_imported(container, news, source))
+                                lambda: _apply_news(container, news, source))
     return await place(request, principal, container, order.to_command())
 
 
-async def _cancel_imported(container: Container, cancelled: CancelledOnChannel,
-                           source: str) -> Response:
-    """The channel cancelled an order: the one imported before is cancelled here too (what
-    has not shipped stops; 409 when everything has); never imported, it is refused (422)."""
+async def _apply_news(container: Container, news: NewsOnChannel, source: str) -> Response:
+    """The channel cancelled an order, or voided its payment: the one imported before is
+    cancelled (what has not shipped stops; 409 when everything has) or has its payment failed
+    (held like a declined payment); never imported, it is refused (422)."""
     def find() -> Order | None:
         with container.uow(write=False) as uow:
-            return uow.orders.get_by_channel_ref(Channel(cancelled.channel),
-                                                 cancelled.channel_order_id)
+            return uow.orders.get_by_channel_ref(Channel(news.channel), news.channel_order_id)
 
     existing = await run_async(find)
     if existing is None or existing.source != source.lower():
-        raise InvalidInput(f"{source} order refused: {cancelled}",
-                           loc=("body", cancelled.path) if cancelled.path else ("body",))
+        raise InvalidInput(f"{source} order refused: {news}",
+                           loc=("body", news.path) if news.path else ("body",))
     if existing.status is not OrderStatus.CANCELLED:
-        await run_async(lambda: order_service.cancel_order(
-            container.uow(), existing.id, f"cancelled on {source}"))
+        if isinstance(news, PaymentVoidedOnChannel):
+            await run_async(lambda: order_service.record_payment(
+                container.uow(), existing.id, PaymentStatus.FAILED,
+                f"payment voided on {source}"))
+        else:
+            await run_async(lambda: order_service.cancel_order(
+                container.uow(), existing.id, f"cancelled on {source}"))
     view = await run_async(lambda: order_service.get_order(container.uow(write=False),
                                                            existing.id))
     return json_response(200, OrderOut.of(view.order, view.events, view.fulfillments)
@@ -106,11 +111,13 @@ async def amazon_order(request: Request, principal: OrderWriter, container: Cont
              responses={200: {"model": OrderOut,
                               "description": "Already imported (cancelled, when Shopify says "
                                              "it was cancelled; paid, when it was pending "
-                                             "and Shopify now says it is paid)"}})
+                                             "or authorized and Shopify now says it is paid; "
+                                             "payment failed, when Shopify says it was "
+                                             "voided)"}})
 async def shopify_order(request: Request, principal: OrderWriter, container: ContainerDep,
                         payload: Payload = Body(description="A Shopify orders/create webhook body")
                         ) -> Response:
     """Import a Shopify order webhook (channel web, source shopify); one with cancelled_at
-    cancels the order imported before."""
+    cancels the order imported before, one whose payment was voided fails its payment."""
     return await _import(request, principal, container, shopify_order_to_canonical, payload,
                          "Shopify")

@@ -294,6 +294,24 @@ def test_a_shopify_order_cancelled_after_import_is_cancelled_here(
     assert cancelled.json()["order_id"] == imported.json()["order_id"]
 
 
+def test_a_shopify_order_whose_payment_is_voided_after_import_is_held_for_payment(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    shopify["financial_status"] = "authorized"
+    imported = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert imported.status_code == 201, imported.text
+    shopify["financial_status"] = "voided"
+    voided = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert voided.status_code == 200, voided.text
+    order = voided.json()
+    assert order["order_id"] == imported.json()["order_id"]
+    assert (order["status"], order["hold_reason"], order["payment"]) == \
+        ("on_hold", "payment_failed", {"status": "failed"})
+    (failed,) = [e for e in order["timeline"] if e["type"] == "payment.failed"]
+    assert failed["message"] == "Payment failed: payment voided on Shopify"
+    again = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
+    assert [e["type"] for e in again.json()["timeline"]].count("payment.failed") == 1
+
+
 def test_a_shopify_re_send_with_a_junk_cancelled_at_is_refused_and_cancels_nothing(
         catalog: TestClient, shopify: dict[str, Any]) -> None:
     imported = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from connectors import PICKUP_ATTRIBUTE, ConnectorError, shopify_order_to_canonical
-from connectors.errors import CancelledOnChannel
+from connectors.errors import CancelledOnChannel, PaymentVoidedOnChannel
 
 Payload = dict[str, Any]
 
@@ -198,6 +198,8 @@ def test_voided_or_refunded_orders_are_refused(
     with pytest.raises(ConnectorError, match=f"financial_status {financial_status}") as err:
         shopify_order_to_canonical(shopify_order)
     assert err.value.path == "financial_status"
+    # a voided payment is news for an order imported before (its payment fails there)
+    assert isinstance(err.value, PaymentVoidedOnChannel) == (financial_status == "voided")
 
 
 def test_unknown_financial_status_lists_the_accepted_ones(shopify_order: Payload) -> None:
