@@ -398,7 +398,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     # allocation (the intake's, the common case) has no such escalation to look for
     reallocated_pickup = made and order.delivery.method is DeliveryMethod.PICKUP \
         and order.status not in NEVER_SOURCED
-    _record_outcome(order, made, unfilled, network)
+    _record_outcome(order, made, unfilled, network, now)
     if reallocated_pickup:
         close_settled(uow, order, None, ("pickup_unavailable",),
                       "closed by itself: allocated for pickup again", now)
@@ -513,10 +513,13 @@ def _ensure_service_fulfillment(uow: UnitOfWork, order: Order, existing: list[Fu
 
 
 def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list[Unfilled],
-                    network: Network) -> None:
+                    network: Network, now: datetime) -> None:
     if made:
         names = ", ".join(network.locations[str(f.location_id)].name for f in made)
-        days = max(f.delivery_days or 0 for f in made)
+        # counted from today to the promise, which a release delay pushes back
+        promised = [f.promised_date for f in made if f.promised_date is not None]
+        days = max((d - now.astimezone(UTC).date()).days for d in promised) if promised \
+            else max(f.delivery_days or 0 for f in made)
         plural = "s" if len(made) > 1 else ""
         when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
         text = (f"Allocated: for pickup at {names}, ready {when}"

@@ -469,6 +469,10 @@ def test_a_release_delay_pushes_the_promise_back_and_a_late_held_allocation_is_l
     assert date.fromisoformat(held["promised_date"]) == \
         starts + timedelta(days=held["delivery_days"])
     assert date.fromisoformat(held["promised_date"]) > date.fromisoformat(quick["promised_date"])
+    # the customer is told the same day as the promise, not the delivery days alone
+    (allocated,) = [e["message"] for e in order["timeline"] if e["type"] == "order.allocated"]
+    days = (date.fromisoformat(held["promised_date"]) - datetime.now(UTC).date()).days
+    assert allocated.endswith(f"arriving in {days} days"), allocated
     dom.put("/v1/policy", json={}, headers=planner)
     # Judged late whether one pass releases it first or not, and the same on a second pass.
     ship_by = dom.get(f"/v1/fulfillments/{held['fulfillment_id']}",
