@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ContainerDep
 from api.schemas.common import PROBLEM_RESPONSES
-from api.schemas.orders import TimelineItem, TrackingOut
+from api.schemas.orders import ParcelOut, ParcelStage, TimelineItem, TrackingOut
 from models import Event, NotFound
 from models.events import PARTNER_NAMES
+from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
 from models.locations import LocationType
 
 router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESPONSES)
@@ -47,7 +48,8 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
                                                     token.encode()):
             raise NotFound("no order matches this tracking link")
         events = uow.events.for_order(order_id)
-        at = {f.location_id for f in uow.fulfillments.for_order(order_id) if f.location_id}
+        fulfillments = uow.fulfillments.for_order(order_id)
+        at = {f.location_id for f in fulfillments if f.location_id}
         partners = {loc.id: loc.name for loc in uow.locations.get_many(sorted(at)).values()
                     if loc.type is LocationType.SUPPLIER}
     return TrackingOut(
@@ -57,8 +59,35 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
                      if order.delivery.location_id else {})},
         lines=[{"line_id": line.line_id, "sku": line.sku, "qty": line.qty}
                for line in order.lines],
+        parcels=[_parcel(f) for f in fulfillments if f.status in PARCEL_STAGES
+                 and f.type is not FulfillmentType.SERVICE],
         timeline=_customer_timeline(events, partners),
     )
+
+
+# A parcel's status in the customer's words: the steps before it leaves are one to them.
+# Cancelled, rejected (replaced by another allocation) and service fulfillments are no parcel.
+PARCEL_STAGES: dict[FulfillmentStatus, ParcelStage] = {
+    FulfillmentStatus.ALLOCATED: "preparing", FulfillmentStatus.RELEASED: "preparing",
+    FulfillmentStatus.ACCEPTED: "preparing", FulfillmentStatus.PICKED: "preparing",
+    FulfillmentStatus.PACKED: "preparing", FulfillmentStatus.SHIPPED: "shipped",
+    FulfillmentStatus.OUT_FOR_DELIVERY: "out_for_delivery",
+    FulfillmentStatus.DELIVERED: "delivered",
+    FulfillmentStatus.READY_FOR_PICKUP: "ready_for_pickup",
+    FulfillmentStatus.PICKED_UP: "picked_up",
+}
+
+
+def _parcel(fulfillment: Fulfillment) -> ParcelOut:
+    """No location: a drop-ship supplier stays unnamed, and the timeline says where else."""
+    carrier = fulfillment.attributes.get("carrier")
+    tracking = fulfillment.attributes.get("tracking_number")
+    return ParcelOut(
+        fulfillment_id=fulfillment.id, stage=PARCEL_STAGES[fulfillment.status],
+        lines=[{"line_id": x.line_id, "sku": x.sku, "qty": x.qty} for x in fulfillment.lines],
+        promised_date=fulfillment.promised_date,
+        carrier=str(carrier) if carrier else None,
+        tracking_number=str(tracking) if tracking else None)
 
 
 # Internal moves after which the next allocation replaces one the customer was told about

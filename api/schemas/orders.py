@@ -269,6 +269,23 @@ class OrderOut(BaseModel):
         )
 
 
+ParcelStage = Literal["preparing", "shipped", "out_for_delivery", "delivered",
+                     "ready_for_pickup", "picked_up"]
+
+
+class ParcelOut(BaseModel):
+    """One parcel (or pickup) of the order as the customer follows it; the timeline's events
+    about it carry its ``fulfillment_id``."""
+
+    fulfillment_id: str
+    stage: ParcelStage = Field(
+        description="preparing: not left yet (allocated, accepted, picked or packed)")
+    lines: list[dict[str, Any]]
+    promised_date: date | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
 class TrackingOut(BaseModel):
     """What a customer sees: no prices, no customer data, just where the order is."""
 
@@ -276,4 +293,7 @@ class TrackingOut(BaseModel):
     status: str
     delivery: dict[str, Any]
     lines: list[dict[str, Any]]
+    parcels: list[ParcelOut] = Field(
+        default=[], description="The parcels on their way or delivered (and pickups), in the "
+                                "order they were made; none replaced or cancelled")
     timeline: list[TimelineItem]

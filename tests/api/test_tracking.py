@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import OPS, order_body
+from tests.api.conftest import CHANNEL, OPS, order_body
 from tests.api.helpers import assert_problem
 
 
@@ -133,3 +133,40 @@ def test_internal_reasons_and_drop_ship_partners_stay_out_of_the_customer_s_view
                          headers=OPS).json()["items"]
     (delay,) = [n for n in notices if n["template"] == "delay"]
     assert "WMS" not in delay["body"] and "running late" in delay["body"]
+
+
+def test_the_customer_follows_each_parcel_with_its_tracking_number(seeded: TestClient) -> None:
+    order = _order(seeded, lines=[{"line_id": "1", "sku": "LAPTOP-15", "qty": 1,
+                                   "unit_price": 999.0},
+                                  {"line_id": "2", "sku": "CAM-BAG", "qty": 1,
+                                   "unit_price": 40.0}])
+    stored = seeded.get(f"/v1/orders/{order['order_id']}", headers=OPS).json()
+    by_type = {f["type"]: f for f in stored["fulfillments"]}
+    laptop, bag = by_type["ship"], by_type["dropship"]
+    shipped = seeded.post(f"/v1/fulfillments/{laptop['fulfillment_id']}/events",
+                          json={"type": "shipped", "carrier": "UPS",
+                                "tracking_number": "1Z999"}, headers=OPS)
+    assert shipped.status_code == 200, shipped.text
+
+    view = seeded.get(f"/v1/track/{order['order_id']}",
+                      params={"token": order["tracking_token"]}).json()
+
+    parcels = {p["fulfillment_id"]: p for p in view["parcels"]}
+    assert parcels == {
+        laptop["fulfillment_id"]: {
+            "fulfillment_id": laptop["fulfillment_id"], "stage": "shipped",
+            "lines": [{"line_id": "1", "sku": "LAPTOP-15", "qty": 1}],
+            "promised_date": laptop["promised_date"], "carrier": "UPS",
+            "tracking_number": "1Z999"},
+        bag["fulfillment_id"]: {
+            "fulfillment_id": bag["fulfillment_id"], "stage": "preparing",
+            "lines": [{"line_id": "2", "sku": "CAM-BAG", "qty": 1}],
+            "promised_date": bag["promised_date"], "carrier": None, "tracking_number": None}}
+    # the timeline's events name the parcel they are about
+    (event,) = [e for e in view["timeline"] if e["type"] == "fulfillment.shipped"]
+    assert event["fulfillment_id"] == laptop["fulfillment_id"]
+    cancelled = seeded.post(f"/v1/orders/{order['order_id']}/cancel", headers=CHANNEL)
+    assert cancelled.status_code == 200, cancelled.text  # the bag had not left: it stops
+    after = seeded.get(f"/v1/track/{order['order_id']}",
+                       params={"token": order["tracking_token"]}).json()
+    assert [p["fulfillment_id"] for p in after["parcels"]] == [laptop["fulfillment_id"]]
