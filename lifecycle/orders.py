@@ -372,6 +372,9 @@ def _confirm_captured(uow: UnitOfWork, order: Order) -> bool:
     sold on their own start. False when it already was (the caller saves the order if True)."""
     if not order.confirm_payment(resume_status(order, uow.fulfillments.for_order(order.id))):
         return False
+    # a payment that failed after the goods left was flagged for a person: it came after all
+    close_settled(uow, order, None, ("order_flagged",),
+                  "closed by itself: the payment was confirmed", datetime.now(UTC))
     register_standalone_services(uow, order)
     ensure_service_only_fulfillment(uow, order)
     _settle(uow, order)

@@ -180,6 +180,16 @@ def test_a_payment_failing_after_shipping_is_recorded_and_flagged(
     assert "order.on_hold" not in kinds
     notes = client.get("/v1/notifications", params={"order_id": oid}, headers=OPS).json()
     assert [n["template"] for n in notes["items"]] == ["payment_failed"]
+    # a person follows it up from the escalation queue, until the payment comes after all
+    (flagged,) = client.get("/v1/escalations", params={"order_id": oid},
+                            headers=OPS).json()["items"]
+    assert (flagged["kind"], flagged["status"]) == ("order_flagged", "open")
+    confirmed = client.post(f"/v1/orders/{oid}/payment", json={"status": "confirmed"},
+                            headers=CHANNEL)
+    assert confirmed.status_code == 200, confirmed.text
+    (closed,) = client.get("/v1/escalations", params={"order_id": oid},
+                           headers=OPS).json()["items"]
+    assert (closed["status"], closed["resolved_by"]) == ("resolved", "dom")
 
 
 def test_a_payment_failing_while_the_goods_wait_at_the_counter_holds_them(
