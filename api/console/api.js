@@ -11,6 +11,20 @@ export function getKey() {
   }
 }
 
+/**
+ * Why ``key`` cannot be sent as a bearer key, or "" when it can. A header value carries
+ * Latin-1 only (fetch() throws on anything else), and keys are printable ASCII with no spaces.
+ */
+export function keyProblem(key) {
+  const bad = [...key].find((c) => c < "!" || c > "~");
+  if (bad === undefined) return "";
+  const shown = bad.trim() ? `"${bad}"` : "a space";
+  const code = bad.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+  return `An API key is printable ASCII only (letters, digits and punctuation, no spaces); ` +
+    `it has ${shown} (U+${code}). A typographic dash or quote often slips in when a key is ` +
+    "copied from a document: type it again.";
+}
+
 export function setKey(key) {
   localStorage.setItem(KEY_STORAGE, key.trim());
   window.dispatchEvent(new CustomEvent("dom:key-changed"));
@@ -34,13 +48,15 @@ export class ApiError extends Error {
 function describe(status, statusText, problem) {
   if (problem && typeof problem === "object") {
     let text = problem.detail || problem.title || `${status} ${statusText}`;
-    if (Array.isArray(problem.errors) && problem.errors.length) {
-      const parts = problem.errors.map((e) => {
+    // The detail often sums the errors up already (the API's validation detail names the first
+    // few): add only those it does not say, so each is said once.
+    const parts = (Array.isArray(problem.errors) ? problem.errors : [])
+      .filter((e) => e && !text.includes(String(e.msg)))
+      .map((e) => {
         const loc = Array.isArray(e.loc) ? e.loc.filter((p) => p !== "body").join(".") : "";
         return loc ? `${loc}: ${e.msg}` : String(e.msg);
       });
-      text += ` (${parts.join("; ")})`;
-    }
+    if (parts.length) text += ` (${parts.join("; ")})`;
     return text;
   }
   return `${status} ${statusText || "error"}`;
@@ -73,8 +89,27 @@ function urlFor(path, params) {
 function headers(extra = {}) {
   const found = { Accept: "application/json", ...extra };
   const key = getKey();
+  const problem = key ? keyProblem(key) : "";
+  if (problem) {
+    // A key saved before it was checked (or by hand): fetch() would throw a TypeError that
+    // reads like a network failure on every page. Ask for the key again instead.
+    window.dispatchEvent(new CustomEvent("dom:unauthorized", {
+      detail: { problem: `The saved API key cannot be sent. ${problem}` } }));
+    throw new ApiError(0, `The saved API key cannot be sent. ${problem}`);
+  }
   if (key) found.Authorization = `Bearer ${key}`;
   return found;
+}
+
+/** A fetch() that failed before any answer: the network, or a request it could not build. */
+function unsent(error) {
+  if (error.name === "AbortError" || error instanceof ApiError) return error;
+  // Chromium says "Failed to fetch", Firefox "NetworkError…", Safari "Load failed"; a request
+  // it refuses to build (a header it cannot carry) says "Failed to execute 'fetch'…".
+  if (error instanceof TypeError && /Failed to execute|header|ISO-8859-1/i.test(error.message)) {
+    return new ApiError(0, `The browser could not make the request (${error.message}).`);
+  }
+  return new ApiError(0, `The server could not be reached (${error.message}).`);
 }
 
 /** Call the API; resolves to the JSON body (with ``_status`` and ``_location`` attached). */
@@ -86,8 +121,7 @@ export async function api(path, { method = "GET", params, body, signal } = {}) {
   try {
     response = await fetch(urlFor(path, params), init);
   } catch (error) {
-    if (error.name === "AbortError") throw error;
-    throw new ApiError(0, `The server could not be reached (${error.message}).`);
+    throw unsent(error);
   }
   if (!response.ok) throw await failure(response);
   if (response.status === 204) return null;
@@ -99,17 +133,24 @@ export async function api(path, { method = "GET", params, body, signal } = {}) {
   return data;
 }
 
-/** Every page of a list endpoint (bounded by ``maxPages``). */
-export async function allPages(path, params = {}, { maxPages = 20, signal } = {}) {
+/**
+ * The pages of a list endpoint until it ends or ``maxItems`` are read: ``{items, more}``, where
+ * ``more`` says the list goes on past what was read (the caller must say so, never cut silently).
+ */
+export async function listPages(path, params = {}, { maxItems = Infinity, signal } = {}) {
   const items = [];
   let cursor = null;
-  for (let page = 0; page < maxPages; page += 1) {
+  do {
     const data = await api(path, { params: { ...params, limit: 100, cursor }, signal });
     items.push(...data.items);
     cursor = data.next_cursor;
-    if (!cursor) break;
-  }
-  return items;
+  } while (cursor && items.length < maxItems);
+  return { items, more: Boolean(cursor) };
+}
+
+/** Every item of a list endpoint, all its pages. */
+export async function allPages(path, params = {}, { signal } = {}) {
+  return (await listPages(path, params, { signal })).items;
 }
 
 /** The API's OpenAPI paths (no key needed), or null when it cannot be read. */
@@ -136,8 +177,13 @@ export async function readEventStream(path, { lastEventId, signal, onOpen, onEve
   if (lastEventId !== undefined && lastEventId !== null) {
     extra["Last-Event-ID"] = String(lastEventId);
   }
-  const response = await fetch(urlFor(path), { headers: headers(extra), signal,
-    cache: "no-store" });
+  const init = { headers: headers(extra), signal, cache: "no-store" };
+  let response;
+  try {
+    response = await fetch(urlFor(path), init);
+  } catch (error) {
+    throw unsent(error);
+  }
   if (!response.ok) throw await failure(response);
   const type = response.headers.get("Content-Type") || "";
   if (!type.startsWith("text/event-stream") || !response.body) {

@@ -1,7 +1,7 @@
 // The console's shell: asks for an API key once (kept in localStorage), then routes
 // #/orders, #/orders/{id}, #/escalations, #/stock and #/planner to their pages.
 
-import { clearKey, getKey, setKey } from "/console/api.js";
+import { clearKey, getKey, keyProblem as keyRefusal, setKey } from "/console/api.js";
 import { render as escalationsPage } from "/console/page-escalations.js";
 import { render as orderPage } from "/console/page-order.js";
 import { render as ordersPage } from "/console/page-orders.js";
@@ -19,6 +19,7 @@ const ROUTES = [
 
 const view = document.getElementById("view");
 let current = null; // the AbortController of the page on screen
+let currentNav = null; // the section on screen: a page is "entered" when this changes
 let keyProblem = "";
 
 function maskedKey(key) {
@@ -39,6 +40,15 @@ function keyForm() {
       event.preventDefault();
       const key = input.value.trim();
       if (!key) return;
+      // Refused here, not saved: a key fetch() cannot send would fail every request.
+      const refusal = keyRefusal(key);
+      if (refusal) {
+        input.setAttribute("aria-invalid", "true");
+        form.querySelector(".key-refused")?.remove();
+        input.before(h("div", { class: "error key-refused", role: "alert" }, refusal));
+        input.focus();
+        return;
+      }
       keyProblem = "";
       setKey(key);
       flash("API key saved in this browser.");
@@ -66,6 +76,7 @@ function route() {
   clear(view);
   for (const link of document.querySelectorAll("[data-nav]")) link.removeAttribute("aria-current");
   if (!getKey()) {
+    currentNav = null;
     document.title = "API key — dom console";
     view.append(keyForm());
     document.getElementById("api-key").focus();
@@ -81,11 +92,38 @@ function route() {
   if (link) link.setAttribute("aria-current", "page");
   const match = hash.match(found.pattern);
   const signal = current.signal;
-  Promise.resolve(found.page(view, { signal, id: match[1] ? decodeURIComponent(match[1]) : null }))
+  const entered = found.nav !== currentNav;
+  currentNav = found.nav;
+  const id = match[1] ? decodedId(match[1]) : null;
+  if (id === undefined) {
+    invalidLink(match[1]);
+    return;
+  }
+  Promise.resolve(found.page(view, { signal, id, entered }))
     .catch((error) => {
-      if (error && error.name === "AbortError") return;
+      if (signal.aborted || (error && error.name === "AbortError")) return;
       view.append(h("div", { class: "error", role: "alert" }, String(error && error.message)));
     });
+}
+
+/** The id in a link, or undefined when its percent-escapes are broken (``%``, ``%zz``). */
+function decodedId(raw) {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A hand-edited or cut-off order link: say so, and offer the way back. */
+function invalidLink(raw) {
+  document.title = "Not a valid order link — dom console";
+  view.append(h("p", {}, h("a", { href: "#/orders" }, "← All orders")),
+    h("h1", {}, "Not a valid order link"),
+    h("div", { class: "error", role: "alert" }, h("strong", {}, "This is not a valid order link: "),
+      h("code", {}, raw), " is not a well-formed order id (a ",
+      h("code", {}, "%"), " must be followed by two hex digits). ",
+      h("a", { href: "#/orders" }, "Go back to the orders"), " and open the order from there."));
 }
 
 document.getElementById("change-key").addEventListener("click", () => {
@@ -93,15 +131,19 @@ document.getElementById("change-key").addEventListener("click", () => {
   route();
 });
 
-window.addEventListener("dom:unauthorized", () => {
-  keyProblem = "The server did not accept that API key (401). Enter a valid key.";
+window.addEventListener("dom:unauthorized", (event) => {
+  keyProblem = event.detail?.problem ||
+    "The server did not accept that API key (401). Enter a valid key.";
   clearKey();
   route();
 });
 
 window.addEventListener("hashchange", route);
 window.addEventListener("storage", (event) => {
-  if (event.key && event.key.startsWith("dom.console.apiKey")) route();
+  if (event.key && event.key.startsWith("dom.console.apiKey")) {
+    currentNav = null; // another tab changed the key: what pages kept for a visit is stale
+    route();
+  }
 });
 
 if (!window.location.hash) window.history.replaceState(null, "", "#/orders");

@@ -34,6 +34,20 @@ export async function render(view, { signal }) {
     h("div", { class: "table-wrap" }, tableEl), h("div", { class: "pager" }, more));
 
   let shown = 0;
+  let resolvedHere = 0; // resolved on this page: no longer open, though their rows stay
+
+  function showCount() {
+    if (status === "open") {
+      const open = shown - resolvedHere;
+      count.textContent = (open ? `${open} open escalation(s)` : "No open escalations.") +
+        (resolvedHere ? ` (${resolvedHere} resolved here)` : "");
+      return;
+    }
+    count.textContent = shown
+      ? `${shown} ${status === "all" ? "" : `${status} `}escalation(s)`
+      : `No ${status === "all" ? "" : `${status} `}escalations.`;
+  }
+
   function row(e) {
     const note = h("input", { type: "text", name: "resolution", maxlength: 1000,
       placeholder: "How it was resolved (optional)", "aria-label": `Resolution for ${e.escalation_id}` });
@@ -49,6 +63,8 @@ export async function render(view, { signal }) {
               signal });
           const replacement = row(done);
           tr.replaceWith(replacement);
+          resolvedHere += 1;
+          showCount();
           flash(`Escalation ${e.escalation_id} resolved.`);
         } catch (error) {
           button.disabled = false;
@@ -79,9 +95,7 @@ export async function render(view, { signal }) {
         status: status === "all" ? "" : status, order_id: query.order_id, limit: 50, cursor } });
       page.items.forEach((e) => body.append(row(e)));
       shown += page.items.length;
-      count.textContent = shown
-        ? `${shown} ${status === "all" ? "" : `${status} `}escalation(s)`
-        : `No ${status === "all" ? "" : `${status} `}escalations.`;
+      showCount();
       more.hidden = !page.next_cursor;
       more.disabled = false;
       more.onclick = () => load(page.next_cursor);

@@ -9,6 +9,8 @@ import { errorBox, flash, fmtMoney, h, label, statusBadge, table, timeTag }
 
 const POLL_MS = 3000;
 const RETRY_MS = [1000, 2000, 5000, 10000, 15000];
+// Fulfillment statuses past the point a cancel can stop them (gone to the customer).
+const GONE = ["shipped", "out_for_delivery", "delivered", "picked_up", "registered"];
 
 function wait(ms, signal) {
   return new Promise((resolve) => {
@@ -58,6 +60,25 @@ function fulfillmentsTable(order) {
     { label: "Cost", num: true, cell: (f) => (f.cost === null || f.cost === undefined
       ? "—" : fmtMoney(f.cost, order.currency)) },
   ], order.fulfillments || [], { empty: "No fulfillments yet (not sourced)." });
+}
+
+/** Some of the order has left: a cancel stops only the rest (the API's partial cancel). */
+function partlyGone(order) {
+  return (order.fulfillments || []).some((f) => GONE.includes(f.status));
+}
+
+function cancelQuestion(order) {
+  return partlyGone(order)
+    ? `Cancel what has not shipped of order ${order.order_id}? What has shipped goes on to ` +
+      "the customer."
+    : `Cancel order ${order.order_id}?`;
+}
+
+/** What the server did, from its answer: the whole order cancelled, or only its rest. */
+function cancelOutcome(order) {
+  if (order.status === "cancelled") return `Order ${order.order_id} cancelled.`;
+  return `Cancelled what had not shipped of order ${order.order_id}; the order is now ` +
+    `${label(order.status)}.`;
 }
 
 function describeEvent(item) {
@@ -121,19 +142,28 @@ export async function render(view, { signal, id }) {
     }
   }
 
-  function showOrder(found) {
-    order = found;
-    const actions = h("div", { class: "actions" });
+  let busy = false; // an action's POST is in flight: its buttons wait (a double-click sends one)
+
+  function actionButtons() {
+    const actions = h("div", { class: "actions", "aria-busy": String(busy) });
     if (order.status === "on_hold") {
-      actions.append(h("button", { type: "button", onclick: () => act("release") },
-        "Release hold"));
+      actions.append(h("button", { type: "button", disabled: busy,
+        onclick: () => act("release") }, "Release hold"));
     }
     if (!["cancelled", "completed", "delivered", "shipped", "picked_up"].includes(order.status)) {
-      actions.append(h("button", { type: "button", class: "danger", onclick: () => {
-        if (window.confirm(`Cancel order ${order.order_id}?`)) act("cancel");
-      } }, "Cancel order"));
+      actions.append(h("button", { type: "button", class: "danger", disabled: busy,
+        onclick: () => {
+          // Checked before asking: the second click of a double-click asks nothing.
+          if (busy || !window.confirm(cancelQuestion(order))) return;
+          act("cancel");
+        } }, "Cancel order"));
     }
-    top.replaceChildren(summary(order), actions);
+    return actions;
+  }
+
+  function showOrder(found) {
+    order = found;
+    top.replaceChildren(summary(order), actionButtons());
     details.replaceChildren(
       h("section", { class: "card", "aria-label": "Lines" }, linesTable(order)),
       h("section", { class: "card", "aria-label": "Fulfillments" }, fulfillmentsTable(order)));
@@ -141,13 +171,23 @@ export async function render(view, { signal, id }) {
   }
 
   async function act(what) {
+    if (busy) return;
+    busy = true; // set before the first await: the buttons are disabled at once
+    top.querySelector(".actions")?.replaceWith(actionButtons());
     problems.replaceChildren();
     try {
-      showOrder(await api(`/v1/orders/${encodeURIComponent(id)}/${what}`,
-        { method: "POST", body: {}, signal }));
-      flash(what === "cancel" ? "Order cancelled." : "Order released.");
+      const answer = await api(`/v1/orders/${encodeURIComponent(id)}/${what}`,
+        { method: "POST", body: {}, signal });
+      busy = false;
+      showOrder(answer);
+      flash(what === "cancel" ? cancelOutcome(answer) : `Order ${id} released.`);
     } catch (error) {
       if (error.name !== "AbortError") problems.replaceChildren(errorBox(error));
+    } finally {
+      if (busy && !signal.aborted) {
+        busy = false;
+        top.querySelector(".actions")?.replaceWith(actionButtons());
+      }
     }
   }
 

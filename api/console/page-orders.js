@@ -38,7 +38,10 @@ export async function render(view, { signal }) {
     h("select", { id: "limit", name: "limit" }, PAGE_SIZES.map((n) =>
       h("option", { value: n, selected: n === (query.limit || "25") }, n)))),
   h("div", { class: "field actions" }, h("button", { type: "submit" }, "Apply"),
-    h("a", { href: "#/orders", class: "button secondary" }, "Reset")));
+    // A button, not a link to #/orders: on #/orders already a link would change nothing and
+    // leave the fields as typed; this draws the page again with every filter cleared.
+    h("button", { type: "button", class: "secondary", onclick: () => setHashQuery("#/orders", {}) },
+      "Reset")));
   const results = h("section", { "aria-labelledby": "orders-heading", "aria-busy": "true" },
     h("p", { class: "muted" }, "Loading orders…"));
   view.append(h("h1", { id: "orders-heading" }, "Orders"), form, results);

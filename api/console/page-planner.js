@@ -1,16 +1,24 @@
 // The planner: run a what-if scenario (POST /v1/scenarios) and compare two
 // (GET /v1/scenarios/compare?ids=a,b). Charts: cost against mean delivery days for every run
 // made here (with the frontier of the runs), utilization by location, and the locations map.
-// The runs made in this browser are remembered in localStorage (ids, names and KPIs).
+// The runs made in this browser are remembered in localStorage (ids, names and KPIs), from the
+// moment the server accepts them: a run still going when the page is left is polled again when
+// it is opened again.
 
 import { ApiError, allPages, api, apiPaths } from "/console/api.js";
 import { barChart, mapChart, scatterChart } from "/console/charts.js";
-import { errorBox, flash, fmtDate, fmtMoney, fmtNum, fmtPercent, h, table } from "/console/ui.js";
+import { errorBox, flash, fmtDate, fmtMoney, fmtNum, fmtPercent, h, statusBadge, table }
+  from "/console/ui.js";
 
 const RUNS_KEY = "dom.console.scenarioRuns";
 const MAX_RUNS = 50;
 const POLL_MS = 1000;
 const POLL_LIMIT_MS = 180000;
+const UNFINISHED = ["running", "queued", "pending"];
+// The bounds POST /v1/scenarios enforces on changes (planner/definition.py), so the browser
+// refuses only what the server would refuse.
+const MAX_DEMAND_MULTIPLIER = 100;
+const MAX_COST_PER_DAY = 1e6;
 const OBJECTIVES = [["cost", "Cost"], ["time", "Time"], ["balanced", "Balanced (cost + cost per day)"]];
 const KPIS = [
   ["total_cost", "Total cost", (v) => fmtMoney(v)],
@@ -32,6 +40,20 @@ export function loadRuns() {
 
 function saveRuns(runs) {
   localStorage.setItem(RUNS_KEY, JSON.stringify(runs.slice(-MAX_RUNS)));
+}
+
+/** Record ``run`` (new, or an update of one already remembered), keeping its place. */
+function rememberRun(run) {
+  const runs = loadRuns();
+  const at = runs.findIndex((r) => r.scenario_id === run.scenario_id);
+  if (at < 0) runs.push(run);
+  else runs[at] = { ...runs[at], ...run };
+  saveRuns(runs);
+}
+
+/** Runs remembered before they kept a status were only saved when done. */
+function isDone(run) {
+  return !run.status || run.status === "done";
 }
 
 function wait(ms, signal) {
@@ -57,14 +79,24 @@ function utilizationRows(runs) {
     }) }));
 }
 
+/**
+ * The server refused ``changes.cost_per_day`` as a field it does not know (pydantic's
+ * "extra_forbidden": "Extra inputs are not permitted"), not as a value out of its range.
+ */
+function costPerDayUnknown(error) {
+  if (!(error instanceof ApiError) || error.status !== 422) return false;
+  return (error.problem?.errors || []).some((e) => Array.isArray(e.loc) &&
+    e.loc.at(-1) === "cost_per_day" && (e.type === "extra_forbidden" ||
+      /extra (inputs|fields)|not permitted|unknown field/i.test(String(e.msg))));
+}
+
 async function postScenario(body, signal) {
   try {
     return { result: await api("/v1/scenarios", { method: "POST", body, signal }), dropped: false };
   } catch (error) {
     // A server whose scenario changes do not know cost_per_day: run without it, and say so.
-    const unknown = error instanceof ApiError && error.status === 422 &&
-      JSON.stringify(error.problem?.errors || []).includes("cost_per_day");
-    if (!unknown) throw error;
+    // Any other refusal (a value over its limit) is the planner's to fix: nothing runs.
+    if (!costPerDayUnknown(error)) throw error;
     const { cost_per_day: _, ...changes } = body.changes;
     return { result: await api("/v1/scenarios", { method: "POST", body: { ...body, changes },
       signal }), dropped: true };
@@ -74,7 +106,7 @@ async function postScenario(body, signal) {
 async function untilDone(first, signal, onWait) {
   let current = first;
   const started = Date.now();
-  while (current && ["running", "queued", "pending"].includes(current.status)) {
+  while (current && UNFINISHED.includes(current.status)) {
     if (Date.now() - started > POLL_LIMIT_MS) {
       throw new Error(`scenario ${current.scenario_id} is still running after ` +
         `${POLL_LIMIT_MS / 1000} s; look again later`);
@@ -86,6 +118,19 @@ async function untilDone(first, signal, onWait) {
     current = await api(where, { signal });
   }
   return current;
+}
+
+/** The API wants a demand multiplier above 0, which ``min`` cannot say (it allows the bound). */
+function moreThanZero(input) {
+  input.setCustomValidity(input.value !== "" && Number(input.value) <= 0
+    ? "The demand multiplier must be more than 0." : "");
+}
+
+/** What a run's answer adds to its record: where it stands, and its KPIs once done. */
+function outcome(answer) {
+  return { scenario_id: answer.scenario_id, status: answer.status || "done",
+    kpis: answer.kpis || {}, solver: answer.solver || null,
+    error: answer.error || answer.detail || null };
 }
 
 function kpiCards(run) {
@@ -111,7 +156,7 @@ export async function render(view, { signal }) {
   try {
     locations = await allPages("/v1/locations", {}, { signal });
   } catch (error) {
-    if (error.name === "AbortError") return;
+    if (error.name === "AbortError" || signal.aborted) return;
     problems.append(errorBox(error, "Could not load the locations: "));
   }
 
@@ -129,12 +174,15 @@ export async function render(view, { signal }) {
     h("div", { class: "field" }, h("label", { for: "sc-objective" }, "Objective"),
       h("select", { id: "sc-objective", name: "objective" }, OBJECTIVES.map(([v, t]) =>
         h("option", { value: v }, t)))),
+    // step "any": 1.25 or 7.3 are as valid to the API as 1.5 (a step would block them).
     h("div", { class: "field" }, h("label", { for: "sc-demand" }, "Demand multiplier"),
-      h("input", { id: "sc-demand", name: "demand_multiplier", type: "number", min: "0.1",
-        max: "100", step: "0.1", value: "1", required: true })),
+      h("input", { id: "sc-demand", name: "demand_multiplier", type: "number", min: "0",
+        max: String(MAX_DEMAND_MULTIPLIER), step: "any", value: "1", required: true,
+        oninput: (event) => moreThanZero(event.target) })),
     h("div", { class: "field" }, h("label", { for: "sc-cpd" }, "Cost per day"),
-      h("input", { id: "sc-cpd", name: "cost_per_day", type: "number", min: "0", step: "0.5",
-        value: "5", "aria-describedby": "sc-cpd-help" }),
+      h("input", { id: "sc-cpd", name: "cost_per_day", type: "number", min: "0",
+        max: String(MAX_COST_PER_DAY), step: "any", value: "5",
+        "aria-describedby": "sc-cpd-help" }),
       h("small", { id: "sc-cpd-help", class: "muted" }, "What a day of delivery is worth (balanced)."))),
   h("fieldset", { class: "close-locations" }, h("legend", {}, "Close locations"),
     closeBoxes.length ? closeBoxes : h("span", { class: "muted" }, "No locations loaded.")),
@@ -150,7 +198,7 @@ export async function render(view, { signal }) {
   let selected = loadRuns().at(-1)?.scenario_id || null;
 
   function drawCharts() {
-    const runs = loadRuns();
+    const runs = loadRuns().filter(isDone); // a run still going has no KPIs to draw yet
     const run = runs.find((r) => r.scenario_id === selected) || runs.at(-1);
     const points = runs.map((r) => ({ x: Number(r.kpis?.mean_delivery_days),
       y: Number(r.kpis?.total_cost), label: r.name, selected: run && r.scenario_id === run.scenario_id }));
@@ -185,7 +233,8 @@ export async function render(view, { signal }) {
 
   function drawRuns() {
     const runs = loadRuns();
-    const choose = (name, value) => h("select", { id: `cmp-${name}`, name }, runs.map((r) =>
+    const done = runs.filter(isDone);
+    const choose = (name, value) => h("select", { id: `cmp-${name}`, name }, done.map((r) =>
       h("option", { value: r.scenario_id, selected: r.scenario_id === value }, r.name)));
     runsSection.replaceChildren(h("div", { class: "section-head" },
       h("h2", { id: "runs-heading" }, `Runs (${runs.length})`),
@@ -203,6 +252,8 @@ export async function render(view, { signal }) {
           drawRuns();
           drawCharts();
         } }, r.name) },
+      { label: "Status", cell: (r) => h("span", { title: r.error || null },
+        statusBadge(r.status || "done")) },
       { label: "Objective", cell: (r) => r.changes?.objective || "—" },
       { label: "Closed", cell: (r) => (r.changes?.close_locations || []).join(", ") || "—" },
       { label: "Demand ×", num: true, cell: (r) => fmtNum(r.changes?.demand_multiplier, 2) },
@@ -211,10 +262,10 @@ export async function render(view, { signal }) {
       { label: "Fill", num: true, cell: (r) => fmtPercent(r.kpis?.fill_rate) },
       { label: "At", cell: (r) => fmtDate(r.at) },
     ], [...runs].reverse(), { empty: "No runs yet." }));
-    const previous = runs.at(-2)?.scenario_id;
-    const latest = runs.at(-1)?.scenario_id;
+    const previous = done.at(-2)?.scenario_id;
+    const latest = done.at(-1)?.scenario_id;
     compareSection.replaceChildren(h("h2", { id: "compare-heading" }, "Compare two scenarios"),
-      runs.length < 2 ? h("p", { class: "muted" }, "Run at least two scenarios to compare them.")
+      done.length < 2 ? h("p", { class: "muted" }, "Run at least two scenarios to compare them.")
         : h("form", { class: "filters", id: "compare-form", onsubmit: (event) => {
           event.preventDefault();
           compare(event.target.elements.a.value, event.target.elements.b.value);
@@ -273,6 +324,39 @@ export async function render(view, { signal }) {
         h("figcaption", {}, "Utilization by location, A against B")));
   }
 
+  /** Keep the record of a run that ended, and fail loudly when it did not end well. */
+  function settle(answer) {
+    rememberRun(outcome(answer));
+    if (answer.status && answer.status !== "done") {
+      throw new Error(`scenario ${answer.scenario_id} ended as ${answer.status}` +
+        (answer.detail || answer.error ? `: ${answer.detail || answer.error}` : ""));
+    }
+  }
+
+  /** A run the page was left during: poll it again until it ends (or the page is left). */
+  async function resume(run) {
+    try {
+      const first = await api(`/v1/scenarios/${encodeURIComponent(run.scenario_id)}`,
+        { signal });
+      const done = await untilDone(first, signal, (r) => {
+        status.textContent = `${run.name} is ${r.status}…`;
+      });
+      if (signal.aborted) return;
+      status.textContent = "";
+      settle(done);
+      flash(`Scenario ${run.name} done.`);
+    } catch (error) {
+      if (error.name === "AbortError" || signal.aborted) return;
+      if (error instanceof ApiError && error.status === 404) { // the server lost it
+        rememberRun({ scenario_id: run.scenario_id, status: "failed",
+          error: "the server no longer knows this run" });
+      }
+      problems.append(errorBox(error, `Could not follow the run ${run.name}: `));
+    }
+    drawRuns();
+    drawCharts();
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -287,26 +371,23 @@ export async function render(view, { signal }) {
     status.textContent = `Running ${body.name}…`;
     try {
       const { result, dropped } = await postScenario(body, signal);
+      const { cost_per_day: _, ...withoutCost } = changes;
+      // Remembered as soon as the server has it (a 202 is still running): if the page is left
+      // before it ends, it is polled again when the page is opened again.
+      rememberRun({ name: body.name, changes: dropped ? withoutCost : changes,
+        at: new Date().toISOString(), ...outcome(result) });
+      selected = result.scenario_id;
+      drawRuns();
       const done = await untilDone(result, signal, (r) => {
         status.textContent = `${body.name} is ${r.status}…`;
       });
       if (signal.aborted) return;
-      if (done.status && done.status !== "done") {
-        throw new Error(`scenario ${done.scenario_id} ended as ${done.status}` +
-          (done.detail || done.error ? `: ${done.detail || done.error}` : ""));
-      }
-      const runs = loadRuns().filter((r) => r.scenario_id !== done.scenario_id);
-      runs.push({ scenario_id: done.scenario_id, name: body.name, changes,
-        kpis: done.kpis || {}, solver: done.solver || null, at: new Date().toISOString() });
-      saveRuns(runs);
-      selected = done.scenario_id;
+      settle(done);
       status.textContent = `${body.name} done: cost ${fmtMoney(done.kpis?.total_cost)}, mean ` +
         `${fmtNum(done.kpis?.mean_delivery_days, 2)} days.` +
         (dropped ? " (This server does not take cost per day in a scenario; it was left out.)" : "");
       flash(`Scenario ${body.name} done.`);
-      form.elements.name.value = `Run ${runs.length + 1}`;
-      drawRuns();
-      drawCharts();
+      form.elements.name.value = `Run ${loadRuns().length + 1}`;
     } catch (error) {
       if (error.name === "AbortError") return;
       status.textContent = "";
@@ -317,9 +398,14 @@ export async function render(view, { signal }) {
       }
     } finally {
       button.disabled = !available;
+      if (!signal.aborted) {
+        drawRuns();
+        drawCharts();
+      }
     }
   });
 
   drawRuns();
   drawCharts();
+  loadRuns().filter((r) => UNFINISHED.includes(r.status)).forEach(resume);
 }

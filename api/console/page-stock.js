@@ -1,22 +1,44 @@
 // Stock by location: pick a SKU, see its positions (available, on hand, reserved, safety
 // stock) per location and a lat/lon map of the locations sized by what is available.
 
-import { allPages, api } from "/console/api.js";
+import { allPages, api, getKey, listPages } from "/console/api.js";
 import { mapChart } from "/console/charts.js";
 import { errorBox, fmtNum, h, hashQuery, setHashQuery, table } from "/console/ui.js";
 
-let cache = null; // {products, locations} for this page's lifetime in the tab
+// Past this many products the SKU list says it is cut short (any SKU can still be typed).
+const MAX_PRODUCTS = 20000;
 
-async function reference(signal) {
-  if (!cache) {
-    const [products, locations] = await Promise.all([
-      allPages("/v1/products", {}, { signal }), allPages("/v1/locations", {}, { signal })]);
-    cache = { products, locations };
+// The catalog and the locations, read once per visit of the page: picking another SKU on the
+// page reuses them; coming back to the page, or another key, reads them again (products and
+// locations are created while the tab stays open).
+let visit = null; // {key, products, more, locations}
+window.addEventListener("dom:key-changed", () => { visit = null; });
+
+async function reference(signal, entered) {
+  const key = getKey();
+  if (entered || !visit || visit.key !== key) {
+    visit = null;
+    const [catalog, locations] = await Promise.all([
+      listPages("/v1/products", {}, { signal, maxItems: MAX_PRODUCTS }),
+      allPages("/v1/locations", {}, { signal })]);
+    visit = { key, products: catalog.items, more: catalog.more, locations };
   }
-  return cache;
+  return visit;
 }
 
-export async function render(view, { signal }) {
+/** The product asked for: from the list, else read by its SKU (a cut list, or a new one). */
+async function productOf(sku, products, signal) {
+  const listed = products.find((p) => p.sku === sku);
+  if (listed) return listed;
+  try {
+    return await api(`/v1/products/${encodeURIComponent(sku)}`, { signal });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    return null; // the stock answer below says what is wrong with the SKU
+  }
+}
+
+export async function render(view, { signal, entered = true }) {
   document.title = "Stock — dom console";
   const query = hashQuery();
   const problems = h("div", { class: "problems" });
@@ -24,10 +46,11 @@ export async function render(view, { signal }) {
   view.append(h("h1", {}, "Stock by location"), problems);
   let products = [];
   let locations = [];
+  let more = false;
   try {
-    ({ products, locations } = await reference(signal));
+    ({ products, locations, more } = await reference(signal, entered));
   } catch (error) {
-    if (error.name === "AbortError") return;
+    if (error.name === "AbortError" || signal.aborted) return;
     problems.replaceChildren(errorBox(error, "Could not load the catalog and locations: "));
   }
   const goods = products.filter((p) => p.kind !== "service");
@@ -42,7 +65,10 @@ export async function render(view, { signal }) {
   h("div", { class: "field" }, h("label", { for: "sku" }, "SKU"), input,
     h("datalist", { id: "sku-options" }, products.map((p) =>
       h("option", { value: p.sku }, `${p.name || p.sku}${p.kind === "service" ? " (service)" : ""}`))),
-    h("small", { id: "sku-help", class: "muted" }, `${products.length} products in the catalog`)),
+    more ? h("small", { id: "sku-help", class: "notice warning" },
+      `The list shows the first ${products.length} products only; the catalog has more. ` +
+      "Type any SKU to see its stock.")
+      : h("small", { id: "sku-help", class: "muted" }, `${products.length} products in the catalog`)),
   h("div", { class: "field actions" }, h("button", { type: "submit" }, "Show stock")),
   goods.length ? h("div", { class: "quick" }, h("span", { class: "muted" }, "Quick pick: "),
     goods.slice(0, 12).map((p) => h("a", { href: `#/stock?sku=${encodeURIComponent(p.sku)}`,
@@ -52,8 +78,10 @@ export async function render(view, { signal }) {
   if (!sku) return;
 
   let found;
+  let product;
   try {
-    found = await api("/v1/inventory", { signal, params: { sku } });
+    [found, product] = await Promise.all([api("/v1/inventory", { signal, params: { sku } }),
+      productOf(sku, products, signal)]);
   } catch (error) {
     if (error.name === "AbortError") return;
     problems.append(errorBox(error, `Could not read stock of ${sku}: `));
@@ -61,7 +89,6 @@ export async function render(view, { signal }) {
   }
   const byId = new Map(locations.map((l) => [l.id, l]));
   const positions = [...found.positions].sort((a, b) => b.available - a.available);
-  const product = products.find((p) => p.sku === sku);
   const totals = positions.reduce((t, p) => ({ on_hand: t.on_hand + p.on_hand,
     reserved: t.reserved + p.reserved }), { on_hand: 0, reserved: 0 });
   const kpi = (name, value) => h("div", { class: "kpi" }, h("span", { class: "kpi-label" }, name),

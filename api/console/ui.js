@@ -126,5 +126,12 @@ export function setHashQuery(base, query) {
     if (value !== undefined && value !== null && value !== "") params.set(name, value);
   }
   const text = params.toString();
-  window.location.hash = text ? `${base}?${text}` : base;
+  const hash = text ? `${base}?${text}` : base;
+  if (window.location.hash === hash) {
+    // The same URL fires no hashchange, yet a click on Apply or Show stock means "again".
+    window.dispatchEvent(new HashChangeEvent("hashchange",
+      { oldURL: window.location.href, newURL: window.location.href }));
+    return;
+  }
+  window.location.hash = hash;
 }
