@@ -3,10 +3,12 @@
 A person asks "why not the warehouse next door?". For every chosen package we price the same
 lines at every other location and rank them by the objective's own measure; for every line left
 short we price the missing units the same way. Each runner-up gets a reason code:
-``ineligible:<rule>``, ``no_stock``, ``over_capacity`` (judged on what the answer leaves
-there), then ``slower`` / ``dearer`` against the chosen package, ``held_for_later_orders`` when
-only lookahead opportunity costs made it dearer (or tied it with a location it was cheaper
-than), ``lower_priority`` on an exact tie;
+``ineligible:<rule>``, ``no_stock`` (none of the units these lines need is left there),
+``insufficient_stock`` (some, not all: a package's lines need all their units at one place, and
+so does a short line when lines may not split), ``over_capacity`` (judged on what the answer
+leaves there), then ``slower`` / ``dearer`` against the chosen package,
+``held_for_later_orders`` when only lookahead opportunity costs made it dearer (or tied it with
+a location it was cheaper than), ``lower_priority`` on an exact tie;
 ``joint_constraints`` when a better runner-up lost only to the batch as a whole (shipment
 limits, the split rule, other orders), ``not_optimized`` when the answer was not proven optimal
 and the runner-up is simply better. A short line's runner-up that had the stock and the room
@@ -166,10 +168,21 @@ class _Candidates:
             for n in self.ranked(TOP, left)
         ]
 
+    def _short_of_stock(self, stock: IntArray) -> npt.NDArray[np.bool_]:
+        """Whether each location's leftover ``stock`` (locations x needed SKUs) keeps it out.
+
+        A package's lines need all their units at one place; a short line's missing units may
+        come a few from here and a few from there when lines may split, so a location holding
+        some of them could have sent those (it lost on something else, said after this).
+        """
+        if self.chosen is None and self.params.allow_line_split:
+            return np.asarray(np.all(stock <= 0, axis=-1))
+        return np.asarray(np.any(stock < self.need_qty, axis=-1))
+
     def blocked(self, left: _Leftovers) -> BoolArray:
         """Locations a rule, missing stock or missing capacity kept out (whatever the price)."""
         ineligible = self.problem.reason[self.o] != 0
-        no_stock = np.any(left.stock[:, self.need_skus] < self.need_qty[None, :], axis=1)
+        no_stock = self._short_of_stock(left.stock[:, self.need_skus])
         return np.asarray(ineligible | no_stock | (left.capacity < self.qty.sum()), dtype=bool)
 
     def ranked(self, top: int, left: _Leftovers) -> list[int]:
@@ -207,8 +220,10 @@ class _Candidates:
         code = int(self.problem.reason[self.o, n])
         if code:
             return f"ineligible:{REASONS[code]}"
-        if np.any(left.stock[n, self.need_skus] < self.need_qty):
-            return "no_stock"
+        stock = left.stock[n, self.need_skus]
+        if self._short_of_stock(stock):
+            # some of what these lines need is there, not all of it: "no stock" would be false
+            return "insufficient_stock" if stock.clip(min=0).sum() > 0 else "no_stock"
         if left.capacity[n] < self.qty.sum():
             return "over_capacity"
         if self.chosen is None:

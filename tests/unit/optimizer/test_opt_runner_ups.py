@@ -192,6 +192,7 @@ SHIP = frozenset({"ship"})
 @pytest.mark.parametrize("solver", ["exact", "highs"])
 def test_a_runner_up_needs_every_unit_of_a_sku_the_package_takes(solver: str) -> None:
     # two lines of one SKU in one package: L1 holds one unit, so it could not send the package
+    # (it holds some of it: not "no stock")
     locs = [LocationSpec("L0", "warehouse", 40.0, -90.0, SHIP, shipment_cost=10.0),
             LocationSpec("L1", "warehouse", 40.0, -90.0, SHIP, shipment_cost=1.0)]
     order = OrderSpec("O", 40.0, -90.0, (LineSpec("l1", "A", 1), LineSpec("l2", "A", 1)))
@@ -199,7 +200,36 @@ def test_a_runner_up_needs_every_unit_of_a_sku_the_package_takes(solver: str) ->
                           Params(max_shipments_per_order=1, solver=solver))
     assignment = result.assignments[0]
     assert [s.location_id for s in assignment.shipments] == ["L0"]
-    assert [(a.location_id, a.why_not) for a in assignment.alternatives] == [("L1", "no_stock")]
+    assert [(a.location_id, a.why_not) for a in assignment.alternatives] == \
+        [("L1", "insufficient_stock")]
+
+
+def test_a_short_line_s_runner_ups_holding_some_of_its_units_lost_to_the_shipment_limit() -> None:
+    # three warehouses one unit each, an order for 3 that may take one package: the two units
+    # left short could have come from M2 and M3, which only the shipment limit kept out
+    locs = [LocationSpec(f"M{n}", "warehouse", 40.7 + n / 100, -74.0, SHIP,
+                         shipment_cost=2.0 + n) for n in (1, 2, 3)]
+    order = OrderSpec("O", 40.71, -74.0, (LineSpec("1", "A", 3),))
+    result = solve_orders([order], locs, {(f"M{n}", "A"): 1 for n in (1, 2, 3)},
+                          Params(max_shipments_per_order=1))
+    assignment = result.assignments[0]
+    assert [s.location_id for s in assignment.shipments] == ["M1"]
+    assert assignment.unallocated[0].reason == "max_shipments"
+    reasons = {a.location_id: a.why_not for a in assignment.alternatives if a.instead_of is None}
+    assert reasons == {"M1": "no_stock", "M2": "max_shipments", "M3": "max_shipments"}
+
+
+def test_a_package_runner_up_holding_part_of_the_units_is_short_not_empty() -> None:
+    # the near warehouse holds 2 of the 3 laptops: the far one sends all 3
+    locs = [LocationSpec("NEAR", "warehouse", 40.73, -74.17, SHIP, shipment_cost=12.0),
+            LocationSpec("FAR", "warehouse", 32.78, -96.80, SHIP, shipment_cost=5.0)]
+    order = OrderSpec("O", 40.71, -74.0, (LineSpec("1", "A", 3),))
+    result = solve_orders([order], locs, {("NEAR", "A"): 2, ("FAR", "A"): 5},
+                          Params(objective="cost"))
+    assignment = result.assignments[0]
+    assert [s.location_id for s in assignment.shipments] == ["FAR"]
+    assert [(a.location_id, a.why_not) for a in assignment.alternatives] == \
+        [("NEAR", "insufficient_stock")]
 
 
 @pytest.mark.parametrize("solver", ["highs", "cpsat", "cbc", "scip"])
