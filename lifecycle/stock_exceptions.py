@@ -45,7 +45,8 @@ AT_LOCATION = frozenset({FulfillmentStatus.RELEASED, FulfillmentStatus.ACCEPTED,
                          FulfillmentStatus.PICKED, FulfillmentStatus.PACKED,
                          FulfillmentStatus.READY_FOR_PICKUP})
 _PAGE = 500
-# fulfillment attribute: the shortfall or change it was last flagged at risk for
+# fulfillment attribute: what it was last flagged at risk for, per topic (a shelf
+# "location/sku", or "location" for a change of the location itself)
 AT_RISK_KEY = "at_risk_key"
 
 
@@ -73,7 +74,8 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
     """
     now = now or datetime.now(UTC)
     chosen: dict[str, tuple[Fulfillment, str]] = {}  # fulfillment id -> (it, why)
-    risky: dict[str, tuple[Fulfillment, str, str]] = {}  # id -> (it, note, shortfall)
+    # (id, shelf) -> (it, note, shelf, shortfall): work short on two SKUs is at risk twice
+    risky: dict[tuple[str, str], tuple[Fulfillment, str, str, str]] = {}
     for location_id, skus in sorted(positions.items()):
         location = uow.locations.get(location_id)
         where = location.name if location else location_id
@@ -100,14 +102,15 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
                 # the same count again is then the same shortfall, flagged once
                 # whichever write reported it (a count, a feed, an adjustment), the same
                 # shelf short by the same units is one shortfall
-                shortfall = f"{location_id}/{sku}: {position.on_hand} on hand, {over} short"
+                shelf = f"{location_id}/{sku}"
+                shortfall = f"{shelf}: {position.on_hand} on hand, {over} short"
                 note = (f"{cause} at {where} left {position.on_hand} unit(s) of {sku}; released "
                         f"work there holds {over} unit(s) more than the shelf: check before "
                         "picking")
                 for holder in held:
                     if holder.fulfillment.status in AT_LOCATION:
-                        risky.setdefault(holder.fulfillment.id,
-                                         (holder.fulfillment, note, shortfall))
+                        risky.setdefault((holder.fulfillment.id, shelf),
+                                         (holder.fulfillment, note, shelf, shortfall))
     outcome = _withdraw(uow, list(chosen.values()), "stock_count", now)
     outcome.merge(_flag(uow, list(risky.values()), "stock_count"))
     return outcome
@@ -139,7 +142,7 @@ def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
                               if f.status is FulfillmentStatus.ALLOCATED],
                         "location_changed", now, closed=after, told_later=told_with_goods)
     outcome.merge(_flag(uow, [(f, f"{reason}, and this work was already released to it",
-                               reason)
+                               "location", reason)
                               for f in lost if f.status in AT_LOCATION], "location_changed"))
     _tell_released_pickups(uow, after, released_pickups)
     return outcome
@@ -256,23 +259,37 @@ def _withdraw(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str]], caus
     return outcome
 
 
-def _flag(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str, str]],
+def _flag(uow: UnitOfWork, fulfillments: list[tuple[Fulfillment, str, str, str]],
           cause: str) -> Reconciled:
-    """Record released work at risk once per shortfall (the third of each triple: what makes
-    two reports the same): the same count repeated (a nightly feed with the same number), or
-    reported again by another write, says nothing new and flags nothing again."""
+    """Record released work at risk once per shortfall: each item is (the work, why, its
+    topic: the shelf or the location, and what makes two reports on that topic the same).
+    The same count repeated (a nightly feed with the same number), or reported again by
+    another write, says nothing new and flags nothing again; work short on two shelves is
+    flagged for each, each once."""
     outcome = Reconciled()
-    for fulfillment, reason, same in fulfillments:
+    # one copy of each fulfillment, changed and saved once (two shelves of one write each
+    # loaded it: saving both copies would look like a concurrent change)
+    by_id: dict[str, tuple[Fulfillment, list[tuple[str, str, str]]]] = {}
+    for fulfillment, reason, topic, same in fulfillments:
+        by_id.setdefault(fulfillment.id, (fulfillment, []))[1].append((reason, topic, same))
+    for fulfillment, reports in by_id.values():
         outcome.at_risk.append(fulfillment.id)
-        if fulfillment.attributes.get(AT_RISK_KEY) == same:
+        flagged = fulfillment.attributes.get(AT_RISK_KEY)
+        # (a single value: flagged before topics were kept apart; taken as no topic yet)
+        known = dict(flagged) if isinstance(flagged, dict) else {}
+        news = [(reason, topic, same) for reason, topic, same in reports
+                if known.get(topic) != same]
+        if not news:
             continue
-        fulfillment.attributes = {**fulfillment.attributes, "at_risk": reason,
-                                  AT_RISK_KEY: same}
+        known.update({topic: same for _, topic, same in news})
+        fulfillment.attributes = {**fulfillment.attributes, "at_risk": news[-1][0],
+                                  AT_RISK_KEY: known}
         uow.fulfillments.save(fulfillment)
         order = uow.orders.get(fulfillment.order_id)
         assert order is not None
-        order.record("fulfillment.at_risk", f"At risk: {reason}",
-                     fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
-                     reason=cause)
+        for reason, _, _ in news:
+            order.record("fulfillment.at_risk", f"At risk: {reason}",
+                         fulfillment_id=fulfillment.id, location_id=fulfillment.location_id,
+                         reason=cause)
         save_order(uow, order)
     return outcome

@@ -411,6 +411,31 @@ def test_the_same_count_again_flags_released_work_once(released: TestClient) -> 
     assert timeline.count("fulfillment.at_risk") == 2  # a new shortfall is news
 
 
+def test_work_short_on_two_shelves_is_flagged_for_each_once(released: TestClient) -> None:
+    assert released.put("/v1/products/MOUSE", json={"name": "Mouse"},
+                        headers=ADMIN).status_code == 201
+    assert released.put("/v1/inventory/WH-FAR/MOUSE", json={"on_hand": 5},
+                        headers=ADMIN).status_code == 200
+    placed = _place(released, "TWO-SHELVES", qty=2, lines=[
+        {"line_id": "1", "sku": "LAPTOP-15", "qty": 2, "unit_price": 999.0},
+        {"line_id": "2", "sku": "MOUSE", "qty": 2, "unit_price": 20.0}])
+    fulfillment = _fulfillment_at(placed, "WH-FAR")
+    # one import reports both shelves short: both are news
+    imported = released.post("/v1/inventory/import", headers={**ADMIN,
+                             "Content-Type": "text/csv"},
+                             content="location_id,sku,on_hand\nWH-FAR,LAPTOP-15,1\n"
+                                     "WH-FAR,MOUSE,1\n")
+    assert imported.status_code == 200, imported.text
+    for _ in range(3):  # the same counts again, one shelf at a time: nothing new
+        for sku in ("LAPTOP-15", "MOUSE"):
+            counted = released.put(f"/v1/inventory/WH-FAR/{sku}", json={"on_hand": 1},
+                                   headers=ADMIN)
+            assert counted.json()["reallocation"]["fulfillments_at_risk"] == [fulfillment]
+    timeline = [e["type"] for e in _order(released, placed["order_id"])["timeline"]]
+    assert timeline.count("fulfillment.at_risk") == 2
+    assert escalation_states(released, placed["order_id"]) == [("fulfillment_at_risk", "open")]
+
+
 def test_the_same_shortfall_reported_by_another_write_flags_released_work_once(
         released: TestClient) -> None:
     placed = _place(released, "FLAGGED-BY-TWO", qty=2)
