@@ -33,8 +33,13 @@ from models import (
 )
 from models.clock import CLOCK_SKEW, as_utc
 from models.events import PARTNER_NAMES
-from models.fulfillment_flow import DEPARTED, EVENT_TARGETS, target_of
-from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus
+from models.fulfillment_flow import DEPARTED, EVENT_TARGETS, FINAL, target_of
+from models.fulfillments import (
+    Fulfillment,
+    FulfillmentLine,
+    FulfillmentStatus,
+    FulfillmentType,
+)
 from models.locations import LocationType
 from models.order_progress import derive_status, uncovered_units
 
@@ -296,10 +301,23 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
         close_settled(uow, order, (fulfillment.id,),
                       ("fulfillment_delayed", "fulfillment_at_risk"),
                       f"closed by itself: {report.type.replace('_', ' ')}", now)
+        if target is FulfillmentStatus.PICKED_UP and not _pickups_left(uow, order, fulfillment):
+            # the store handed it all over after all: nothing waits for a pickup any more
+            close_settled(uow, order, None, ("pickup_unavailable",),
+                          "closed by itself: picked up", now)
     elif leaving:
         close_settled(uow, order, (fulfillment.id,), ("fulfillment_at_risk",),
                       f"closed by itself: the goods left ({report.type.replace('_', ' ')})",
                       now)
+
+
+def _pickups_left(uow: UnitOfWork, order: Order, done: Fulfillment) -> bool:
+    """Whether any of the order's units still wait for a pickup besides ``done``'s, just
+    handed over: in another fulfillment not yet collected, or not allocated at all."""
+    fulfillments = [done if f.id == done.id else f for f in uow.fulfillments.for_order(order.id)]
+    waiting = any(f.id != done.id and f.type is not FulfillmentType.SERVICE
+                  and f.status not in FINAL for f in fulfillments)
+    return waiting or bool(uncovered_units(order, fulfillments))
 
 
 def report_event(uow_factory: UowFactory, fulfillment_id: str, report: Report,

@@ -168,3 +168,19 @@ def test_cancelling_the_rest_of_a_pickup_its_store_cannot_hand_over_closes_the_e
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "completed"
     assert escalation_states(stores, order_id) == [("pickup_unavailable", "resolved")]
+
+
+def test_a_pickup_handed_over_after_all_closes_the_store_s_escalation(
+        stores: TestClient) -> None:
+    order_id = _pickup(stores, "P-AFTER-ALL", 1)
+    (pickup,) = _order(stores, order_id)["fulfillments"]
+    _report(stores, pickup["fulfillment_id"], type="ready_for_pickup")
+    # the store stops handing over pickups while the laptop waits on its counter
+    store = dict(NETWORK)["ST-1"]
+    assert stores.put("/v1/locations/ST-1", json={**store, "capabilities": ["ship"]},
+                      headers=ADMIN).status_code == 200
+    assert ("pickup_unavailable", "open") in escalation_states(stores, order_id)
+    # ...and the customer collects it anyway
+    _report(stores, pickup["fulfillment_id"], type="picked_up")
+    assert _order(stores, order_id)["status"] == "completed"
+    assert {state for _, state in escalation_states(stores, order_id)} == {"resolved"}
