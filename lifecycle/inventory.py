@@ -103,6 +103,10 @@ def _parse_positions(text: str) -> list[PositionInput]:
     if unknown:  # "safety" for safety_stock would be dropped without a word, as JSON refuses
         raise InvalidInput(f"CSV columns are location_id,sku,on_hand[,safety_stock]; unknown "
                            f"{', '.join(map(repr, unknown))}", loc=("body",))
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:  # DictReader would keep the last one's cells and drop the first's in silence
+        raise InvalidInput(f"CSV column(s) {', '.join(map(repr, twice))} given twice; give "
+                           "each column once", loc=("body",))
     entries: list[PositionInput] = []
     problems: list[str] = []
     seen: dict[tuple[str, str], int] = {}

@@ -49,6 +49,13 @@ def test_an_unknown_csv_column_is_refused_not_dropped(seeded: TestClient) -> Non
     assert found is not None and found["on_hand"] == 4
 
 
+def test_a_csv_column_given_twice_is_refused_not_half_dropped(seeded: TestClient) -> None:
+    status, text = _import(seeded, "location_id,sku,on_hand,on_hand\nWH-B,PHONE-X,4,9\n")
+    assert status == 422, text
+    assert "'on_hand' given twice" in text
+    assert position(seeded, "WH-B", "PHONE-X") is None
+
+
 def test_a_huge_safety_stock_in_csv_is_refused(seeded_any: TestClient) -> None:
     status, text = _import(seeded_any, "location_id,sku,on_hand,safety_stock\n"
                                        "WH-A,LAPTOP-15,1,99999999999999\n")
