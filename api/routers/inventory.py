@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from api.auth import Principal, Reader, StockWriter
 from api.deps import ContainerDep, run, run_async
 from api.errors import problem
+from api.idempotency import idempotent, json_response
 from api.schemas.common import PROBLEM_RESPONSES, ProblemDetail
 from api.schemas.inventory import (
     AdjustmentIn,
@@ -52,11 +53,21 @@ def set_position(location_id: Key, sku: Key, body: PositionIn, principal: StockW
 
 
 @router.post("/adjustments", response_model=AdjustmentOut, status_code=201)
-def adjust(body: AdjustmentIn, principal: StockWriter, container: ContainerDep) -> AdjustmentOut:
-    """Change on-hand by a delta, with the reason (cycle count, damage, receipt)."""
+async def adjust(request: Request, body: AdjustmentIn, principal: StockWriter,
+                 container: ContainerDep) -> Response:
+    """Change on-hand by a delta, with the reason (cycle count, damage, receipt).
+
+    A delta applied twice counts twice, so a client that may retry (a receipt whose answer
+    was lost) sends an ``Idempotency-Key``: the same key and body replay the first answer.
+    """
     _check_own(principal, body.location_id)
-    return AdjustmentOut.of(run(lambda: inventory.adjust(
-        container.uow(), body.location_id, body.sku, body.delta, body.reason)))
+
+    async def produce() -> Response:
+        done = await run_async(lambda: inventory.adjust(
+            container.uow(), body.location_id, body.sku, body.delta, body.reason))
+        return json_response(201, AdjustmentOut.of(done).model_dump(mode="json"))
+
+    return await idempotent(request, principal, container, produce)
 
 
 @router.post(

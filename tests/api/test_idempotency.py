@@ -138,3 +138,19 @@ def test_any_printable_key_up_to_255_characters_works(seeded_any: TestClient,
     second = seeded_any.post("/v1/orders", json=order_body("I-8"), headers=headers)
     assert first.status_code == second.status_code == 201
     assert second.headers["idempotent-replayed"] == "true"
+
+
+def test_a_retried_stock_receipt_under_one_key_counts_once(seeded_any: TestClient) -> None:
+    receipt = {"location_id": "WH-B", "sku": "LAPTOP-15", "delta": 3, "reason": "receipt"}
+    first, again = (seeded_any.post("/v1/inventory/adjustments", json=receipt,
+                                    headers=_keyed(ADMIN, "receipt-77")) for _ in range(2))
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.content == again.content and again.headers["idempotent-replayed"] == "true"
+    after = seeded_any.get("/v1/inventory", params={"sku": "LAPTOP-15", "location_id": "WH-B"},
+                           headers=ADMIN).json()["positions"][0]
+    assert after["on_hand"] == 5 + 3 == first.json()["on_hand_after"]
+    other = seeded_any.post("/v1/inventory/adjustments", json={**receipt, "delta": 4},
+                            headers=_keyed(ADMIN, "receipt-77"))
+    assert_problem(other, 422)  # another body under the same key: refused, nothing applied
+    unkeyed = seeded_any.post("/v1/inventory/adjustments", json=receipt, headers=ADMIN)
+    assert unkeyed.json()["on_hand_after"] == 11  # without a key, each call counts
