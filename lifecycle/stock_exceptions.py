@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from lifecycle.batch import WAITING, source_together, sourceable
+from lifecycle.escalations import close_settled
 from lifecycle.fulfillment_events import settle_status
 from lifecycle.network import earliest_release
 from lifecycle.pickup import is_own_pickup_store, tell_pickup_unavailable
@@ -76,12 +77,16 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
     chosen: dict[str, tuple[Fulfillment, str]] = {}  # fulfillment id -> (it, why)
     # (id, shelf) -> (it, note, shelf, shortfall): work short on two SKUs is at risk twice
     risky: dict[tuple[str, str], tuple[Fulfillment, str, str, str]] = {}
+    covered: list[tuple[str, str]] = []  # shelves the count covers (again)
     for location_id, skus in sorted(positions.items()):
         location = uow.locations.get(location_id)
         where = location.name if location else location_id
         for sku in sorted(set(skus)):
             position = uow.ledger.position(location_id, sku)
-            if position is None or position.reserved <= position.on_hand:
+            if position is None:
+                continue
+            if position.reserved <= position.on_hand:
+                covered.append((location_id, sku))
                 continue
             held = _holders(uow, location_id, sku)
             over = position.reserved - position.on_hand - sum(
@@ -113,7 +118,33 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
                                          (holder.fulfillment, note, shelf, shortfall))
     outcome = _withdraw(uow, list(chosen.values()), "stock_count", now)
     outcome.merge(_flag(uow, list(risky.values()), "stock_count"))
+    _clear_covered(uow, covered, now)
     return outcome
+
+
+def _clear_covered(uow: UnitOfWork, shelves: list[tuple[str, str]], now: datetime) -> None:
+    """Released work flagged at risk on a shelf a later count covers again (the units were
+    found): that shelf's flag goes, and with the last of its flags the escalation closes."""
+    for location_id, sku in shelves:
+        shelf = f"{location_id}/{sku}"
+        for holder in _holders(uow, location_id, sku):  # read again: saved one by one
+            fulfillment = holder.fulfillment
+            flagged = fulfillment.attributes.get(AT_RISK_KEY)
+            if not isinstance(flagged, dict) or shelf not in flagged:
+                continue
+            left = {topic: same for topic, same in flagged.items() if topic != shelf}
+            attributes = {k: v for k, v in fulfillment.attributes.items()
+                          if k not in (AT_RISK_KEY, "at_risk")}
+            if left:
+                attributes.update({AT_RISK_KEY: left, "at_risk": fulfillment.attributes.get(
+                    "at_risk")})
+            fulfillment.attributes = attributes
+            uow.fulfillments.save(fulfillment)
+            if not left:
+                close_settled(uow, holder.order, (fulfillment.id,), ("fulfillment_at_risk",),
+                              f"closed by itself: a count at {location_id} covers {sku} again",
+                              now)
+                save_order(uow, holder.order)
 
 
 def location_changed(uow: UnitOfWork, before: Location | None, after: Location,

@@ -436,6 +436,26 @@ def test_work_short_on_two_shelves_is_flagged_for_each_once(released: TestClient
     assert escalation_states(released, placed["order_id"]) == [("fulfillment_at_risk", "open")]
 
 
+def test_a_recount_that_finds_the_units_closes_the_at_risk_escalation(
+        released: TestClient) -> None:
+    placed = _place(released, "FOUND-AGAIN", qty=2)
+    released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    assert escalation_states(released, placed["order_id"]) == [("fulfillment_at_risk", "open")]
+    found = released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 4}, headers=ADMIN)
+    assert found.status_code == 200, found.text
+    assert escalation_states(released, placed["order_id"]) == \
+        [("fulfillment_at_risk", "resolved")]
+    fulfillment = released.get(f"/v1/fulfillments/{_fulfillment_at(placed, 'WH-FAR')}",
+                               headers=OPS).json()
+    assert fulfillment["status"] == "released"
+    # the shelf short again is news again
+    released.put("/v1/inventory/WH-FAR/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    timeline = [e["type"] for e in _order(released, placed["order_id"])["timeline"]]
+    assert timeline.count("fulfillment.at_risk") == 2
+    assert sorted(escalation_states(released, placed["order_id"])) == \
+        [("fulfillment_at_risk", "open"), ("fulfillment_at_risk", "resolved")]
+
+
 def test_the_same_shortfall_reported_by_another_write_flags_released_work_once(
         released: TestClient) -> None:
     placed = _place(released, "FLAGGED-BY-TWO", qty=2)
