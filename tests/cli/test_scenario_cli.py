@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api import create_app
+from dom.bootstrap import Container
 from dom.cli import app
 from planner import evaluate, prepare
 from planner.report import fmt
@@ -46,6 +47,17 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name, extra in scenarios.items():
         (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({"name": name, **base, **extra}))
     return tmp_path
+
+
+def live_database(files: Path, monkeypatch: pytest.MonkeyPatch) -> Container:
+    """A migrated SQLite database in ``files`` that the CLI is pointed at."""
+    from storage import upgrade
+
+    url = f"sqlite:///{files}/live.db"
+    monkeypatch.setenv("DOM_DATABASE_URL", url)
+    container = make_container(url)
+    upgrade(container.engine)
+    return container
 
 
 def expected(path: Path) -> dict[str, Any]:
@@ -120,12 +132,7 @@ def test_a_sweep_value_out_of_range_exits_2_with_a_message(files: Path) -> None:
 
 def test_run_on_the_live_database_stores_it_and_compare_takes_its_id(
         files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"sqlite:///{files}/live.db"
-    monkeypatch.setenv("DOM_DATABASE_URL", url)
-    container = make_container(url)
-    from storage import upgrade
-
-    upgrade(container.engine)
+    container = live_database(files, monkeypatch)
     with TestClient(create_app(container)) as client:
         seed(client)
         for n in range(2):
@@ -192,12 +199,7 @@ def test_a_dask_scheduler_that_is_not_an_address_exits_2_with_the_reason(
 
 def test_an_empty_base_on_the_command_line_takes_the_live_policy_as_over_http(
         files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = f"sqlite:///{files}/live.db"
-    monkeypatch.setenv("DOM_DATABASE_URL", url)
-    container = make_container(url)
-    from storage import upgrade
-
-    upgrade(container.engine)
+    container = live_database(files, monkeypatch)
     # a service sold on its own: the live catalog says it is one, so it is never sourced
     lines = [{"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
              {"line_id": "2", "sku": "WARRANTY-3Y", "qty": 1, "unit_price": 99.0}]
