@@ -181,6 +181,7 @@ def _database(needed: bool) -> Iterator[Container | None]:
     from sqlalchemy.exc import DBAPIError
 
     from dom.bootstrap import bootstrap
+    from storage import schema_is_current
 
     settings = _settings()
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -188,9 +189,17 @@ def _database(needed: bool) -> Iterator[Container | None]:
     problem = f"no database file {missing!r}" if missing else None
     container = None
     if problem is None:
-        try:
-            container = bootstrap(settings)
+        try:  # never migrated here: a scenario reads, it does not create or upgrade schemas
+            container = bootstrap(settings, migrate=False)
+            if not schema_is_current(container.engine):
+                container.close()
+                container = None
+                problem = (f"the database at {shown} does not hold dom's current schema "
+                           "(empty, another application's, or older)")
         except DBAPIError as error:
+            if container is not None:
+                container.close()
+                container = None
             problem = f"the database at {shown} cannot be opened: {error.orig or error}"
     if container is None:
         if needed:

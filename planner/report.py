@@ -145,8 +145,13 @@ def check_report_folder(directory: Path) -> None:
     """Refuse a report folder that cannot be one (a file, or under a file) before any work is
     done: finding out after a long solve (or a stored run) wastes both."""
     for part in (directory, *directory.parents):
-        if part.exists():
-            if not part.is_dir():
+        try:
+            exists, is_dir = part.exists(), part.is_dir()
+        except OSError as error:  # a name too long, a folder that may not be read
+            raise InvalidInput(f"report folder {str(directory)!r} cannot be used: "
+                               f"{error.strerror or error}", loc=("report",)) from error
+        if exists:
+            if not is_dir:
                 raise InvalidInput(f"report folder {str(directory)!r}: {str(part)!r} is a file, "
                                    "not a folder", loc=("report",))
             return

@@ -4,7 +4,7 @@ Nothing here runs at import time: engines are made by ``storage.engine.make_engi
 """
 
 from storage.engine import make_engine
-from storage.migrate import upgrade
+from storage.migrate import schema_is_current, upgrade
 from storage.uow import SqlUnitOfWork, transaction
 
-__all__ = ["SqlUnitOfWork", "make_engine", "transaction", "upgrade"]
+__all__ = ["SqlUnitOfWork", "make_engine", "schema_is_current", "transaction", "upgrade"]

@@ -4,6 +4,7 @@ reports (HTML with plotly.js embedded, PNGs from matplotlib) that hold the numbe
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +222,32 @@ def test_an_empty_base_on_the_command_line_takes_the_live_policy_as_over_http(
     assert result.exit_code == 0, result.output
     assert fmt(kpis["total_cost"]) in result.output
     assert "stored as scenario" not in result.output  # reading the policy stores nothing
+
+
+@pytest.mark.parametrize("base", ["current", "empty"])
+def test_a_file_that_is_not_a_dom_database_is_neither_migrated_nor_used(
+        files: Path, monkeypatch: pytest.MonkeyPatch, base: str) -> None:
+    (files / "zero.db").write_bytes(b"")  # an empty SQLite file: no dom schema in it
+    monkeypatch.setenv("DOM_DATABASE_URL", f"sqlite:///{files}/zero.db")
+    definition = {"name": "not dom's", "base": base}
+    if base == "empty":
+        definition.update(yaml.safe_load((files / "cost.yaml").read_text()))
+        definition["name"] = "not dom's"
+    (files / "zero.yaml").write_text(yaml.safe_dump(definition))
+    result = runner.invoke(app, ["scenario", "run", str(files / "zero.yaml")])
+    said = " ".join(result.output.split())
+    assert "does not hold dom's current schema" in said, said
+    if base == "current":  # it needs the live data: refused
+        assert result.exit_code == 2 and "dom migrate" in said
+    else:  # it runs on its own files with the default policy
+        assert result.exit_code == 0 and "Total cost" in said
+    with sqlite3.connect(files / "zero.db") as connection:  # no schema was written into it
+        assert connection.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_a_report_folder_name_too_long_exits_2_before_any_work(files: Path) -> None:
+    result = runner.invoke(app, ["scenario", "run", str(files / "cost.yaml"), "--report",
+                                 str(files / ("a" * 300))])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "cannot be used" in said and "Traceback" not in said and "Total cost" not in said
