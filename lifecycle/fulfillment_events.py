@@ -63,8 +63,11 @@ class Reporter:
     subject: str | None = None
 
     def may_touch(self, fulfillment: Fulfillment) -> bool:
+        """Staff touch any; a partner its own, once released to it (held back by
+        release_delay_minutes, or taken back before release, it does not exist for them)."""
         if self.role in ("supplier", "location"):
-            return fulfillment.location_id is not None and fulfillment.location_id == self.subject
+            return fulfillment.location_id is not None \
+                and fulfillment.location_id == self.subject and fulfillment.released_at is not None
         return True
 
 

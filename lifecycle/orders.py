@@ -234,9 +234,10 @@ def take_payment_news(uow: UnitOfWork, order: Order, command: CreateOrder) -> bo
     """
     if order.status is OrderStatus.CANCELLED:
         return False
-    if order.payment_status is PaymentStatus.AUTHORIZED \
+    if order.payment_status in (PaymentStatus.AUTHORIZED, PaymentStatus.FAILED) \
             and command.payment_status is PaymentStatus.CONFIRMED:
-        # captured since (Shopify's paid after authorized): as the payment service reporting it
+        # captured since (Shopify's paid after authorized, or after a void): as the payment
+        # service reporting it
         return _confirm_captured(uow, order)
     if (order.payment_status is not PaymentStatus.PENDING
             or command.payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CONFIRMED)):

@@ -47,8 +47,7 @@ def get_fulfillment(fulfillment_id: Id, principal: FulfillmentActor,
     """One fulfillment (a partner sees only its own)."""
     with container.uow(write=False) as uow:
         found = uow.fulfillments.get(fulfillment_id)
-        if found is None or not _reporter(principal).may_touch(found) \
-                or (principal.is_partner and found.released_at is None):
+        if found is None or not _reporter(principal).may_touch(found):
             raise NotFound(f"fulfillment {fulfillment_id!r} does not exist")
         order = uow.orders.get(found.order_id)
     return FulfillmentDetail.of(found, order, partner=principal.is_partner)

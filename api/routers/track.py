@@ -57,7 +57,8 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
         delivery={"method": order.delivery.method.value,
                   **({"location_id": order.delivery.location_id}
                      if order.delivery.location_id else {})},
-        lines=[{"line_id": line.line_id, "sku": line.sku, "qty": line.qty}
+        lines=[{"line_id": line.line_id, "sku": line.sku, "qty": line.qty,
+                "cancelled_qty": order.cancelled_units.get(line.line_id, 0)}
                for line in order.lines],
         parcels=[_parcel(f) for f in fulfillments if f.status in PARCEL_STAGES
                  and f.type is not FulfillmentType.SERVICE],

@@ -310,6 +310,10 @@ def test_a_shopify_order_whose_payment_is_voided_after_import_is_held_for_paymen
     assert failed["message"] == "Payment failed: payment voided on Shopify"
     again = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL)
     assert [e["type"] for e in again.json()["timeline"]].count("payment.failed") == 1
+    shopify["financial_status"] = "paid"  # the merchant took the payment after all
+    paid = catalog.post("/v1/channels/shopify/orders", json=shopify, headers=CHANNEL).json()
+    assert (paid["payment"], paid["hold_reason"]) == ({"status": "confirmed"}, None)
+    assert paid["status"] == imported.json()["status"]  # back where its fulfillments are
 
 
 def test_a_shopify_re_send_with_a_junk_cancelled_at_is_refused_and_cancels_nothing(

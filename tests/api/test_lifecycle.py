@@ -445,6 +445,8 @@ def test_a_supplier_sees_its_work_only_once_released_and_never_what_was_taken_ba
     assert queue() & held == set()
     assert dom.get(f"/v1/fulfillments/{shipment(kept, 'SUP-1')}",
                    headers=SUPPLIER).status_code == 404
+    # nor does a report on it say it exists
+    assert report(dom, shipment(kept, "SUP-1"), "accepted", headers=SUPPLIER).status_code == 404
     staff = dom.get("/v1/locations/SUP-1/fulfillments", headers=OPS).json()["items"]
     assert held <= {item["fulfillment_id"] for item in staff}  # staff see what is held back
     assert dom.post(f"/v1/orders/{dropped['order_id']}/cancel", json={},

@@ -170,3 +170,5 @@ def test_the_customer_follows_each_parcel_with_its_tracking_number(seeded: TestC
     after = seeded.get(f"/v1/track/{order['order_id']}",
                        params={"token": order["tracking_token"]}).json()
     assert [p["fulfillment_id"] for p in after["parcels"]] == [laptop["fulfillment_id"]]
+    assert [(line["sku"], line["qty"], line["cancelled_qty"]) for line in after["lines"]] == \
+        [("LAPTOP-15", 1, 0), ("CAM-BAG", 1, 1)]
