@@ -160,15 +160,31 @@ def _planner_errors() -> Iterator[None]:
         raise typer.Exit(2) from error
 
 
-def _sqlite_file_missing(url: str) -> str | None:
-    """The path of a SQLite database file that does not exist (opening it would create an
-    empty one), else None (a file that exists, in memory, or a database server)."""
+def _open_database(settings: Settings) -> tuple[Container | None, str | None]:
+    """The configured database, or why there is none: a SQLite file that does not exist
+    (opening it would create one), one that will not open, or one without dom's current
+    schema. Never migrated here: a scenario reads, it does not create or upgrade schemas."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
 
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return None if Path(parsed.database).is_file() else parsed.database
+    from dom.bootstrap import bootstrap
+    from storage import schema_is_current
+
+    url = make_url(settings.database_url)
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(str(url.database)).is_file():
+        return None, f"no database file {url.database!r}"
+    container = bootstrap(settings, migrate=False)
+    try:
+        if schema_is_current(container.engine):
+            return container, None
+        problem = (f"the database at {shown} does not hold dom's current schema "
+                   "(empty, another application's, or older)")
+    except DBAPIError as error:
+        problem = f"the database at {shown} cannot be opened: {error.orig or error}"
+    container.close()
+    return None, problem
 
 
 @contextmanager
@@ -177,30 +193,7 @@ def _database(needed: bool) -> Iterator[Container | None]:
     error, exit 2, when it is not there), else used when it is there (a scenario on base
     empty still takes the live policy and catalog) and skipped with a note when it is not.
     A database that is not there is never created by a planner's command."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import DBAPIError
-
-    from dom.bootstrap import bootstrap
-    from storage import schema_is_current
-
-    settings = _settings()
-    shown = make_url(settings.database_url).render_as_string(hide_password=True)
-    missing = _sqlite_file_missing(settings.database_url)
-    problem = f"no database file {missing!r}" if missing else None
-    container = None
-    if problem is None:
-        try:  # never migrated here: a scenario reads, it does not create or upgrade schemas
-            container = bootstrap(settings, migrate=False)
-            if not schema_is_current(container.engine):
-                container.close()
-                container = None
-                problem = (f"the database at {shown} does not hold dom's current schema "
-                           "(empty, another application's, or older)")
-        except DBAPIError as error:
-            if container is not None:
-                container.close()
-                container = None
-            problem = f"the database at {shown} cannot be opened: {error.orig or error}"
+    container, problem = _open_database(_settings())
     if container is None:
         if needed:
             console.print(f"[red]error:[/red] {problem} (DOM_DATABASE_URL); this scenario "

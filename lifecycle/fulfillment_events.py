@@ -254,8 +254,7 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
                      (f": {report.reason}" if report.reason else ""),
                      reason=report.reason, units_released=released, **common)
         if own_store and location is not None:
-            waiting = uncovered_units(order, [fulfillment if f.id == fulfillment.id else f
-                                              for f in uow.fulfillments.for_order(order.id)])
+            waiting = uncovered_units(order, _as_now(uow, order, fulfillment))
             tell_pickup_unavailable(order, location, waiting,
                                     why=f"it refused the order: {report.reason}"
                                     if report.reason else "it refused the order")
@@ -314,10 +313,15 @@ def _apply(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, report: Repo
                       now)
 
 
+def _as_now(uow: UnitOfWork, order: Order, changed: Fulfillment) -> list[Fulfillment]:
+    """The order's fulfillments with ``changed`` as this report left it (not saved yet)."""
+    return [changed if f.id == changed.id else f for f in uow.fulfillments.for_order(order.id)]
+
+
 def _pickups_left(uow: UnitOfWork, order: Order, done: Fulfillment) -> bool:
     """Whether any of the order's units still wait for a pickup besides ``done``'s, just
     handed over: in another fulfillment not yet collected, or not allocated at all."""
-    fulfillments = [done if f.id == done.id else f for f in uow.fulfillments.for_order(order.id)]
+    fulfillments = _as_now(uow, order, done)
     waiting = any(f.id != done.id and f.type is not FulfillmentType.SERVICE
                   and f.status not in FINAL for f in fulfillments)
     return waiting or bool(uncovered_units(order, fulfillments))

@@ -515,7 +515,8 @@ def _ensure_service_fulfillment(uow: UnitOfWork, order: Order, existing: list[Fu
 def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list[Unfilled],
                     network: Network, now: datetime) -> None:
     if made:
-        names = ", ".join(network.locations[str(f.location_id)].name for f in made)
+        at = [network.locations[str(f.location_id)] for f in made]
+        names = ", ".join(location.name for location in at)
         # counted from today to the promise, which a release delay pushes back
         promised = [f.promised_date for f in made if f.promised_date is not None]
         days = max((d - now.astimezone(UTC).date()).days for d in promised) if promised \
@@ -525,9 +526,7 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
         text = (f"Allocated: for pickup at {names}, ready {when}"
                 if order.delivery.method is DeliveryMethod.PICKUP else
                 f"Allocated: {len(made)} shipment{plural} from {names}, arriving {when}")
-        partners = sorted({network.locations[str(f.location_id)].name for f in made
-                           if network.locations[str(f.location_id)].type
-                           is LocationType.SUPPLIER})
+        partners = sorted({loc.name for loc in at if loc.type is LocationType.SUPPLIER})
         named: dict[str, Any] = {PARTNER_NAMES: partners or None}  # None: not recorded
         order.record("order.allocated", text,
                      fulfillments=[f.fulfillment_id for f in made],

@@ -86,7 +86,8 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
             if position is None:
                 continue
             if position.reserved <= position.on_hand:
-                covered.append((location_id, sku))
+                if position.reserved:  # only held units can have been flagged short
+                    covered.append((location_id, sku))
                 continue
             held = _holders(uow, location_id, sku)
             over = position.reserved - position.on_hand - sum(
@@ -107,7 +108,7 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
                 # the same count again is then the same shortfall, flagged once
                 # whichever write reported it (a count, a feed, an adjustment), the same
                 # shelf short by the same units is one shortfall
-                shelf = f"{location_id}/{sku}"
+                shelf = _shelf(location_id, sku)
                 shortfall = f"{shelf}: {position.on_hand} on hand, {over} short"
                 note = (f"{cause} at {where} left {position.on_hand} unit(s) of {sku}; released "
                         f"work there holds {over} unit(s) more than the shelf: check before "
@@ -122,29 +123,33 @@ def shortage(uow: UnitOfWork, positions: Mapping[str, Iterable[str]], cause: str
     return outcome
 
 
+def _shelf(location_id: str, sku: str) -> str:
+    """The at-risk topic of one position (see ``AT_RISK_KEY``)."""
+    return f"{location_id}/{sku}"
+
+
 def _clear_covered(uow: UnitOfWork, shelves: list[tuple[str, str]], now: datetime) -> None:
     """Released work flagged at risk on a shelf a later count covers again (the units were
-    found): that shelf's flag goes, and with the last of its flags the escalation closes."""
+    found): that shelf's flag goes, and with the last of its flags the escalation closes.
+    Only the fulfillments holding the shelf are read; an order only when one closes."""
     for location_id, sku in shelves:
-        shelf = f"{location_id}/{sku}"
-        for holder in _holders(uow, location_id, sku):  # read again: saved one by one
-            fulfillment = holder.fulfillment
-            flagged = fulfillment.attributes.get(AT_RISK_KEY)
-            if not isinstance(flagged, dict) or shelf not in flagged:
+        shelf = _shelf(location_id, sku)
+        for fulfillment_id in _held_units(uow, location_id, sku):
+            fulfillment = uow.fulfillments.get(fulfillment_id)  # read again: saved one by one
+            flagged = fulfillment.attributes.get(AT_RISK_KEY) if fulfillment else None
+            if fulfillment is None or not isinstance(flagged, dict) or shelf not in flagged:
                 continue
             left = {topic: same for topic, same in flagged.items() if topic != shelf}
-            attributes = {k: v for k, v in fulfillment.attributes.items()
-                          if k not in (AT_RISK_KEY, "at_risk")}
-            if left:
-                attributes.update({AT_RISK_KEY: left, "at_risk": fulfillment.attributes.get(
-                    "at_risk")})
-            fulfillment.attributes = attributes
+            fulfillment.attributes = {**fulfillment.attributes, AT_RISK_KEY: left} if left \
+                else {k: v for k, v in fulfillment.attributes.items()
+                      if k not in (AT_RISK_KEY, "at_risk")}
             uow.fulfillments.save(fulfillment)
-            if not left:
-                close_settled(uow, holder.order, (fulfillment.id,), ("fulfillment_at_risk",),
+            order = None if left else uow.orders.get(fulfillment.order_id)
+            if order is not None:
+                close_settled(uow, order, (fulfillment.id,), ("fulfillment_at_risk",),
                               f"closed by itself: a count at {location_id} covers {sku} again",
                               now)
-                save_order(uow, holder.order)
+                save_order(uow, order)
 
 
 def location_changed(uow: UnitOfWork, before: Location | None, after: Location,
@@ -233,15 +238,20 @@ class _Holder:
     units: int  # of the SKU in question
 
 
-def _holders(uow: UnitOfWork, location_id: str, sku: str) -> list[_Holder]:
-    """The fulfillments holding active reservations of ``sku`` there, with order and units."""
+def _held_units(uow: UnitOfWork, location_id: str, sku: str) -> dict[str, int]:
+    """Units of ``sku`` each fulfillment holds there (its active reservations)."""
     units: dict[str, int] = defaultdict(int)
     for reservation in uow.ledger.reservations(location_id=location_id, sku=sku,
                                                status=ReservationStatus.ACTIVE):
         if reservation.fulfillment_id is not None:
             units[reservation.fulfillment_id] += reservation.qty
+    return units
+
+
+def _holders(uow: UnitOfWork, location_id: str, sku: str) -> list[_Holder]:
+    """The fulfillments holding active reservations of ``sku`` there, with order and units."""
     held: list[_Holder] = []
-    for fulfillment_id, qty in units.items():
+    for fulfillment_id, qty in _held_units(uow, location_id, sku).items():
         fulfillment = uow.fulfillments.get(fulfillment_id)
         order = uow.orders.get(fulfillment.order_id) if fulfillment else None
         if fulfillment is not None and order is not None:

@@ -12,7 +12,7 @@ from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import ParcelOut, ParcelStage, TimelineItem, TrackingOut
 from models import Event, NotFound
 from models.events import PARTNER_NAMES
-from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
+from models.fulfillments import Fulfillment, FulfillmentStatus
 from models.locations import LocationType
 
 router = APIRouter(prefix="/v1/track", tags=["tracking"], responses=PROBLEM_RESPONSES)
@@ -60,14 +60,14 @@ def track(order_id: Annotated[str, Path(min_length=1, max_length=40)],
         lines=[{"line_id": line.line_id, "sku": line.sku, "qty": line.qty,
                 "cancelled_qty": order.cancelled_units.get(line.line_id, 0)}
                for line in order.lines],
-        parcels=[_parcel(f) for f in fulfillments if f.status in PARCEL_STAGES
-                 and f.type is not FulfillmentType.SERVICE],
+        parcels=[_parcel(f) for f in fulfillments if f.status in PARCEL_STAGES],
         timeline=_customer_timeline(events, partners),
     )
 
 
 # A parcel's status in the customer's words: the steps before it leaves are one to them.
-# Cancelled, rejected (replaced by another allocation) and service fulfillments are no parcel.
+# Cancelled, rejected (replaced by another allocation) and service fulfillments (pending,
+# registered) are no parcel.
 PARCEL_STAGES: dict[FulfillmentStatus, ParcelStage] = {
     FulfillmentStatus.ALLOCATED: "preparing", FulfillmentStatus.RELEASED: "preparing",
     FulfillmentStatus.ACCEPTED: "preparing", FulfillmentStatus.PICKED: "preparing",

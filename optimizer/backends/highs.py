@@ -122,16 +122,16 @@ def untrusted_answer(h: Any, model: MipModel) -> BackendAnswer:
     believed its incumbent had, and the bound it reports is never above that value). Only the
     claim that the incumbent is optimal cannot be trusted, so the answer is at most stopped.
     """
-    status = h.getModelStatus()
-    units = model.arc_units_of(column_values(h))
-    bound = float(h.getInfo().mip_dual_bound)
-    reported = float(h.getInfo().objective_function_value)
-    label: Status = "time_limit" if status in _STOPPED else "feasible"
+    columns = column_values(h)
+    info = h.getInfo()
+    bound = float(info.mip_dual_bound)
+    label: Status = "time_limit" if h.getModelStatus() in _STOPPED else "feasible"
     message = (
-        f"HiGHS reported {reported:.6f} for columns worth "
-        f"{float(column_values(h) @ model.col_cost):.6f}: kept the columns, not the claim"
+        f"HiGHS reported {float(info.objective_function_value):.6f} for columns worth "
+        f"{float(columns @ model.col_cost):.6f}: kept the columns, not the claim"
     )
-    return BackendAnswer(label, units, bound if np.isfinite(bound) else None, message)
+    return BackendAnswer(label, model.arc_units_of(columns),
+                         bound if np.isfinite(bound) else None, message)
 
 
 class HighsBackend:
