@@ -214,16 +214,22 @@ class SqlStockLedger:
         A location without a limit (the common case) is only share-locked: plans reserving
         there at the same time do not queue behind one another, while a change to the location
         waits for them. One with a limit is locked for update, so two plans count its reserved
-        units one after the other.
+        units one after the other. The lock is chosen from an unlocked read *before* it is
+        taken: two plans that both held the share lock and then both asked to upgrade it
+        would wait for each other (a deadlock on every concurrent pair on PostgreSQL). Only a
+        limit set between that read and the lock still upgrades, and a deadlock there is
+        retried like any other (``storage.retry``).
         """
         query = select(L.c.capacity_units_per_day, L.c.type, L.c.capabilities,
                        L.c.active).where(L.c.id == location_id)
-        row = self._c.execute(query.with_for_update(read=True)).first()
+        limited = self._c.execute(
+            select(L.c.capacity_units_per_day).where(L.c.id == location_id)
+        ).scalar() is not None
+        row = self._c.execute(query.with_for_update(read=not limited)).first()
         if row is None:
             return None, not kinds
-        if row.capacity_units_per_day is not None:
-            # (upgrading the share lock: two plans must count the reserved units in turn)
-            row = self._c.execute(query.with_for_update()).first()
+        if row.capacity_units_per_day is not None and not limited:
+            row = self._c.execute(query.with_for_update()).first()  # a limit set just now
             assert row is not None
         capacity = None if row.capacity_units_per_day is None else int(row.capacity_units_per_day)
         serving = all(serves(kind, str(row.type), list(row.capabilities), bool(row.active))

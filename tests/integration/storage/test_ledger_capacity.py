@@ -177,3 +177,43 @@ def test_a_close_waits_for_a_plan_reserving_at_the_location(
         plan.__exit__(None, None, None)
         worker.join(30)
     assert closed == [True] and reserved_at(engine, "WH-B") == 1
+
+
+def test_plans_at_a_limited_location_queue_without_deadlocking(
+        engine: Engine, database_url: str) -> None:
+    """Two plans at WH-A (limited) while a third transaction share-locks its row (as a plan at
+    a location without a limit does): each plan asks for the update lock outright and they
+    run one after the other. Share-locking first and upgrading made the two plans wait for
+    each other once the third committed, and PostgreSQL killed one as a deadlock."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: no row locks to deadlock on")
+    with SqlUnitOfWork(engine) as uow:
+        uow.locations.upsert(replace(location("WH-A"), capacity_units_per_day=100))
+        uow.commit()
+    holder = engine.connect()
+    holder.exec_driver_sql("BEGIN")
+    holder.exec_driver_sql("SELECT id FROM locations WHERE id = 'WH-A' FOR SHARE")
+    errors: list[BaseException] = []
+    done: list[str] = []
+
+    def plan(order_id: str, sku: str) -> None:
+        try:
+            with SqlUnitOfWork(engine) as uow:
+                uow.ledger.reserve([req(sku, 1, order_id=order_id)])
+                uow.commit()
+            done.append(order_id)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    workers = [threading.Thread(target=plan, args=(f"ord_{n}", sku))
+               for n, sku in enumerate(["LAPTOP", "PHONE"])]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(1.0)  # both queue behind the share lock
+    holder.exec_driver_sql("COMMIT")
+    holder.close()
+    for worker in workers:
+        worker.join(30)
+    assert errors == [] and sorted(done) == ["ord_0", "ord_1"]
+    assert reserved_at(engine, "WH-A") == 2
