@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     delete,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -121,9 +122,16 @@ class SqlWebhookRepository:
     # --- deliveries -----------------------------------------------------------------------------
 
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
-        """(delivery id, subscription id) of deliveries to send now, oldest event first."""
-        query = (select(_d.c.id, _d.c.subscription_id).where(_due(now))
-                 .order_by(_d.c.event_position, _d.c.id).limit(limit))
+        """(delivery id, subscription id) of deliveries to send now, taken in turn across
+        subscriptions (each one's oldest event, then each one's next...): a subscriber whose
+        backlog is longer than ``limit`` (a receiver down for a while) leaves room in every
+        batch for the others' new events."""
+        turn = func.row_number().over(partition_by=_d.c.subscription_id,
+                                      order_by=(_d.c.event_position, _d.c.id)).label("turn")
+        ranked = select(_d.c.id, _d.c.subscription_id, _d.c.event_position,
+                        turn).where(_due(now)).subquery()
+        query = (select(ranked.c.id, ranked.c.subscription_id)
+                 .order_by(ranked.c.turn, ranked.c.event_position, ranked.c.id).limit(limit))
         return [(r.id, r.subscription_id) for r in self._c.execute(query)]
 
     def claim(self, delivery_id: str, owner: str, now: datetime,

@@ -444,3 +444,50 @@ def test_unsubscribing_while_a_fan_out_writes_a_delivery_for_it_succeeds(
     with container.engine.connect() as connection:
         assert connection.execute(select(webhook_deliveries.c.id).where(
             webhook_deliveries.c.subscription_id == subscription.id)).all() == []
+
+
+def test_a_backlog_for_a_receiver_that_is_down_leaves_room_for_other_subscribers(
+        client: TestClient, container: Container, receiver: Receiver,
+        dispatchers: Callable[..., WebhookDispatcher]) -> None:
+    """A receiver down while more orders came in than one pass takes (here 3): every pass
+    still sends the other subscribers' new events, instead of trying the oldest of the
+    backlog, skipping the rest of it and reaching nobody else."""
+    with serve_receiver() as down:
+        down.fails = lambda event: True
+        subscribe(client, down.url, ["order.received"])
+        for n in range(4):
+            place(client, f"W-BACKLOG-{n}")
+        clock = Clock()
+        dispatcher = WebhookDispatcher(container.uow_factory, reader=container.reader,
+                                       sender=HttpSender(timeout_s=3.0), allow_private=True,
+                                       clock=clock, owner="test", batch=3)
+        for _ in range(12):
+            dispatcher.run_once()
+        assert len(down.receipts) == 4  # each order's event tried once, all failed
+        clock.advance(3600)  # the whole backlog is due again
+
+        subscribe(client, receiver.url, ["order.received"])
+        fresh = place(client, "W-FRESH")
+        dispatcher.run_once()
+    assert [e["order_id"] for e in receiver.acknowledged()] == [fresh]
+
+
+def test_with_no_subscription_the_webhooks_reader_keeps_up_with_the_outbox(
+        client: TestClient, container: Container, receiver: Receiver,
+        dispatchers: Callable[..., WebhookDispatcher]) -> None:
+    """Nothing is owed to anyone once the last subscriber left, so /metrics'
+    dom_outbox_lag_events{reader="webhooks"} goes back to 0 instead of counting every event
+    since; a new subscriber still gets what comes after it, and nothing from before."""
+    webhook_id = subscribe(client, receiver.url)
+    watched = place(client, "W-WATCHED")
+    dispatcher = dispatchers(Clock())
+    drain(dispatcher)
+    assert client.delete(f"/v1/webhooks/{webhook_id}", headers=ADMIN).status_code == 204
+    place(client, "W-UNWATCHED")
+    assert 'dom_outbox_lag_events{reader="webhooks"} 0\n' not in client.get("/metrics").text
+    dispatcher.run_once()
+    assert 'dom_outbox_lag_events{reader="webhooks"} 0\n' in client.get("/metrics").text
+    subscribe(client, receiver.url)
+    again = place(client, "W-WATCHED-AGAIN")
+    drain(dispatcher)
+    assert {e["order_id"] for e in receiver.acknowledged()} == {watched, again}

@@ -202,7 +202,7 @@ def test_plans_at_a_limited_location_queue_without_deadlocking(
                 uow.ledger.reserve([req(sku, 1, order_id=order_id)])
                 uow.commit()
             done.append(order_id)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:  # reported below
             errors.append(error)
 
     workers = [threading.Thread(target=plan, args=(f"ord_{n}", sku))
