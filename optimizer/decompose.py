@@ -59,38 +59,48 @@ def binding_links(problem: Problem, allow_split: bool = True) -> tuple[IntArray,
     cap_node = np.where(tight[problem.arc_loc], keys.size + problem.arc_loc, -1)
     live = reach > 0
     orders = problem.arc_order
-    edges = np.concatenate(
-        [
-            np.stack([orders[live & (arc_node >= 0)], arc_node[live & (arc_node >= 0)]], axis=1),
-            np.stack([orders[live & (cap_node >= 0)], cap_node[live & (cap_node >= 0)]], axis=1),
-        ]
-    )
-    edges = np.unique(edges, axis=0) if edges.size else edges.reshape(0, 2)
-    return edges[:, 0].astype(np.int64), edges[:, 1].astype(np.int64)
+    stock_edge, cap_edge = live & (arc_node >= 0), live & (cap_node >= 0)
+    n_nodes = keys.size + problem.n_locations
+    # one integer per (order, node): a 1-D unique sorts 10x faster than rows of two
+    codes = np.unique(np.concatenate([orders[stock_edge] * n_nodes + arc_node[stock_edge],
+                                      orders[cap_edge] * n_nodes + cap_node[cap_edge]]))
+    return (codes // n_nodes).astype(np.int64), (codes % n_nodes).astype(np.int64)
 
 
 def components(problem: Problem, allow_split: bool = True) -> list[IntArray]:
-    """Orders grouped so that no binding stock or capacity constraint links two groups."""
+    """Orders grouped so that no binding stock or capacity constraint links two groups, in
+    the order of each group's first order, each group's orders ascending."""
+    if not problem.n_orders:
+        return []
     order, node = binding_links(problem, allow_split)
-    parent = list(range(problem.n_orders))
+    labels = connected_labels(problem.n_orders + int(node.max(initial=-1)) + 1,
+                              order, problem.n_orders + node)[: problem.n_orders]
+    ranked = np.argsort(labels, kind="stable")
+    _, sizes = np.unique(labels[ranked], return_counts=True)
+    return [group.astype(np.int64) for group in np.split(ranked, np.cumsum(sizes)[:-1])]
 
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
 
-    first_of_node: dict[int, int] = {}
-    for o, n in zip(order.tolist(), node.tolist(), strict=True):
-        other = first_of_node.setdefault(n, o)
-        a, b = root(o), root(other)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    labels = np.array([root(o) for o in range(problem.n_orders)], dtype=np.int64)
-    _, label = np.unique(labels, return_inverse=True)
-    return [np.nonzero(label == k)[0].astype(np.int64) for k in range(int(label.max()) + 1)] if (
-        problem.n_orders
-    ) else []
+def connected_labels(n: int, u: IntArray, v: IntArray) -> IntArray:
+    """Each vertex's component, named by its smallest vertex, for the edges (u[i], v[i]).
+
+    Arrays throughout (a Python union-find took 2 s at 10,000 orders, before the time limit
+    was looked at): every round hooks each edge's larger root under the smaller one, then
+    jumps pointers until every vertex points at its root. Labels only decrease and a vertex
+    never points above itself, so no cycle forms; each round merges every edge still across
+    two components, so rounds stay few (about log n on these graphs)."""
+    labels = np.arange(n, dtype=np.int64)
+    while True:
+        lu, lv = labels[u], labels[v]
+        across = lu != lv
+        if not across.any():
+            return labels
+        low, high = np.minimum(lu[across], lv[across]), np.maximum(lu[across], lv[across])
+        np.minimum.at(labels, high, low)
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
 
 
 def _unit_vectors(problem: Problem, orders: IntArray) -> FloatArray:

@@ -8,6 +8,7 @@ a variable that eligibility already fixed to zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,14 @@ def shipment_limits(problem: Problem, max_shipments: int) -> IntArray:
     """Packages each order may get in this decision: the policy's limit less those earlier
     decisions made for it, at least one (so a backordered rest can always be filled)."""
     return np.maximum(1, max_shipments - problem.order_shipments_made)
+
+
+def _kept(array: AnyArray) -> AnyArray:
+    """A derived array computed once per problem (a Problem never changes: backends, the
+    per-order search and the explanations read these thousands of times) and read-only, so
+    no caller can change what the next one reads."""
+    array.flags.writeable = False
+    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,41 +106,41 @@ class Problem:
     def n_arcs(self) -> int:
         return int(self.arc_line.shape[0])
 
-    @property
+    @cached_property
     def arc_order(self) -> IntArray:
-        return self.line_order[self.arc_line]
+        return _kept(self.line_order[self.arc_line])
 
-    @property
+    @cached_property
     def arc_sku(self) -> IntArray:
-        return self.line_sku[self.arc_line]
+        return _kept(self.line_sku[self.arc_line])
 
-    @property
+    @cached_property
     def arc_stock(self) -> IntArray:
         """Units the arc could carry at most: the line's quantity capped by the location's stock."""
         stock = self.stock[self.arc_loc, self.arc_sku]
-        return np.minimum(self.line_qty[self.arc_line], stock)
+        return _kept(np.minimum(self.line_qty[self.arc_line], stock))
 
-    @property
+    @cached_property
     def arrival_days(self) -> IntArray:
         """Dense order x location: the days until the order would arrive with a package from
         the location, what the time objective weighs. An order's packages made earlier may
         arrive later than a new one (``order_days_made``), and an order arrives with its
         slowest package. ``days`` stays what the package itself takes (its promise)."""
-        return np.maximum(self.days, self.order_days_made[:, None])
+        return _kept(np.maximum(self.days, self.order_days_made[:, None]))
 
-    @property
+    @cached_property
     def pair_days(self) -> IntArray:
         """Each eligible pair's arrival days (:attr:`arrival_days`): the objective's days."""
-        return np.maximum(self.days[self.pair_order, self.pair_loc],
-                          self.order_days_made[self.pair_order])
+        return _kept(np.maximum(self.days[self.pair_order, self.pair_loc],
+                                self.order_days_made[self.pair_order]))
 
-    @property
+    @cached_property
     def pair_package_cost(self) -> FloatArray:
-        return self.package_cost[self.pair_order, self.pair_loc]
+        return _kept(self.package_cost[self.pair_order, self.pair_loc])
 
-    @property
+    @cached_property
     def arc_unit_cost(self) -> FloatArray:
-        return self.unit_cost[self.arc_order, self.arc_loc]
+        return _kept(self.unit_cost[self.arc_order, self.arc_loc])
 
     def line_ref(self, line: int) -> tuple[str, str]:
         """(line_id, sku) of a line index."""

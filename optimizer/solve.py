@@ -50,6 +50,13 @@ SEQUENTIAL_SHARE = 0.3
 # 30-90 ms, 20 x 1,000 0.3-0.5 s, while HiGHS needs ~20 ms at 5 x 50 and hits 2 s at 20 x 200.
 EXACT_UP_TO_LOCATIONS = 1_000
 EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip them
+# The limit covers the whole call: the backends get it less what turning their units into
+# the answer is expected to take after them (measured 2026-11-28 on 2 shared cores: decoding
+# ~0.05 ms per order, explanations ~0.3 ms per order; with ~2x of room for a loaded machine),
+# at most this share of the limit.
+DECODE_MS_PER_ORDER = 0.1
+EXPLAIN_MS_PER_ORDER = 0.6
+MAX_POST_SHARE = 0.25
 # lp_fix's answer gets the Lagrangian bound (optimizer/lagrange.py) when at least this much of
 # the limit is left; it stops at this share of the limit (2,000 x 30: ~0.1 s per evaluation)
 MIN_LAGRANGE_S = 0.3
@@ -64,7 +71,9 @@ def choose_backend(problem: Problem, params: Params) -> str:
     if exact_applicable(problem) and problem.n_pairs <= EXACT_UP_TO_LOCATIONS:
         return "exact"
     if problem.n_arcs >= SPLIT_FROM_ARCS:
-        return "split"
+        # the split's first plan is the order-by-order answer: a limit too short for that
+        # gets it directly, to the limit, greedy completing the orders it did not reach
+        return "split" if sequential_ms(problem) <= params.time_limit_ms else "sequential"
     return "highs" if problem.n_arcs < LP_FIX_FROM_ARCS else "lp_fix"
 
 
@@ -98,6 +107,13 @@ def _floor(
     return (greedy if greedy_score <= sequential_score else sequential), False
 
 
+def post_ms(problem: Problem, params: Params) -> float:
+    """Milliseconds of the limit kept for decoding and explaining the backends' answer."""
+    per_order = DECODE_MS_PER_ORDER + (
+        EXPLAIN_MS_PER_ORDER if problem.n_orders <= EXPLAIN_UP_TO_ORDERS else 0.0)
+    return min(problem.n_orders * per_order, MAX_POST_SHARE * params.time_limit_ms)
+
+
 def _grace_s(limit_s: float) -> float:
     return min(max(0.05, 0.25 * limit_s), 2.0)
 
@@ -119,6 +135,8 @@ def solve(
     """
     params = params or Params()
     started = time.perf_counter()
+    kept_ms = post_ms(problem, params)  # for decoding and explaining, after the backends
+    params = replace(params, time_limit_ms=max(1, int(params.time_limit_ms - kept_ms)))
     limit_s = params.time_limit_ms / 1000.0
     weights = build_weights(problem, params)
     name = choose_backend(problem, params)
@@ -193,6 +211,10 @@ def _run_split(
     the arcs its solution uses."""
     from optimizer.split import PART_ORDERS, REGION_ORDERS, local_executor, solve_split
 
+    if sequential_ms(ctx.problem) > ctx.params.time_limit_ms:
+        # its first plan would not even be ready: the floor, as the watchdog would have it
+        note = "split: the limit is shorter than order-by-order sourcing needs; greedy floor"
+        return BackendAnswer("time_limit", ctx.start, None), "split", note
     executor = executor or local_executor()
     pending = {}
     if sequential_ms(ctx.problem) <= SEQUENTIAL_SHARE * ctx.params.time_limit_ms:

@@ -145,14 +145,17 @@ def enumerate_order(ctx: SolveContext) -> IntArray | None:
     return units
 
 
-# Order-by-order enumeration cost per order, measured: 0.6 ms at 30 locations, 2.9 ms at 50
-# (benchmarks/README.md); callers use it to decide whether the order-by-order answer fits a limit.
-SEQUENTIAL_MS_PER_LOCATION_SQUARED = 0.0012
+# Order-by-order enumeration cost per order: callers use it to decide whether the
+# order-by-order answer fits a limit. Measured 2026-11-28 (2 shared cores, after Problem began
+# computing its derived arrays once): 0.42 ms per order at 30 locations (batch_2000x30), 0.38 ms
+# at 50 (batch_10000x50); the estimate keeps about 1.5-2x of room for a loaded machine.
+SEQUENTIAL_MS_PER_ORDER = 0.3
+SEQUENTIAL_MS_PER_LOCATION = 0.01
 
 
 def sequential_ms(problem: Problem) -> float:
     """Expected milliseconds of :func:`sequential_units` on ``problem``."""
-    per_order = max(0.3, SEQUENTIAL_MS_PER_LOCATION_SQUARED * problem.n_locations**2)
+    per_order = SEQUENTIAL_MS_PER_ORDER + SEQUENTIAL_MS_PER_LOCATION * problem.n_locations
     return problem.n_orders * per_order
 
 

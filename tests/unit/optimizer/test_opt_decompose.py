@@ -18,7 +18,13 @@ from opt_cases import random_batch
 
 from optimizer import Params, Problem, build_problem, solve
 from optimizer.backends.greedy import greedy_units
-from optimizer.decompose import apportion, binding_links, components, split_orders
+from optimizer.decompose import (
+    apportion,
+    binding_links,
+    components,
+    connected_labels,
+    split_orders,
+)
 from optimizer.objective import build_weights, evaluate
 from optimizer.split import solve_split
 from optimizer.subproblem import take
@@ -61,6 +67,38 @@ def test_every_order_lands_in_exactly_one_part(seed: int, km: float) -> None:
         assert sorted(everyone.tolist()) == list(range(problem.n_orders))
         if split.exact:
             assert all(part.size <= max_orders for part in split.parts)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.integers(1, 40), st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)),
+                                    max_size=60))
+def test_connected_labels_name_each_component_by_its_smallest_vertex(
+        n: int, pairs: list[tuple[int, int]]) -> None:
+    """Against a plain depth-first search over the same edges."""
+    edges = [(a % n, b % n) for a, b in pairs]
+    u = np.array([a for a, _ in edges], dtype=np.int64)
+    v = np.array([b for _, b in edges], dtype=np.int64)
+    neighbours: dict[int, set[int]] = {k: set() for k in range(n)}
+    for a, b in edges:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    expected = [-1] * n
+    for start in range(n):
+        if expected[start] >= 0:
+            continue
+        stack = [start]
+        while stack:
+            k = stack.pop()
+            if expected[k] < 0:
+                expected[k] = start
+                stack.extend(neighbours[k])
+    assert connected_labels(n, u, v).tolist() == expected
+
+
+def test_a_long_chain_is_one_component() -> None:
+    n = 5000
+    chain = np.arange(n - 1, dtype=np.int64)
+    assert set(connected_labels(n, chain[::-1], chain[::-1] + 1).tolist()) == {0}
 
 
 @SMALL

@@ -105,10 +105,56 @@ def test_order_by_order_stops_at_the_limit_and_greedy_completes_the_rest(batch: 
     assert cut.solve_ms < full.solve_ms
 
 
-def test_split_without_a_single_round_in_time_says_time_limit(batch: object) -> None:
+def test_split_without_a_single_round_in_time_says_time_limit(
+    batch: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(solve_module, "sequential_ms", lambda problem: 0.0)  # past the guard
     result = solve(batch, Params(solver="split", time_limit_ms=5))  # type: ignore[arg-type]
     assert "x 0 rounds" in result.message
     assert result.status == "time_limit" and result.is_feasible()
+
+
+def test_split_with_less_time_than_its_first_plan_needs_returns_the_floor(batch: object) -> None:
+    """Its decomposition, LP and pool alone took 1-3 s on 10,000 orders under a 1 s limit,
+    to return the greedy floor it started from."""
+    result = solve(batch, Params(solver="split", time_limit_ms=5))  # type: ignore[arg-type]
+    assert result.status == "time_limit" and result.is_feasible()
+    assert "shorter than order-by-order sourcing needs" in result.message
+    assert result.solve_ms < 1000.0
+
+
+def test_auto_gives_a_big_batch_with_a_short_limit_to_order_by_order(
+    batch: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Order by order is what a split would plan from; below the time it needs it runs to the
+    limit itself (greedy completing the rest) instead of a split that cannot start."""
+    monkeypatch.setattr(solve_module, "SPLIT_FROM_ARCS", 0)  # the batch counts as big
+    choose = solve_module.choose_backend
+    assert choose(batch, Params(time_limit_ms=60_000)) == "split"  # type: ignore[arg-type]
+    assert choose(batch, Params(time_limit_ms=20)) == "sequential"  # type: ignore[arg-type]
+    result = solve(batch, Params(time_limit_ms=20))  # type: ignore[arg-type]
+    assert result.solver == "sequential" and result.status == "time_limit"
+    assert result.is_feasible() and result.shipments() > 0
+
+
+def test_the_backends_get_the_limit_less_the_time_the_answer_takes_to_write(
+    batch: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit covers the whole call: decoding 400 orders and their runner-ups comes after
+    the backend, so the watchdog gives the backend less."""
+    given: list[float] = []
+    real = solve_module.run_with_deadline
+
+    def recording(work, seconds, grace):  # type: ignore[no-untyped-def]
+        given.append(seconds)
+        return real(work, seconds, grace)
+
+    monkeypatch.setattr(solve_module, "run_with_deadline", recording)
+    limit_ms = 2000
+    kept = solve_module.post_ms(batch, Params(time_limit_ms=limit_ms))  # type: ignore[arg-type]
+    assert 0 < kept <= 0.25 * limit_ms
+    solve(batch, Params(solver="highs", time_limit_ms=limit_ms))  # type: ignore[arg-type]
+    assert given and given[0] <= (limit_ms - kept) / 1000.0
 
 
 def test_a_failing_backend_is_reported_not_raised(
