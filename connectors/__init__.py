@@ -4,17 +4,19 @@ Pure functions over JSON-like dicts; the API posts their result through the same
 ``POST /v1/orders``.
 """
 
-from connectors.amazon import amazon_order_to_canonical
+from connectors.amazon import AMAZON_LINES, amazon_order_to_canonical
 from connectors.errors import (
     CancelledOnChannel,
     ConnectorError,
     NewsOnChannel,
     PaymentVoidedOnChannel,
 )
-from connectors.shopify import PICKUP_ATTRIBUTE, shopify_order_to_canonical
+from connectors.shopify import PICKUP_ATTRIBUTE, SHOPIFY_LINES, shopify_order_to_canonical
 
 __all__ = [
+    "AMAZON_LINES",
     "PICKUP_ATTRIBUTE",
+    "SHOPIFY_LINES",
     "CancelledOnChannel",
     "ConnectorError",
     "NewsOnChannel",

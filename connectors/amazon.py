@@ -35,6 +35,13 @@ _PRIORITY_BY_LEVEL = {"Expedited": 1, "Priority": 1, "NextDay": 2, "SameDay": 3}
 _PRIME_PRIORITY = 1
 
 
+# where the canonical lines come from in the payload (refusals name the channel's field)
+AMAZON_LINES = canonical.LinePaths(
+    "OrderItems", "OrderItemId",
+    {"sku": "SellerSKU", "qty": "QuantityOrdered", "unit_price": "ItemPrice"},
+)
+
+
 def amazon_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
     """Map one SP-API order, with the items of getOrderItems embedded as ``OrderItems``.
 

@@ -6,6 +6,8 @@ shared parts here keeps the output identical in shape whichever channel an order
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -14,6 +16,7 @@ from connectors.errors import ConnectorError
 __all__ = [
     "CENT",
     "DEFAULT_CURRENCY",
+    "LinePaths",
     "customer",
     "line",
     "pickup",
@@ -67,3 +70,26 @@ def unique_line_ids(lines: list[dict[str, Any]], id_field: str) -> None:
                 path=id_field,
             )
         seen.add(body["line_id"])
+
+
+@dataclass(frozen=True)
+class LinePaths:
+    """Where a channel keeps its lines, so a refusal of a canonical line's field (an unknown
+    SKU, found only when the order is taken in) can name the field the channel sent:
+    ``OrderItems[2].SellerSKU`` rather than ``lines[1].sku`` (items the mapping skipped, such
+    as a quantity of 0, shift the canonical numbering)."""
+
+    items: str  # the payload's list of lines
+    line_id: str  # the field a canonical line_id comes from
+    fields: Mapping[str, str]  # canonical line field -> the channel's
+
+    def path(self, payload: Mapping[str, Any], line_id: str, field: str | None) -> str | None:
+        items = payload.get(self.items)
+        if not isinstance(items, list):
+            return None
+        for index, item in enumerate(items):
+            if isinstance(item, Mapping) and str(item.get(self.line_id, "")).strip() == line_id:
+                where = f"{self.items}[{index}]"
+                known = self.fields.get(field) if field is not None else None
+                return f"{where}.{known}" if known else where
+        return None

@@ -34,6 +34,12 @@ _REFUSED_FINANCIAL_STATUS = {
 }
 
 
+# where the canonical lines come from in the payload (refusals name the channel's field)
+SHOPIFY_LINES = canonical.LinePaths(
+    "line_items", "id", {"sku": "sku", "qty": "quantity", "unit_price": "price"}
+)
+
+
 def shopify_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
     """Map one ``orders/create`` webhook body.
 

@@ -35,7 +35,10 @@ def _allocate(container: Container, body: AllocateIn) -> sourcing.Allocation:
         raise
 
 
-@router.post("/v1/allocate", response_model=AllocationOut)
+@router.post("/v1/allocate", response_model=AllocationOut,
+             responses={201: {"model": AllocationOut,
+                              "description": "A committed body created its order (a quote, or "
+                                             "a stored order's commitment, is 200)"}})
 async def allocate(request: Request, body: AllocateIn, principal: Allocator,
                    container: ContainerDep) -> Response:
     """Source one order: a quote (commit false, nothing reserved) or a commitment."""

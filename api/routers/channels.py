@@ -20,12 +20,15 @@ from api.routers.orders import place
 from api.schemas.common import PROBLEM_RESPONSES
 from api.schemas.orders import OrderIn, OrderOut
 from connectors import (
+    AMAZON_LINES,
+    SHOPIFY_LINES,
     ConnectorError,
     NewsOnChannel,
     PaymentVoidedOnChannel,
     amazon_order_to_canonical,
     shopify_order_to_canonical,
 )
+from connectors.canonical import LinePaths
 from dom.bootstrap import Container
 from lifecycle import orders as order_service
 from models import Channel, InvalidInput, Order, OrderStatus, PaymentStatus
@@ -35,8 +38,22 @@ router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=PROBLEM_R
 Payload = dict[str, Any]
 
 
+def _channel_loc(lines: LinePaths, payload: Payload, canonical: Mapping[str, Any],
+                 loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """A refused field of the canonical body (``body.lines.1.sku``) as the channel sent it
+    (``body.OrderItems[2].SellerSKU``); other fields stay as they are."""
+    if len(loc) < 3 or loc[:2] != ("body", "lines") or not isinstance(loc[2], int):
+        return loc
+    mapped = canonical.get("lines") or []
+    if not 0 <= loc[2] < len(mapped):
+        return loc
+    field = str(loc[3]) if len(loc) > 3 else None
+    path = lines.path(payload, str(mapped[loc[2]].get("line_id", "")), field)
+    return ("body", path) if path else loc
+
+
 def _canonical(mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: Payload,
-               source: str) -> OrderIn:
+               source: str, lines: LinePaths) -> OrderIn:
     try:
         canonical = mapper(payload)
     except NewsOnChannel:
@@ -50,21 +67,24 @@ def _canonical(mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: P
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(f"{source} order maps to an invalid order: {where}: {first['msg']}",
-                           loc=("body",)) from error
+                           loc=_channel_loc(lines, payload, canonical,
+                                            ("body", *first["loc"]))) from error
 
 
 async def _import(request: Request, principal: Principal, container: Container,
                   mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: Payload,
-                  source: str) -> Response:
+                  source: str, lines: LinePaths) -> Response:
     try:
-        order = _canonical(mapper, payload, source)
+        order = _canonical(mapper, payload, source, lines)
     except NewsOnChannel as news_on_channel:
         # under the same Idempotency-Key rules as an import: the key of an import reused for
         # the news is 422, a retried one replays its answer
         news = news_on_channel
         return await idempotent(request, principal, container,
                                 lambda: _apply_news(container, news, source))
-    return await place(request, principal, container, order.to_command())
+    mapped = {"lines": [{"line_id": line.line_id} for line in order.lines]}
+    return await place(request, principal, container, order.to_command(),
+                       where=lambda loc: _channel_loc(lines, payload, mapped, loc))
 
 
 async def _apply_news(container: Container, news: NewsOnChannel, source: str) -> Response:
@@ -104,7 +124,7 @@ async def amazon_order(request: Request, principal: OrderWriter, container: Cont
     """Import an Amazon SP-API order (channel marketplace, source amazon); a Canceled one
     cancels the order imported before."""
     return await _import(request, principal, container, amazon_order_to_canonical, payload,
-                         "Amazon")
+                         "Amazon", AMAZON_LINES)
 
 
 @router.post("/shopify/orders", response_model=OrderOut, status_code=201,
@@ -120,4 +140,4 @@ async def shopify_order(request: Request, principal: OrderWriter, container: Con
     """Import a Shopify order webhook (channel web, source shopify); one with cancelled_at
     cancels the order imported before, one whose payment was voided fails its payment."""
     return await _import(request, principal, container, shopify_order_to_canonical, payload,
-                         "Shopify")
+                         "Shopify", SHOPIFY_LINES)

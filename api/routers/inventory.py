@@ -26,7 +26,7 @@ from api.schemas.inventory import (
 )
 from api.schemas.reallocation import ReallocationOut
 from lifecycle import inventory
-from models import Forbidden
+from models import Forbidden, NotFound
 from models.commands import PositionInput
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"], responses=PROBLEM_RESPONSES)
@@ -106,6 +106,10 @@ def availability(principal: Reader, container: ContainerDep,
                  ) -> AvailabilityOut:
     """Network availability of a SKU; available = on_hand - reserved - safety_stock, never < 0."""
     if principal.is_partner:
+        if location_id is not None and not principal.owns(location_id):
+            # another party's location is not there for a partner (as GET /v1/locations/{id}),
+            # rather than answering with its own stock as if that had been asked for
+            raise NotFound(f"location {location_id!r} not found")
         location_id = principal.subject
     found = inventory.availability(container.uow(write=False), sku, location_id)
     return AvailabilityOut(sku=found.sku, available=found.available,

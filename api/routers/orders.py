@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -35,12 +36,20 @@ OrderId = Annotated[str, Path(min_length=1, max_length=40)]
 
 
 async def place(request: Request, principal: Principal, container: Container,
-                command: CreateOrder) -> Response:
-    """Shared by the canonical endpoint and the channel connectors."""
+                command: CreateOrder,
+                where: Callable[[tuple[str | int, ...]], tuple[str | int, ...]] | None = None,
+                ) -> Response:
+    """Shared by the canonical endpoint and the channel connectors; ``where`` turns a refused
+    field of the canonical body into the one the caller sent (a channel's own field)."""
 
     async def produce() -> Response:
-        intake = await run_async(lambda: order_service.create_order(container.uow_factory,
-                                                                    command))
+        try:
+            intake = await run_async(lambda: order_service.create_order(container.uow_factory,
+                                                                        command))
+        except InvalidInput as refused:
+            if where is not None and refused.loc:
+                refused.loc = where(tuple(refused.loc))
+            raise
         if intake.created or intake.updated:
             await run_async(lambda: sourcing.source_if_ready(
                 container.uow_factory, intake.order.id, reader=container.reader))

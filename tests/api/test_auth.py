@@ -198,12 +198,15 @@ def test_a_supplier_sees_only_its_own_stock_positions(seeded: TestClient) -> Non
     mine = seeded.get("/v1/inventory", params={"sku": "CAM-BAG"}, headers=SUPPLIER).json()
     assert [p["location_id"] for p in mine["positions"]] == ["SUP-1"]
     assert mine["available"] == 40
-    asking_for_other = seeded.get("/v1/inventory", params={"sku": "CAM-BAG",
-                                                           "location_id": "SUP-2"},
-                                  headers=SUPPLIER).json()
-    assert {p["location_id"] for p in asking_for_other["positions"]} <= {"SUP-1"}
-    assert asking_for_other["available"] == sum(p["available"]
-                                                for p in asking_for_other["positions"])
+    for other in ("SUP-2", "NOPE"):  # another's location is as unknown as a missing one
+        asking_for_other = seeded.get("/v1/inventory", params={"sku": "CAM-BAG",
+                                                               "location_id": other},
+                                      headers=SUPPLIER)
+        assert assert_problem(asking_for_other, 404)["detail"] == f"location {other!r} not found"
+    asking_for_own = seeded.get("/v1/inventory", params={"sku": "CAM-BAG",
+                                                         "location_id": "SUP-1"},
+                                headers=SUPPLIER).json()
+    assert asking_for_own == mine
     none_here = seeded.get("/v1/inventory", params={"sku": "LAPTOP-15"}, headers=SUPPLIER)
     assert none_here.json() == {"sku": "LAPTOP-15", "available": 0, "positions": []}
     everyone = seeded.get("/v1/inventory", params={"sku": "CAM-BAG"}, headers=ADMIN).json()

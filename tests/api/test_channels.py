@@ -229,6 +229,20 @@ def test_an_amazon_order_with_an_unknown_sku_is_refused_and_nothing_written(
     assert all_orders(seeded) == []
 
 
+def test_an_unknown_sku_is_refused_at_the_channels_own_field(
+        seeded: TestClient, amazon: dict[str, Any], shopify: dict[str, Any]) -> None:
+    """Found only when the order is taken in, on the canonical line (lines[0] here, the item
+    with no quantity being left out): the refusal still names the field Amazon sent."""
+    amazon["OrderItems"] = [amazon["OrderItems"][2], *amazon["OrderItems"][:2]]  # qty 0 first
+    problem = assert_problem(seeded.post("/v1/channels/amazon/orders", json=amazon,
+                                         headers=CHANNEL), 422)
+    assert problem["errors"][0]["loc"] == ["body", "OrderItems[2].SellerSKU"]
+    problem = assert_problem(seeded.post("/v1/channels/shopify/orders", json=shopify,
+                                         headers=CHANNEL), 422)
+    assert problem["errors"][0]["loc"] == ["body", "line_items[0].sku"]
+    assert all_orders(seeded) == []
+
+
 @pytest.mark.parametrize("mutate,mentions", [
     pytest.param(lambda o: o.pop("AmazonOrderId"), "AmazonOrderId", id="no-order-id"),
     pytest.param(lambda o: o.pop("OrderItems"), "OrderItems", id="no-items"),

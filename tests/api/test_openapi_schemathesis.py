@@ -132,3 +132,14 @@ def test_problem_responses_are_documented_as_problem_json(client: TestClient) ->
     for code in ("401", "403", "404", "409", "422"):
         content = _responses(client, "post", "/v1/orders")[code]["content"]
         assert PROBLEM_JSON in content, code
+
+
+def test_the_schema_documents_201_for_a_committed_allocation_body(seeded: TestClient) -> None:
+    """A committed body creates its order and answers 201; clients generated from the schema
+    took that for an undocumented status."""
+    from tests.api.conftest import CHANNEL, order_body
+
+    answer = seeded.post("/v1/allocate", headers=CHANNEL,
+                         json={"order": order_body("W-SCHEMA-201"), "commit": True})
+    assert answer.status_code == 201, answer.text
+    assert {"200", "201"} <= set(_responses(seeded, "post", "/v1/allocate"))
