@@ -50,12 +50,11 @@ SEQUENTIAL_SHARE = 0.3
 # 30-90 ms, 20 x 1,000 0.3-0.5 s, while HiGHS needs ~20 ms at 5 x 50 and hits 2 s at 20 x 200.
 EXACT_UP_TO_LOCATIONS = 1_000
 EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip them
-# The limit covers the whole call: the backends get it less what turning their units into
+# The limit covers the whole call: the backends' deadlines leave what turning their units into
 # the answer is expected to take after them (measured 2026-11-28 on 2 shared cores: decoding
-# ~0.05 ms per order, explanations ~0.3 ms per order; with ~2x of room for a loaded machine),
-# at most this share of the limit.
-DECODE_MS_PER_ORDER = 0.1
-EXPLAIN_MS_PER_ORDER = 0.6
+# ~0.05 ms per order, explanations ~0.3 ms per order), at most this share of the limit.
+DECODE_MS_PER_ORDER = 0.05
+EXPLAIN_MS_PER_ORDER = 0.35
 MAX_POST_SHARE = 0.25
 # lp_fix's answer gets the Lagrangian bound (optimizer/lagrange.py) when at least this much of
 # the limit is left; it stops at this share of the limit (2,000 x 30: ~0.1 s per evaluation)
@@ -86,6 +85,7 @@ def _floor(
     name: str,
     greedy: IntArray,
     started: float,
+    end: float,
 ) -> tuple[IntArray, bool]:
     """Greedy, or order-by-order enumeration when it is asked for or cheap within the limit;
     True when the order-by-order pass ran out of time (greedy completed the orders it had not
@@ -99,7 +99,7 @@ def _floor(
         return greedy, False
     share = 0.9 if name == "sequential" else 0.5  # what is left is for the backend
     sequential, cut = sequential_units_until(
-        problem, weights, started + share * params.time_limit_ms / 1000.0)
+        problem, weights, min(started + share * params.time_limit_ms / 1000.0, end))
     if name == "sequential":
         return sequential, cut
     greedy_score = evaluate(problem, weights, greedy).objective
@@ -135,13 +135,13 @@ def solve(
     """
     params = params or Params()
     started = time.perf_counter()
-    kept_ms = post_ms(problem, params)  # for decoding and explaining, after the backends
-    params = replace(params, time_limit_ms=max(1, int(params.time_limit_ms - kept_ms)))
-    limit_s = params.time_limit_ms / 1000.0
+    # every deadline leaves the time decoding and explaining take after the backends; the
+    # shares of the limit (the split's LP, the order-by-order floor) stay those of the whole
+    limit_s = max(params.time_limit_ms - post_ms(problem, params), 1.0) / 1000.0
     weights = build_weights(problem, params)
     name = choose_backend(problem, params)
     greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
-    floor, cut = _floor(problem, weights, params, name, greedy, started)
+    floor, cut = _floor(problem, weights, params, name, greedy, started, started + limit_s)
     ctx = SolveContext(problem, params, weights, time_limit_s=limit_s, start=floor)
     if problem.n_arcs == 0:  # no location can send anything: the one answer there is
         answer, solver_name, note = BackendAnswer("optimal", floor, None), "none", \
@@ -221,7 +221,8 @@ def _run_split(
         # on a worker while this process solves the LP: the plan is never worse than it
         pending = submit_order_by_order(executor, ctx.problem, ctx.weights)
     note, duals, support = "", None, None
-    lp = solve_lp(ctx.problem, ctx.model, limit_s * LP_SHARE_BEFORE_SPLIT, interior=True)
+    lp = solve_lp(ctx.problem, ctx.model, ctx.params.time_limit_ms / 1000.0 * LP_SHARE_BEFORE_SPLIT,
+                  interior=True)
     if lp is not None:
         duals = Duals.from_keys(ctx.problem, lp.duals)
         support = lp.arc_units if lp.converged else None
