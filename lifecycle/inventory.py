@@ -63,6 +63,16 @@ def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str)
         _check_position_target(uow, location_id, sku)
         current = uow.ledger.position(location_id, sku)
         on_hand = current.on_hand if current else 0
+        # the ledger refuses these too (its update is conditional: a concurrent adjustment
+        # cannot take on-hand below zero); said here first, at the field to correct
+        if delta == 0:
+            raise InvalidInput("an adjustment needs a non-zero delta", loc=("body", "delta"))
+        if not reason.strip():
+            raise InvalidInput("an adjustment needs a reason (cycle count, damage, receipt...)",
+                               loc=("body", "reason"))
+        if on_hand + delta < 0:
+            raise InvalidInput(f"cannot adjust {sku!r} at {location_id!r} by {delta}: only "
+                               f"{on_hand} on hand", loc=("body", "delta"))
         if delta > 0 and on_hand + delta > MAX_UNITS:
             raise InvalidInput(f"cannot adjust {sku!r} at {location_id!r} by {delta}: on hand "
                                f"would be {on_hand + delta}, above the limit of {MAX_UNITS}",

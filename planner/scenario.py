@@ -39,12 +39,17 @@ class ScenarioInput:
     label: dict[str, Any] = field(default_factory=dict)  # e.g. the sweep value
 
 
+def _listed(ids: list[str], most: int = 10) -> str:
+    """The first ``most`` ids, and how many more there are (a cut list must say it is cut)."""
+    more = f" and {len(ids) - most} more" if len(ids) > most else ""
+    return ", ".join(ids[:most]) + more
+
+
 def _check_ids(ids: set[str], known: set[str], where: str) -> None:
     unknown = sorted(ids - known)
     if unknown:
-        sample = ", ".join(sorted(known)[:10]) or "none"
         raise InvalidInput(f"changes.{where} names locations the scenario does not have: "
-                           f"{', '.join(unknown[:10])} (locations: {sample})",
+                           f"{_listed(unknown)} (locations: {_listed(sorted(known)) or 'none'})",
                            loc=("changes", where))
 
 

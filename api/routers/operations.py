@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -71,7 +72,8 @@ def sla_check(_: Operator, container: ContainerDep, body: SlaCheckIn | None = No
 def list_pipelines(_: OrderReader) -> dict[str, Any]:
     """The pipelines and rules in force, with their version (orders keep the one they began)."""
     config = pipelines.current()
-    return {"version": config.version, "source": config.source,
+    # the file's name, not its path on the server (channels and planners read this)
+    return {"version": config.version, "source": os.path.basename(config.source),
             "review_hold_above": config.review_hold_above,
             "pipelines": {name: {"steps": list(steps)}
                           for name, steps in config.pipelines.items()},

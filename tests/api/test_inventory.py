@@ -147,6 +147,18 @@ def test_an_impossible_adjustment_is_refused_and_stock_is_unchanged(
     assert stock(seeded_any) == before
 
 
+@pytest.mark.parametrize("fields,field", [
+    pytest.param({"delta": 0}, "delta", id="delta-0"),
+    pytest.param({"delta": -6}, "delta", id="below-zero"),
+    pytest.param({"reason": "  "}, "reason", id="blank-reason"),
+])
+def test_a_refused_adjustment_names_the_field_to_correct(
+        seeded_any: TestClient, fields: dict[str, Any], field: str) -> None:
+    """api.md: a validation refusal carries errors[{loc, msg}], as the schema's own do."""
+    problem = assert_problem(_adjust(seeded_any, **fields), 422)
+    assert problem["errors"][0]["loc"] == ["body", field]
+
+
 def test_an_adjustment_without_a_reason_is_422(seeded_any: TestClient) -> None:
     before = stock(seeded_any)
     problem = assert_validation_problem(seeded_any.post(

@@ -393,6 +393,7 @@ def test_pipelines_are_listed_with_their_version(dom: TestClient) -> None:
     assert set(listed["pipelines"]) == {"products", "services", "mixed"}
     assert listed["pipelines"]["mixed"]["steps"][-1] == "complete"
     assert any(rule["event"] == "fulfillment.delayed" for rule in listed["rules"])
+    assert listed["source"] == "pipelines.yaml"  # its name, not where it sits on the server
 
 
 def test_a_pickup_not_collected_in_time_expires_and_gives_its_stock_back(

@@ -195,3 +195,11 @@ def test_a_scenario_may_price_unfilled_units_and_sweep_the_price() -> None:
         prepare(definition(changes={"unfilled_cost_factor": 0}), None)
     with pytest.raises(InvalidInput, match="unfilled_cost_factor"):
         parse_definition(definition(sweep={"field": "unfilled_cost_factor", "values": [0, 1]}))
+
+
+def test_a_refusal_listing_the_known_locations_says_when_it_cuts_the_list() -> None:
+    from planner.scenario import _listed
+
+    ids = [f"L{n:02d}" for n in range(12)]
+    assert _listed(ids) == ", ".join(ids[:10]) + " and 2 more"
+    assert _listed(ids[:10]) == ", ".join(ids[:10])
