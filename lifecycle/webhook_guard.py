@@ -41,9 +41,21 @@ def system_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+# IETF protocol assignments (RFC 6890): the relay/dummy addresses there are no webhook's
+# destination, though Python counts most of them as global
+_PROTOCOL_ASSIGNMENTS = ipaddress.ip_network("192.0.0.0/24")
+
+
 def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """A routable address of the public internet. An IPv6 address that carries an IPv4 one
+    (mapped ``::ffff:a.b.c.d``, or 6to4 ``2002:AABB:CCDD::``, which a 6to4 relay delivers to
+    a.b.c.d) is judged by the address it carries."""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = address.ipv4_mapped or address.sixtofour
+        if carried is not None:
+            address = carried
+    if address in _PROTOCOL_ASSIGNMENTS:
+        return False
     return address.is_global and not (
         address.is_private or address.is_loopback or address.is_link_local
         or address.is_multicast or address.is_reserved or address.is_unspecified)

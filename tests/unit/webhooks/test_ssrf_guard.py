@@ -26,6 +26,8 @@ REFUSED = [
     "http://100.64.0.1/", "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/",
     "http://224.0.0.1/", "http://240.0.0.1/", "http://localhost:9000/hook",
     "https://inward.example.com/", "https://v6-inward.example.com/",
+    "http://[2002:7f00:1::]/", "http://[2002:a00:1::1]/",  # 6to4 of 127.0.0.1 and 10.0.0.1
+    "http://192.0.0.8/",  # IETF protocol assignments (Python calls it global)
 ]
 
 
@@ -46,7 +48,8 @@ def test_the_flag_allows_private_destinations(url: str) -> None:
 
 
 @pytest.mark.parametrize("url", ["https://93.184.215.14/hook", "http://[2606:4700::1111]/",
-                                 "https://hooks.example.com/dom"])
+                                 "https://hooks.example.com/dom",
+                                 "http://[2002:5db8:d70e::1]/"])  # 6to4 of 93.184.215.14
 def test_public_destinations_pass(url: str) -> None:
     check_destination(url, allow_private=False, resolve=RESOLVE)
 
