@@ -35,7 +35,7 @@ from api.auth import ASGIApp, Receive, Scope, Send, bearer_token, secret_digest
 from api.errors import problem
 from dom.bootstrap import Container
 from lifecycle import observe
-from storage.tables import escalations, events, outbox_cursors
+from storage.tables import escalations, events, outbox_cursors, webhook_subscriptions
 
 log = structlog.get_logger("dom.http")
 
@@ -157,6 +157,9 @@ def _gauges(container: Container) -> str:
         read: dict[str, int | None] = {"webhooks": None}  # listed before its first pass
         read.update((name, position) for name, position in connection.execute(
             select(outbox_cursors.c.name, outbox_cursors.c.position)))
+        if connection.execute(select(webhook_subscriptions.c.id).where(
+                webhook_subscriptions.c.active.is_(True)).limit(1)).first() is None:
+            read["webhooks"] = None  # no subscriber: nothing is waiting to be sent
     lags = "".join(f'dom_outbox_lag_events{{reader="{reader}"}} '
                    f"{max(0, newest - position) if position is not None else 0}\n"
                    for reader, position in sorted(read.items()))

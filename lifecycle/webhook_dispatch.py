@@ -140,15 +140,17 @@ class WebhookDispatcher:
             high = uow.webhooks.last_position()
             if high == self._quiet_at:
                 return 0  # nothing written since our last pass, which left no gaps
-            nobody = not uow.webhooks.active()
+            if not uow.webhooks.active():
+                # the cursor stays: on PostgreSQL a subscription being created may still be
+                # owed events committing now (its start is read before it commits), and the
+                # next pass with a subscriber reads from the lowest start anyway (``floor``)
+                return 0
         now = self._clock()
         with self._uow() as uow:
             cursor = uow.webhooks.claim_cursor(self.owner, now, now + self._lease)
             uow.commit()
         if cursor is None:
             return 0  # another dispatcher is fanning out
-        if nobody:
-            return self._skip_to(high, cursor)
         with self._uow() as uow:
             subscriptions = uow.webhooks.active()
             events, moved = self._read_outbox(uow.webhooks, cursor, subscriptions, now)
@@ -161,16 +163,6 @@ class WebhookDispatcher:
             uow.commit()
         self._quiet_at = high if not moved.gaps and moved.position >= high else None
         return len(events)
-
-    def _skip_to(self, high: int, cursor: FanoutCursor) -> int:
-        """With no subscription, nothing before ``high`` will ever be sent (a subscription
-        starts after the newest event at its creation): move the cursor there, so its lag says
-        what subscribers wait for rather than every event since the last one left."""
-        with self._uow() as uow:
-            if uow.webhooks.save_cursor(self.owner, FanoutCursor(max(cursor.position, high))):
-                uow.commit()
-                self._quiet_at = high
-        return 0
 
     def _read_outbox(self, repo: WebhookRepository, cursor: FanoutCursor,
                      subscriptions: list[Subscription], now: datetime
