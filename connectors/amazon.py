@@ -37,12 +37,13 @@ _PRIME_PRIORITY = 1
 
 # where the canonical lines come from in the payload (refusals name the channel's field)
 AMAZON_LINES = canonical.LinePaths(
-    "OrderItems", "OrderItemId",
+    "OrderItems",
     {"sku": "SellerSKU", "qty": "QuantityOrdered", "unit_price": "ItemPrice"},
 )
 
 
-def amazon_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
+def amazon_order_to_canonical(payload: Mapping[str, Any],
+                              sources: list[int] | None = None) -> dict[str, Any]:
     """Map one SP-API order, with the items of getOrderItems embedded as ``OrderItems``.
 
     Raises ``ConnectorError`` for a malformed payload (naming the field) and for orders dom
@@ -63,7 +64,8 @@ def amazon_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
         "priority": _priority(order),
         "payment": {"status": payment},
         "currency": currency,
-        "lines": _lines(order, order_id, currency, prices_required=payment != "pending"),
+        "lines": _lines(order, order_id, currency, prices_required=payment != "pending",
+                        sources=sources),
         "placed_at": order["PurchaseDate"].timestamp(),
     }
     reference = order["SellerOrderId"].optional_identifier()
@@ -159,16 +161,18 @@ def _priority(order: Field) -> int:
 
 
 def _lines(
-    order: Field, order_id: str, currency: str, *, prices_required: bool
+    order: Field, order_id: str, currency: str, *, prices_required: bool,
+    sources: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     items = order["OrderItems"]
     if items.missing:
         raise items.error("is missing: embed the items returned by getOrderItems in the order")
     lines = []
-    for item in items.items():
+    for index, item in enumerate(items.items()):
         line = _line(item, currency, prices_required=prices_required)
         if line is not None:
             lines.append(line)
+            canonical.note_source(sources, index)
     if not lines:
         raise items.error(f"of Amazon order {order_id} has no item with QuantityOrdered above 0")
     canonical.unique_line_ids(lines, "OrderItemId")

@@ -72,24 +72,24 @@ def unique_line_ids(lines: list[dict[str, Any]], id_field: str) -> None:
         seen.add(body["line_id"])
 
 
+def note_source(sources: list[int] | None, index: int) -> None:
+    """Record which of the payload's items a canonical line came from (when asked)."""
+    if sources is not None:
+        sources.append(index)
+
+
 @dataclass(frozen=True)
 class LinePaths:
     """Where a channel keeps its lines, so a refusal of a canonical line's field (an unknown
     SKU, found only when the order is taken in) can name the field the channel sent:
-    ``OrderItems[2].SellerSKU`` rather than ``lines[1].sku`` (items the mapping skipped, such
-    as a quantity of 0, shift the canonical numbering)."""
+    ``OrderItems[2].SellerSKU`` rather than ``lines[1].sku``. The mappers say which item each
+    line came from (``sources``): items they skip (a quantity of 0) shift the numbering, and
+    a skipped item may even share an id with a kept one."""
 
     items: str  # the payload's list of lines
-    line_id: str  # the field a canonical line_id comes from
     fields: Mapping[str, str]  # canonical line field -> the channel's
 
-    def path(self, payload: Mapping[str, Any], line_id: str, field: str | None) -> str | None:
-        items = payload.get(self.items)
-        if not isinstance(items, list):
-            return None
-        for index, item in enumerate(items):
-            if isinstance(item, Mapping) and str(item.get(self.line_id, "")).strip() == line_id:
-                where = f"{self.items}[{index}]"
-                known = self.fields.get(field) if field is not None else None
-                return f"{where}.{known}" if known else where
-        return None
+    def path(self, item: int, field: str | None) -> str:
+        known = self.fields.get(field) if field is not None else None
+        where = f"{self.items}[{item}]"
+        return f"{where}.{known}" if known else where

@@ -36,11 +36,12 @@ _REFUSED_FINANCIAL_STATUS = {
 
 # where the canonical lines come from in the payload (refusals name the channel's field)
 SHOPIFY_LINES = canonical.LinePaths(
-    "line_items", "id", {"sku": "sku", "qty": "quantity", "unit_price": "price"}
+    "line_items", {"sku": "sku", "qty": "quantity", "unit_price": "price"}
 )
 
 
-def shopify_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
+def shopify_order_to_canonical(payload: Mapping[str, Any],
+                               sources: list[int] | None = None) -> dict[str, Any]:
     """Map one ``orders/create`` webhook body.
 
     Raises ``ConnectorError`` for a malformed payload (naming the field) and for orders that
@@ -74,7 +75,7 @@ def shopify_order_to_canonical(payload: Mapping[str, Any]) -> dict[str, Any]:
         priority=0,
         payment={"status": payment},
         currency=order["currency"].currency() or canonical.DEFAULT_CURRENCY,
-        lines=_lines(order, order_id),
+        lines=_lines(order, order_id, sources),
         placed_at=order["created_at"].timestamp(),
     )
     reference = order["name"].optional_text()
@@ -167,13 +168,15 @@ def _ship_to(address: Field, *, pickup: bool) -> dict[str, Any] | None:
     return ship_to
 
 
-def _lines(order: Field, order_id: str) -> list[dict[str, Any]]:
+def _lines(order: Field, order_id: str, sources: list[int] | None = None
+           ) -> list[dict[str, Any]]:
     items = order["line_items"]
     lines = []
-    for item in items.items():
+    for index, item in enumerate(items.items()):
         line = _line(item)
         if line is not None:
             lines.append(line)
+            canonical.note_source(sources, index)
     if not lines:
         raise items.error(f"of Shopify order {order_id} has no line with a quantity above 0")
     canonical.unique_line_ids(lines, "line_items[].id")

@@ -77,7 +77,7 @@ def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str)
             raise InvalidInput(f"cannot adjust {sku!r} at {location_id!r} by {delta}: on hand "
                                f"would be {on_hand + delta}, above the limit of {MAX_UNITS}",
                                loc=("body", "delta"))
-        adjustment = uow.ledger.adjust(location_id, sku, delta, reason)
+        adjustment = uow.ledger.adjust(location_id, sku, delta, reason, ceiling=MAX_UNITS)
         reconciled = shortage(uow, {location_id: [sku]}, f"adjustment ({reason})")
         uow.commit()
     return Adjusted(adjustment, reconciled)

@@ -38,24 +38,26 @@ router = APIRouter(prefix="/v1/channels", tags=["channels"], responses=PROBLEM_R
 Payload = dict[str, Any]
 
 
-def _channel_loc(lines: LinePaths, payload: Payload, canonical: Mapping[str, Any],
+Mapper = Callable[[Mapping[str, Any], list[int]], dict[str, Any]]
+
+
+def _channel_loc(lines: LinePaths, sources: list[int],
                  loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """A refused field of the canonical body (``body.lines.1.sku``) as the channel sent it
-    (``body.OrderItems[2].SellerSKU``); other fields stay as they are."""
+    (``body.OrderItems[2].SellerSKU``): ``sources`` says which item each line came from.
+    Other fields stay as they are."""
     if len(loc) < 3 or loc[:2] != ("body", "lines") or not isinstance(loc[2], int):
         return loc
-    mapped = canonical.get("lines") or []
-    if not 0 <= loc[2] < len(mapped):
+    if not 0 <= loc[2] < len(sources):
         return loc
     field = str(loc[3]) if len(loc) > 3 else None
-    path = lines.path(payload, str(mapped[loc[2]].get("line_id", "")), field)
-    return ("body", path) if path else loc
+    return ("body", lines.path(sources[loc[2]], field))
 
 
-def _canonical(mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: Payload,
-               source: str, lines: LinePaths) -> OrderIn:
+def _canonical(mapper: Mapper, payload: Payload, source: str, lines: LinePaths,
+               sources: list[int]) -> OrderIn:
     try:
-        canonical = mapper(payload)
+        canonical = mapper(payload, sources)
     except NewsOnChannel:
         raise  # the caller applies it to the order it imported before, if there is one
     except ConnectorError as error:  # the field as the channel spells it, when one is to blame
@@ -67,24 +69,23 @@ def _canonical(mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: P
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidInput(f"{source} order maps to an invalid order: {where}: {first['msg']}",
-                           loc=_channel_loc(lines, payload, canonical,
-                                            ("body", *first["loc"]))) from error
+                           loc=_channel_loc(lines, sources, ("body", *first["loc"]))
+                           ) from error
 
 
 async def _import(request: Request, principal: Principal, container: Container,
-                  mapper: Callable[[Mapping[str, Any]], dict[str, Any]], payload: Payload,
-                  source: str, lines: LinePaths) -> Response:
+                  mapper: Mapper, payload: Payload, source: str, lines: LinePaths) -> Response:
+    sources: list[int] = []  # the payload item of each canonical line
     try:
-        order = _canonical(mapper, payload, source, lines)
+        order = _canonical(mapper, payload, source, lines, sources)
     except NewsOnChannel as news_on_channel:
         # under the same Idempotency-Key rules as an import: the key of an import reused for
         # the news is 422, a retried one replays its answer
         news = news_on_channel
         return await idempotent(request, principal, container,
                                 lambda: _apply_news(container, news, source))
-    mapped = {"lines": [{"line_id": line.line_id} for line in order.lines]}
     return await place(request, principal, container, order.to_command(),
-                       where=lambda loc: _channel_loc(lines, payload, mapped, loc))
+                       where=lambda loc: _channel_loc(lines, sources, loc))
 
 
 async def _apply_news(container: Container, news: NewsOnChannel, source: str) -> Response:

@@ -119,20 +119,28 @@ class SqlStockLedger:
         assert position is not None
         return position
 
-    def adjust(self, location_id: str, sku: str, delta: int, reason: str) -> Adjustment:
-        """Change on-hand by ``delta`` with a reason, journaled; refuses to go below zero."""
+    def adjust(self, location_id: str, sku: str, delta: int, reason: str,
+               ceiling: int | None = None) -> Adjustment:
+        """Change on-hand by ``delta`` with a reason, journaled; refuses to go below zero or
+        (given ``ceiling``) above it, in the update itself: two concurrent receipts cannot
+        both pass a check made before either wrote."""
         if delta == 0:
             raise InvalidInput("an adjustment needs a non-zero delta")
         if not reason.strip():
             raise InvalidInput("an adjustment needs a reason (cycle count, damage, receipt...)")
         now = utcnow()
+        fits = [P.c.location_id == location_id, P.c.sku == sku, P.c.on_hand + delta >= 0]
+        if ceiling is not None:
+            fits.append(P.c.on_hand + delta <= ceiling)
         result = self._c.execute(
-            update(P)
-            .where(P.c.location_id == location_id, P.c.sku == sku, P.c.on_hand + delta >= 0)
-            .values(on_hand=P.c.on_hand + delta, updated_at=now)
-        )
+            update(P).where(*fits).values(on_hand=P.c.on_hand + delta, updated_at=now))
         if not result.rowcount:
             current = self.position(location_id, sku)
+            after = (current.on_hand if current else 0) + delta
+            if ceiling is not None and after > ceiling:
+                raise InvalidInput(
+                    f"cannot adjust {sku!r} at {location_id!r} by {delta}: on hand would be "
+                    f"{after}, above the limit of {ceiling}", loc=("body", "delta"))
             if current is None and delta > 0:
                 self._c.execute(insert(P).values(location_id=location_id, sku=sku, on_hand=delta,
                                                  reserved=0, safety_stock=0, updated_at=now))

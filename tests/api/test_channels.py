@@ -243,6 +243,18 @@ def test_an_unknown_sku_is_refused_at_the_channels_own_field(
     assert all_orders(seeded) == []
 
 
+def test_an_unknown_sku_is_located_by_the_item_it_came_from_not_by_its_id(
+        catalog: TestClient, shopify: dict[str, Any]) -> None:
+    """A skipped item (quantity 0) sharing its id with the refused one is not the culprit."""
+    first, second = shopify["line_items"]
+    shopify["line_items"] = [{**first, "quantity": 0, "current_quantity": 0}, second,
+                             {**first, "sku": "NOPE-1"}]
+    problem = assert_problem(catalog.post("/v1/channels/shopify/orders", json=shopify,
+                                          headers=CHANNEL), 422)
+    assert problem["errors"][0]["loc"] == ["body", "line_items[2].sku"]
+    assert all_orders(catalog) == []
+
+
 @pytest.mark.parametrize("mutate,mentions", [
     pytest.param(lambda o: o.pop("AmazonOrderId"), "AmazonOrderId", id="no-order-id"),
     pytest.param(lambda o: o.pop("OrderItems"), "OrderItems", id="no-items"),

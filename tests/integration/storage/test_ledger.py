@@ -190,3 +190,19 @@ def test_units_held_per_location_follow_reserve_release_and_consume(engine: Engi
         uow.commit()
     assert held() == {"WH-A": 2, "WH-B": 2}
     assert_balanced(engine)
+
+
+def test_the_ledger_holds_an_adjustments_ceiling_in_its_update(engine: Engine) -> None:
+    """Checked in the write itself, so two receipts racing past a check made before either
+    wrote cannot together pass the ceiling (the service checks first for a clear answer)."""
+    with SqlUnitOfWork(engine) as uow:
+        uow.ledger.adjust("WH-B", "LAPTOP", 5, "receipt", ceiling=10)
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="above the limit of 10"):
+        uow.ledger.adjust("WH-B", "LAPTOP", 6, "receipt", ceiling=10)
+    with SqlUnitOfWork(engine) as uow, pytest.raises(InvalidInput, match="above the limit of 10"):
+        uow.ledger.adjust("WH-B", "PHONE", 11, "receipt", ceiling=10)  # no position yet
+    with SqlUnitOfWork(engine, write=False) as uow:
+        position = uow.ledger.position("WH-B", "LAPTOP")
+        assert position is not None and position.on_hand == 10
+        assert uow.ledger.position("WH-B", "PHONE") is None
