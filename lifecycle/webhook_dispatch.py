@@ -152,6 +152,7 @@ class WebhookDispatcher:
         if cursor is None:
             return 0  # another dispatcher is fanning out
         with self._uow() as uow:
+            uow.webhooks.hold_fanout()  # a subscription being created commits first, or waits
             subscriptions = uow.webhooks.active()
             events, moved = self._read_outbox(uow.webhooks, cursor, subscriptions, now)
             pairs = [(s, e) for e in events for s in subscriptions

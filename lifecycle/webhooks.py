@@ -159,6 +159,7 @@ def subscribe(uow_factory: UowFactory, url: str, patterns: Sequence[str], secret
     """Store a subscription; it receives the events stored after this moment."""
     wanted = check_patterns(patterns)
     with uow_factory() as uow:
+        uow.webhooks.hold_fanout()  # no fan-out reads past its start without seeing it
         subscription = Subscription(url=url, events=wanted, secret=check_secret(secret),
                                     after_position=uow.webhooks.last_position(),
                                     created_at=now)

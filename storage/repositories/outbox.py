@@ -90,6 +90,10 @@ class CursorRow:
             return None  # another reader created it first and holds it
         return FanoutCursor(position=0)
 
+    def hold(self) -> None:
+        """Lock the row until this transaction ends (no row yet: nothing has been read)."""
+        self._c.execute(select(self._key).where(self._key == self._value).with_for_update())
+
     def save(self, owner: str, cursor: FanoutCursor) -> bool:
         """Move the cursor and free its lease, only if ``owner`` still holds it."""
         gaps = {str(p): seen.isoformat() for p, seen in cursor.gaps.items()}

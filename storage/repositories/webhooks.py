@@ -100,6 +100,13 @@ class SqlWebhookRepository:
         """Take the cursor's lease if it is free, expired or already ours; None if it is not."""
         return self._cursor().claim(owner, now, until)
 
+    def hold_fanout(self) -> None:
+        """Make a fan-out and a new subscription take turns: whichever holds the cursor's row
+        first, the other waits for its commit. A subscription reads where it starts while
+        holding it, so a fan-out cannot read past that start without seeing the subscription
+        (on PostgreSQL an event committed between the two would otherwise be lost to it)."""
+        self._cursor().hold()
+
     def save_cursor(self, owner: str, cursor: FanoutCursor) -> bool:
         """Move the cursor and free its lease, only if ``owner`` still holds it."""
         return self._cursor().save(owner, cursor)

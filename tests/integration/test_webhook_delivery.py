@@ -494,26 +494,55 @@ def test_with_no_subscription_the_webhooks_reader_keeps_up_with_the_outbox(
     assert {e["order_id"] for e in receiver.acknowledged()} == {watched, again}
 
 
-def test_an_event_committed_while_the_first_subscription_is_created_is_delivered(
+@pytest.mark.parametrize("others", [False, True], ids=["first-subscriber", "another-active"])
+def test_an_event_committed_while_a_subscription_is_created_is_delivered_to_it(
         client: TestClient, container: Container, receiver: Receiver, database_url: str,
-        dispatchers: Callable[..., WebhookDispatcher]) -> None:
-    """The subscription reads where it starts, an order's events commit, a pass finds no
-    subscriber yet, then the subscription commits: the events after its start are still owed
-    (a pass that moved its cursor on when nobody subscribed lost them)."""
+        dispatchers: Callable[..., WebhookDispatcher], others: bool) -> None:
+    """The subscription reads where it starts, an order's events commit, a fan-out pass runs,
+    then the subscription commits: the events after its start are still owed to it. (A pass
+    that moved its cursor on when nobody subscribed lost them, and so did one that read the
+    subscriptions before this one committed and the events after.)"""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer at a time: nothing commits inside a subscription")
     from lifecycle.webhooks import Subscription
 
+    if others:
+        with serve_receiver() as elsewhere:
+            subscribe(client, elsewhere.url, ["order.received"])
     dispatcher = dispatchers(Clock())
+    drain(dispatcher)  # the cursor exists and is up to date
+    # the pass claims the cursor first; it reads (second transaction) once the subscription
+    # has read where it starts and an order's event has committed
+    claimed, go_on = threading.Event(), threading.Event()
+    opened = [0]
+    real_uow = dispatcher._uow
+
+    def paused_uow() -> Any:
+        opened[0] += 1
+        if opened[0] == 2:
+            claimed.set()
+            go_on.wait(10)
+        return real_uow()
+
+    dispatcher._uow = paused_uow  # type: ignore[method-assign]
+    dispatcher._quiet_at = None  # a pass even though nothing was written since the last
+    passing = threading.Thread(target=dispatcher.run_once)
+    passing.start()
+    assert claimed.wait(10) if others else True  # with no subscriber the pass stops before
     creating = container.uow_factory()
     creating.__enter__()
+    creating.webhooks.hold_fanout()  # as lifecycle.webhooks.subscribe does
     creating.webhooks.add(Subscription(url=receiver.url, events=["order.received"],
                                        secret=SECRET,
                                        after_position=creating.webhooks.last_position(),
                                        created_at=datetime.now(UTC)))
     order_id = place(client, "W-DURING-SUBSCRIBE")
-    dispatcher.run_once()  # nobody subscribed yet, as far as this pass can see
+    go_on.set()
+    passing.join(1.0)  # reads, or waits for the subscription to commit
+    if not others:
+        dispatcher.run_once()  # a pass that finds nobody subscribed yet
     creating.commit()
     creating.__exit__(None, None, None)
+    passing.join(30)
     drain(dispatcher)
     assert [e["order_id"] for e in receiver.acknowledged()] == [order_id]
