@@ -212,6 +212,8 @@ def availability(uow: UnitOfWork, sku: str, location_id: str | None = None) -> A
         product = uow.products.get(sku)
         if product is None:
             raise NotFound(f"unknown SKU {sku!r}")
+        if location_id is not None and uow.locations.get(location_id) is None:
+            raise NotFound(f"location {location_id!r} not found")  # as an unknown SKU is
         positions = [] if product.is_service else uow.ledger.positions(sku=sku,
                                                                        location_id=location_id)
     return Availability(sku=sku, is_service=product.is_service, positions=positions)

@@ -100,6 +100,18 @@ def test_availability_of_an_unknown_sku_is_404(seeded_any: TestClient) -> None:
                    404)
 
 
+def test_availability_at_an_unknown_location_is_404_like_an_unknown_sku(
+        seeded_any: TestClient) -> None:
+    """Not an empty answer that reads as "none in stock there"."""
+    problem = assert_problem(seeded_any.get("/v1/inventory", headers=ADMIN,
+                                            params={"sku": "LAPTOP-15", "location_id": "WH-Z"}),
+                             404)
+    assert problem["detail"] == "location 'WH-Z' not found"
+    known = seeded_any.get("/v1/inventory", headers=ADMIN,
+                           params={"sku": "LAPTOP-15", "location_id": "WH-B"}).json()
+    assert [p["location_id"] for p in known["positions"]] == ["WH-B"]
+
+
 def test_availability_needs_a_sku(seeded_any: TestClient) -> None:
     assert_validation_problem(seeded_any.get("/v1/inventory", headers=ADMIN))
 
