@@ -131,8 +131,7 @@ class Problem:
     @cached_property
     def pair_days(self) -> IntArray:
         """Each eligible pair's arrival days (:attr:`arrival_days`): the objective's days."""
-        return _kept(np.maximum(self.days[self.pair_order, self.pair_loc],
-                                self.order_days_made[self.pair_order]))
+        return _kept(self.arrival_days[self.pair_order, self.pair_loc])
 
     @cached_property
     def pair_package_cost(self) -> FloatArray:

@@ -70,12 +70,17 @@ def choose_backend(problem: Problem, params: Params) -> str:
     if exact_applicable(problem) and problem.n_pairs <= EXACT_UP_TO_LOCATIONS:
         return "exact"
     if problem.n_arcs >= SPLIT_FROM_ARCS:
-        # the split's first plan is the order-by-order answer: a limit too short for that
-        # gets it directly, to the limit, greedy completing the orders it did not reach
-        return "split" if sequential_ms(problem) <= params.time_limit_ms else "sequential"
+        # a limit too short for a split gets its first plan directly, to the limit, greedy
+        # completing the orders it did not reach
+        return "split" if split_has_time(problem, params) else "sequential"
     return "highs" if problem.n_arcs < LP_FIX_FROM_ARCS else "lp_fix"
 
 
+
+
+def split_has_time(problem: Problem, params: Params) -> bool:
+    """Whether the limit holds at least a split's first plan, the order-by-order answer."""
+    return sequential_ms(problem) <= params.time_limit_ms
 
 
 def _floor(
@@ -211,7 +216,7 @@ def _run_split(
     the arcs its solution uses."""
     from optimizer.split import PART_ORDERS, REGION_ORDERS, local_executor, solve_split
 
-    if sequential_ms(ctx.problem) > ctx.params.time_limit_ms:
+    if not split_has_time(ctx.problem, ctx.params):
         # its first plan would not even be ready: the floor, as the watchdog would have it
         note = "split: the limit is shorter than order-by-order sourcing needs; greedy floor"
         return BackendAnswer("time_limit", ctx.start, None), "split", note

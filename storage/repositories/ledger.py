@@ -140,7 +140,7 @@ class SqlStockLedger:
             if ceiling is not None and after > ceiling:
                 raise InvalidInput(
                     f"cannot adjust {sku!r} at {location_id!r} by {delta}: on hand would be "
-                    f"{after}, above the limit of {ceiling}", loc=("body", "delta"))
+                    f"{after}, above the limit of {ceiling}")
             if current is None and delta > 0:
                 self._c.execute(insert(P).values(location_id=location_id, sku=sku, on_hand=delta,
                                                  reserved=0, safety_stock=0, updated_at=now))
