@@ -36,6 +36,8 @@ plus units, from the dense order x location matrices), never a placeholder.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import numpy.typing as npt
 
@@ -56,16 +58,25 @@ def add_alternatives(
     arc_units: IntArray,
     assignments: list[OrderAssignment],
     proven: bool,
-) -> None:
-    """Fill ``alternatives`` of each assignment in place: per shipment, then per short line."""
+    deadline: float | None = None,
+) -> int:
+    """Fill ``alternatives`` of each assignment in place: per shipment, then per short line.
+
+    Orders are explained in turn until ``deadline`` (``time.perf_counter()``), the first one
+    always: the time limit covers the whole call, and at ~0.2 ms an order a big batch's
+    explanations would overrun a short limit by hundreds of milliseconds, while one order's
+    cost nothing next to its solve. Returns how many orders were explained.
+    """
     if problem.n_locations == 0:
-        return
+        return len(assignments)
     left = _Leftovers(problem, arc_units)
     opportunity = opportunity_matrix(problem, params)
     tie = location_tie_per_unit(problem)  # once: every package's runner-ups use it
     loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
     sku_index = {s: i for i, s in enumerate(problem.skus)}
     for o, assignment in enumerate(assignments):
+        if o and deadline is not None and time.perf_counter() > deadline:
+            return o
         # the order's own other packages that could not take these lines are part of the same
         # answer (a split line's other halves), not rivals that "had no stock"; one that could
         # (all from B instead of A and B) stays a rival
@@ -93,6 +104,7 @@ def add_alternatives(
             ctx.left_short_on_purpose = short.reason == "dearer_than_unfilled"
             ctx.one_package_too_many = (~own) if short.reason == "max_shipments" else None
             assignment.alternatives.extend(ctx.alternatives([short.line_id], left, proven))
+    return len(assignments)
 
 
 class _Leftovers:

@@ -184,8 +184,16 @@ def solve(
     solved = time.perf_counter()
 
     assignments = assignments_from_units(problem, weights, units)
+    explained = 0
     if problem.n_orders <= EXPLAIN_UP_TO_ORDERS:
-        add_alternatives(problem, params, units, assignments, proven=status == "optimal")
+        explained = add_alternatives(problem, params, units, assignments,
+                                     proven=status == "optimal",
+                                     deadline=started + params.time_limit_ms / 1000.0)
+    if explained < problem.n_orders:
+        why = ("the time limit ran out" if problem.n_orders <= EXPLAIN_UP_TO_ORDERS
+               else f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained")
+        note = (note + "; " if note else "") + \
+            f"runner-ups listed for {explained:,} of {problem.n_orders:,} orders: {why}"
     return Result(
         status=status,
         solver=solver_name,

@@ -202,3 +202,41 @@ def test_warm_up_loads_every_solver_library_before_any_request() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "[] []", done.stdout
+
+
+class _ClockPastEveryDeadline:
+    """``time`` as the explanations see it once the limit has run out."""
+
+    @staticmethod
+    def perf_counter() -> float:
+        return float("inf")
+
+
+def test_runner_ups_stop_at_the_limit_and_the_answer_says_how_many_were_listed(
+    batch: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing runner-ups costs ~0.2 ms an order: a 2,000-order batch overran a 1 s limit by
+    0.6 s writing them. Past the limit they stop (the first order always gets its list)."""
+    monkeypatch.setattr(importlib.import_module("optimizer.explain"), "time",
+                        _ClockPastEveryDeadline)
+    result = solve(batch, Params(solver="greedy", time_limit_ms=2000))  # type: ignore[arg-type]
+    listed = [a for a in result.assignments if a.alternatives]
+    assert [a.order_id for a in listed] == [result.assignments[0].order_id]
+    assert "runner-ups listed for 1 of 400 orders: the time limit ran out" in result.message
+    assert result.is_feasible() and result.shipments() > 0  # the answer itself is whole
+
+
+def test_with_time_to_spare_every_order_gets_its_runner_ups(batch: object) -> None:
+    result = solve(batch, Params(solver="greedy", time_limit_ms=60_000))  # type: ignore[arg-type]
+    assert all(a.alternatives for a in result.assignments if a.shipments or a.unallocated)
+    assert "runner-ups listed" not in result.message
+
+
+def test_a_batch_too_big_to_explain_says_so(
+    batch: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(solve_module, "EXPLAIN_UP_TO_ORDERS", 100)
+    result = solve(batch, Params(solver="greedy", time_limit_ms=60_000))  # type: ignore[arg-type]
+    assert not any(a.alternatives for a in result.assignments)
+    assert "runner-ups listed for 0 of 400 orders: batches over 100 orders are not explained" \
+        in result.message
