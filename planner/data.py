@@ -8,17 +8,20 @@ one row per line: ``order_id, sku, qty`` plus ``lat, lon`` (or ``postal_code``) 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lifecycle.coordinates import resolve_coordinates
 from models import InvalidInput
 from optimizer import LineSpec, LocationSpec, OrderSpec
 from planner.definition import InventoryRow, LocationRow
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DEFAULT_CAPABILITIES = {"warehouse": ["ship"], "store": ["ship", "pickup"],
                          "supplier": ["dropship"]}
 
@@ -44,6 +47,23 @@ class _ShipTo(_Loose):
 class _Delivery(_Loose):
     method: Literal["ship", "pickup"] = "ship"
     location_id: str | None = None
+    deliver_by: date | None = None  # as in POST /v1/orders: a hard deadline, today or later
+
+    @field_validator("deliver_by", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: object) -> object:
+        """An ISO date or a date; a file's midnight timestamp (a parquet date column) is its
+        day. Anything else (a number, a time of day whose date depends on a zone) is refused,
+        as live intake refuses it."""
+        if isinstance(value, datetime):
+            if value.tzinfo is None and value.time() == time(0):
+                return value.date()
+            raise ValueError("deliver_by must be a date (YYYY-MM-DD), not a time of day")
+        if value is None or isinstance(value, date):
+            return value
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+            return value.strip()
+        raise ValueError("deliver_by must be an ISO date, YYYY-MM-DD")
 
 
 class _Order(_Loose):
@@ -89,15 +109,25 @@ def read_table(path: Path, what: str) -> list[dict[str, Any]]:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, dtype={"order_id": str, "line_id": str, "sku": str,
-                                             "location_id": str, "id": str,
-                                             "postal_code": str})
+            frame = pd.read_csv(path, dtype={name: str for name in _IDENTIFIERS})
     except Exception as error:  # pandas raises many kinds; all mean "not a readable table"
         raise InvalidInput(f"{what} file {str(path)!r} cannot be read as "
                            f"{'Parquet' if path.suffix.lower() == '.parquet' else 'CSV'}: "
                            f"{error}", loc=("files", what)) from error
-    return [{str(k): _clean(v) for k, v in row.items()}
+    return [{str(k): _identifier(v) if k in _IDENTIFIERS else _clean(v) for k, v in row.items()}
             for row in frame.to_dict(orient="records")]
+
+
+# columns that name things: text whatever the file's column type (a CSV reads them as text; a
+# Parquet file may store SKU 1001 or line 1 as numbers, which are the same names)
+_IDENTIFIERS = ("order_id", "line_id", "sku", "location_id", "id", "postal_code")
+
+
+def _identifier(value: Any) -> Any:
+    value = _clean(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # an integer column with a gap reads as floats
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def _invalid(error: ValidationError, where: tuple[str | int, ...]) -> InvalidInput:
@@ -123,7 +153,8 @@ def flat_order_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                         "postal_code": row.get("postal_code"),
                         "country": row.get("country") or "US"},
             "delivery": {"method": row.get("method") or "ship",
-                         "location_id": row.get("pickup_location_id")},
+                         "location_id": row.get("pickup_location_id"),
+                         "deliver_by": row.get("deliver_by")},
             "lines": []})
         order["lines"].append({"line_id": row.get("line_id"), "sku": row.get("sku"),
                                "qty": row.get("qty")})
@@ -171,8 +202,14 @@ def inventory_stock(rows: Iterable[Mapping[str, Any] | InventoryRow]) -> dict[tu
 
 
 def order_specs(bodies: Sequence[Mapping[str, Any]], locations: Mapping[str, LocationSpec],
-                service_skus: frozenset[str] = frozenset()) -> list[OrderSpec]:
-    """Order bodies to specs; service lines (they cover another line) never reach sourcing."""
+                service_skus: frozenset[str] = frozenset(),
+                today: date | None = None) -> list[OrderSpec]:
+    """Order bodies to specs; service lines (they cover another line) never reach sourcing.
+
+    A ``deliver_by`` counts in whole days from ``today`` (UTC, default now), as live sourcing
+    counts an order's deadline; one before ``today`` is refused, as live intake refuses it.
+    """
+    today = today or datetime.now(UTC).date()
     specs: list[OrderSpec] = []
     seen: set[str] = set()
     for n, body in enumerate(flat_order_rows(bodies)):
@@ -185,13 +222,18 @@ def order_specs(bodies: Sequence[Mapping[str, Any]], locations: Mapping[str, Loc
             raise InvalidInput(f"orders.{n}: order id {order_id!r} is used twice",
                                loc=("orders", n))
         seen.add(order_id)
-        specs.append(_order_spec(order, order_id, n, locations, service_skus))
+        specs.append(_order_spec(order, order_id, n, locations, service_skus, today))
     return [s for s in specs if s.lines]
 
 
 def _order_spec(order: _Order, order_id: str, n: int, locations: Mapping[str, LocationSpec],
-                service_skus: frozenset[str]) -> OrderSpec:
+                service_skus: frozenset[str], today: date) -> OrderSpec:
     where = f"orders.{n}"
+    deadline = order.delivery.deliver_by
+    if deadline is not None and deadline < today:
+        raise InvalidInput(f"{where}: deliver_by {deadline.isoformat()} is before today "
+                           f"({today.isoformat()}, UTC)",
+                           loc=("orders", n, "delivery", "deliver_by"))
     if order.delivery.method == "pickup":
         store = locations.get(order.delivery.location_id or "")
         if store is None:
@@ -215,6 +257,7 @@ def _order_spec(order: _Order, order_id: str, n: int, locations: Mapping[str, Lo
                          method=order.delivery.method,
                          pickup_location_id=order.delivery.location_id
                          if order.delivery.method == "pickup" else None,
-                         priority=order.priority)
+                         priority=order.priority,
+                         deadline_days=None if deadline is None else (deadline - today).days)
     except ValueError as error:
         raise InvalidInput(f"{where}: {error}", loc=("orders", n)) from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -67,3 +68,38 @@ def test_a_priority_that_is_not_a_whole_number_is_named(tmp_path: Path, priority
         prepare({"name": "x", "base": "empty", "files": {
             "orders": "orders.csv", "inventory": "inventory.parquet",
             "locations": "locations.csv"}}, None, base_dir=tmp_path)
+
+
+def test_a_deliver_by_column_is_each_order_s_deadline(tmp_path: Path) -> None:
+    """Orders C (9 units) due today cannot be shipped by anyone; A's deadline is far enough."""
+    write(tmp_path)
+    frame = pd.read_csv(tmp_path / "orders.csv", dtype={"postal_code": str})
+    today = datetime.now(UTC).date()
+    frame["deliver_by"] = [(today + timedelta(days=7)).isoformat()] * 2 + [None, today.isoformat()]
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    prepared = prepare({"name": "x", "base": "empty", "files": {
+        "orders": "orders.csv", "inventory": "inventory.parquet",
+        "locations": "locations.csv"}}, None, base_dir=tmp_path)
+    deadlines = {o.order_id: o.deadline_days for o in prepared.input.orders}
+    assert deadlines == {"A": 7, "B": None, "C": 0}
+    assert evaluate(prepared.input)["kpis"]["units_filled"] == 4  # A's 3 and B's 1, not C's 9
+
+
+def test_a_parquet_date_column_counts_by_its_day_and_a_time_of_day_is_refused(
+        tmp_path: Path) -> None:
+    write(tmp_path)
+    frame = pd.read_csv(tmp_path / "orders.csv", dtype={"postal_code": str})
+    midnight = pd.Timestamp(datetime.now(UTC).date() + timedelta(days=3))
+    frame["deliver_by"] = [midnight] * 4
+    frame.to_parquet(tmp_path / "orders.parquet")
+    files = {"orders": "orders.parquet", "inventory": "inventory.parquet",
+             "locations": "locations.csv"}
+    prepared = prepare({"name": "x", "base": "empty", "files": files}, None, base_dir=tmp_path)
+    assert {o.deadline_days for o in prepared.input.orders} == {3}
+    # line_id came back from the CSV as numbers (1.0, 2.0, NaN): Parquet keeps them so, and
+    # they name the same lines a CSV's text does
+    assert [line.line_id for line in prepared.input.orders[0].lines] == ["1", "2"]
+    frame["deliver_by"] = [midnight + pd.Timedelta(hours=15)] * 4
+    frame.to_parquet(tmp_path / "orders.parquet")
+    with pytest.raises(InvalidInput, match="deliver_by must be a date"):
+        prepare({"name": "x", "base": "empty", "files": files}, None, base_dir=tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -203,3 +204,37 @@ def test_a_refusal_listing_the_known_locations_says_when_it_cuts_the_list() -> N
     ids = [f"L{n:02d}" for n in range(12)]
     assert _listed(ids) == ", ".join(ids[:10]) + " and 2 more"
     assert _listed(ids[:10]) == ", ".join(ids[:10])
+
+
+def _due_in(days: int, n: int = 6) -> list[dict[str, Any]]:
+    """The network's orders with a deliver_by ``days`` from today (UTC)."""
+    due = (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+    return [{**body, "delivery": {"method": "ship", "deliver_by": due}} for body in orders(n)]
+
+
+@pytest.mark.parametrize(("days", "chosen"), [(1, "NJ"), (2, "CHI"), (3, "DAL"), (5, "LA")])
+def test_an_inline_order_s_deliver_by_rules_out_the_locations_that_cannot_make_it(
+        days: int, chosen: str) -> None:
+    """Under cost the far cheap warehouse wins (LA, 5 days); a deadline leaves it out, as live
+    sourcing does, and the cheapest location that still makes it wins."""
+    kpis = run(orders=_due_in(days), changes={"objective": "cost"})["kpis"]
+    assert kpis["units_by_location"] == {chosen: 6} and kpis["fill_rate"] == 1.0
+
+
+def test_a_deadline_today_leaves_every_unit_short() -> None:
+    kpis = run(orders=_due_in(0), changes={"objective": "cost"})["kpis"]
+    assert kpis["units_filled"] == 0 and kpis["fill_rate"] == 0.0
+
+
+@pytest.mark.parametrize(("deliver_by", "says"), [
+    ("2020-01-01", r"orders\.0: deliver_by 2020-01-01 is before today"),
+    (20261203, "deliver_by must be an ISO date"),
+    ("03/12/2026", "deliver_by must be an ISO date"),
+    ("2026-02-30", r"orders\.0\.delivery\.deliver_by"),
+])
+def test_a_deliver_by_that_is_not_a_coming_date_is_refused(deliver_by: object, says: str
+                                                           ) -> None:
+    body = {**orders(1)[0], "delivery": {"method": "ship", "deliver_by": deliver_by}}
+    with pytest.raises(InvalidInput, match=says) as refused:
+        prepare(definition(orders=[body]), None)
+    assert refused.value.loc == ("orders", 0, "delivery", "deliver_by")
