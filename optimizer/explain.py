@@ -7,14 +7,17 @@ short we price the missing units the same way. Each runner-up gets a reason code
 ``insufficient_stock`` (some, not all: a package's lines need all their units at one place, and
 so does a short line when lines may not split), ``over_capacity`` (judged on what the answer
 leaves there), then ``slower`` / ``dearer`` against the chosen package,
-``held_for_later_orders`` when only lookahead opportunity costs made it dearer (or tied it with
-a location it was cheaper than), ``lower_priority`` on an exact tie;
+``held_for_later_orders`` when it would have won (or tied) on money and days alone and only
+lookahead opportunity costs beat it, ``lower_priority`` on an exact tie with a location of
+higher priority, ``tied`` with one of equal priority;
 ``joint_constraints`` when a better runner-up lost only to the batch as a whole (shipment
 limits, the split rule, other orders), ``not_optimized`` when the answer was not proven optimal
 and the runner-up is simply better. A short line's runner-up that had the stock and the room
-gets ``dearer`` when the line was left short on purpose (a finite unfilled cost),
-``max_shipments`` when it would have been one package too many for the order, else
-``joint_constraints`` / ``not_optimized``.
+gets ``dearer`` when its units cost more than leaving them short (a finite unfilled cost),
+``max_shipments`` when it would have been one package too many for the order,
+``held_for_later_orders`` when only its lookahead price made it dearer than leaving them short,
+else ``joint_constraints`` / ``not_optimized``: judged per location, not from the line's one
+reason. A pickup order's only runner-up is its store (see ``add_alternatives``).
 
 Which locations make the short list (``TOP`` per package or short line), in this order:
 
@@ -37,13 +40,19 @@ plus units, from the dense order x location matrices), never a placeholder.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.objective import location_tie_per_unit, opportunity_matrix
+from optimizer.objective import (
+    Weights,
+    build_weights,
+    location_tie_per_unit,
+    opportunity_matrix,
+)
 from optimizer.params import Params
-from optimizer.problem import REASONS, FloatArray, IntArray, Problem
+from optimizer.problem import REASONS, FloatArray, IntArray, Problem, shipment_limits
 from optimizer.result import Alternative, OrderAssignment
 
 TOP = 3
@@ -59,27 +68,40 @@ def add_alternatives(
     assignments: list[OrderAssignment],
     proven: bool,
     deadline: float | None = None,
+    weights: Weights | None = None,
 ) -> int:
     """Fill ``alternatives`` of each assignment in place: per shipment, then per short line.
 
     Orders are explained in turn until ``deadline`` (``time.perf_counter()``), the first one
     always: the time limit covers the whole call, and at ~0.2 ms an order a big batch's
     explanations would overrun a short limit by hundreds of milliseconds, while one order's
-    cost nothing next to its solve. Returns how many orders were explained.
+    cost nothing next to its solve. ``weights``: the objective the answer was solved under
+    (built here if not given): a short line's runner-ups are judged against its unfilled
+    price. Returns how many orders were explained.
     """
     if problem.n_locations == 0:
         return len(assignments)
+    weights = weights or build_weights(problem, params)
     left = _Leftovers(problem, arc_units)
     opportunity = opportunity_matrix(problem, params)
     tie = location_tie_per_unit(problem)  # once: every package's runner-ups use it
+    limits = shipment_limits(problem, params.max_shipments_per_order)
+    first_line = np.searchsorted(problem.line_order, np.arange(problem.n_orders))
     loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
     sku_index = {s: i for i, s in enumerate(problem.skus)}
     for o, assignment in enumerate(assignments):
         if o and deadline is not None and time.perf_counter() > deadline:
             return o
+        spec = problem.orders[o]
+        # a pickup order comes from its store or nowhere: any other location's "cost" would be
+        # a made-up parcel at zero distance, and "not the pickup location" crowds out the one
+        # location that explains the answer (the store sold out, full, closed)
+        pickup = loc_index.get(spec.pickup_location_id or "", -1) if spec.method == "pickup" \
+            else None
         # the order's own other packages that could not take these lines are part of the same
         # answer (a split line's other halves), not rivals that "had no stock"; one that could
-        # (all from B instead of A and B) stays a rival
+        # (all from B instead of A and B) stays a rival, priced without the package it already
+        # pays for
         own = np.zeros(problem.n_locations, dtype=bool)
         own[[loc_index[s.location_id] for s in assignment.shipments]] = True
         for shipment in assignment.shipments:
@@ -91,20 +113,42 @@ def add_alternatives(
             others = [s.delivery_days for s in assignment.shipments if s is not shipment]
             ctx = _Candidates(problem, params, o, skus, qty, opportunity, tie,
                               arrival_floor=max(others, default=0))
-            ctx.chosen = loc_index[shipment.location_id]
-            ctx.own = own
+            ctx.chosen, ctx.pickup = loc_index[shipment.location_id], pickup
+            ctx.join_own_packages(own)
             line_ids = [line_id for line_id, _, _ in shipment.lines]
             assignment.alternatives.extend(ctx.alternatives(line_ids, left, proven))
-        line_sku = {ln.line_id: sku_index[ln.sku] for ln in problem.orders[o].lines}
+        lines = problem.orders[o].lines
+        line_of = {ln.line_id: (int(first_line[o]) + k, sku_index[ln.sku])
+                   for k, ln in enumerate(lines)}
+        arrival_floor = max((s.delivery_days for s in assignment.shipments), default=0)
         for short in assignment.unallocated:
-            skus = np.array([line_sku[short.line_id]], dtype=np.int64)
+            line, sku = line_of[short.line_id]
             qty = np.array([short.qty], dtype=np.int64)
-            ctx = _Candidates(problem, params, o, skus, qty, opportunity, tie)
+            ctx = _Candidates(problem, params, o, np.array([sku], dtype=np.int64), qty,
+                              opportunity, tie, arrival_floor=arrival_floor)
             # (the order's own locations that ran out stay listed: they say why it is short)
-            ctx.left_short_on_purpose = short.reason == "dearer_than_unfilled"
-            ctx.one_package_too_many = (~own) if short.reason == "max_shipments" else None
+            ctx.pickup = pickup
+            ctx.short = _ShortLine(
+                own=own,
+                full=len(assignment.shipments) >= int(limits[o]),
+                price=None if weights.fill_first else float(weights.line_penalty[line]) * short.qty,
+                day_weight=weights.time_weight,
+            )
             assignment.alternatives.extend(ctx.alternatives([short.line_id], left, proven))
     return len(assignments)
+
+
+@dataclass(frozen=True)
+class _ShortLine:
+    """What a short line's runner-ups are judged by: the order's own locations (a unit more
+    from one of them needs no new package), whether the order has all the packages it may,
+    and, when unfilled units have a finite price, what leaving these units short costs in the
+    objective (``day_weight`` per day of arrival, as the price counts them)."""
+
+    own: BoolArray
+    full: bool
+    price: float | None
+    day_weight: float
 
 
 class _Leftovers:
@@ -143,17 +187,29 @@ class _Candidates:
         self.need_skus: IntArray = distinct
         self.need_qty: IntArray = np.bincount(inverse, weights=qty).astype(np.int64)
         self.chosen: int | None = None
-        self.own: BoolArray | None = None  # not listed when blocked (see add_alternatives)
-        self.left_short_on_purpose = False
-        # a short line the order's package count stopped: the locations a package would be new at
-        self.one_package_too_many: BoolArray | None = None
-        self.cost: FloatArray = problem.package_cost[o] + float(qty.sum()) * problem.unit_cost[o]
+        self.own: BoolArray | None = None  # a package's (see join_own_packages)
+        self.short: _ShortLine | None = None  # a short line's (see why_not)
+        # a pickup order's store (see add_alternatives); None for a shipped order
+        self.pickup: int | None = None
+        self.package: FloatArray = problem.package_cost[o]
+        self.cost: FloatArray = self.package + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
         self.days: IntArray = problem.days[o]
         # the day the order would arrive with this location (what time and balanced weigh)
         self.arrival: IntArray = np.maximum(problem.arrival_days[o], arrival_floor)
         self.tie: FloatArray = tie_per_unit * float(qty.sum())
         self.score: FloatArray = self._score()
+
+    def join_own_packages(self, own: BoolArray) -> None:
+        """The order's other packages (``own`` but not ``chosen``): sending these lines with
+        one of them costs its units only, and the chosen package would not be needed at all.
+        Call after ``chosen`` is set."""
+        self.own = own
+        others = own.copy()
+        if self.chosen is not None:
+            others[self.chosen] = False
+        self.cost = np.where(others, self.cost - self.package, self.cost)
+        self.score = self._score()
 
     def _score(self) -> FloatArray:
         """The objective's own measure per location, computed once: ranking and reasons share it."""
@@ -180,6 +236,16 @@ class _Candidates:
             for n in self.ranked(TOP, left)
         ]
 
+    def _split_short_line(self) -> bool:
+        """A short line whose missing units may come a few from here and a few from there."""
+        return self.chosen is None and self.params.allow_line_split
+
+    def _short_of_room(self, capacity: FloatArray) -> npt.NDArray[np.bool_]:
+        """Whether each location's leftover ``capacity`` keeps it out: room for every unit, or
+        for one when a short line's units may split (as :meth:`_short_of_stock` judges stock)."""
+        need = 1 if self._split_short_line() else int(self.qty.sum())
+        return np.asarray(capacity < need)
+
     def _short_of_stock(self, stock: IntArray) -> npt.NDArray[np.bool_]:
         """Whether each location's leftover ``stock`` (locations x needed SKUs) keeps it out.
 
@@ -187,7 +253,7 @@ class _Candidates:
         come a few from here and a few from there when lines may split, so a location holding
         some of them could have sent those (it lost on something else, said after this).
         """
-        if self.chosen is None and self.params.allow_line_split:
+        if self._split_short_line():
             return np.asarray(np.all(stock <= 0, axis=-1))
         return np.asarray(np.any(stock < self.need_qty, axis=-1))
 
@@ -195,7 +261,7 @@ class _Candidates:
         """Locations a rule, missing stock or missing capacity kept out (whatever the price)."""
         ineligible = self.problem.reason[self.o] != 0
         no_stock = self._short_of_stock(left.stock[:, self.need_skus])
-        return np.asarray(ineligible | no_stock | (left.capacity < self.qty.sum()), dtype=bool)
+        return np.asarray(ineligible | no_stock | self._short_of_room(left.capacity), dtype=bool)
 
     def ranked(self, top: int, left: _Leftovers) -> list[int]:
         """The ``top`` runner-ups: best rival, better locations that lost on a rule, the rest.
@@ -205,6 +271,8 @@ class _Candidates:
         """
         score = self.score
         order = np.lexsort((-self.problem.loc_priority, self.problem.km[self.o], score))
+        if self.pickup is not None:
+            order = order[order == self.pickup]
         if self.chosen is not None:
             order = order[order != self.chosen]
         blocked_here = self.blocked(left)
@@ -213,7 +281,8 @@ class _Candidates:
         bar = np.inf if self.chosen is None else score[self.chosen] - EPS
         better = score[order] < bar
         holds = np.any(self.problem.stock[:, self.skus][order] > 0, axis=1)
-        shown = holds | (better & (self.cost[order] > EPS))
+        # the pickup store is the one place a pickup order can come from: always shown
+        shown = holds | (better & (self.cost[order] > EPS)) | (order == self.pickup)
         blocked = blocked_here[order]
         rivals = order[shown & ~blocked]
         lost = shown & blocked & better
@@ -236,18 +305,42 @@ class _Candidates:
         if self._short_of_stock(stock):
             # some of what these lines need is there, not all of it: "no stock" would be false
             return "insufficient_stock" if stock.clip(min=0).sum() > 0 else "no_stock"
-        if left.capacity[n] < self.qty.sum():
+        if self._short_of_room(left.capacity[n]):
             return "over_capacity"
         if self.chosen is None:
-            if self.left_short_on_purpose:
-                return "dearer"
-            if self.one_package_too_many is not None and self.one_package_too_many[n]:
-                return "max_shipments"
-            return "joint_constraints" if proven else "not_optimized"
+            return self._passed_over(n, proven)
         return self._lost_to_chosen(n, self.chosen, proven)
 
+    def _passed_over(self, n: int, proven: bool) -> str:
+        """Why a location with the stock and the room did not send a short line's units.
+
+        Judged for this location, not from the line's one reason (a line short because stock
+        ran out elsewhere may still have been passed over here on price): ``dearer`` when its
+        units cost more than leaving them short (a finite unfilled price; its package counted
+        only when it would be a new one), then ``max_shipments`` when it would be a package
+        too many, ``held_for_later_orders`` when only lookahead prices tipped it over.
+        """
+        short = self.short
+        assert short is not None
+        new_package = not short.own[n]
+        cost = float(self.cost[n]) - (0.0 if new_package else float(self.package[n]))
+        cost += short.day_weight * float(self.arrival[n])
+        if short.price is not None and cost > short.price + EPS:
+            return "dearer"
+        if new_package and short.full:
+            return "max_shipments"
+        if short.price is not None and cost + float(self.extra[n]) > short.price + EPS:
+            return "held_for_later_orders"
+        return "joint_constraints" if proven else "not_optimized"
+
     def _lost_to_chosen(self, n: int, c: int, proven: bool) -> str:
-        """Why a location with the stock and the room lost to the chosen package ``c``."""
+        """Why a location with the stock and the room lost to the chosen package ``c``.
+
+        Money and days decide first (``slower`` / ``dearer``: it loses without lookahead too),
+        then lookahead (``held_for_later_orders``: it would have won, or tied, on money and
+        days alone), then location priority on an exact tie (``lower_priority``; ``tied`` when
+        the priorities are equal too and the answer simply took the other one).
+        """
         score = self.score
         priority = self.problem.loc_priority
         tie = self.tie  # what location priority adds to each location's score in the objective
@@ -260,19 +353,14 @@ class _Candidates:
             return "joint_constraints" if proven else "not_optimized"
         d_days = int(self.arrival[n] - self.arrival[c])
         d_plain = float(self.cost[n] - self.cost[c])
-        d_total = d_plain + float(self.extra[n] - self.extra[c])
+        d_extra = float(self.extra[n] - self.extra[c])
         objective = self.params.objective
         if objective == "time" and d_days > 0:
             return "slower"
-        if objective == "balanced" and d_days > 0 and self.params.cost_per_day * d_days >= d_total:
-            return "slower"
-        if d_plain > EPS:
-            return "dearer"
-        if d_total > EPS:
+        day_weight = self.params.cost_per_day if objective == "balanced" else 0.0
+        d_score = d_plain + day_weight * d_days  # the objective's measure without lookahead
+        if d_score > EPS:
+            return "slower" if d_days > 0 and day_weight * d_days >= d_plain else "dearer"
+        if d_score < -EPS or d_extra > EPS:
             return "held_for_later_orders"
-        if objective == "balanced" and d_days > 0:
-            return "slower"
-        if priority[n] >= priority[c] and float(self.extra[n] - self.extra[c]) > EPS:
-            # a tie only because lookahead priced its stock: cheaper in money, kept for later
-            return "held_for_later_orders"
-        return "lower_priority"
+        return "lower_priority" if priority[n] < priority[c] else "tied"

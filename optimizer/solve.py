@@ -188,7 +188,8 @@ def solve(
     if problem.n_orders <= EXPLAIN_UP_TO_ORDERS:
         explained = add_alternatives(problem, params, units, assignments,
                                      proven=status == "optimal",
-                                     deadline=started + params.time_limit_ms / 1000.0)
+                                     deadline=started + params.time_limit_ms / 1000.0,
+                                     weights=weights)
     if explained < problem.n_orders:
         why = ("the time limit ran out" if problem.n_orders <= EXPLAIN_UP_TO_ORDERS
                else f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained")

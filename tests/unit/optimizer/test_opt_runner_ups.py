@@ -309,3 +309,103 @@ def test_a_rival_cheaper_by_less_than_the_priority_tie_break_lost_on_priority() 
     assert _reasons(greedy)["Q"] == "not_optimized"
     best = solve_orders([one_line_order()], [dearer, other], stock)
     assert [s.location_id for s in best.assignments[0].shipments] == ["Q"]
+
+
+def _pickup_network(store_stock: int, **store: object
+                    ) -> tuple[list[LocationSpec], dict[tuple[str, str], int]]:
+    store.setdefault("capabilities", frozenset({"ship", "pickup"}))
+    locs = [location("S1", 40.01, type="store", shipment_cost=2.0, **store)] + [
+        location(f"W{k}", 40.1 + k / 10, shipment_cost=1.0) for k in range(1, 5)]
+    stock = {("S1", "S"): store_stock, **{(f"W{k}", "S"): 5 for k in range(1, 5)}}
+    return locs, stock
+
+
+@pytest.mark.parametrize(("store_stock", "store", "why"), [
+    (0, {}, "no_stock"),
+    (5, {"capacity_units_per_day": 0}, "over_capacity"),
+    (5, {"active": False}, "ineligible:inactive"),
+    (5, {"capabilities": frozenset({"ship"})}, "ineligible:no_pickup_capability"),
+])
+def test_a_pickup_order_short_at_its_store_names_the_store_and_only_the_store(
+        store_stock: int, store: dict[str, object], why: str) -> None:
+    """Every other location is 'not the pickup location' with a made-up zero-distance price;
+    four warehouses holding the SKU used to fill the short list and leave the store out."""
+    locs, stock = _pickup_network(store_stock, **store)
+    order = one_line_order(method="pickup", pickup_location_id="S1")
+    result = solve_orders([order], locs, stock)
+    assert result.assignments[0].status == "backordered"
+    assert _reasons(result) == {"S1": why}
+
+
+def test_balanced_lookahead_does_not_turn_a_slower_loser_into_a_held_one() -> None:
+    """N saves 2 but takes a day more (5 a day): it loses without lookahead too."""
+    locs = [location("C", 40.01, shipment_cost=4.0), location("N", 48.0, shipment_cost=2.0)]
+    stock = {("C", "S"): 5, ("N", "S"): 5}
+    for prices in (None, {("N", "S"): 10.0}):
+        result = solve_orders([one_line_order()], locs, stock,
+                              Params(objective="balanced", opportunity_costs=prices))
+        assert result.assignments[0].shipments[0].location_id == "C"
+        assert _reasons(result) == {"N": "slower"}
+
+
+def test_balanced_lookahead_names_the_winner_it_overturned_held_for_later_orders() -> None:
+    """N saves 8 for a day more (5 a day): it wins alone; only its lookahead price loses it."""
+    locs = [location("C", 40.01, shipment_cost=10.0), location("N", 48.0, shipment_cost=2.0)]
+    stock = {("C", "S"): 5, ("N", "S"): 5}
+    plain = solve_orders([one_line_order()], locs, stock, Params(objective="balanced"))
+    assert plain.assignments[0].shipments[0].location_id == "N"
+    held = solve_orders([one_line_order()], locs, stock, Params(
+        objective="balanced", opportunity_costs={("N", "S"): 10.0}))
+    assert held.assignments[0].shipments[0].location_id == "C"
+    assert _reasons(held) == {"N": "held_for_later_orders"}
+
+
+def test_equal_locations_of_equal_priority_are_tied_not_lower_priority() -> None:
+    locs = [location("A", 41.0, shipment_cost=4.0), location("B", 41.0, shipment_cost=4.0)]
+    result = solve_orders([one_line_order()], locs, {("A", "S"): 5, ("B", "S"): 5})
+    (shipment,) = result.assignments[0].shipments
+    loser = "B" if shipment.location_id == "A" else "A"
+    assert _reasons(result) == {loser: "tied"}
+
+
+def test_a_short_line_s_runner_up_is_judged_for_itself_not_by_the_line_s_one_reason() -> None:
+    """The line is short because stock ran out (insufficient_stock): W1 sent 1 of 3. W2 still
+    had a unit, cheap, but the order may ship once: max_shipments, in a one-order answer
+    proven optimal (it was 'joint_constraints', losing to other orders there are none of)."""
+    locs = [location("W1", 40.01, shipment_cost=1.0), location("W2", 40.02, shipment_cost=5.0)]
+    result = solve_orders([one_line_order(qty=3)], locs, {("W1", "S"): 1, ("W2", "S"): 1},
+                          Params(max_shipments_per_order=1))
+    (assignment,) = result.assignments
+    assert result.status == "optimal" and assignment.unallocated[0].reason == "insufficient_stock"
+    short = {a.location_id: a.why_not for a in assignment.alternatives if a.instead_of is None}
+    assert short == {"W2": "max_shipments", "W1": "no_stock"}
+
+
+def test_a_runner_up_cheaper_than_leaving_the_unit_short_names_the_shipment_limit() -> None:
+    """Line 2 is short 'dearer_than_unfilled' at W1 (its lookahead price); W2 would have sent
+    it for 1.0, under the unit's price, but as a second package: max_shipments, not dearer."""
+    locs = [location("W1", 40.01, shipment_cost=1.0), location("W2", 40.02, shipment_cost=1.0)]
+    order = OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "A", 200), LineSpec("2", "B", 1)))
+    stock = {("W1", "A"): 200, ("W1", "B"): 1, ("W2", "B"): 1}
+    result = solve_orders([order], locs, stock, Params(
+        max_shipments_per_order=1, unfilled_cost_factor=0.5,
+        opportunity_costs={("W1", "B"): 100.0}))
+    (assignment,) = result.assignments
+    assert assignment.unallocated[0].line_id == "2"
+    short = {a.location_id: a.why_not for a in assignment.alternatives if a.instead_of is None}
+    assert short == {"W2": "max_shipments", "W1": "held_for_later_orders"}
+
+
+def test_an_own_package_is_priced_without_the_package_it_already_pays() -> None:
+    """Greedy ships X from A and Y from B; Y could have gone in A's parcel for its unit cost
+    alone (1.0), not a whole new parcel's 6.0, so A is 'not_optimized', not 'dearer'."""
+    locs = [location("A", 40.02, shipment_cost=5.0, unit_cost=1.0),
+            location("B", 40.003, shipment_cost=4.0)]  # nearer: greedy's pick for Y
+    order = OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "X", 1), LineSpec("2", "Y", 1)))
+    stock = {("A", "X"): 1, ("A", "Y"): 1, ("B", "Y"): 1}
+    result = solve_orders([order], locs, stock, Params(solver="greedy"))
+    (assignment,) = result.assignments
+    assert {s.location_id for s in assignment.shipments} == {"A", "B"}
+    rivals_of_b = [(a.location_id, a.cost, a.why_not) for a in assignment.alternatives
+                   if a.instead_of == "B"]
+    assert rivals_of_b == [("A", 1.0, "not_optimized")]
