@@ -266,3 +266,20 @@ def test_the_heuristics_call_an_answer_optimal_only_when_it_is(case: Case) -> No
         result = solve(case.problem, Params(**{**case.params.__dict__, "solver": solver}))
         if result.status == "optimal":
             assert result.objective == pytest.approx(expected, rel=2e-3, abs=TOL), solver
+
+
+@pytest.mark.parametrize("solver", [*MIP_BACKENDS, "exact"])
+@pytest.mark.parametrize(("shipment_cost", "low_qty", "high_qty"), [(10.0, 25, 13), (0.0, 5, 3)])
+def test_shortfall_weighs_units_times_one_plus_the_priority_rank(
+        solver: str, shipment_cost: float, low_qty: int, high_qty: int) -> None:
+    """One location holds enough for one order (no splits): leaving the priority-0 order short
+    weighs low_qty x 1, the priority-1 order high_qty x 2 (more), so the higher one is filled.
+    A constant added per unit reversed it (25 x 12 = 300 against 13 x 23 = 299)."""
+    loc = LocationSpec("W", "warehouse", 40.0, -90.0, frozenset({"ship"}),
+                       shipment_cost=shipment_cost)
+    low = OrderSpec("low", 40.0, -90.0, (LineSpec("1", "S", low_qty),), priority=0)
+    high = OrderSpec("high", 41.0, -90.0, (LineSpec("1", "S", high_qty),), priority=1)
+    params = Params(solver=solver, allow_line_split=False)
+    result = solve(build_problem([low, high], [loc], {("W", "S"): low_qty}, params), params)
+    short = {a.order_id: sum(u.qty for u in a.unallocated) for a in result.assignments}
+    assert short == {"low": low_qty, "high": 0}
