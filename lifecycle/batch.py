@@ -233,8 +233,8 @@ def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
     An order whose allocation was taken back keeps it instead (``moves.restored``), and the
     rest is solved again without moving it, when the answer would leave short units it had
     covered and either ``backorder: reject`` would refuse it or no order of higher priority
-    took that SKU (an equal-priority swap saves nothing). Each round keeps at least one more
-    order, so this ends.
+    took that SKU where its allocation held it (an equal-priority swap saves nothing). Each
+    round keeps at least one more order, so this ends.
     """
     while True:
         work = _work(orders, existing, taken)
@@ -256,13 +256,18 @@ def _keeps_allocation(plan: Plan, policy: SourcingPolicy, order: Order,
     unallocated = plan.result.assignment(order.id).unallocated
     if not unallocated:
         return False
-    if policy.backorder == "reject":
-        return True
     waiting = sum(uncovered_units(order, existing.get(order.id, [])).values())
     if sum(u.qty for u in unallocated) <= waiting:
-        return False
+        return False  # no shorter than it already was: the move costs it nothing
+    if policy.backorder == "reject":
+        return True
+    # it may lose units only to an order of higher priority that takes that SKU where this
+    # order's allocation had it (any higher-priority order anywhere shipping the SKU let an
+    # equal-priority order take the units, and the next run could move them back)
     skus = {order.line(u.line_id).sku for u in unallocated}
-    return not any(other.priority > order.priority and line[1] in skus
+    held = {(f.location_id, line.sku) for f in plan.taken.get(order.id, [])
+            for line in f.lines if line.sku in skus}
+    return not any(other.priority > order.priority and (shipment.location_id, line[1]) in held
                    for other, _ in plan.work
                    for shipment in plan.result.assignment(other.id).shipments
                    for line in shipment.lines)

@@ -317,3 +317,55 @@ def test_a_move_that_also_fills_a_backordered_unit_does_not_count_it_against_the
         "fulfillments_reconsidered": 1, "cost_before": 15.0, "cost_after": parcel["cost"],
         "saving": round(15.0 - parcel["cost"] / 2, 2), "units_unfilled": 0, "units_filled": 1,
         "orders_restored": 0}
+
+
+def test_a_higher_priority_order_elsewhere_does_not_let_an_equal_one_take_a_unit(
+        app: TestClient) -> None:
+    """Y (priority 0, nearer: the cheaper use of WH-A's unit) may not take X's unit (priority 0)
+    because Z (priority 5) picks the SKU up at a store neither could use: it competes for
+    nothing of X's. The run used to move the unit and tell X it was on backorder, and the next
+    run could move it back."""
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/locations/WH-A", json={**NEAR, "cost_per_km": 0.01}, headers=ADMIN)
+    store = {"name": "Pickup only", "type": "store", "lat": 34.05, "lon": -118.2,
+             "capabilities": ["pickup"]}
+    assert app.put("/v1/locations/ST-P", json=store, headers=ADMIN).status_code in (200, 201)
+    app.put("/v1/inventory/ST-P/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    first = place(app, "X", ship_to={"lat": 42.36, "lon": -71.06})  # Boston
+    later = place(app, "Y")  # New York, next to WH-A
+    urgent = place(app, "Z", priority=5, delivery={"method": "pickup", "location_id": "ST-P"})
+    assert (later["status"], urgent["status"]) == ("backordered", "allocated")
+    for _ in range(2):
+        run = reoptimize(app)
+        assert run["reoptimized"]["orders_restored"] == 1
+        assert run["reoptimized"]["units_unfilled"] == 0
+        kept = order(app, first)
+        assert (kept["status"], shipping(kept)) == ("allocated", [("WH-A", "allocated")])
+        assert order(app, later)["status"] == "backordered"
+
+
+def test_under_reject_an_order_already_waiting_may_still_move_what_it_has(
+        app: TestClient) -> None:
+    """X has its laptop at the far WH-B and waits for a cable nobody stocks. Under reject the
+    run kept X where it was because the answer 'leaves it short': it was short before, by the
+    same cable, so moving the laptop to the nearer WH-A costs X nothing."""
+    network(app, {"WH-A": 0, "WH-B": 1})
+    app.put("/v1/products/CABLE", json={"name": "Cable"}, headers=ADMIN)
+    app.put("/v1/policy", json={"release_delay_minutes": 60, "objective": "time"},
+            headers=PLANNER)
+    placed = app.post("/v1/orders", headers=CHANNEL, json=order_body("X", lines=[
+        {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+        {"line_id": "2", "sku": "CABLE", "qty": 1, "unit_price": 9.0}]))
+    assert placed.status_code == 201, placed.text
+    first = placed.json()
+    assert shipping(first) == [("WH-B", "allocated")]
+    app.put("/v1/policy", json={"release_delay_minutes": 60, "objective": "time",
+                                "backorder": "reject"}, headers=PLANNER)
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    run = reoptimize(app)
+    assert run["reoptimized"]["orders_restored"] == 0
+    assert run["reoptimized"]["units_unfilled"] == 0
+    moved = order(app, first)
+    assert [f for f in shipping(moved) if f[1] == "allocated"] == [("WH-A", "allocated")]
+    assert sum(u["qty"] for u in moved.get("unallocated", [])) in (0, 1)
