@@ -41,13 +41,30 @@ class PositionSet:
     reconciled: Reconciled
 
 
+def _forget_prices_where_stock_came_in(
+        uow: UnitOfWork, changes: Sequence[tuple[Position | None, Position]]) -> None:
+    """Drop lookahead's price on every (location, SKU) whose available stock went up.
+
+    A price says how much later orders need a unit there, as the last joint run saw it; once
+    stock comes in, it kept steering orders off units nobody waits for (a receipt of 50 with
+    no order waiting left a price of 55 per unit, and the next order went to a dearer, slower
+    location). The next joint run prices the location again if it is still scarce.
+    """
+    rose = [(after.location_id, after.sku) for before, after in changes
+            if after.available > (before.available if before is not None else 0)]
+    if rose:
+        uow.policy.forget_opportunity_costs(rose)
+
+
 def set_position(uow: UnitOfWork, entry: PositionInput) -> PositionSet:
     with uow:
         _check_position_target(uow, entry.location_id, entry.sku)
+        before = uow.ledger.position(entry.location_id, entry.sku)
         uow.ledger.set_position(entry.location_id, entry.sku, entry.on_hand, entry.safety_stock)
         reconciled = shortage(uow, {entry.location_id: [entry.sku]}, "stock count")
         position = uow.ledger.position(entry.location_id, entry.sku)
         assert position is not None
+        _forget_prices_where_stock_came_in(uow, [(before, position)])
         uow.commit()
     return PositionSet(position, reconciled)
 
@@ -79,6 +96,8 @@ def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str)
                                loc=("body", "delta"))
         adjustment = uow.ledger.adjust(location_id, sku, delta, reason, ceiling=MAX_UNITS)
         reconciled = shortage(uow, {location_id: [sku]}, f"adjustment ({reason})")
+        if delta > 0:
+            uow.policy.forget_opportunity_costs([(location_id, sku)])
         uow.commit()
     return Adjusted(adjustment, reconciled)
 
@@ -180,6 +199,7 @@ def import_positions(uow: UnitOfWork, entries: Sequence[PositionInput]) -> Impor
         if problems:
             raise InvalidInput("import refused, nothing written: " + "; ".join(problems[:20]))
         created = updated = 0
+        changes: list[tuple[Position | None, Position]] = []
         short: dict[str, set[str]] = {}
         for entry in sorted(entries, key=lambda e: (e.location_id, e.sku)):
             existed = uow.ledger.position(entry.location_id, entry.sku)
@@ -187,9 +207,11 @@ def import_positions(uow: UnitOfWork, entries: Sequence[PositionInput]) -> Impor
                                                entry.safety_stock)
             updated += existed is not None
             created += existed is None
+            changes.append((existed, position))
             if position.reserved > position.on_hand:
                 short.setdefault(entry.location_id, set()).add(entry.sku)
         reconciled = shortage(uow, short, "stock import")
+        _forget_prices_where_stock_came_in(uow, changes)
         uow.commit()
     return ImportResult(rows=len(entries), positions_created=created, positions_updated=updated,
                         reconciled=reconciled)

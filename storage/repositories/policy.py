@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -33,6 +33,12 @@ class SqlPolicyStore:
     def opportunity_costs(self) -> dict[tuple[str, str], float]:
         rows = self._c.execute(select(opportunity_costs)).mappings()
         return {(r["location_id"], r["sku"]): r["value"] for r in rows}
+
+    def forget_opportunity_costs(self, keys: Iterable[tuple[str, str]]) -> None:
+        for location_id, sku in sorted(set(keys)):
+            self._c.execute(delete(opportunity_costs).where(
+                opportunity_costs.c.location_id == location_id,
+                opportunity_costs.c.sku == sku))
 
     def replace_opportunity_costs(self, values: Mapping[tuple[str, str], float]) -> None:
         self._c.execute(delete(opportunity_costs))

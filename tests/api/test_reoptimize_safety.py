@@ -199,7 +199,13 @@ def test_lookahead_prices_under_the_time_objective_are_money(app: TestClient) ->
     assert quote["totals"]["cost_with_opportunity"] == quote["totals"]["cost"] == 15.0
 
 
-def test_prices_are_kept_when_the_lp_does_not_finish(app: TestClient,
+def stored_prices(container: Container) -> dict[tuple[str, str], float]:
+    uow = container.uow()
+    with uow:
+        return uow.policy.opportunity_costs()
+
+
+def test_prices_are_kept_when_the_lp_does_not_finish(app: TestClient, container: Container,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     network(app, {"WH-A": 0, "WH-B": 0})
     for n in range(2):
@@ -220,14 +226,30 @@ def test_prices_are_kept_when_the_lp_does_not_finish(app: TestClient,
     run = app.post("/v1/allocations/run", json={}, headers=PLANNER).json()
     assert (run["allocated"], run["backordered"]) == (1, 1)
     monkeypatch.undo()
-    # WH-A's laptops are all held now, so a quote can only take WH-B's new unit.
-    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
-    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+    assert stored_prices(container) == {("WH-B", "LAPTOP-15"): pytest.approx(12.0, abs=0.01)}
+
+
+def test_stock_coming_in_drops_the_price_lookahead_put_on_it(app: TestClient,
+                                                              container: Container) -> None:
+    """A joint run prices WH-B's one cheap unit at 12 (two orders wanted it); once more units
+    arrive there with nobody waiting, the price would steer the next order to the dearer
+    WH-A for a scarcity that is gone."""
+    network(app, {"WH-A": 0, "WH-B": 0})
+    for n in range(2):
+        place(app, f"P-{n}")
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 10}, headers=ADMIN)
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    assert app.post("/v1/allocations/run", json={}, headers=PLANNER).json()["allocated"] == 2
+    assert ("WH-B", "LAPTOP-15") in stored_prices(container)
+    received = app.post("/v1/inventory/adjustments", headers=ADMIN, json={
+        "location_id": "WH-B", "sku": "LAPTOP-15", "delta": 20, "reason": "receipt"})
+    assert received.status_code == 201, received.text
+    assert stored_prices(container) == {}
     app.put("/v1/policy", json={"lookahead": True}, headers=PLANNER)
     quote = app.post("/v1/allocate", json={"order": laptop_order("Q"), "commit": False},
                      headers=CHANNEL).json()
     assert [f["location_id"] for f in quote["fulfillments"]] == ["WH-B"]
-    assert quote["totals"]["opportunity_cost"] == pytest.approx(12.0, abs=0.01)
+    assert quote["totals"]["opportunity_cost"] == 0.0
 
 
 def test_a_safety_stock_raised_after_the_allocation_limits_what_freeing_it_offers(
