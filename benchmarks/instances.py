@@ -89,12 +89,17 @@ class CostModel:
     package_per_km: float
     unit: float
     unit_per_km: float
+    store_unit_markup: float = 1.3  # a store's unit costs this much more (handling on a shop floor)
+    order_priorities: bool = True  # one order in ten at priority 1
 
 
 DEFAULT_COSTS = CostModel("default", 6.5, 9.0, 0.0015, 0.35, 0.0002)
-# Jasin & Sinha (2015): $8.759 per package, $0.423 per item plus $0.000541 per item-mile, and an
-# unfilled item costs twice the farthest shipment (Params.unfilled_cost_factor).
-JASIN_SINHA = CostModel("jasin_sinha", 8.759, 8.759, 0.0, 0.423, 0.000541 / MILE_KM)
+# Jasin & Sinha (2015): $8.759 per package, $0.423 per item plus $0.000541 per item-mile at every
+# location, and an unfilled item costs twice the farthest shipment (Params.unfilled_cost_factor)
+# for every order alike: no store markup and no order priorities (a priority would double the
+# unfilled price of its orders' items).
+JASIN_SINHA = CostModel("jasin_sinha", 8.759, 8.759, 0.0, 0.423, 0.000541 / MILE_KM,
+                        store_unit_markup=1.0, order_priorities=False)
 JASIN_SINHA_UNFILLED = 2.0
 
 
@@ -136,7 +141,8 @@ def _locations(rng: random.Random, n: int, costs: CostModel, n_orders: int) -> l
     out = []
     for i in range(n):
         _, lat, lon = cities[i % len(cities)]
-        jitter_lat, jitter_lon = (0.0, 0.0) if i < len(cities) else (rng.uniform(-0.3, 0.3),) * 2
+        jitter_lat, jitter_lon = (0.0, 0.0) if i < len(cities) else \
+            (rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3))
         if i == n - 1 and n >= 5:
             kind, caps, package = "supplier", frozenset({"dropship"}), costs.warehouse_package
         elif i < n_wh:
@@ -153,7 +159,7 @@ def _locations(rng: random.Random, n: int, costs: CostModel, n_orders: int) -> l
                 capabilities=caps,
                 shipment_cost=package,
                 cost_per_km=costs.package_per_km,
-                unit_cost=costs.unit * (1.3 if store else 1.0),
+                unit_cost=costs.unit * (costs.store_unit_markup if store else 1.0),
                 unit_cost_per_km=costs.unit_per_km,
                 processing_days=2 if kind == "supplier" else (0 if store else 1),
                 capacity_units_per_day=max(20, n_orders // 4) if store else None,
@@ -163,7 +169,8 @@ def _locations(rng: random.Random, n: int, costs: CostModel, n_orders: int) -> l
     return out
 
 
-def _orders(rng: random.Random, n: int, n_skus: int, max_lines: int) -> list[OrderSpec]:
+def _orders(rng: random.Random, n: int, n_skus: int, max_lines: int,
+            priorities: bool = True) -> list[OrderSpec]:
     zips = _zip_points()
     weights = [1.0 / (k + 1) ** 0.8 for k in range(n_skus)]  # Zipf-like popularity
     orders = []
@@ -175,7 +182,8 @@ def _orders(rng: random.Random, n: int, n_skus: int, max_lines: int) -> list[Ord
             LineSpec(str(i + 1), f"SKU-{s:04d}", 1 if rng.random() < 0.7 else rng.randint(2, 3))
             for i, s in enumerate(skus)
         )
-        orders.append(OrderSpec(f"O-{o:05d}", lat, lon, lines, priority=int(rng.random() < 0.1)))
+        urgent = rng.random() < 0.1  # drawn either way: the rest of the instance stays the same
+        orders.append(OrderSpec(f"O-{o:05d}", lat, lon, lines, priority=int(urgent and priorities)))
     return orders
 
 
@@ -214,7 +222,7 @@ def make_instance(
     """A batch of ``n_orders`` over ``n_locations`` with ``cover`` x demand in stock."""
     rng = random.Random(f"{name}:{seed}")
     locations = _locations(rng, n_locations, costs, n_orders)
-    orders = _orders(rng, n_orders, n_skus, max_lines)
+    orders = _orders(rng, n_orders, n_skus, max_lines, costs.order_priorities)
     stock = _stock(rng, orders, locations, cover)
     return Instance(name, orders, locations, stock, unfilled_cost_factor=unfilled_cost_factor)
 

@@ -84,6 +84,7 @@ def run_file(path: Path, out: Console, *, reader: UowFactory | None,
     if report is not None:
         check_report_folder(report)
     prepared = service.prepare(definition, reader, base_dir=path.parent)
+    service.refuse_sweep(prepared)
     size = f"{len(prepared.input.orders)} orders, {len(prepared.input.locations)} locations"
     with out.status(f"solving {definition.name!r} ({size}; at most "
                     f"{prepared.input.params.time_limit_ms / 1000:g} s)"):

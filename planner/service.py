@@ -85,14 +85,20 @@ def _solve_and_record(writer: UowFactory, scenario_id: str, inp: ScenarioInput) 
     _finish(writer, scenario_id, outcome, None)
 
 
+def refuse_sweep(prepared: Prepared) -> None:
+    """One scenario is asked for: a definition with a sweep means many, and running it once
+    would drop the sweep without a word."""
+    if prepared.definition.sweep is not None:
+        raise InvalidInput("a sweep runs many scenarios: use `dom scenario sweep FILE.yaml` "
+                           "(or leave sweep out)", loc=("sweep",))
+
+
 def run(raw: Mapping[str, Any], *, writer: UowFactory, reader: UowFactory | None = None,
         large_from: int = LARGE_RUN_ORDERS, executor: Executor | None = None,
         base_dir: Path | None = None) -> ScenarioRecord:
     """Run and store a scenario; large runs come back ``running`` and finish in the background."""
     prepared = prepare(raw, reader or writer, base_dir)
-    if prepared.definition.sweep is not None:
-        raise InvalidInput("a sweep runs many scenarios: use `dom scenario sweep FILE.yaml` "
-                           "(or leave sweep out)", loc=("sweep",))
+    refuse_sweep(prepared)
     record = ScenarioRecord(id=new_id("scn"), name=prepared.definition.name, status="running",
                             request=prepared.definition.request(), created_at=_now())
     if len(prepared.input.orders) > large_from:

@@ -251,3 +251,10 @@ def test_a_report_folder_name_too_long_exits_2_before_any_work(files: Path) -> N
     assert result.exit_code == 2, result.output
     said = " ".join(result.output.split())
     assert "cannot be used" in said and "Traceback" not in said and "Total cost" not in said
+
+
+def test_run_on_a_sweep_file_exits_2_pointing_at_the_sweep_command(files: Path) -> None:
+    """It ran the file once and dropped the sweep without a word (HTTP refused it with 422)."""
+    result = runner.invoke(app, ["scenario", "run", "--no-store", str(files / "sweep.yaml")])
+    assert result.exit_code == 2, result.output
+    assert "dom scenario sweep" in result.output and "Traceback" not in result.output
