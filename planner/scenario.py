@@ -187,7 +187,8 @@ def _ratio(num: float, den: float) -> float | None:
 
 def _utilization(inp: ScenarioInput, shipped: dict[str, int]
                  ) -> tuple[dict[str, float | None], dict[str, str]]:
-    """Units shipped / capacity where a capacity is set, else units shipped / stock held there."""
+    """Units shipped / capacity where a capacity is set (what the scenario may use of it: live
+    orders it leaves out hold the rest), else units shipped / stock held there."""
     stock_at: dict[str, int] = defaultdict(int)
     for (loc_id, _), units in inp.stock.items():
         stock_at[loc_id] += units
