@@ -330,7 +330,14 @@ def test_lookahead_prices_stock_the_latest_joint_run_found_scarce(client: TestCl
     client.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 10}, headers=ADMIN)
     client.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
     assert client.post("/v1/allocations/run", json={}, headers=PLANNER).json()["allocated"] == 2
-    client.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+    # WH-B's unit comes free again by a cancel (a receipt there would drop its price: the
+    # scarcity it measured would be gone)
+    at_b = [o for o in waiting if any(
+        f["location_id"] == "WH-B" for f in client.get(
+            f"/v1/orders/{o['order_id']}", headers=OPS).json()["fulfillments"])]
+    cancelled = client.post(f"/v1/orders/{at_b[0]['order_id']}/cancel",
+                            json={"reason": "customer asked"}, headers=OPS)
+    assert cancelled.status_code == 200, cancelled.text
     plain = client.post("/v1/allocate", json={"order": laptop_order("Q-1"), "commit": False},
                         headers=CHANNEL).json()
     assert plain["totals"]["opportunity_cost"] == 0.0
