@@ -115,11 +115,11 @@ def plain_objective(problem: Problem, result: Result,
     it leaves short, each at its own line's price under the plain cost objective (an answer
     found with opportunity costs reports an objective that includes them)."""
     weights = build_weights(problem, Params(unfilled_cost_factor=unfilled_cost_factor))
-    first_line = np.searchsorted(problem.line_order, np.arange(problem.n_orders))
     penalty = 0.0
     for o, assignment in enumerate(result.assignments):
-        position = {line.line_id: k for k, line in enumerate(problem.orders[o].lines)}
-        penalty += sum(float(weights.line_penalty[first_line[o] + position[u.line_id]]) * u.qty
+        line_of = {spec.line_id: line for spec, line
+                   in zip(problem.orders[o].lines, problem.order_lines(o), strict=True)}
+        penalty += sum(float(weights.line_penalty[line_of[u.line_id]]) * u.qty
                        for u in assignment.unallocated)
     return result.cost() + penalty
 

@@ -50,10 +50,9 @@ def _forget_prices_where_stock_came_in(
     no order waiting left a price of 55 per unit, and the next order went to a dearer, slower
     location). The next joint run prices the location again if it is still scarce.
     """
-    rose = [(after.location_id, after.sku) for before, after in changes
-            if after.available > (before.available if before is not None else 0)]
-    if rose:
-        uow.policy.forget_opportunity_costs(rose)
+    uow.policy.forget_opportunity_costs(
+        (after.location_id, after.sku) for before, after in changes
+        if after.available > (before.available if before is not None else 0))
 
 
 def set_position(uow: UnitOfWork, entry: PositionInput) -> PositionSet:
@@ -96,8 +95,9 @@ def adjust(uow: UnitOfWork, location_id: str, sku: str, delta: int, reason: str)
                                loc=("body", "delta"))
         adjustment = uow.ledger.adjust(location_id, sku, delta, reason, ceiling=MAX_UNITS)
         reconciled = shortage(uow, {location_id: [sku]}, f"adjustment ({reason})")
-        if delta > 0:
-            uow.policy.forget_opportunity_costs([(location_id, sku)])
+        after = uow.ledger.position(location_id, sku)
+        assert after is not None
+        _forget_prices_where_stock_came_in(uow, [(current, after)])
         uow.commit()
     return Adjusted(adjustment, reconciled)
 

@@ -8,12 +8,26 @@ inside lists and mappings of numbers).
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 NUMBERS = (int, float)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def calendar_date_only(value: object, field: str) -> object:
+    """A ``mode="before"`` check for a date field: a date, or an ISO ``YYYY-MM-DD`` string
+    (pydantic parses it), passes; a number (pydantic would read a timestamp) or a datetime (its
+    day depends on a zone) is refused."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError(f"{field} must be an ISO date, YYYY-MM-DD")
 
 
 def bool_for_number(value: Any, annotation: Any) -> bool:

@@ -86,7 +86,6 @@ def add_alternatives(
     opportunity = opportunity_matrix(problem, params)
     tie = location_tie_per_unit(problem)  # once: every package's runner-ups use it
     limits = shipment_limits(problem, params.max_shipments_per_order)
-    first_line = np.searchsorted(problem.line_order, np.arange(problem.n_orders))
     loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
     sku_index = {s: i for i, s in enumerate(problem.skus)}
     for o, assignment in enumerate(assignments):
@@ -117,9 +116,8 @@ def add_alternatives(
             ctx.join_own_packages(own)
             line_ids = [line_id for line_id, _, _ in shipment.lines]
             assignment.alternatives.extend(ctx.alternatives(line_ids, left, proven))
-        lines = problem.orders[o].lines
-        line_of = {ln.line_id: (int(first_line[o]) + k, sku_index[ln.sku])
-                   for k, ln in enumerate(lines)}
+        line_of = {ln.line_id: (line, sku_index[ln.sku])
+                   for ln, line in zip(spec.lines, problem.order_lines(o), strict=True)}
         arrival_floor = max((s.delivery_days for s in assignment.shipments), default=0)
         for short in assignment.unallocated:
             line, sku = line_of[short.line_id]

@@ -184,15 +184,15 @@ def solve(
     solved = time.perf_counter()
 
     assignments = assignments_from_units(problem, weights, units)
-    explained = 0
-    if problem.n_orders <= EXPLAIN_UP_TO_ORDERS:
+    if problem.n_orders > EXPLAIN_UP_TO_ORDERS:
+        explained, why = 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained"
+    else:
         explained = add_alternatives(problem, params, units, assignments,
                                      proven=status == "optimal",
                                      deadline=started + params.time_limit_ms / 1000.0,
                                      weights=weights)
+        why = "the time limit ran out"
     if explained < problem.n_orders:
-        why = ("the time limit ran out" if problem.n_orders <= EXPLAIN_UP_TO_ORDERS
-               else f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained")
         note = (note + "; " if note else "") + \
             f"runner-ups listed for {explained:,} of {problem.n_orders:,} orders: {why}"
     return Result(

@@ -8,7 +8,6 @@ one row per line: ``order_id, sku, qty`` plus ``lat, lon`` (or ``postal_code``) 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -18,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lifecycle.coordinates import resolve_coordinates
 from models import InvalidInput
+from models.strict_input import calendar_date_only
 from optimizer import LineSpec, LocationSpec, OrderSpec
 from planner.definition import InventoryRow, LocationRow
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DEFAULT_CAPABILITIES = {"warehouse": ["ship"], "store": ["ship", "pickup"],
                          "supplier": ["dropship"]}
 
@@ -59,11 +58,8 @@ class _Delivery(_Loose):
             if value.tzinfo is None and value.time() == time(0):
                 return value.date()
             raise ValueError("deliver_by must be a date (YYYY-MM-DD), not a time of day")
-        if value is None or isinstance(value, date):
-            return value
-        if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
-            return value.strip()
-        raise ValueError("deliver_by must be an ISO date, YYYY-MM-DD")
+        return calendar_date_only(value.strip() if isinstance(value, str) else value,
+                                  "deliver_by")
 
 
 class _Order(_Loose):

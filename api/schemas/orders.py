@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -12,6 +11,7 @@ from api.schemas.common import ClientTime, Strict
 from models import Channel, Customer, DeliveryMethod, Event, Order, PaymentStatus
 from models.commands import CreateOrder, Destination, LineInput
 from models.fulfillments import Fulfillment
+from models.strict_input import calendar_date_only
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]*$")
 
@@ -39,9 +39,6 @@ class ShipToIn(Strict):
         if self.lat is None and not self.postal_code:
             raise ValueError("ship_to needs lat and lon, or a postal_code")
         return self
-
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class DeliveryIn(Strict):
@@ -79,12 +76,7 @@ class DeliveryIn(Strict):
     @field_validator("deliver_by", mode="before")
     @classmethod
     def _iso_date_only(cls, value: object) -> object:
-        """Only a calendar date: not a timestamp, not a datetime (whose day depends on a zone)."""
-        if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-            return value
-        if isinstance(value, str) and _ISO_DATE.match(value):
-            return value
-        raise ValueError("deliver_by must be an ISO date, YYYY-MM-DD")
+        return calendar_date_only(value, "deliver_by")
 
 
 class PaymentIn(Strict):

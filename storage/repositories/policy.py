@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, tuple_, update
 
 from models.policy import SourcingPolicy
 from storage.clock import utcnow
@@ -35,10 +35,10 @@ class SqlPolicyStore:
         return {(r["location_id"], r["sku"]): r["value"] for r in rows}
 
     def forget_opportunity_costs(self, keys: Iterable[tuple[str, str]]) -> None:
-        for location_id, sku in sorted(set(keys)):
+        wanted = sorted(set(keys))
+        if wanted:  # one statement for an import's thousands of rows
             self._c.execute(delete(opportunity_costs).where(
-                opportunity_costs.c.location_id == location_id,
-                opportunity_costs.c.sku == sku))
+                tuple_(opportunity_costs.c.location_id, opportunity_costs.c.sku).in_(wanted)))
 
     def replace_opportunity_costs(self, values: Mapping[tuple[str, str], float]) -> None:
         self._c.execute(delete(opportunity_costs))
