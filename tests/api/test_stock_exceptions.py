@@ -7,6 +7,7 @@ orders are sourced again in the same transaction; work already released is escal
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -340,7 +341,12 @@ def test_a_store_that_stops_pickups_gives_back_its_pickup_allocations_only(
     events = [e["type"] for e in after["timeline"]]
     assert "order.pickup_unavailable" in events and "order.backordered" not in events[2:]
     (allocated,) = [e for e in after["timeline"] if e["type"] == "order.allocated"]
-    assert allocated["message"] == "Allocated: for pickup at Store Manhattan, ready today"
+    # ready the day the held allocation reaches the store: an hour from now, tomorrow (UTC)
+    # when the order came in after 23:00
+    promised = date.fromisoformat(pickup["fulfillments"][0]["promised_date"])
+    ready = "today" if promised == datetime.fromisoformat(allocated["at"]).astimezone(
+        UTC).date() else "in 1 day"
+    assert allocated["message"] == f"Allocated: for pickup at Store Manhattan, ready {ready}"
     (notice,) = [e for e in after["timeline"] if e["type"] == "notification.sent"
                  and e["data"]["template"] == "pickup_unavailable"]
     assert notice["message"].endswith("Your pickup store cannot hand over order PICKUP")
