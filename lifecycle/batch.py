@@ -328,9 +328,12 @@ def _refresh_prices(uow: UnitOfWork, plan: Plan) -> None:
 
 
 def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocation,
-            waiting_before: int) -> None:
-    """Count one committed order in the report; ``waiting_before``: its units no allocation
-    covered before the run, so only units the run uncovered count as ``units_unfilled``."""
+            waiting_before: dict[str, int]) -> None:
+    """Count one committed order in the report; ``waiting_before``: per line, its units no
+    allocation covered before the run, so only units the run uncovered count as
+    ``units_unfilled``. Counted line by line: a plan that leaves one line short to fill
+    another has lost units and filled others, which netted over the order would look like
+    neither and charge the newly filled line's cost against the saving."""
     setattr(outcome, allocation.status, getattr(outcome, allocation.status) + 1)
     outcome.units_allocated += sum(line.qty for f in allocation.fulfillments
                                    for line in f.lines)
@@ -341,9 +344,14 @@ def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocatio
         replaced_units = sum(f.units for f in step.replaced)
         after = sum(f.cost or 0.0 for f in allocation.fulfillments)
         new_units = sum(line.qty for f in allocation.fulfillments for line in f.lines)
-        unfilled = sum(u.qty for u in allocation.unallocated)
-        lost = max(0, unfilled - waiting_before)
-        gained = max(0, waiting_before - unfilled)
+        unfilled: dict[str, int] = {}
+        for short in allocation.unallocated:
+            unfilled[short.line_id] = unfilled.get(short.line_id, 0) + short.qty
+        lines = set(unfilled) | set(waiting_before)
+        lost = sum(max(0, unfilled.get(line, 0) - waiting_before.get(line, 0))
+                   for line in lines)
+        gained = sum(max(0, waiting_before.get(line, 0) - unfilled.get(line, 0))
+                     for line in lines)
         moves.cost_replaced += before
         moves.cost_replacements += after
         moves.before_unfilled += before * min(lost, replaced_units) / max(replaced_units, 1)
@@ -396,8 +404,8 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
         return outcome
     outcome.solver = solver_info(plan.result)
     observe.solved(outcome.solver)
-    waiting_before = {s.order.id: sum(uncovered_units(s.order, existing.get(s.order.id, []))
-                                      .values()) for s in steps}
+    waiting_before = {s.order.id: uncovered_units(s.order, existing.get(s.order.id, []))
+                      for s in steps}
     for step in steps:  # all stock given back before any is reserved again
         _take_back(uow, step, plan.network)
     for step in steps:

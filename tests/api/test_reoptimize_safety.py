@@ -392,3 +392,34 @@ def test_under_reject_an_order_already_waiting_may_still_move_what_it_has(
     assert [f for f in shipping(moved) if f[1] == "allocated"] == [("WH-A", "allocated")]
     # still waiting for the cable, as before the run: no shorter, no fuller
     assert moved["status"] == first["status"] == "partially_allocated"
+
+
+def test_a_unit_lost_on_one_line_and_one_filled_on_another_are_both_counted(
+        app: TestClient) -> None:
+    """X holds WH-A's one laptop and waits for a cable; Y (priority 5) waits for the laptop.
+    When a cable comes in at WH-B, the run gives Y the laptop and X the cable. Netted over X,
+    one unit short before and one after looked like no change, and the report called the
+    laptop's $15 parcel replaced by the cable's $3 one a $12 saving."""
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/products/CABLE", json={"name": "Cable"}, headers=ADMIN)
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = app.post("/v1/orders", headers=CHANNEL, json=order_body("X", lines=[
+        {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+        {"line_id": "2", "sku": "CABLE", "qty": 1, "unit_price": 9.0}]))
+    assert placed.status_code == 201, placed.text
+    first = placed.json()
+    assert shipping(first) == [("WH-A", "allocated")]
+    urgent = place(app, "Y", priority=5)
+    assert urgent["status"] == "backordered"
+    app.put("/v1/inventory/WH-B/CABLE", json={"on_hand": 1}, headers=ADMIN)
+    run = reoptimize(app)
+    moved = order(app, first)
+    assert shipping(moved) == [("WH-A", "cancelled"), ("WH-B", "allocated")]
+    (parcel,) = [f for f in moved["fulfillments"] if f["status"] == "allocated"]
+    assert [line["sku"] for line in parcel["lines"]] == ["CABLE"]
+    assert shipping(order(app, urgent)) == [("WH-A", "allocated")]
+    # the laptop's parcel paid for a unit now short, the cable's for one that waited: neither
+    # is money saved or spent on the same units
+    assert run["reoptimized"] == {
+        "fulfillments_reconsidered": 1, "cost_before": 15.0, "cost_after": parcel["cost"],
+        "saving": 0.0, "units_unfilled": 1, "units_filled": 1, "orders_restored": 0}
