@@ -15,6 +15,7 @@ ledger still accepts and backorders the rest.
 from __future__ import annotations
 
 import logging
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -371,6 +372,8 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     (``network.release_time``).
     """
     _refuse_backorder(policy, _unfilled(order, assignment))
+    before, events_before = replace(order, attributes=deepcopy(order.attributes)), \
+        len(order.events)
     release_at = release_time(order, policy, now, release_by)
     today = work_starts(order, policy, now, release_by)
     made: list[PlannedFulfillment] = []
@@ -393,7 +396,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         item.fulfillment_id, item.status = fulfillment.id, fulfillment.status.value
         made.append(item)
     _refuse_backorder(policy, unfilled)
-    _ensure_service_fulfillment(uow, order, existing, now)
+    serviced = _ensure_service_fulfillment(uow, order, existing, now)
     # a pickup order told its store could not hand it over was sourced before: its first
     # allocation (the intake's, the common case) has no such escalation to look for
     reallocated_pickup = made and order.delivery.method is DeliveryMethod.PICKUP \
@@ -404,7 +407,11 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
                       "closed by itself: allocated for pickup again", now)
     _record_releases(order, made)
     order.apply_derived_status(derive_status(order, uow.fulfillments.for_order(order.id)))
-    save_order(uow, order)
+    # An answer that changes nothing (an order still waiting, told so before) writes nothing:
+    # rewriting it would only bump its version, and joint runs, which answer every waiting
+    # order, would then collide on orders neither of them touched.
+    if made or serviced or len(order.events) != events_before or order != before:
+        save_order(uow, order)
     return Allocation(
         order_id=order.id,
         status=order_allocation_status(order, uow.fulfillments.for_order(order.id)),
@@ -500,16 +507,18 @@ def _record_releases(order: Order, made: list[PlannedFulfillment]) -> None:
 
 
 def _ensure_service_fulfillment(uow: UnitOfWork, order: Order, existing: list[Fulfillment],
-                                now: datetime) -> None:
-    """Services never touch stock; they wait in one fulfillment of their own."""
+                                now: datetime) -> bool:
+    """Services never touch stock; they wait in one fulfillment of their own. True when this
+    call made it."""
     planned = _planned_service(order, existing, fully_registered(uow, order))
     if planned is None:
-        return
+        return False
     uow.fulfillments.add(Fulfillment(
         id=new_id("ful"), order_id=order.id, type=FulfillmentType.SERVICE, location_id=None,
         status=FulfillmentStatus(str(planned.status)), lines=planned.lines, created_at=now,
         attributes={"covers": {line.line_id: line.covers_line_id
                                for line in order.service_lines}}))
+    return True
 
 
 def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list[Unfilled],

@@ -423,3 +423,31 @@ def test_a_unit_lost_on_one_line_and_one_filled_on_another_are_both_counted(
     assert run["reoptimized"] == {
         "fulfillments_reconsidered": 1, "cost_before": 15.0, "cost_after": parcel["cost"],
         "saving": 0.0, "units_unfilled": 1, "units_filled": 1, "orders_restored": 0}
+
+
+def test_a_run_that_finds_nothing_for_a_waiting_order_leaves_it_unwritten(
+        app: TestClient, container: Container) -> None:
+    """Every joint run answers every waiting order; one that is still short as it was told
+    must not be rewritten (its version bumped), or two runs at once would collide on orders
+    neither changed (on PostgreSQL, one of them retried, or answered 409)."""
+    network(app, {"WH-A": 0, "WH-B": 0})
+    placed = place(app, "X")
+    assert placed["status"] == "backordered"
+
+    def stored() -> tuple[int, Any, int]:
+        with container.uow(write=False) as uow:
+            found = uow.orders.get(placed["order_id"])
+            assert found is not None
+            return found.version, found.updated_at, len(order(app, placed)["timeline"])
+
+    before = stored()
+    for _ in range(2):
+        run = app.post("/v1/allocations/run", json={}, headers=PLANNER).json()
+        assert (run["orders"], run["backordered"]) == (1, 1)
+        assert stored() == before
+    app.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    run = app.post("/v1/allocations/run", json={}, headers=PLANNER).json()
+    assert run["allocated"] == 1
+    version, _, events = stored()
+    assert version > before[0] and events > before[2]
+    assert order(app, placed)["status"] == "allocated"
