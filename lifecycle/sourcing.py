@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from copy import deepcopy
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -304,6 +304,29 @@ def _as_planned(fulfillment: Fulfillment) -> PlannedFulfillment:
         status=f.status.value)
 
 
+RUNNER_UPS = "runner_ups"  # fulfillment attribute: the locations it won against, as chosen
+
+
+def _runner_ups_of(assignment: OrderAssignment, location_id: str) -> list[dict[str, Any]]:
+    """The runner-ups a shipment from ``location_id`` won against, stored on its fulfillment
+    so that asking for the allocation again explains it as the answer that made it did."""
+    return [asdict(alt) for alt in assignment.alternatives if alt.instead_of == location_id]
+
+
+def _stored_runner_ups(fulfillments: list[Fulfillment]) -> list[Alternative]:
+    """The runner-ups recorded on live fulfillments (none on those made before they were
+    recorded, or by a solve that did not explain them)."""
+    found: list[Alternative] = []
+    for fulfillment in fulfillments:
+        stored = fulfillment.attributes.get(RUNNER_UPS)
+        for alt in stored if isinstance(stored, list) else []:
+            found.append(Alternative(
+                line_ids=[str(x) for x in alt["line_ids"]], location_id=str(alt["location_id"]),
+                cost=float(alt["cost"]), delivery_days=int(alt["delivery_days"]),
+                why_not=str(alt["why_not"]), instead_of=alt.get("instead_of")))
+    return found
+
+
 def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: SourcingPolicy,
                        objective: str | None = None, *, committed: bool = True) -> Allocation:
     """The allocation already committed for an order (what allocate returns the second time).
@@ -334,7 +357,7 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
         fulfillments=[_as_planned(f) for f in live],
         unallocated=[Unfilled(line.line_id, skus.get(line.line_id, line.sku), line.qty,
                               "no_stock") for line in left],
-        alternatives=[], committed=committed,
+        alternatives=_stored_runner_ups(live), committed=committed,
         plain_cost=round(sum(f.cost or 0.0 for f in live), 2))
 
 
@@ -381,12 +404,11 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     for shipment in assignment.shipments:
         item = _planned(order, network, shipment, today)
         try:
-            fulfillment = _create_fulfillment(uow, order, item, now, release_at,
-                                              {"solver": solver_info(result),
-                                               "objective": chosen_objective,
-                                               "processing_days":
-                                                   network.locations[shipment.location_id]
-                                                   .processing_days})
+            fulfillment = _create_fulfillment(
+                uow, order, item, now, release_at,
+                {"solver": solver_info(result), "objective": chosen_objective,
+                 "processing_days": network.locations[shipment.location_id].processing_days,
+                 RUNNER_UPS: _runner_ups_of(assignment, shipment.location_id)})
         except InsufficientStock:
             if not degrade:
                 raise
@@ -572,6 +594,8 @@ def _with_earlier(allocation: Allocation, before: list[Fulfillment]) -> Allocati
     if not earlier:
         return allocation
     return replace(allocation, fulfillments=earlier + allocation.fulfillments,
+                   alternatives=_stored_runner_ups([f for f in before if f.status not in DEAD])
+                   + allocation.alternatives,
                    plain_cost=round(allocation.plain_cost + sum(f.cost or 0.0 for f in earlier),
                                     2))
 

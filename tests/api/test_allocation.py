@@ -116,6 +116,23 @@ def test_allocating_an_allocated_order_returns_its_current_allocation(api: TestC
     assert available(api)["WH-B"] == 4
 
 
+def test_allocating_an_allocated_order_again_explains_it_as_the_first_answer_did(
+        api: TestClient) -> None:
+    first = api.post("/v1/allocate", json={"order": laptop_order(), "commit": True,
+                                           "objective": "cost"}, headers=CHANNEL)
+    assert first.status_code == 201, first.text
+    explained = first.json()["explanation"]["alternatives"]
+    assert [(a["location_id"], a["why_not"], a["instead_of"]) for a in explained] == \
+        [("WH-A", "dearer", "WH-B")]
+    # WH-A costs more to reach now, but the runner-up shown is the one the choice was made on
+    api.put("/v1/locations/WH-A", json={**NEAR, "shipment_cost": 40.0}, headers=ADMIN)
+    for commit in (True, False):
+        again = api.post("/v1/allocate", json={"order_id": first.json()["order_id"],
+                                               "commit": commit}, headers=CHANNEL)
+        assert again.status_code == 200, again.text
+        assert again.json()["explanation"]["alternatives"] == explained
+
+
 def test_short_stock_backorders_the_rest_under_the_default_policy(api: TestClient) -> None:
     placed = api.post("/v1/orders", json=laptop_order(qty=9), headers=CHANNEL).json()
     assert placed["status"] == "partially_allocated"
