@@ -129,9 +129,10 @@ def add_alternatives(
             ctx.short = _ShortLine(
                 own=own,
                 full=len(assignment.shipments) >= int(limits[o]),
-                price=None if weights.fill_first else float(weights.line_penalty[line]) * short.qty,
+                unit_price=None if weights.fill_first else float(weights.line_penalty[line]),
                 day_weight=weights.time_weight,
             )
+            ctx.fit_to_leftovers(left)
             assignment.alternatives.extend(ctx.alternatives([short.line_id], left, proven))
     return len(assignments)
 
@@ -140,12 +141,12 @@ def add_alternatives(
 class _ShortLine:
     """What a short line's runner-ups are judged by: the order's own locations (a unit more
     from one of them needs no new package), whether the order has all the packages it may,
-    and, when unfilled units have a finite price, what leaving these units short costs in the
+    and, when unfilled units have a finite price, what leaving one unit short costs in the
     objective (``day_weight`` per day of arrival, as the price counts them)."""
 
     own: BoolArray
     full: bool
-    price: float | None
+    unit_price: float | None
     day_weight: float
 
 
@@ -190,6 +191,9 @@ class _Candidates:
         # a pickup order's store (see add_alternatives); None for a shipped order
         self.pickup: int | None = None
         self.package: FloatArray = problem.package_cost[o]
+        self._opportunity, self._tie_per_unit = opportunity, tie_per_unit
+        # units each location would send: all of them (see fit_to_leftovers for a short line)
+        self.units: IntArray = np.full(problem.n_locations, int(qty.sum()), dtype=np.int64)
         self.cost: FloatArray = self.package + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
         self.days: IntArray = problem.days[o]
@@ -197,6 +201,24 @@ class _Candidates:
         self.arrival: IntArray = np.maximum(problem.arrival_days[o], arrival_floor)
         self.tie: FloatArray = tie_per_unit * float(qty.sum())
         self.score: FloatArray = self._score()
+
+    def fit_to_leftovers(self, left: _Leftovers) -> None:
+        """Price a split short line's missing units at what each location could still send:
+        the stock and room the answer leaves it, at most all of them. A location with one unit
+        left would have sent that one, not every missing unit, so it is shown and judged at
+        that (priced at all of them, a location whose one unit cost more than leaving it
+        short looked cheap enough, and lost to "joint constraints"). One that could send
+        none keeps the price of all of them: it is listed for why it could not."""
+        if not self._split_short_line():
+            return
+        sku = int(self.skus[0])  # a short line is one line: one SKU
+        want = int(self.qty.sum())
+        could = np.minimum(left.stock[:, sku].astype(float), np.floor(left.capacity))
+        self.units = np.where(could >= 1, np.minimum(could, want), want).astype(np.int64)
+        self.cost = self.package + self.units * self.problem.unit_cost[self.o]
+        self.extra = self._opportunity[:, sku] * self.units
+        self.tie = self._tie_per_unit * self.units
+        self.score = self._score()
 
     def join_own_packages(self, own: BoolArray) -> None:
         """The order's other packages (``own`` but not ``chosen``): sending these lines with
@@ -313,21 +335,23 @@ class _Candidates:
         """Why a location with the stock and the room did not send a short line's units.
 
         Judged for this location, not from the line's one reason (a line short because stock
-        ran out elsewhere may still have been passed over here on price): ``dearer`` when its
-        units cost more than leaving them short (a finite unfilled price; its package counted
-        only when it would be a new one), then ``max_shipments`` when it would be a package
-        too many, ``held_for_later_orders`` when only lookahead prices tipped it over.
+        ran out elsewhere may still have been passed over here on price): ``dearer`` when the
+        units it could send cost more than leaving them short (a finite unfilled price; its
+        package counted only when it would be a new one), then ``max_shipments`` when it
+        would be a package too many, ``held_for_later_orders`` when only lookahead prices
+        tipped it over.
         """
         short = self.short
         assert short is not None
         new_package = not short.own[n]
         cost = float(self.cost[n]) - (0.0 if new_package else float(self.package[n]))
         cost += short.day_weight * float(self.arrival[n])
-        if short.price is not None and cost > short.price + EPS:
+        price = None if short.unit_price is None else short.unit_price * float(self.units[n])
+        if price is not None and cost > price + EPS:
             return "dearer"
         if new_package and short.full:
             return "max_shipments"
-        if short.price is not None and cost + float(self.extra[n]) > short.price + EPS:
+        if price is not None and cost + float(self.extra[n]) > price + EPS:
             return "held_for_later_orders"
         return "joint_constraints" if proven else "not_optimized"
 

@@ -409,3 +409,21 @@ def test_an_own_package_is_priced_without_the_package_it_already_pays() -> None:
     rivals_of_b = [(a.location_id, a.cost, a.why_not) for a in assignment.alternatives
                    if a.instead_of == "B"]
     assert rivals_of_b == [("A", 1.0, "not_optimized")]
+
+
+def test_a_short_line_s_runner_up_is_priced_at_the_units_it_had_left() -> None:
+    """W1 sent 1 of 3; W2 had 1 unit, at 5 + 1 = 6, against 0.9 x 6 = 5.4 for leaving it
+    short: the answer (proven optimal, one order) left it short because it was dearer. Priced
+    at both missing units (7 against 10.8) it looked cheap enough and lost to 'joint
+    constraints', which a one-order answer has none of."""
+    locs = [location("W1", 40.01, shipment_cost=1.0),
+            location("W2", 40.02, shipment_cost=5.0, unit_cost=1.0)]
+    result = solve_orders([one_line_order(qty=3)], locs, {("W1", "S"): 1, ("W2", "S"): 1},
+                          Params(unfilled_cost_factor=0.9))
+    (assignment,) = result.assignments
+    assert result.status == "optimal" and assignment.unallocated[0].qty == 2
+    short = {a.location_id: (a.cost, a.why_not) for a in assignment.alternatives
+             if a.instead_of is None}
+    assert short["W2"] == (6.0, "dearer")
+    # W1 has nothing left: listed at what all the missing units would cost there
+    assert short["W1"] == (1.0, "no_stock")
