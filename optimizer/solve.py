@@ -18,6 +18,7 @@ from optimizer.backends.exact import applicable as exact_applicable
 from optimizer.backends.exact import enumerate_order, sequential_ms, sequential_units_until
 from optimizer.backends.greedy import greedy_units
 from optimizer.builder import build_problem
+from optimizer.collector import collector_paused
 from optimizer.decode import assignments_from_units
 from optimizer.explain import add_alternatives
 from optimizer.lagrange import WARM_THETA, Duals, improve_bound
@@ -183,15 +184,16 @@ def solve(
         note = (note + "; " if note else "") + fill_first.UNVERIFIED
     solved = time.perf_counter()
 
-    assignments = assignments_from_units(problem, weights, units)
-    if problem.n_orders > EXPLAIN_UP_TO_ORDERS:
-        explained, why = 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained"
-    else:
-        explained = add_alternatives(problem, params, units, assignments,
-                                     proven=status == "optimal",
-                                     deadline=started + params.time_limit_ms / 1000.0,
-                                     weights=weights)
-        why = "the time limit ran out"
+    with collector_paused():
+        assignments = assignments_from_units(problem, weights, units)
+        if problem.n_orders > EXPLAIN_UP_TO_ORDERS:
+            explained, why = 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained"
+        else:
+            explained = add_alternatives(problem, params, units, assignments,
+                                         proven=status == "optimal",
+                                         deadline=started + params.time_limit_ms / 1000.0,
+                                         weights=weights)
+            why = "the time limit ran out"
     if explained < problem.n_orders:
         note = (note + "; " if note else "") + \
             f"runner-ups listed for {explained:,} of {problem.n_orders:,} orders: {why}"
