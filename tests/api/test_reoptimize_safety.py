@@ -56,6 +56,18 @@ def place(client: TestClient, channel_order_id: str, **extra: Any) -> dict[str, 
     return body
 
 
+def place_laptop_and_cable(client: TestClient, channel_order_id: str) -> dict[str, Any]:
+    """An order for a laptop (line 1) and a cable (line 2), the cable product created first."""
+    client.put("/v1/products/CABLE", json={"name": "Cable"}, headers=ADMIN)
+    response = client.post("/v1/orders", headers=CHANNEL, json=order_body(
+        channel_order_id, lines=[
+            {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+            {"line_id": "2", "sku": "CABLE", "qty": 1, "unit_price": 9.0}]))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def test_an_order_whose_payment_failed_keeps_its_allocation(app: TestClient) -> None:
     network(app, {"WH-A": 5, "WH-B": 0})
     app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
@@ -373,14 +385,9 @@ def test_under_reject_an_order_already_waiting_may_still_move_what_it_has(
     run kept X where it was because the answer 'leaves it short': it was short before, by the
     same cable, so moving the laptop to the nearer WH-A costs X nothing."""
     network(app, {"WH-A": 0, "WH-B": 1})
-    app.put("/v1/products/CABLE", json={"name": "Cable"}, headers=ADMIN)
     app.put("/v1/policy", json={"release_delay_minutes": 60, "objective": "time"},
             headers=PLANNER)
-    placed = app.post("/v1/orders", headers=CHANNEL, json=order_body("X", lines=[
-        {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
-        {"line_id": "2", "sku": "CABLE", "qty": 1, "unit_price": 9.0}]))
-    assert placed.status_code == 201, placed.text
-    first = placed.json()
+    first = place_laptop_and_cable(app, "X")
     assert shipping(first) == [("WH-B", "allocated")]
     app.put("/v1/policy", json={"release_delay_minutes": 60, "objective": "time",
                                 "backorder": "reject"}, headers=PLANNER)
@@ -401,13 +408,8 @@ def test_a_unit_lost_on_one_line_and_one_filled_on_another_are_both_counted(
     one unit short before and one after looked like no change, and the report called the
     laptop's $15 parcel replaced by the cable's $3 one a $12 saving."""
     network(app, {"WH-A": 1, "WH-B": 0})
-    app.put("/v1/products/CABLE", json={"name": "Cable"}, headers=ADMIN)
     app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
-    placed = app.post("/v1/orders", headers=CHANNEL, json=order_body("X", lines=[
-        {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
-        {"line_id": "2", "sku": "CABLE", "qty": 1, "unit_price": 9.0}]))
-    assert placed.status_code == 201, placed.text
-    first = placed.json()
+    first = place_laptop_and_cable(app, "X")
     assert shipping(first) == [("WH-A", "allocated")]
     urgent = place(app, "Y", priority=5)
     assert urgent["status"] == "backordered"
