@@ -119,6 +119,10 @@ def add_alternatives(
         line_of = {ln.line_id: (line, sku_index[ln.sku])
                    for ln, line in zip(spec.lines, problem.order_lines(o), strict=True)}
         arrival_floor = max((s.delivery_days for s in assignment.shipments), default=0)
+        # the day the order arrives with the answer's packages, as the objective counts it (an
+        # order with none arrives on no day: its first package adds all of its days)
+        arrives = max((int(problem.arrival_days[o, loc_index[s.location_id]])
+                       for s in assignment.shipments), default=0)
         for short in assignment.unallocated:
             line, sku = line_of[short.line_id]
             qty = np.array([short.qty], dtype=np.int64)
@@ -131,8 +135,9 @@ def add_alternatives(
                 full=len(assignment.shipments) >= int(limits[o]),
                 unit_price=None if weights.fill_first else float(weights.line_penalty[line]),
                 day_weight=weights.time_weight,
+                arrives=arrives,
             )
-            ctx.fit_to_leftovers(left)
+            ctx.price_short_line(left)
             assignment.alternatives.extend(ctx.alternatives([short.line_id], left, proven))
     return len(assignments)
 
@@ -142,12 +147,15 @@ class _ShortLine:
     """What a short line's runner-ups are judged by: the order's own locations (a unit more
     from one of them needs no new package), whether the order has all the packages it may,
     and, when unfilled units have a finite price, what leaving one unit short costs in the
-    objective (``day_weight`` per day of arrival, as the price counts them)."""
+    objective (``day_weight`` per day of arrival, as the price counts them; ``arrives``: the
+    day the order arrives with the answer's packages, so a package from elsewhere costs only
+    the days it adds)."""
 
     own: BoolArray
     full: bool
     unit_price: float | None
     day_weight: float
+    arrives: int
 
 
 class _Leftovers:
@@ -192,7 +200,7 @@ class _Candidates:
         self.pickup: int | None = None
         self.package: FloatArray = problem.package_cost[o]
         self._opportunity, self._tie_per_unit = opportunity, tie_per_unit
-        # units each location would send: all of them (see fit_to_leftovers for a short line)
+        # units each location would send: all of them (see price_short_line for a short line)
         self.units: IntArray = np.full(problem.n_locations, int(qty.sum()), dtype=np.int64)
         self.cost: FloatArray = self.package + float(qty.sum()) * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
@@ -202,20 +210,23 @@ class _Candidates:
         self.tie: FloatArray = tie_per_unit * float(qty.sum())
         self.score: FloatArray = self._score()
 
-    def fit_to_leftovers(self, left: _Leftovers) -> None:
-        """Price a split short line's missing units at what each location could still send:
-        the stock and room the answer leaves it, at most all of them. A location with one unit
-        left would have sent that one, not every missing unit, so it is shown and judged at
-        that (priced at all of them, a location whose one unit cost more than leaving it
-        short looked cheap enough, and lost to "joint constraints"). One that could send
-        none keeps the price of all of them: it is listed for why it could not."""
-        if not self._split_short_line():
-            return
+    def price_short_line(self, left: _Leftovers) -> None:
+        """Price a short line's missing units as each location would have sent them (call
+        after ``short`` is set). The order's own locations add the units to a package it
+        pays for already: no package fee. When lines may split, a location sends what it
+        could still send, the stock and room the answer leaves it, at most all of them: one
+        with one unit left would have sent that one, not every missing unit (priced at all of
+        them, a location whose one unit cost more than leaving it short looked cheap enough,
+        and lost to "joint constraints"); one that could send none keeps the price of all of
+        them, listed for why it could not."""
+        assert self.short is not None
         sku = int(self.skus[0])  # a short line is one line: one SKU
         want = int(self.qty.sum())
-        could = np.minimum(left.stock[:, sku].astype(float), np.floor(left.capacity))
-        self.units = np.where(could >= 1, np.minimum(could, want), want).astype(np.int64)
-        self.cost = self.package + self.units * self.problem.unit_cost[self.o]
+        if self._split_short_line():
+            could = np.minimum(left.stock[:, sku].astype(float), np.floor(left.capacity))
+            self.units = np.where(could >= 1, np.minimum(could, want), want).astype(np.int64)
+        package = np.where(self.short.own, 0.0, self.package)
+        self.cost = package + self.units * self.problem.unit_cost[self.o]
         self.extra = self._opportunity[:, sku] * self.units
         self.tie = self._tie_per_unit * self.units
         self.score = self._score()
@@ -344,8 +355,10 @@ class _Candidates:
         short = self.short
         assert short is not None
         new_package = not short.own[n]
-        cost = float(self.cost[n]) - (0.0 if new_package else float(self.package[n]))
-        cost += short.day_weight * float(self.arrival[n])
+        # its package fee is in ``cost`` only when it would be a new one (price_short_line);
+        # days count as the objective counts them: those it adds to the order's arrival
+        cost = float(self.cost[n])
+        cost += short.day_weight * max(0.0, float(self.arrival[n]) - short.arrives)
         price = None if short.unit_price is None else short.unit_price * float(self.units[n])
         if price is not None and cost > price + EPS:
             return "dearer"

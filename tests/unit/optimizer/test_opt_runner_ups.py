@@ -425,5 +425,40 @@ def test_a_short_line_s_runner_up_is_priced_at_the_units_it_had_left() -> None:
     short = {a.location_id: (a.cost, a.why_not) for a in assignment.alternatives
              if a.instead_of is None}
     assert short["W2"] == (6.0, "dearer")
-    # W1 has nothing left: listed at what all the missing units would cost there
-    assert short["W1"] == (1.0, "no_stock")
+    # W1 has nothing left: listed at what all the missing units would add to its parcel
+    assert short["W1"] == (0.0, "no_stock")
+
+
+def test_a_short_line_s_runner_up_is_charged_only_the_days_it_adds() -> None:
+    """Under balanced, X goes from A (4 days); Y's unit at B (1 day, 1.0) would not make the
+    order later, so leaving it short (6.0) is no cheaper: B lost to the one-package limit
+    (with two packages allowed the answer sends it), not 'dearer' for 4 days of arrival."""
+    far = LocationSpec("A", "warehouse", 43.0, -90.0, frozenset({"ship"}), shipment_cost=1.0,
+                       km_per_day=100.0)
+    near = location("B", 40.01, shipment_cost=1.0)
+    order = OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "X", 1), LineSpec("2", "Y", 1)))
+    stock = {("A", "X"): 1, ("B", "Y"): 1}
+    limited = solve_orders([order], [far, near], stock, Params(
+        objective="balanced", unfilled_cost_factor=1.0, max_shipments_per_order=1))
+    (assignment,) = limited.assignments
+    assert [s.location_id for s in assignment.shipments] == ["A"]
+    short = {a.location_id: a.why_not for a in assignment.alternatives if a.instead_of is None}
+    assert short == {"B": "max_shipments"}
+    freer = solve_orders([order], [far, near], stock, Params(
+        objective="balanced", unfilled_cost_factor=1.0, max_shipments_per_order=2))
+    assert sorted(s.location_id for s in freer.assignments[0].shipments) == ["A", "B"]
+
+
+def test_a_short_line_s_runner_up_in_the_order_s_own_parcel_shows_no_package_fee() -> None:
+    """X ships from A; Y could have gone in A's parcel for its unit (5.0), dearer than leaving
+    it short (0.5 x 6 = 3.0): shown at 5.0, not with A's package fee again (6.0)."""
+    own = location("A", 40.01, shipment_cost=1.0, unit_cost=5.0)
+    dear = location("C", 40.02, shipment_cost=1000.0)
+    order = OrderSpec("o1", 40.0, -90.0, (LineSpec("1", "X", 1), LineSpec("2", "Y", 1)))
+    result = solve_orders([order], [own, dear], {("A", "X"): 1, ("A", "Y"): 1, ("C", "X"): 1},
+                          Params(unfilled_cost_factor=0.5))
+    (assignment,) = result.assignments
+    assert assignment.unallocated[0].line_id == "2"
+    short = {a.location_id: (a.cost, a.why_not) for a in assignment.alternatives
+             if a.instead_of is None}
+    assert short["A"] == (5.0, "dearer")
