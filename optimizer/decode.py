@@ -87,7 +87,9 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
     ``unfilled_cost_factor``): an eligible location still had the stock and the room, and the
     order could still ship from it, but sending the units cost more than leaving them unfilled;
     ``max_shipments``: a location the order does not ship from still had the stock and the
-    room, but the order already has as many packages as it may; ``constrained``: the stock or
+    room, but the order already has as many packages as it may; ``over_capacity``: the eligible
+    locations holding it had the units but not the room for them (their capacity, less what
+    earlier allocations hold, before this answer took any); ``constrained``: the stock or
     the room went to other orders; ``deadline``: instead of the first two, when a location that
     holds the SKU is ruled out only by the order's delivery deadline: the promise, not the
     network, is what stands in the way.
@@ -96,6 +98,13 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
     reachable = np.bincount(problem.arc_line, problem.arc_stock, minlength=problem.n_lines)
     best_single = np.zeros(problem.n_lines, dtype=np.int64)
     np.maximum.at(best_single, problem.arc_line, problem.arc_stock)
+    # units each arc could carry with the room its location had before this answer
+    room = np.floor(np.minimum(problem.arc_stock, problem.loc_capacity[problem.arc_loc]))
+    if weights.allow_split:
+        roomy = np.bincount(problem.arc_line, room, minlength=problem.n_lines)
+    else:  # the whole line at one location
+        roomy = np.zeros(problem.n_lines)
+        np.maximum.at(roomy, problem.arc_line, room)
     anywhere = problem.stock.sum(axis=0) if problem.stock.size else np.zeros(0, np.int64)
     reasons: dict[int, str] = {}
     for line in np.nonzero(filled < problem.line_qty)[0].tolist():
@@ -107,6 +116,8 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
             reasons[line] = "insufficient_stock"
         elif not weights.allow_split and best_single[line] < qty:
             reasons[line] = "no_single_location"
+        elif roomy[line] < qty:
+            reasons[line] = "over_capacity"
         else:
             reasons[line] = "constrained"
         if reasons[line] in ("no_eligible_location", "insufficient_stock") and _too_late(

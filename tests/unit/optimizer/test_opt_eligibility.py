@@ -110,6 +110,27 @@ def test_unfilled_lines_say_why() -> None:
     assert result.assignments[0].status == "partially_allocated"
 
 
+@pytest.mark.parametrize("split", [True, False])
+def test_a_line_short_of_room_not_taken_by_anyone_is_over_capacity(split: bool) -> None:
+    """A store closed for the day (no capacity) and a warehouse with room for one unit hold
+    the units; one order, nobody took the room: it is over capacity, not 'constrained' (other
+    orders took the stock or the room)."""
+    locs = [location("S", 41.0, capacity_units_per_day=0),
+            location("W", 42.0, capacity_units_per_day=1)]
+    result = solve_orders([one_line_order(qty=2)], locs, {("S", "S"): 5, ("W", "S"): 5},
+                          Params(allow_line_split=split))
+    (short,) = result.assignments[0].unallocated
+    assert (short.reason, short.qty) == ("over_capacity", 1 if split else 2)
+
+
+def test_room_taken_by_another_order_in_the_answer_is_constrained() -> None:
+    locs = [location("W", 41.0, capacity_units_per_day=1)]
+    orders = [one_line_order("first", priority=1), one_line_order("second")]
+    result = solve_orders(orders, locs, {("W", "S"): 5})
+    assert result.assignment("first").shipments
+    assert [u.reason for u in result.assignment("second").unallocated] == ["constrained"]
+
+
 def test_no_split_means_one_location_per_line() -> None:
     locs = [location("A", 41.0), location("B", 42.0)]
     stock = {("A", "S"): 2, ("B", "S"): 2}
