@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.objective import Weights
-from optimizer.problem import REASON_CODES, IntArray, Problem, shipment_limits
+from optimizer.problem import REASON_CODES, FloatArray, IntArray, Problem, shipment_limits
 from optimizer.result import OrderAssignment, Shipment, Unallocated
 
 
@@ -100,10 +100,10 @@ def unfilled_reasons(problem: Problem, weights: Weights, arc_units: IntArray) ->
     np.maximum.at(best_single, problem.arc_line, problem.arc_stock)
     # units each arc could carry with the room its location had before this answer
     room = np.floor(np.minimum(problem.arc_stock, problem.loc_capacity[problem.arc_loc]))
+    roomy: FloatArray = np.zeros(problem.n_lines)
     if weights.allow_split:
-        roomy = np.bincount(problem.arc_line, room, minlength=problem.n_lines)
+        roomy = np.bincount(problem.arc_line, room, minlength=problem.n_lines).astype(float)
     else:  # the whole line at one location
-        roomy = np.zeros(problem.n_lines)
         np.maximum.at(roomy, problem.arc_line, room)
     anywhere = problem.stock.sum(axis=0) if problem.stock.size else np.zeros(0, np.int64)
     reasons: dict[int, str] = {}

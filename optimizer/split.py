@@ -31,6 +31,7 @@ A part that does not answer in time keeps its plan, so the answer is always feas
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import os
 import threading
@@ -157,6 +158,7 @@ def solve_part(task: PartTask) -> PartAnswer:
     return PartAnswer(answer.status, units, answer.bound, answer.message)
 
 
+log = logging.getLogger(__name__)
 _POOL: ProcessPoolExecutor | None = None
 
 
@@ -180,8 +182,19 @@ def _gather(
 
     An executor that refuses work (a broken process pool, a closed cluster) gives all None: the
     caller keeps its plan, and a broken local pool is replaced for the next call.
+
+    A single task for this machine's pool is solved here instead: one part gains nothing from
+    another process, and a pool still starting (each worker imports the solvers before its
+    first task) took longer than a 2 s limit on a loaded machine, so a two-order batch came
+    back as its floor. The part keeps its own deadline (``solve_part``).
     """
     global _POOL
+    if len(tasks) == 1 and executor is _POOL:
+        try:
+            return [fn(tasks[0])]  # type: ignore[operator]
+        except Exception:  # as a failed future would be: the caller keeps its plan
+            log.exception("split: the part failed")
+            return [None]
     try:
         futures: list[Future[PartAnswer]] = [
             executor.submit(fn, t) for t in tasks  # type: ignore[arg-type]

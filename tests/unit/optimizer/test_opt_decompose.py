@@ -6,6 +6,7 @@ test is in tests/integration/optimizer.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,9 @@ from optimizer.decompose import (
 from optimizer.objective import build_weights, evaluate
 from optimizer.split import solve_split
 from optimizer.subproblem import take
+
+# the module (optimizer/__init__ exports functions under some module names)
+split_module = importlib.import_module("optimizer.split")
 
 SMALL = settings(
     max_examples=15,
@@ -222,3 +226,29 @@ def test_an_executor_that_refuses_work_still_gives_the_plan_back() -> None:
     assert answer.arc_units is not None and feasible(problem, answer.arc_units)
     assert evaluate(problem, weights, answer.arc_units).objective <= evaluate(
         problem, weights, plan).objective
+
+
+def test_a_single_part_for_the_local_pool_is_solved_in_this_process() -> None:
+    """A lambda cannot be sent to another process: an answer means it ran here, where a pool
+    still starting cannot make a short limit run out before the part is even looked at."""
+    pool = split_module.local_executor()
+    answers = split_module._gather(pool, lambda task: ("solved", task), ["part"],  # type: ignore[list-item]
+                                   time.perf_counter() + 5.0)
+    assert answers == [("solved", "part")]
+
+
+def test_a_single_part_that_fails_in_this_process_leaves_the_plan_as_it_is() -> None:
+    def broken(task: object) -> object:
+        raise ValueError("the part's model is broken")
+
+    answers = split_module._gather(split_module.local_executor(), broken, ["part"],  # type: ignore[list-item]
+                                   time.perf_counter() + 5.0)
+    assert answers == [None]
+
+
+def test_parts_for_another_executor_are_still_sent_to_it() -> None:
+    with ThreadPoolExecutor(1) as executor:
+        sent: list[object] = []
+        answers = split_module._gather(executor, sent.append, ["part"],  # type: ignore[list-item]
+                                       time.perf_counter() + 5.0)
+    assert sent == ["part"] and answers == [None]  # list.append answers None
