@@ -252,25 +252,53 @@ def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
 
 def _keeps_allocation(plan: Plan, policy: SourcingPolicy, order: Order,
                       existing: dict[str, list[Fulfillment]]) -> bool:
-    """Whether ``order`` must keep its taken allocation rather than take this answer."""
+    """Whether ``order`` must keep its taken allocation rather than take this answer.
+
+    Judged line by line: an order that gains a unit on one line and loses one on another has
+    lost units (netted over the order it looked like no change, and an equal-priority order
+    took its laptop while it got a cable).
+    """
     unallocated = plan.result.assignment(order.id).unallocated
     if not unallocated:
         return False
-    waiting = sum(uncovered_units(order, existing.get(order.id, [])).values())
-    if sum(u.qty for u in unallocated) <= waiting:
-        return False  # no shorter than it already was: the move costs it nothing
+    waiting = uncovered_units(order, existing.get(order.id, []))
+    short: dict[str, int] = {}
+    for unit in unallocated:
+        short[unit.line_id] = short.get(unit.line_id, 0) + unit.qty
+    lost = {line_id for line_id, qty in short.items() if qty > waiting.get(line_id, 0)}
+    if not lost:
+        return False  # no line shorter than it already was: the move costs it nothing
     if policy.backorder == "reject":
         return True
-    # it may lose units only to an order of higher priority that takes that SKU where this
-    # order's allocation had it (any higher-priority order anywhere shipping the SKU let an
-    # equal-priority order take the units, and the next run could move them back)
-    skus = {order.line(u.line_id).sku for u in unallocated}
+    # It may lose units only to orders of higher priority that take more of that SKU where
+    # this order's allocation had it than they held there before the run: any higher-priority
+    # order anywhere shipping the SKU let an equal-priority order take the units, and so did
+    # one merely keeping its own units at that location (the next run moved them back).
+    skus = {order.line(line_id).sku for line_id in lost}
     held = {(f.location_id, line.sku) for f in plan.taken.get(order.id, [])
             for line in f.lines if line.sku in skus}
-    return not any(other.priority > order.priority and (shipment.location_id, line[1]) in held
-                   for other, _ in plan.work
-                   for shipment in plan.result.assignment(other.id).shipments
-                   for line in shipment.lines)
+    return not any(units > 0 for units in _taken_by_higher_priority(plan, order, held).values())
+
+
+def _taken_by_higher_priority(plan: Plan, order: Order,
+                              places: set[tuple[str | None, str]]) -> dict[tuple[str, str], int]:
+    """Per (location, SKU) of ``places``: units the orders of higher priority than ``order``
+    ship there in the answer, less what their own taken allocations held there."""
+    gained: dict[tuple[str, str], int] = {}
+    for other, _ in plan.work:
+        if other.priority <= order.priority:
+            continue
+        for shipment in plan.result.assignment(other.id).shipments:
+            for _, sku, qty in shipment.lines:
+                if (shipment.location_id, sku) in places:
+                    key = (shipment.location_id, sku)
+                    gained[key] = gained.get(key, 0) + qty
+        for fulfillment in plan.taken.get(other.id, []):
+            for line in fulfillment.lines:
+                if (fulfillment.location_id, line.sku) in places:
+                    key = (str(fulfillment.location_id), line.sku)
+                    gained[key] = gained.get(key, 0) - line.qty
+    return gained
 
 
 def _same(fulfillment: Fulfillment, shipment: Shipment) -> bool:

@@ -56,13 +56,14 @@ def place(client: TestClient, channel_order_id: str, **extra: Any) -> dict[str, 
     return body
 
 
-def place_laptop_and_cable(client: TestClient, channel_order_id: str) -> dict[str, Any]:
+def place_laptop_and_cable(client: TestClient, channel_order_id: str,
+                           **extra: Any) -> dict[str, Any]:
     """An order for a laptop (line 1) and a cable (line 2), the cable product created first."""
     client.put("/v1/products/CABLE", json={"name": "Cable"}, headers=ADMIN)
     response = client.post("/v1/orders", headers=CHANNEL, json=order_body(
         channel_order_id, lines=[
             {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
-            {"line_id": "2", "sku": "CABLE", "qty": 1, "unit_price": 9.0}]))
+            {"line_id": "2", "sku": "CABLE", "qty": 1, "unit_price": 9.0}], **extra))
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -453,3 +454,45 @@ def test_a_run_that_finds_nothing_for_a_waiting_order_leaves_it_unwritten(
     version, _, events = stored()
     assert version > before[0] and events > before[2]
     assert order(app, placed)["status"] == "allocated"
+
+
+def test_an_order_gaining_a_unit_on_one_line_keeps_the_unit_it_had_on_another(
+        app: TestClient) -> None:
+    """X holds WH-A's one laptop and waits for a cable; Y, as urgent as X, waits for the
+    laptop and lives nearer WH-A. A cable comes in: X gets it and keeps its laptop. Netted
+    over X (one unit short before, one after) the run saw no loss and gave Y the laptop."""
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/locations/WH-A", json={**NEAR, "cost_per_km": 0.01}, headers=ADMIN)
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    first = place_laptop_and_cable(app, "X", ship_to={"lat": 42.36, "lon": -71.06})  # Boston
+    later = place(app, "Y")
+    assert later["status"] == "backordered"
+    app.put("/v1/inventory/WH-B/CABLE", json={"on_hand": 1}, headers=ADMIN)
+    run = reoptimize(app)
+    assert run["reoptimized"]["orders_restored"] == 1
+    assert run["reoptimized"]["units_unfilled"] == 0
+    kept = order(app, first)
+    assert kept["status"] == "allocated"
+    assert sorted(shipping(kept)) == [("WH-A", "allocated"), ("WH-B", "allocated")]
+    assert order(app, later)["status"] == "backordered"
+
+
+def test_a_higher_priority_order_keeping_its_own_unit_there_lets_no_one_take_another(
+        app: TestClient) -> None:
+    """Z (priority 5) and X (priority 0) each hold one of WH-A's two laptops; Y (priority 0)
+    waits. Z ships its own unit from WH-A, taking nothing of X's: X keeps its laptop, run
+    after run (it used to move to Y and back on every run)."""
+    network(app, {"WH-A": 0, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    waiting = place(app, "Y")
+    assert waiting["status"] == "backordered"
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 2}, headers=ADMIN)
+    urgent = place(app, "Z", priority=5, ship_to={"lat": 34.0, "lon": -118.0})
+    first = place(app, "X")
+    assert (urgent["status"], first["status"]) == ("allocated", "allocated")
+    for _ in range(3):
+        run = reoptimize(app)
+        assert run["reoptimized"]["units_unfilled"] == 0
+        assert shipping(order(app, first)) == [("WH-A", "allocated")]
+        assert order(app, waiting)["status"] == "backordered"
+        assert shipping(order(app, urgent)) == [("WH-A", "allocated")]
