@@ -111,12 +111,14 @@ def deadline_days(order: Order, today: date) -> int | None:
     The optimizer's ``delivery_days`` count the same way (``promised_date`` is ``today`` plus
     them, see ``lifecycle.sourcing``), so a location is eligible exactly when its promised date
     would fall on or before ``deliver_by``. A deadline that has passed since intake (an order
-    backordered for days) counts as 0: nothing that ships can make it any more.
+    backordered for days, or work that starts after it: a release delay) is negative, so no
+    location makes it, not even a pickup ready the same day (clipped to 0, it did, and the
+    customer was promised a day after the deadline).
     """
     deadline = order.delivery.deliver_by
     if deadline is None:
         return None
-    return max(0, (deadline - today).days)
+    return (deadline - today).days
 
 
 def parcels_made(fulfillments: Iterable[Fulfillment]) -> int:

@@ -81,6 +81,8 @@ class OrderSpec:
     method: str = "ship"  # ship | pickup
     pickup_location_id: str | None = None
     priority: int = 0  # higher wins scarce stock
+    # days from the day work starts to the delivery deadline; negative once it has passed
+    # (an order backordered past it, or held back by a release delay): no location can make it
     deadline_days: int | None = None
     excluded_location_ids: tuple[str, ...] = ()  # never source this order from these
     # packages earlier decisions already made for it (sourcing its backordered rest): they
@@ -105,5 +107,3 @@ class OrderSpec:
             raise ValueError(f"Order {self.order_id!r}: expected days_made >= 0.")
         if self.shipments_made < 0:
             raise ValueError(f"Order {self.order_id!r}: expected shipments_made >= 0.")
-        if self.deadline_days is not None and self.deadline_days < 0:
-            raise ValueError(f"Order {self.order_id!r}: expected deadline_days >= 0.")

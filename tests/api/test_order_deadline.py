@@ -140,6 +140,24 @@ def test_a_pickup_due_today_is_met_by_a_store_with_no_processing_time(seeded: Te
                                  "deliver_by": today().isoformat()}
 
 
+def test_a_pickup_whose_work_starts_after_its_deadline_is_not_promised_late(
+        seeded: TestClient) -> None:
+    """Allocations wait three days before they reach the store: a pickup due tomorrow cannot
+    be ready by then, not even at a store that needs no processing time (the deadline counted
+    as 'day 0' and the customer was promised a day after it)."""
+    set_policy(seeded, release_delay_minutes=3 * 24 * 60)
+    due = (today() + timedelta(days=1)).isoformat()
+    body = order_body("W-PICK-LATE", ship_to=None,
+                      delivery={"method": "pickup", "location_id": "ST-1", "deliver_by": due},
+                      lines=[{"line_id": "1", "sku": "PHONE-X", "qty": 1, "unit_price": 5.0}])
+    quote = seeded.post("/v1/allocate", json={"order": body, "commit": False}, headers=CHANNEL)
+    assert quote.status_code == 200, quote.text
+    assert quote.json()["fulfillments"] == []
+    assert [u["reason"] for u in quote.json()["unallocated"]] == ["deadline"]
+    order = place(seeded, body)
+    assert order["status"] == "backordered" and shipped_from(order) == []
+
+
 @pytest.mark.parametrize("path", ["/v1/orders", "/v1/allocate"])
 def test_a_deadline_in_the_past_is_refused_and_writes_nothing(seeded: TestClient,
                                                                path: str) -> None:

@@ -27,7 +27,7 @@ LINES = [LineSpec("1", "LAPTOP", 1)]
 
 @pytest.mark.parametrize(("deliver_by", "days"), [
     (None, None), (TODAY, 0), (date(2026, 11, 28), 1), (date(2026, 12, 3), 6),
-    (date(2027, 1, 1), 35), (date(2026, 11, 20), 0),  # passed since intake: nothing ships
+    (date(2027, 1, 1), 35), (date(2026, 11, 20), -7),  # passed: not even a pickup makes it
 ])
 def test_deadline_days_are_whole_days_from_today(deliver_by: date | None, days: int | None
                                                  ) -> None:
