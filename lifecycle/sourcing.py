@@ -472,14 +472,31 @@ def _refuse_backorder(policy: SourcingPolicy, unfilled: list[Unfilled]) -> None:
         raise BackorderRejected(refusal, unfilled)
 
 
+# why a line is short, in words, where the cause is not the stock (the line's reason code)
+_NOT_STOCK = {
+    "deadline": "no location can deliver it by the deadline",
+    "max_shipments": "the order has all the parcels it may",
+    "dearer_than_unfilled": "sending it costs more than leaving it short",
+    "over_capacity": "no room where it is held",
+}
+
+
 def backorder_refusal(subject: str, policy: SourcingPolicy,
                       unfilled: list[Unfilled]) -> str | None:
-    """Why committing ``subject`` with these lines short is refused; None when it is not."""
+    """Why committing ``subject`` with these lines short is refused; None when it is not.
+
+    Names each line's cause when stock is not what it lacks (a channel told "not enough
+    stock" of an order the deadline or the shipment limit stopped looks for stock that is
+    there)."""
     if policy.backorder != "reject" or not unfilled:
         return None
-    short = ", ".join(f"{u.qty} x line {u.line_id}" for u in unfilled)
-    return (f"not enough stock to fill {subject} ({short} short) and the policy rejects "
-            "backorders")
+    if not any(u.reason in _NOT_STOCK for u in unfilled):
+        short = ", ".join(f"{u.qty} x line {u.line_id}" for u in unfilled)
+        return (f"not enough stock to fill {subject} ({short} short) and the policy rejects "
+                "backorders")
+    causes = "; ".join(f"{u.qty} x line {u.line_id} short: "
+                       f"{_NOT_STOCK.get(u.reason, 'not enough stock')}" for u in unfilled)
+    return f"cannot fill {subject} ({causes}) and the policy rejects backorders"
 
 
 def order_allocation_status(order: Order, fulfillments: list[Fulfillment]) -> str:

@@ -118,7 +118,12 @@ def test_under_a_reject_policy_an_order_no_one_can_deliver_in_time_is_refused(
     body = laptop_order("W-REJ", today().isoformat())
     answer = seeded.post("/v1/allocate", json={"order": body, "commit": True}, headers=CHANNEL)
     problem = assert_problem(answer, 409)
-    assert "rejects backorders" in problem["detail"]
+    # stock is there: the refusal names the deadline, not "not enough stock"
+    assert problem["detail"] == ("cannot fill the order (1 x line 1 short: no location can "
+                                 "deliver it by the deadline) and the policy rejects backorders")
+    quote = seeded.post("/v1/allocate", json={"order": body, "commit": False},
+                        headers=CHANNEL).json()
+    assert quote["commit_refusal"] == problem["detail"]
     assert order_count(seeded) == 0
     # The same order without a deadline is taken and shipped.
     body = laptop_order("W-REJ")
