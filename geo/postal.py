@@ -44,6 +44,13 @@ def geocode_postal_code(postal_code: str, country: str = "US") -> tuple[float, f
             "check the digits or send lat/lon instead"
         )
     lat, lon, state = found
+    if lat == 0.0 and lon == 0.0:
+        # the list has no position for it (military APO/FPO codes, some unique ZIPs of one
+        # organisation): (0, 0) is a point in the Gulf of Guinea, not the address
+        raise UnknownPostalCode(
+            f"postal code {postal_code.strip()!r} has no known position (a military or "
+            "single-organisation ZIP); send lat/lon instead"
+        )
     if country_code in _TERRITORIES and state != country_code:
         raise UnknownPostalCode(
             f"postal code {postal_code.strip()!r} belongs to {state}, not to country "

@@ -82,3 +82,14 @@ def test_lookups_are_cached_per_five_digit_zip() -> None:
     info = _lookup.cache_info()
     assert info.misses == 1
     assert info.hits == 1
+
+
+@pytest.mark.parametrize("postal_code", ["09001", "96201", "20588", "56908"])
+def test_a_zip_the_list_has_no_position_for_is_refused_not_put_at_zero_zero(
+        postal_code: str) -> None:
+    """Military APO/FPO codes and some single-organisation ZIPs are listed at (0, 0): taken as
+    they are, a Washington DC order was 'shipped' from the Gulf of Guinea (11 days, 90 dollars)."""
+    assert _lookup(postal_code) is not None  # known to the list...
+    with pytest.raises(UnknownPostalCode, match="send lat/lon instead") as refused:
+        geocode_postal_code(postal_code)  # ...but without a position
+    assert postal_code in str(refused.value)
