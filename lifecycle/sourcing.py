@@ -263,8 +263,8 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None, objective: str | N
         fulfillments=[_planned(order, network, s, today) for s in assignment.shipments]
         + services,
         unallocated=_unfilled(order, assignment), alternatives=assignment.alternatives,
-        committed=False, plain_cost=round(assignment.plain_cost, 2),
-        opportunity_cost=round(assignment.opportunity_cost, 2))
+        committed=False, opportunity_cost=round(assignment.opportunity_cost, 2))
+    quoted.plain_cost = _cost_of(quoted.fulfillments)
     # the whole order, as the commit answers: what earlier commitments hold, then the rest
     quoted = _with_earlier(quoted, existing)
     if quoted.status == "backordered" and any(
@@ -439,9 +439,14 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         status=order_allocation_status(order, uow.fulfillments.for_order(order.id)),
         objective=chosen_objective, solver=solver_info(result), fulfillments=made,
         unallocated=unfilled, alternatives=assignment.alternatives, committed=True,
-        plain_cost=round(sum(item.cost or 0.0 for item in made), 2) if degrade
-        else round(assignment.plain_cost, 2),
-        opportunity_cost=round(assignment.opportunity_cost, 2))
+        plain_cost=_cost_of(made), opportunity_cost=round(assignment.opportunity_cost, 2))
+
+
+def _cost_of(planned: list[PlannedFulfillment]) -> float:
+    """The answer's cost: the sum of its fulfillments' costs as shown (each rounded to the
+    cent), so the total adds up, and stays what allocating the order again answers (three
+    parcels of 1.004 each showed 1.00 and a total of 3.01 that became 3.00 the second time)."""
+    return round(sum(item.cost or 0.0 for item in planned), 2)
 
 
 def take_back(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, cause: str,

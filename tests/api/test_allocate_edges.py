@@ -382,3 +382,24 @@ def test_the_rest_of_an_order_under_time_is_not_rushed_past_its_slow_first_packa
     # fulfillment's runner-ups are shown as they were then)
     assert {(a["instead_of"], a["why_not"]) for a in quote["explanation"]["alternatives"]
             if a["location_id"] == "FAST"} == {("CHEAP", "dearer"), ("SLOWEST", "no_stock")}
+
+
+def test_the_total_cost_is_the_sum_of_the_fulfillments_shown(client: TestClient) -> None:
+    """Three parcels of 1.004 each are shown at 1.00: the total is 3.00 in the quote, the
+    commit and when the order is allocated again (it said 3.01, then 3.00)."""
+    for location_id in ("A", "B", "C"):
+        assert client.put(f"/v1/locations/{location_id}", headers=ADMIN, json={
+            "name": location_id, "type": "warehouse", "lat": 40.7, "lon": -74.0,
+            "capabilities": ["ship"], "shipment_cost": 1.004}).status_code == 201
+    client.put("/v1/products/P", json={"name": "P"}, headers=ADMIN)
+    for location_id in ("A", "B", "C"):
+        client.put(f"/v1/inventory/{location_id}/P", json={"on_hand": 1}, headers=ADMIN)
+    body = order_body("TOTALS", lines=[{"line_id": "1", "sku": "P", "qty": 3,
+                                         "unit_price": 5.0}])
+    answers = [client.post("/v1/allocate", json={"order": body, "commit": commit},
+                           headers=CHANNEL).json() for commit in (False, True)]
+    answers.append(client.post("/v1/allocate", json={"order_id": answers[1]["order_id"]},
+                               headers=CHANNEL).json())
+    for answer in answers:
+        assert [f["cost"] for f in answer["fulfillments"]] == [1.0, 1.0, 1.0]
+        assert answer["totals"]["cost"] == 3.0
