@@ -39,6 +39,7 @@ from lifecycle.sourcing import (
     policy_for_order,
     solver_info,
     take_back,
+    units_by_line,
 )
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import Conflict, InsufficientStock, Order, OrderStatus
@@ -262,10 +263,8 @@ def _keeps_allocation(plan: Plan, policy: SourcingPolicy, order: Order,
     if not unallocated:
         return False
     waiting = uncovered_units(order, existing.get(order.id, []))
-    short: dict[str, int] = {}
-    for unit in unallocated:
-        short[unit.line_id] = short.get(unit.line_id, 0) + unit.qty
-    lost = {line_id for line_id, qty in short.items() if qty > waiting.get(line_id, 0)}
+    lost = {line_id for line_id, qty in units_by_line(unallocated).items()
+            if qty > waiting.get(line_id, 0)}
     if not lost:
         return False  # no line shorter than it already was: the move costs it nothing
     if policy.backorder == "reject":
@@ -372,9 +371,7 @@ def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocatio
         replaced_units = sum(f.units for f in step.replaced)
         after = sum(f.cost or 0.0 for f in allocation.fulfillments)
         new_units = sum(line.qty for f in allocation.fulfillments for line in f.lines)
-        unfilled: dict[str, int] = {}
-        for short in allocation.unallocated:
-            unfilled[short.line_id] = unfilled.get(short.line_id, 0) + short.qty
+        unfilled = units_by_line(allocation.unallocated)
         lines = set(unfilled) | set(waiting_before)
         lost = sum(max(0, unfilled.get(line, 0) - waiting_before.get(line, 0))
                    for line in lines)

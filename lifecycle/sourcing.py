@@ -15,6 +15,7 @@ ledger still accepts and backorders the rest.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from copy import deepcopy
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -62,6 +63,7 @@ from optimizer import (
     OrderAssignment,
     Result,
     Shipment,
+    Unallocated,
     build_problem,
     solve,
 )
@@ -257,14 +259,13 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None, objective: str | N
                           alternatives=[], committed=False)
     network, result, assignment = solved
     today = work_starts(order, policy, datetime.now(UTC))
+    planned = [_planned(order, network, s, today) for s in assignment.shipments] + services
     quoted = Allocation(
         order_id=order.id, status=assignment.status, objective=objective or policy.objective,
-        solver=solver_info(result),
-        fulfillments=[_planned(order, network, s, today) for s in assignment.shipments]
-        + services,
+        solver=solver_info(result), fulfillments=planned,
         unallocated=_unfilled(order, assignment), alternatives=assignment.alternatives,
-        committed=False, opportunity_cost=round(assignment.opportunity_cost, 2))
-    quoted.plain_cost = _cost_of(quoted.fulfillments)
+        committed=False, plain_cost=_cost_of(planned),
+        opportunity_cost=round(assignment.opportunity_cost, 2))
     # the whole order, as the commit answers: what earlier commitments hold, then the rest
     quoted = _with_earlier(quoted, existing)
     if quoted.status == "backordered" and any(
@@ -345,6 +346,7 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
     left = remaining_lines(order, live)
     skus = _sku_of(order)
     status = order_allocation_status(order, live)
+    planned = [_as_planned(f) for f in live]
     return Allocation(
         order_id=order.id, status=status,
         objective=str(next((f.attributes.get("objective") for f in live
@@ -354,11 +356,11 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
         solver=solver or {"name": "none",
                           "status": "infeasible" if status == "backordered" else "feasible",
                           "gap": None, "bound": None, "objective": None, "ms": 0.0},
-        fulfillments=[_as_planned(f) for f in live],
+        fulfillments=planned,
         unallocated=[Unfilled(line.line_id, skus.get(line.line_id, line.sku), line.qty,
                               "no_stock") for line in left],
         alternatives=_stored_runner_ups(live), committed=committed,
-        plain_cost=round(sum(f.cost or 0.0 for f in live), 2))
+        plain_cost=_cost_of(planned))
 
 
 def commit(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
@@ -462,9 +464,10 @@ def take_back(uow: UnitOfWork, order: Order, fulfillment: Fulfillment, cause: st
                  location_id=fulfillment.location_id, reason=cause, units=fulfillment.units)
 
 
-def _waiting(unfilled: list[Unfilled]) -> dict[str, int]:
+def units_by_line(short: Iterable[Unfilled | Unallocated]) -> dict[str, int]:
+    """Units short per line id (a split line can be short in more than one piece)."""
     units: dict[str, int] = {}
-    for u in unfilled:
+    for u in short:
         units[u.line_id] = units.get(u.line_id, 0) + u.qty
     return units
 
@@ -585,7 +588,7 @@ def _record_outcome(order: Order, made: list[PlannedFulfillment], unfilled: list
                      fulfillments=[f.fulfillment_id for f in made],
                      **named,
                      units=sum(line.qty for f in made for line in f.lines))
-    short = _waiting(unfilled)
+    short = units_by_line(unfilled)
     announced = order.attributes.get(BACKORDERED_UNITS) or {}
     if short != announced:
         rest = {k: v for k, v in order.attributes.items() if k != BACKORDERED_UNITS}
@@ -612,14 +615,13 @@ def _with_earlier(allocation: Allocation, before: list[Fulfillment]) -> Allocati
     """The whole order's allocation: what earlier commitments hold (still live) first, then
     what this one made. Allocating an order partly allocated before answers with all of it,
     as allocating an allocated one does; the totals count every fulfillment listed."""
-    earlier = [_as_planned(f) for f in before if f.status not in DEAD]
-    if not earlier:
+    live = [f for f in before if f.status not in DEAD]
+    if not live:
         return allocation
-    return replace(allocation, fulfillments=earlier + allocation.fulfillments,
-                   alternatives=_stored_runner_ups([f for f in before if f.status not in DEAD])
-                   + allocation.alternatives,
-                   plain_cost=round(allocation.plain_cost + sum(f.cost or 0.0 for f in earlier),
-                                    2))
+    every = [_as_planned(f) for f in live] + allocation.fulfillments
+    return replace(allocation, fulfillments=every,
+                   alternatives=_stored_runner_ups(live) + allocation.alternatives,
+                   plain_cost=_cost_of(every))
 
 
 def _with_new_services(uow: UnitOfWork, allocation: Allocation,

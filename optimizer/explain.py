@@ -119,10 +119,11 @@ def add_alternatives(
         line_of = {ln.line_id: (line, sku_index[ln.sku])
                    for ln, line in zip(spec.lines, problem.order_lines(o), strict=True)}
         arrival_floor = max((s.delivery_days for s in assignment.shipments), default=0)
-        # the day the order arrives with the answer's packages, as the objective counts it (an
-        # order with none arrives on no day: its first package adds all of its days)
-        arrives = max((int(problem.arrival_days[o, loc_index[s.location_id]])
-                       for s in assignment.shipments), default=0)
+        # the day the order arrives with the answer's packages, as the objective counts it
+        # (Problem.arrival_days: no sooner than the packages made earlier); an order with none
+        # arrives on no day: its first package adds all of its days
+        arrives = max(arrival_floor, int(problem.order_days_made[o])) \
+            if assignment.shipments else 0
         for short in assignment.unallocated:
             line, sku = line_of[short.line_id]
             qty = np.array([short.qty], dtype=np.int64)
@@ -202,12 +203,12 @@ class _Candidates:
         self._opportunity, self._tie_per_unit = opportunity, tie_per_unit
         # units each location would send: all of them (see price_short_line for a short line)
         self.units: IntArray = np.full(problem.n_locations, int(qty.sum()), dtype=np.int64)
-        self.cost: FloatArray = self.package + float(qty.sum()) * problem.unit_cost[o]
+        self.cost: FloatArray = self.package + self.units * problem.unit_cost[o]
         self.extra: FloatArray = opportunity[:, skus] @ qty
         self.days: IntArray = problem.days[o]
         # the day the order would arrive with this location (what time and balanced weigh)
         self.arrival: IntArray = np.maximum(problem.arrival_days[o], arrival_floor)
-        self.tie: FloatArray = tie_per_unit * float(qty.sum())
+        self.tie: FloatArray = tie_per_unit * self.units
         self.score: FloatArray = self._score()
 
     def price_short_line(self, left: _Leftovers) -> None:

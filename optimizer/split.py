@@ -55,6 +55,8 @@ from optimizer.result import Status
 from optimizer.subproblem import Slice, take
 from optimizer.watchdog import CancelToken, run_with_deadline
 
+log = logging.getLogger(__name__)
+
 RESERVE_SHARE, MAX_RESERVE_S = 0.1, 2.0  # no new round starts in the last 10% (<= 2 s)
 LAST_ROUND_SHARE = 0.6  # a round starts if at least this share of the last one's time is left
 MAX_ROUNDS = 8  # borders alternate between two axes; each round starts from the last
@@ -158,7 +160,6 @@ def solve_part(task: PartTask) -> PartAnswer:
     return PartAnswer(answer.status, units, answer.bound, answer.message)
 
 
-log = logging.getLogger(__name__)
 _POOL: ProcessPoolExecutor | None = None
 
 

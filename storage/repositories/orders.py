@@ -24,10 +24,9 @@ from models import (
 )
 from models.catalog import ServiceTerms
 from storage.clock import utcnow
+from storage.repositories import IN_CHUNK
 from storage.repositories.events import SqlEventStore
 from storage.tables import order_lines, orders
-
-IN_CHUNK = 5_000
 
 
 def _customer_json(customer: Customer) -> dict[str, Any]:

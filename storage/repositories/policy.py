@@ -8,6 +8,7 @@ from sqlalchemy import Connection, delete, insert, select, tuple_, update
 
 from models.policy import SourcingPolicy
 from storage.clock import utcnow
+from storage.repositories import IN_CHUNK
 from storage.tables import opportunity_costs, policies
 
 DEFAULT = "default"
@@ -36,9 +37,11 @@ class SqlPolicyStore:
 
     def forget_opportunity_costs(self, keys: Iterable[tuple[str, str]]) -> None:
         wanted = sorted(set(keys))
-        if wanted:  # one statement for an import's thousands of rows
+        # a statement per chunk, not per key: an import names thousands of keys
+        for start in range(0, len(wanted), IN_CHUNK):
             self._c.execute(delete(opportunity_costs).where(
-                tuple_(opportunity_costs.c.location_id, opportunity_costs.c.sku).in_(wanted)))
+                tuple_(opportunity_costs.c.location_id, opportunity_costs.c.sku)
+                .in_(wanted[start:start + IN_CHUNK])))
 
     def replace_opportunity_costs(self, values: Mapping[tuple[str, str], float]) -> None:
         self._c.execute(delete(opportunity_costs))
