@@ -8,8 +8,10 @@ refreshes the opportunity costs that lookahead sourcing uses.
 Re-optimization plans before it writes: the joint model sees the stock of the unreleased
 allocations it may move as available again, and only once the answer is final are those it
 replaces cancelled and the new ones reserved, in the run's one transaction. Only orders the run
-sources may lose an allocation (one on hold or waiting for payment keeps its own), and an order
-the answer would leave short under ``backorder: reject`` keeps the allocation it had.
+sources may lose an allocation (one on hold or waiting for payment keeps its own), an order
+the answer would leave short under ``backorder: reject`` keeps the allocation it had, and an
+allocation moves only for a saving (the model keeps it on a tie, and ``unpaid_moves`` puts back
+what an unproven answer moved for nothing).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from lifecycle.sourcing import (
     take_back,
     units_by_line,
 )
+from lifecycle.unpaid_moves import keep_unpaid_moves
 from lifecycle.uow import UnitOfWork, UowFactory
 from models import Conflict, InsufficientStock, Order, OrderStatus
 from models.fulfillments import Fulfillment, FulfillmentStatus, FulfillmentType
@@ -219,7 +222,8 @@ def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list
     for o, lines in work:
         gone = {f.id for f in taken.get(o.id, ())}  # re-solved, so not made yet
         made = [f for f in existing.get(o.id, []) if f.id not in gone]
-        specs.append(order_spec(o, lines, today=work_starts(o, policy, now), made=made))
+        specs.append(order_spec(o, lines, today=work_starts(o, policy, now), made=made,
+                                moving=taken.get(o.id, ())))
     problem = build_problem(specs, network.specs, network.stock, params)
     with _parts_executor(problem, params) as (executor, workers):
         result = solve(problem, params, executor=executor, workers=workers)
@@ -242,6 +246,11 @@ def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
         if not work:
             return None
         plan = _solve(uow, policy, work, taken, existing, now)
+        if taken:
+            unmoved = keep_unpaid_moves(plan.problem, plan.params, plan.result, taken)
+            if unmoved:
+                log.info("re-optimization left %d orders where they were: moving them "
+                         "would not pay", len(unmoved))
         kept = [order_id for order_id in taken
                 if _keeps_allocation(plan, policy, orders[order_id], existing)]
         if not kept:

@@ -139,11 +139,13 @@ def days_made(fulfillments: Iterable[Fulfillment], today: date) -> int:
 
 
 def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = None,
-               made: Sequence[Fulfillment] = ()) -> OrderSpec:
+               made: Sequence[Fulfillment] = (),
+               moving: Sequence[Fulfillment] = ()) -> OrderSpec:
     """The optimizer's view of ``order``; ``today`` (UTC, default now) dates its deadline;
     ``made``: the packages earlier decisions made for it, live or not (they count against the
     shipment limit, :func:`parcels_made`, and the order arrives no sooner than they do,
-    :func:`days_made`)."""
+    :func:`days_made`); ``moving``: its allocations this decision re-solves (re-optimization),
+    which it keeps on an exact tie (``OrderSpec.held``)."""
     today = today or datetime.now(UTC).date()
     assert order.ship_to is not None, "intake resolves every order's destination"
     pickup = order.delivery.method is DeliveryMethod.PICKUP
@@ -154,7 +156,9 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
                      deadline_days=deadline_days(order, today),
                      excluded_location_ids=tuple(
                          str(x) for x in order.attributes.get("excluded_locations") or ()),
-                     shipments_made=parcels_made(made), days_made=days_made(made, today))
+                     shipments_made=parcels_made(made), days_made=days_made(made, today),
+                     held=tuple(sorted({(str(f.location_id), line.sku) for f in moving
+                                        for line in f.lines})))
 
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,

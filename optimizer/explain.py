@@ -8,8 +8,10 @@ short we price the missing units the same way. Each runner-up gets a reason code
 so does a short line when lines may not split), ``over_capacity`` (judged on what the answer
 leaves there), then ``slower`` / ``dearer`` against the chosen package,
 ``held_for_later_orders`` when it would have won (or tied) on money and days alone and only
-lookahead opportunity costs beat it, ``lower_priority`` on an exact tie with a location of
-higher priority, ``tied`` with one of equal priority;
+lookahead opportunity costs beat it, ``already_allocated`` on an exact tie when re-optimization
+found the order's units already allocated at the chosen location (it moves them only for a
+saving), ``lower_priority`` on an exact tie with a location of higher priority, ``tied`` with
+one of equal priority;
 ``joint_constraints`` when a better runner-up lost only to the batch as a whole (shipment
 limits, the split rule, other orders), ``not_optimized`` when the answer was not proven optimal
 and the runner-up is simply better. A short line's runner-up that had the stock and the room
@@ -48,7 +50,9 @@ import numpy.typing as npt
 from optimizer.objective import (
     Weights,
     build_weights,
+    keep_held_per_unit,
     location_tie_per_unit,
+    moves_off_held,
     opportunity_matrix,
 )
 from optimizer.params import Params
@@ -92,6 +96,9 @@ def add_alternatives(
         if o and deadline is not None and time.perf_counter() > deadline:
             return o
         spec = problem.orders[o]
+        # what each location x SKU adds per unit for moving the order off what it holds
+        keep = np.where(moves_off_held(problem, o), keep_held_per_unit(problem), 0.0) \
+            if spec.held else None
         # a pickup order comes from its store or nowhere: any other location's "cost" would be
         # a made-up parcel at zero distance, and "not the pickup location" crowds out the one
         # location that explains the answer (the store sold out, full, closed)
@@ -111,7 +118,7 @@ def add_alternatives(
             # bring it sooner, so it is judged by that day
             others = [s.delivery_days for s in assignment.shipments if s is not shipment]
             ctx = _Candidates(problem, params, o, skus, qty, opportunity, tie,
-                              arrival_floor=max(others, default=0))
+                              arrival_floor=max(others, default=0), keep=keep)
             ctx.chosen, ctx.pickup = loc_index[shipment.location_id], pickup
             ctx.join_own_packages(own)
             line_ids = [line_id for line_id, _, _ in shipment.lines]
@@ -128,7 +135,7 @@ def add_alternatives(
             line, sku = line_of[short.line_id]
             qty = np.array([short.qty], dtype=np.int64)
             ctx = _Candidates(problem, params, o, np.array([sku], dtype=np.int64), qty,
-                              opportunity, tie, arrival_floor=arrival_floor)
+                              opportunity, tie, arrival_floor=arrival_floor, keep=keep)
             # (the order's own locations that ran out stay listed: they say why it is short)
             ctx.pickup = pickup
             ctx.short = _ShortLine(
@@ -187,6 +194,7 @@ class _Candidates:
         opportunity: FloatArray,
         tie_per_unit: FloatArray,
         arrival_floor: int = 0,
+        keep: FloatArray | None = None,
     ) -> None:
         self.problem, self.params, self.o = problem, params, o
         self.skus, self.qty = skus, qty
@@ -209,6 +217,11 @@ class _Candidates:
         # the day the order would arrive with this location (what time and balanced weigh)
         self.arrival: IntArray = np.maximum(problem.arrival_days[o], arrival_floor)
         self.tie: FloatArray = tie_per_unit * self.units
+        # what the objective adds for moving the order off units it holds (location x SKU
+        # per unit, None when it holds none): a tie-break above location priority
+        self._keep = keep
+        self.move: FloatArray = np.zeros(problem.n_locations) if keep is None \
+            else keep[:, skus] @ qty
         self.score: FloatArray = self._score()
 
     def price_short_line(self, left: _Leftovers) -> None:
@@ -230,6 +243,8 @@ class _Candidates:
         self.cost = package + self.units * self.problem.unit_cost[self.o]
         self.extra = self._opportunity[:, sku] * self.units
         self.tie = self._tie_per_unit * self.units
+        if self._keep is not None:
+            self.move = self._keep[:, sku] * self.units
         self.score = self._score()
 
     def join_own_packages(self, own: BoolArray) -> None:
@@ -374,17 +389,24 @@ class _Candidates:
 
         Money and days decide first (``slower`` / ``dearer``: it loses without lookahead too),
         then lookahead (``held_for_later_orders``: it would have won, or tied, on money and
-        days alone), then location priority on an exact tie (``lower_priority``; ``tied`` when
-        the priorities are equal too and the answer simply took the other one).
+        days alone), then on an exact tie the order's own allocation (``already_allocated``:
+        re-optimization found these units allocated at ``c``), then location priority
+        (``lower_priority``; ``tied`` when the priorities are equal too and the answer simply
+        took the other one).
         """
         score = self.score
         priority = self.problem.loc_priority
-        tie = self.tie  # what location priority adds to each location's score in the objective
-        if priority[c] > priority[n] and score[n] < score[c] - EPS \
-                and score[n] + tie[n] >= score[c] + tie[c] - EPS:
-            # cheaper only by less than the priority tie-break the objective adds
-            return "lower_priority"
-        tied_but_preferred = score[n] <= score[c] + EPS and priority[n] > priority[c]
+        # what keeping the order's units and location priority add to each location's score
+        tie, move = self.tie, self.move
+        if score[n] < score[c] - EPS \
+                and score[n] + tie[n] + move[n] >= score[c] + tie[c] + move[c] - EPS:
+            # cheaper only by less than the tie-breaks the objective adds
+            if move[n] > move[c]:
+                return "already_allocated"
+            if priority[c] > priority[n]:
+                return "lower_priority"
+        tied_but_preferred = score[n] <= score[c] + EPS and (
+            move[n] < move[c] or (move[n] == move[c] and priority[n] > priority[c]))
         if score[n] < score[c] - EPS or tied_but_preferred:  # the objective prefers n
             return "joint_constraints" if proven else "not_optimized"
         d_days = int(self.arrival[n] - self.arrival[c])
@@ -399,4 +421,6 @@ class _Candidates:
             return "slower" if d_days > 0 and day_weight * d_days >= d_plain else "dearer"
         if d_score < -EPS or d_extra > EPS:
             return "held_for_later_orders"
+        if move[n] > move[c]:
+            return "already_allocated"
         return "lower_priority" if priority[n] < priority[c] else "tied"

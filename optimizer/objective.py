@@ -6,7 +6,9 @@ and lp_fix are all scored by :func:`evaluate`. The order of concerns is lexicogr
 1. fill units (an unfilled unit costs more than any whole order could, times the priority rank);
 2. the objective's own measure (cost, days, or cost + cost_per_day * days);
 3. cost as a tie-break under ``time`` (a day weighs more than any order's whole cost);
-4. location priority (an epsilon per unit, at most 1e-3 per order).
+4. keeping what an order holds (re-optimization, ``OrderSpec.held``): an epsilon per unit
+   moved off it, at most 1e-3 per order and more than location priority can add to a unit;
+5. location priority (an epsilon per unit, at most 1e-3 per order).
 
 With ``Params.unfilled_cost_factor`` set, concern 1 is no longer lexicographic: an unfilled
 unit has a finite price (see :func:`build_weights`) and is traded against the others.
@@ -17,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.params import Params
 from optimizer.problem import FloatArray, IntArray, Problem
 
-TIE_BUDGET = 1e-3  # the most location priority may add to one order's objective
+TIE_BUDGET = 1e-3  # the most location priority may add to one order's objective (and keeping)
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,7 +33,7 @@ class Weights:
 
     arc_plain: FloatArray  # money per unit on each arc
     arc_opportunity: FloatArray  # lookahead cost per unit on each arc
-    arc_unit: FloatArray  # objective per unit: plain + opportunity + priority epsilon
+    arc_unit: FloatArray  # objective per unit: plain + opportunity + keep and priority epsilons
     pair_cost: FloatArray  # money per package on each pair
     time_weight: float  # objective per day of an order's delivery (its slowest package)
     line_penalty: FloatArray  # objective per unfilled unit of each line
@@ -48,10 +51,62 @@ def location_tie_per_unit(problem: Problem) -> FloatArray:
     (higher priority adds less); one order's whole tie-break stays within ``TIE_BUDGET``."""
     loc_rank = _dense_rank(problem.loc_priority)
     n_ranks = int(loc_rank.max()) + 1 if loc_rank.size else 1
-    order_units = np.bincount(problem.line_order, problem.line_qty, problem.n_orders)
-    max_units = float(order_units.max()) if order_units.size else 1.0
-    tie_unit = TIE_BUDGET / (max(max_units, 1.0) * n_ranks) if n_ranks > 1 else 0.0
+    tie_unit = TIE_BUDGET / (_max_order_units(problem) * n_ranks) if n_ranks > 1 else 0.0
     return np.asarray(tie_unit * (n_ranks - 1 - loc_rank), dtype=float)
+
+
+def keep_held_per_unit(problem: Problem) -> float:
+    """What a unit adds to the objective when it moves an order off what it holds: more than
+    location priority can add to a unit (``TIE_BUDGET`` over the units of the largest order,
+    which location priority splits over its ranks), so on an exact tie an allocation stays
+    where it is however the locations rank; at most ``TIE_BUDGET`` over one order, so a real
+    saving always moves it. Re-optimizing with nothing new then changes nothing, and a tie
+    never moves a customer's promise."""
+    return TIE_BUDGET / _max_order_units(problem)
+
+
+def moves_off_held(problem: Problem, o: int) -> npt.NDArray[np.bool_]:
+    """Location x SKU: whether a unit from there moves order ``o`` off what it holds (a SKU it
+    holds somewhere, from a location where it does not hold it); all False when it holds
+    nothing (a first sourcing, a quote)."""
+    moves = np.zeros(problem.stock.shape, dtype=bool)
+    held = _held_indices(problem, problem.orders[o].held)
+    if held:
+        locs, skus = np.array(held, dtype=np.int64).T
+        moves[:, skus] = True
+        moves[locs, skus] = False
+    return moves
+
+
+def arc_moves_off_held(problem: Problem) -> npt.NDArray[np.bool_]:
+    """Per arc, :func:`moves_off_held` of its order: vectorised over the orders that hold any."""
+    rows = [(o, n, s) for o, spec in enumerate(problem.orders) if spec.held
+            for n, s in _held_indices(problem, spec.held)]
+    if not rows:
+        return np.zeros(problem.n_arcs, dtype=bool)
+    o, n, s = np.array(rows, dtype=np.int64).T
+    n_loc, n_sku = problem.stock.shape
+    holds_sku = np.isin(problem.arc_order * n_sku + problem.arc_sku, o * n_sku + s)
+    held_here = np.isin((problem.arc_order * n_loc + problem.arc_loc) * n_sku + problem.arc_sku,
+                        (o * n_loc + n) * n_sku + s)
+    return np.asarray(holds_sku & ~held_here)
+
+
+def _held_indices(problem: Problem, held: tuple[tuple[str, str], ...]) -> list[tuple[int, int]]:
+    """(location, SKU) indices of ``held`` pairs this problem knows (a closed location, a SKU
+    no line needs any more, is no place to keep units at)."""
+    if not held:
+        return []
+    loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
+    sku_index = {sku: s for s, sku in enumerate(problem.skus)}
+    return [(loc_index[loc], sku_index[sku]) for loc, sku in held
+            if loc in loc_index and sku in sku_index]
+
+
+def _max_order_units(problem: Problem) -> float:
+    """Units of the largest order, at least 1: the tie-breaks' budgets are spread over them."""
+    order_units = np.bincount(problem.line_order, problem.line_qty, problem.n_orders)
+    return max(float(order_units.max()) if order_units.size else 1.0, 1.0)
 
 
 def opportunity_matrix(problem: Problem, params: Params) -> FloatArray:
@@ -98,7 +153,8 @@ def build_weights(problem: Problem, params: Params) -> Weights:
     arc_opp = opportunity_matrix(problem, params)[problem.arc_loc, problem.arc_sku]
 
     arc_tie = location_tie_per_unit(problem)[problem.arc_loc]
-    arc_unit = arc_plain + arc_opp + arc_tie
+    arc_keep = keep_held_per_unit(problem) * arc_moves_off_held(problem)
+    arc_unit = arc_plain + arc_opp + arc_tie + arc_keep
     pair_cost = problem.pair_package_cost
 
     worst = _worst_order_cost(problem, arc_unit, pair_cost, params.max_shipments_per_order)

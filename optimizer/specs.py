@@ -92,6 +92,10 @@ class OrderSpec:
     # deadline_days): a new package that would arrive sooner does not bring the order sooner,
     # so the time objective weighs it at this many days
     days_made: int = 0
+    # (location id, SKU) where the order holds units this decision may move (re-optimization
+    # re-solves allocations not yet released): on an exact tie the order keeps them there,
+    # so a run moves an allocation only for a saving (objective.keep_held_per_unit)
+    held: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

@@ -59,7 +59,10 @@ class AlternativeOut(BaseModel):
     location_id: str
     cost: float
     delivery_days: int
-    why_not: str
+    why_not: str = Field(
+        description="Why it lost: slower, dearer, no_stock, insufficient_stock, over_capacity, "
+                    "ineligible:<rule>, max_shipments, joint_constraints, not_optimized, "
+                    "held_for_later_orders, already_allocated, lower_priority or tied.")
     instead_of: str | None = Field(
         None, description="The location of the fulfillment this one lost to; null for a "
                           "runner-up to the units left unallocated.")

@@ -496,3 +496,69 @@ def test_a_higher_priority_order_keeping_its_own_unit_there_lets_no_one_take_ano
         assert shipping(order(app, first)) == [("WH-A", "allocated")]
         assert order(app, waiting)["status"] == "backordered"
         assert shipping(order(app, urgent)) == [("WH-A", "allocated")]
+
+
+def test_a_tie_never_moves_an_allocation(app: TestClient) -> None:
+    """Stock arriving at a location that only ties (same cost, a higher location priority,
+    farther: a later promise) moves nothing: re-optimization moves for a saving only."""
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = place(app, "X")
+    before = order(app, placed)
+    # as dear as WH-A (15.00 a parcel) but across the country, and preferred on a tie
+    twin = dict(NEAR, name="Warehouse A2 (far, as dear)", lat=34.05, lon=-118.24, priority=9)
+    assert app.put("/v1/locations/WH-A2", json=twin, headers=ADMIN).status_code in (200, 201)
+    app.put("/v1/inventory/WH-A2/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    quote = app.post("/v1/allocate", json={"order": laptop_order("Q"), "commit": False},
+                     headers=CHANNEL).json()
+    assert [f["location_id"] for f in quote["fulfillments"]] == ["WH-A2"]  # a new order's pick
+    for _ in range(2):
+        run = reoptimize(app)
+        assert run["reoptimized"] == dict(NOTHING_MOVED, fulfillments_reconsidered=1,
+                                          cost_before=15.0, cost_after=15.0)
+        after = order(app, placed)
+        assert shipping(after) == [("WH-A", "allocated")]
+        assert after["fulfillments"] == before["fulfillments"]
+        assert "fulfillment.cancelled" not in [e["type"] for e in after["timeline"]]
+
+
+def test_two_tied_orders_do_not_swap_their_units(app: TestClient) -> None:
+    """Two equal orders each holding a unit at one of two tied warehouses keep them, run after
+    run: without a preference for what they hold the solver could hand each the other's."""
+    network(app, {"WH-A": 1, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    twin = dict(NEAR, name="Warehouse A2 (next door)", priority=9)
+    assert app.put("/v1/locations/WH-A2", json=twin, headers=ADMIN).status_code in (200, 201)
+    first = place(app, "X")
+    app.put("/v1/inventory/WH-A2/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)  # 0 free
+    second = place(app, "Y")
+    held = {shipping(order(app, first))[0][0], shipping(order(app, second))[0][0]}
+    assert held == {"WH-A", "WH-A2"}
+    where = [shipping(order(app, first)), shipping(order(app, second))]
+    for _ in range(3):
+        assert reoptimize(app)["reoptimized"]["saving"] == 0.0
+        assert [shipping(order(app, first)), shipping(order(app, second))] == where
+
+
+def test_an_unproven_answer_does_not_move_an_allocation_to_a_dearer_place(
+        app: TestClient) -> None:
+    """Greedy (nearest stock, whatever the objective) would move the far, cheap allocation to
+    the near, dear warehouse: a move that costs 12 more is put back, not reported as a saving
+    of -12; under ``time`` the same move pays (a day sooner) and stands."""
+    network(app, {"WH-A": 0, "WH-B": 1})
+    app.put("/v1/policy", json={"release_delay_minutes": 60, "solver": "greedy"},
+            headers=PLANNER)
+    placed = place(app, "X")
+    assert shipping(order(app, placed)) == [("WH-B", "allocated")]
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 5}, headers=ADMIN)
+    run = reoptimize(app)
+    assert run["reoptimized"] == dict(NOTHING_MOVED, fulfillments_reconsidered=1,
+                                      cost_before=3.0, cost_after=3.0)
+    assert shipping(order(app, placed)) == [("WH-B", "allocated")]
+    assert available(app) == {"WH-A": 5, "WH-B": 0}
+    app.put("/v1/policy", json={"release_delay_minutes": 60, "solver": "greedy",
+                                "objective": "time"}, headers=PLANNER)
+    run = reoptimize(app)
+    assert run["reoptimized"]["saving"] == -12.0
+    assert shipping(order(app, placed)) == [("WH-B", "cancelled"), ("WH-A", "allocated")]
