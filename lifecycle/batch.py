@@ -332,8 +332,9 @@ def _step(order: Order, assignment: OrderAssignment, taken: list[Fulfillment]) -
     if not left and not new and not assignment.unallocated:
         return None
     plain = sum(s.cost for s in new)
+    opportunity = sum(s.opportunity_cost for s in new)
     return Step(order, replace(assignment, shipments=new, plain_cost=plain,
-                               cost=plain + assignment.opportunity_cost), left)
+                               opportunity_cost=opportunity, cost=plain + opportunity), left)
 
 
 def _take_back(uow: UnitOfWork, step: Step, network: Network) -> None:

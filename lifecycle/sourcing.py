@@ -306,12 +306,26 @@ def _as_planned(fulfillment: Fulfillment) -> PlannedFulfillment:
 
 
 RUNNER_UPS = "runner_ups"  # fulfillment attribute: the locations it won against, as chosen
+# fulfillment attribute: what lookahead priced its units at when it was made (0 without)
+OPPORTUNITY = "opportunity_cost"
 
 
 def _runner_ups_of(assignment: OrderAssignment, location_id: str) -> list[dict[str, Any]]:
     """The runner-ups a shipment from ``location_id`` won against, stored on its fulfillment
     so that asking for the allocation again explains it as the answer that made it did."""
     return [asdict(alt) for alt in assignment.alternatives if alt.instead_of == location_id]
+
+
+def _stored_opportunity(fulfillments: list[Fulfillment]) -> float:
+    """What lookahead priced the units of these fulfillments at when they were made: the
+    answer's ``opportunity_cost`` when the order is allocated again (the prices have moved
+    since; the order's cost as decided does not)."""
+    total = 0.0
+    for fulfillment in fulfillments:
+        stored = fulfillment.attributes.get(OPPORTUNITY)
+        if isinstance(stored, int | float) and not isinstance(stored, bool):
+            total += float(stored)
+    return total
 
 
 def _stored_runner_ups(fulfillments: list[Fulfillment]) -> list[Alternative]:
@@ -360,7 +374,7 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
         unallocated=[Unfilled(line.line_id, skus.get(line.line_id, line.sku), line.qty,
                               "no_stock") for line in left],
         alternatives=_stored_runner_ups(live), committed=committed,
-        plain_cost=_cost_of(planned))
+        plain_cost=_cost_of(planned), opportunity_cost=round(_stored_opportunity(live), 2))
 
 
 def commit(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
@@ -410,7 +424,8 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
                 uow, order, item, now, release_at,
                 {"solver": solver_info(result), "objective": chosen_objective,
                  "processing_days": network.locations[shipment.location_id].processing_days,
-                 RUNNER_UPS: _runner_ups_of(assignment, shipment.location_id)})
+                 RUNNER_UPS: _runner_ups_of(assignment, shipment.location_id),
+                 OPPORTUNITY: shipment.opportunity_cost})
         except InsufficientStock:
             if not degrade:
                 raise
@@ -621,7 +636,9 @@ def _with_earlier(allocation: Allocation, before: list[Fulfillment]) -> Allocati
     every = [_as_planned(f) for f in live] + allocation.fulfillments
     return replace(allocation, fulfillments=every,
                    alternatives=_stored_runner_ups(live) + allocation.alternatives,
-                   plain_cost=_cost_of(every))
+                   plain_cost=_cost_of(every),
+                   opportunity_cost=round(_stored_opportunity(live)
+                                          + allocation.opportunity_cost, 2))
 
 
 def _with_new_services(uow: UnitOfWork, allocation: Allocation,

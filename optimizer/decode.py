@@ -57,7 +57,7 @@ def assignments_from_units(
             lines = [(*refs[line_of_arc[i]], units_of_arc[i])
                      for i in range(arc_start[k], arc_start[k + 1])]
             shipments.append(Shipment(problem.locations[int(package_loc[k])].id, lines,
-                                      float(plain[k]), int(days[k])))
+                                      float(plain[k]), int(days[k]), float(extra[k])))
         opportunity = float(extra[package_start[o]:package_start[o + 1]].sum())
         unallocated = [
             Unallocated(refs[line][0], int(missing[line]), reasons[line])

@@ -10,12 +10,14 @@ Status = Literal["optimal", "feasible", "infeasible", "time_limit"]
 
 @dataclass(frozen=True)
 class Shipment:
-    """One package: a location and the (line_id, sku, qty) it sends."""
+    """One package: a location and the (line_id, sku, qty) it sends. ``cost`` is money;
+    ``opportunity_cost`` what lookahead priced its units at (0 without lookahead)."""
 
     location_id: str
     lines: list[tuple[str, str, int]]
     cost: float
     delivery_days: int
+    opportunity_cost: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -369,6 +369,36 @@ def test_lookahead_prices_stock_the_latest_joint_run_found_scarce(client: TestCl
         totals["cost"] + totals["opportunity_cost"])
 
 
+def test_allocating_again_shows_the_opportunity_cost_the_allocation_was_made_with(
+        client: TestClient) -> None:
+    """The opportunity cost is stored per fulfillment: an allocated order allocated again
+    (a commit or a quote) answers the price its units were taken at, as the first answer did,
+    not 0."""
+    network(client, {"WH-A": 0, "WH-B": 0})
+    waiting = [client.post("/v1/orders", json=laptop_order(f"P-{n}"), headers=CHANNEL).json()
+               for n in range(2)]
+    client.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 10}, headers=ADMIN)
+    client.put("/v1/inventory/WH-B/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    assert client.post("/v1/allocations/run", json={}, headers=PLANNER).json()["allocated"] == 2
+    for placed in waiting:  # frees WH-B's one unit, still priced
+        client.post(f"/v1/orders/{placed['order_id']}/cancel", json={"reason": "test"},
+                    headers=OPS)
+    # WH-A dearer since: WH-B's unit, at 3 plus its price of 12, is now the cheaper one
+    client.put("/v1/locations/WH-A", json=dict(NEAR, shipment_cost=16.0), headers=ADMIN)
+    client.put("/v1/policy", json={"lookahead": True}, headers=PLANNER)
+    first = client.post("/v1/allocate", json={"order": laptop_order("L-1"), "commit": True},
+                        headers=CHANNEL)
+    assert first.status_code == 201, first.text
+    body = {"order_id": first.json()["order_id"], "commit": True}
+    assert [f["location_id"] for f in first.json()["fulfillments"]] == ["WH-B"]
+    totals = first.json()["totals"]
+    assert totals["opportunity_cost"] == pytest.approx(12.0, abs=0.01)
+    for commit in (True, False):
+        again = client.post("/v1/allocate", json=dict(body, commit=commit), headers=CHANNEL)
+        assert again.status_code == 200, again.text
+        assert again.json()["totals"] == totals
+
+
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf"])
 def test_a_number_that_is_not_finite_is_refused_as_such(api: TestClient, value: str) -> None:
     refused = api.put("/v1/policy", json={"cost_per_day": value}, headers=PLANNER)
