@@ -29,6 +29,7 @@ def keep_unpaid_moves(problem: Problem, params: Params, result: Result,
     """Put back, in ``result``, the held allocations of orders the answer moved for nothing;
     returns their ids. ``taken``: per order, the unreleased allocations the run re-solved."""
     usage = _Usage(problem, result)
+    position = {a.order_id: n for n, a in enumerate(result.assignments)}
     kept = []
     for order_id, fulfillments in taken.items():
         o = usage.order_index.get(order_id)
@@ -43,8 +44,7 @@ def keep_unpaid_moves(problem: Problem, params: Params, result: Result,
         if not usage.swap(assignment.shipments, held):
             continue  # another order now has what it held
         cost = sum(s.cost for s in held)
-        index = result.assignments.index(assignment)
-        result.assignments[index] = replace(
+        result.assignments[position[order_id]] = replace(
             assignment, shipments=held, plain_cost=cost, opportunity_cost=0.0, cost=cost,
             delivery_days=max(s.delivery_days for s in held), alternatives=[])
         kept.append(order_id)

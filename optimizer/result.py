@@ -85,6 +85,9 @@ class Result:
     opportunity_costs: dict[tuple[str, str], float] = field(default_factory=dict)
     message: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # order id -> position in ``assignments``, built on the first lookup (see ``assignment``)
+    _positions: dict[str, int] = field(default_factory=dict, init=False, repr=False,
+                                       compare=False)
 
     def duals(self) -> dict[tuple[str, str], float]:
         """Opportunity cost per unit by (location_id, sku), when the backend computed them."""
@@ -111,10 +114,18 @@ class Result:
         return sum(1 for a in self.assignments if len(a.shipments) > 1)
 
     def assignment(self, order_id: str) -> OrderAssignment:
-        for a in self.assignments:
-            if a.order_id == order_id:
-                return a
-        raise KeyError(order_id)
+        """One order's answer. By position, not by scanning: a joint run looks up every
+        order's answer, some of them once per other order, and a scan made that quadratic
+        (cubic) in the batch. The positions are rebuilt when they no longer match (an answer
+        replaced or added in place)."""
+        position = self._positions.get(order_id)
+        if position is None or position >= len(self.assignments) \
+                or self.assignments[position].order_id != order_id:
+            self._positions = {a.order_id: n for n, a in enumerate(self.assignments)}
+            position = self._positions.get(order_id)
+            if position is None:
+                raise KeyError(order_id)
+        return self.assignments[position]
 
     def summary(self) -> str:
         """One paragraph a person reads in a log or a terminal."""

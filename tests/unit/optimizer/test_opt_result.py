@@ -99,3 +99,21 @@ def test_cpsat_proves_a_large_order_s_priority_tie_optimal(qty: int) -> None:
                           Params(solver="cpsat"))
     assert result.status == "optimal"
     assert [s.location_id for s in result.assignments[0].shipments] == ["HIGH"]
+
+
+def test_an_order_s_answer_is_found_by_id_also_after_answers_are_replaced() -> None:
+    """``Result.assignment`` looks answers up by position (a joint run asks for every order's,
+    some once per other order); an answer replaced in place, or the list reordered, is still
+    found, and an unknown id is a KeyError."""
+    from dataclasses import replace
+
+    orders = [OrderSpec(f"O{n}", 40.0, -90.0, (LineSpec("1", "S", 1),)) for n in range(5)]
+    locs = [LocationSpec("L", "warehouse", 41.0, -90.0)]
+    result = solve_orders(orders, locs, {("L", "S"): 3})
+    assert [result.assignment(f"O{n}").order_id for n in range(5)] == [f"O{n}" for n in range(5)]
+    result.assignments[2] = replace(result.assignments[2], shipments=[])
+    assert result.assignment("O2").shipments == []
+    result.assignments.reverse()
+    assert result.assignment("O0") is result.assignments[-1]
+    with pytest.raises(KeyError):
+        result.assignment("O9")
