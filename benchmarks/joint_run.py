@@ -133,8 +133,11 @@ def measure(base: Path, folder: Path, modes: list[str],
                     wall = (time.perf_counter() - started) * 1000.0
                     sample = (wall, sum(solves), len(solves), outcome.orders)
                     samples.setdefault((mode, kind), []).append(sample)
+                    moved = "" if outcome.reoptimized is None else \
+                        f"  saving {outcome.reoptimized['saving']:,.2f}" \
+                        f" restored {outcome.reoptimized['orders_restored']}"
                     print(f"  {mode:7} {kind:10} orders {outcome.orders:6,}  wall {wall:9.0f} ms"
-                          f"  {len(solves)} solves {sum(solves):8.0f} ms", flush=True)
+                          f"  {len(solves)} solves {sum(solves):8.0f} ms{moved}", flush=True)
                 container.close()
                 copy.unlink()
     finally:
@@ -144,7 +147,7 @@ def measure(base: Path, folder: Path, modes: list[str],
 
 
 def report(samples: dict[tuple[str, str], list[Sample]]) -> None:
-    print("\n| code | run | orders written | solves | wall ms (median) | solves ms "
+    print("\n| code | run | orders answered | solves | wall ms (median) | solves ms "
           "| around the solves ms |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for (mode, kind), rows in samples.items():

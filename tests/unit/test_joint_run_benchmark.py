@@ -20,6 +20,7 @@ def test_each_mode_and_run_kind_gets_its_samples_and_the_patches_are_undone(
     assert Result.assignment is lookup and batch.solve is solve  # type: ignore[attr-defined]
     table = capsys.readouterr().out
     assert "| scan | reoptimize |" in table and "| indexed | run | 12 |" in table
+    assert "orders answered" in table
 
 
 def test_nonsense_sizes_are_refused() -> None:
