@@ -24,7 +24,7 @@ import numpy.typing as npt
 from optimizer.params import Params
 from optimizer.problem import FloatArray, IntArray, Problem
 
-TIE_BUDGET = 1e-3  # the most location priority may add to one order's objective (and keeping)
+TIE_BUDGET = 1e-3  # the most each tie-break (keeping, location priority) adds to one order
 
 
 @dataclass(frozen=True, eq=False)
