@@ -265,7 +265,7 @@ def quote_snapshot(snapshot: Snapshot, solved: Solved | None, objective: str | N
         solver=solver_info(result), fulfillments=planned,
         unallocated=_unfilled(order, assignment), alternatives=assignment.alternatives,
         committed=False, plain_cost=_cost_of(planned),
-        opportunity_cost=round(assignment.opportunity_cost, 2))
+        opportunity_cost=_opportunity_of(assignment.shipments))
     # the whole order, as the commit answers: what earlier commitments hold, then the rest
     quoted = _with_earlier(quoted, existing)
     if quoted.status == "backordered" and any(
@@ -316,6 +316,13 @@ def _runner_ups_of(assignment: OrderAssignment, location_id: str) -> list[dict[s
     return [asdict(alt) for alt in assignment.alternatives if alt.instead_of == location_id]
 
 
+def _opportunity_of(shipments: Iterable[Shipment]) -> float:
+    """An answer's opportunity cost: the sum of its packages' prices, each to the cent as
+    stored on its fulfillment, so the commit, the quote and allocating the order again agree
+    (as ``_cost_of`` does for money)."""
+    return round(sum(round(s.opportunity_cost, 2) for s in shipments), 2)
+
+
 def _stored_opportunity(fulfillments: list[Fulfillment]) -> float:
     """What lookahead priced the units of these fulfillments at when they were made: the
     answer's ``opportunity_cost`` when the order is allocated again (the prices have moved
@@ -325,7 +332,7 @@ def _stored_opportunity(fulfillments: list[Fulfillment]) -> float:
         stored = fulfillment.attributes.get(OPPORTUNITY)
         if isinstance(stored, int | float) and not isinstance(stored, bool):
             total += float(stored)
-    return total
+    return round(total, 2)
 
 
 def _stored_runner_ups(fulfillments: list[Fulfillment]) -> list[Alternative]:
@@ -374,7 +381,7 @@ def current_allocation(order: Order, fulfillments: list[Fulfillment], policy: So
         unallocated=[Unfilled(line.line_id, skus.get(line.line_id, line.sku), line.qty,
                               "no_stock") for line in left],
         alternatives=_stored_runner_ups(live), committed=committed,
-        plain_cost=_cost_of(planned), opportunity_cost=round(_stored_opportunity(live), 2))
+        plain_cost=_cost_of(planned), opportunity_cost=_stored_opportunity(live))
 
 
 def commit(uow: UnitOfWork, order: Order, policy: SourcingPolicy,
@@ -416,6 +423,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
     release_at = release_time(order, policy, now, release_by)
     today = work_starts(order, policy, now, release_by)
     made: list[PlannedFulfillment] = []
+    sent: list[Shipment] = []  # the shipments behind ``made`` (a degraded one is dropped)
     unfilled = _unfilled(order, assignment)
     for shipment in assignment.shipments:
         item = _planned(order, network, shipment, today)
@@ -425,7 +433,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
                 {"solver": solver_info(result), "objective": chosen_objective,
                  "processing_days": network.locations[shipment.location_id].processing_days,
                  RUNNER_UPS: _runner_ups_of(assignment, shipment.location_id),
-                 OPPORTUNITY: shipment.opportunity_cost})
+                 OPPORTUNITY: round(shipment.opportunity_cost, 2)})
         except InsufficientStock:
             if not degrade:
                 raise
@@ -434,6 +442,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
             continue
         item.fulfillment_id, item.status = fulfillment.id, fulfillment.status.value
         made.append(item)
+        sent.append(shipment)
     _refuse_backorder(policy, unfilled)
     serviced = _ensure_service_fulfillment(uow, order, existing, now)
     # a pickup order told its store could not hand it over was sourced before: its first
@@ -456,7 +465,7 @@ def apply(uow: UnitOfWork, order: Order, policy: SourcingPolicy, network: Networ
         status=order_allocation_status(order, uow.fulfillments.for_order(order.id)),
         objective=chosen_objective, solver=solver_info(result), fulfillments=made,
         unallocated=unfilled, alternatives=assignment.alternatives, committed=True,
-        plain_cost=_cost_of(made), opportunity_cost=round(assignment.opportunity_cost, 2))
+        plain_cost=_cost_of(made), opportunity_cost=_opportunity_of(sent))
 
 
 def _cost_of(planned: list[PlannedFulfillment]) -> float:

@@ -29,25 +29,24 @@ def keep_unpaid_moves(problem: Problem, params: Params, result: Result,
     """Put back, in ``result``, the held allocations of orders the answer moved for nothing;
     returns their ids. ``taken``: per order, the unreleased allocations the run re-solved."""
     usage = _Usage(problem, result)
-    position = {a.order_id: n for n, a in enumerate(result.assignments)}
     kept = []
-    for order_id, fulfillments in taken.items():
-        o = usage.order_index.get(order_id)
-        if o is None:
+    for o, spec in enumerate(problem.orders):
+        fulfillments = taken.get(spec.order_id)
+        if not fulfillments:
             continue
-        assignment = result.assignment(order_id)
-        held = _held_shipments(problem, o, fulfillments, usage)
+        assignment = result.assignment(spec.order_id)
+        held = _held_shipments(problem, o, fulfillments)
         if held is None or not _relocates(assignment.shipments, held):
             continue
-        if _better(problem, params, o, usage.loc_index, assignment.shipments, held):
+        if _better(problem, params, o, assignment.shipments, held):
             continue
         if not usage.swap(assignment.shipments, held):
             continue  # another order now has what it held
         cost = sum(s.cost for s in held)
-        result.assignments[position[order_id]] = replace(
+        result.replace_assignment(replace(
             assignment, shipments=held, plain_cost=cost, opportunity_cost=0.0, cost=cost,
-            delivery_days=max(s.delivery_days for s in held), alternatives=[])
-        kept.append(order_id)
+            delivery_days=max(s.delivery_days for s in held), alternatives=[]))
+        kept.append(spec.order_id)
     return kept
 
 
@@ -56,9 +55,6 @@ class _Usage:
 
     def __init__(self, problem: Problem, result: Result) -> None:
         self.problem = problem
-        self.order_index = {spec.order_id: o for o, spec in enumerate(problem.orders)}
-        self.loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
-        self.sku_index = {sku: s for s, sku in enumerate(problem.skus)}
         self.stock = np.zeros(problem.stock.shape, dtype=np.int64)
         self.room = np.zeros(problem.n_locations, dtype=np.int64)
         for assignment in result.assignments:
@@ -77,21 +73,21 @@ class _Usage:
 
     def _add(self, shipments: Sequence[Shipment], sign: int) -> None:
         for shipment in shipments:
-            n = self.loc_index[shipment.location_id]
+            n = self.problem.location_index[shipment.location_id]
             for _, sku, qty in shipment.lines:
-                self.stock[n, self.sku_index[sku]] += sign * qty
+                self.stock[n, self.problem.sku_index[sku]] += sign * qty
                 self.room[n] += sign * qty
 
 
-def _held_shipments(problem: Problem, o: int, fulfillments: Sequence[Fulfillment],
-                    usage: _Usage) -> list[Shipment] | None:
+def _held_shipments(problem: Problem, o: int,
+                    fulfillments: Sequence[Fulfillment]) -> list[Shipment] | None:
     """The held allocations as packages priced on today's terms; None when one of them is no
     longer possible (its location closed, left the order's reach, or the SKU is unknown)."""
     held = []
     for fulfillment in fulfillments:
-        n = usage.loc_index.get(str(fulfillment.location_id))
+        n = problem.location_index.get(str(fulfillment.location_id))
         if n is None or problem.reason[o, n] != 0 or any(
-                line.sku not in usage.sku_index for line in fulfillment.lines):
+                line.sku not in problem.sku_index for line in fulfillment.lines):
             return None
         units = fulfillment.units
         cost = float(problem.package_cost[o, n] + units * problem.unit_cost[o, n])
@@ -116,15 +112,16 @@ def _relocates(new: Sequence[Shipment], held: Sequence[Shipment]) -> bool:
     return units(new) == units(held) and places(new) != places(held)
 
 
-def _better(problem: Problem, params: Params, o: int, loc_index: Mapping[str, int],
-            new: Sequence[Shipment], held: Sequence[Shipment]) -> bool:
+def _better(problem: Problem, params: Params, o: int, new: Sequence[Shipment],
+            held: Sequence[Shipment]) -> bool:
     """Whether ``new`` serves order ``o`` strictly better than ``held`` by the objective:
     money (``cost``), the day the order arrives then money (``time``), or money plus
     ``cost_per_day`` per day (``balanced``). Days count as the objective counts them, from
     the order's packages made earlier too (``Problem.arrival_days``)."""
     def measure(shipments: Sequence[Shipment]) -> tuple[float, float]:
         money = sum(s.cost for s in shipments)
-        days = max(float(problem.arrival_days[o, loc_index[s.location_id]]) for s in shipments)
+        days = max(float(problem.arrival_days[o, problem.location_index[s.location_id]])
+                   for s in shipments)
         return days, money
 
     new_days, new_money = measure(new)

@@ -90,15 +90,14 @@ def add_alternatives(
     opportunity = opportunity_matrix(problem, params)
     tie = location_tie_per_unit(problem)  # once: every package's runner-ups use it
     limits = shipment_limits(problem, params.max_shipments_per_order)
-    loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
-    sku_index = {s: i for i, s in enumerate(problem.skus)}
+    keep_unit = keep_held_per_unit(problem)  # once, like ``tie``: it reads every line
+    loc_index, sku_index = problem.location_index, problem.sku_index
     for o, assignment in enumerate(assignments):
         if o and deadline is not None and time.perf_counter() > deadline:
             return o
         spec = problem.orders[o]
         # what each location x SKU adds per unit for moving the order off what it holds
-        keep = np.where(moves_off_held(problem, o), keep_held_per_unit(problem), 0.0) \
-            if spec.held else None
+        keep = np.where(moves_off_held(problem, o), keep_unit, 0.0) if spec.held else None
         # a pickup order comes from its store or nowhere: any other location's "cost" would be
         # a made-up parcel at zero distance, and "not the pickup location" crowds out the one
         # location that explains the answer (the store sold out, full, closed)

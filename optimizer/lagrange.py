@@ -59,11 +59,7 @@ class Duals:
     def from_keys(problem: Problem, prices: dict[tuple[str, str], float]) -> Duals:
         """Stock duals keyed by (location_id, sku), e.g. lp_fix's opportunity costs."""
         duals = Duals.zeros(problem)
-        loc = {x.id: n for n, x in enumerate(problem.locations)}
-        sku = {s: i for i, s in enumerate(problem.skus)}
-        for (loc_id, s), price in prices.items():
-            if loc_id in loc and s in sku:
-                duals.stock[loc[loc_id], sku[s]] = max(float(price), 0.0)
+        duals.stock[:] = np.maximum(problem.by_location_sku(prices), 0.0)
         return duals
 
 

@@ -95,10 +95,7 @@ def arc_moves_off_held(problem: Problem) -> npt.NDArray[np.bool_]:
 def _held_indices(problem: Problem, held: tuple[tuple[str, str], ...]) -> list[tuple[int, int]]:
     """(location, SKU) indices of ``held`` pairs this problem knows (a closed location, a SKU
     no line needs any more, is no place to keep units at)."""
-    if not held:
-        return []
-    loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
-    sku_index = {sku: s for s, sku in enumerate(problem.skus)}
+    loc_index, sku_index = problem.location_index, problem.sku_index
     return [(loc_index[loc], sku_index[sku]) for loc, sku in held
             if loc in loc_index and sku in sku_index]
 
@@ -111,16 +108,7 @@ def _max_order_units(problem: Problem) -> float:
 
 def opportunity_matrix(problem: Problem, params: Params) -> FloatArray:
     """Location x SKU opportunity cost per unit from ``params.opportunity_costs``."""
-    matrix = np.zeros(problem.stock.shape, dtype=float)
-    if not params.opportunity_costs:
-        return matrix
-    loc_index = {loc.id: n for n, loc in enumerate(problem.locations)}
-    sku_index = {s: i for i, s in enumerate(problem.skus)}
-    for (loc_id, sku), value in params.opportunity_costs.items():
-        n, s = loc_index.get(loc_id), sku_index.get(sku)
-        if n is not None and s is not None:
-            matrix[n, s] = float(value)
-    return matrix
+    return problem.by_location_sku(params.opportunity_costs or {})
 
 
 def _dense_rank(values: IntArray) -> IntArray:

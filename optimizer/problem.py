@@ -7,6 +7,7 @@ a variable that eligibility already fixed to zero.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -105,6 +106,27 @@ class Problem:
     @property
     def n_arcs(self) -> int:
         return int(self.arc_line.shape[0])
+
+    @cached_property
+    def location_index(self) -> dict[str, int]:
+        """Location id -> its index n: callers translating keyed data (prices, holdings,
+        answers) look ids up here rather than each building the same dictionary."""
+        return {loc.id: n for n, loc in enumerate(self.locations)}
+
+    @cached_property
+    def sku_index(self) -> dict[str, int]:
+        """SKU -> its index s."""
+        return {sku: s for s, sku in enumerate(self.skus)}
+
+    def by_location_sku(self, values: Mapping[tuple[str, str], float]) -> FloatArray:
+        """Location x SKU matrix of ``values`` keyed by (location id, SKU); keys this
+        problem does not know (a closed location, a SKU no line needs) are left out, 0 elsewhere."""
+        matrix = np.zeros(self.stock.shape, dtype=float)
+        for (loc_id, sku), value in values.items():
+            n, s = self.location_index.get(loc_id), self.sku_index.get(sku)
+            if n is not None and s is not None:
+                matrix[n, s] = float(value)
+        return matrix
 
     @cached_property
     def arc_order(self) -> IntArray:

@@ -127,6 +127,12 @@ class Result:
                 raise KeyError(order_id)
         return self.assignments[position]
 
+    def replace_assignment(self, assignment: OrderAssignment) -> None:
+        """Put ``assignment`` in place of its order's answer (a caller revising the answer,
+        as re-optimization does when a move would not pay)."""
+        self.assignment(assignment.order_id)  # KeyError for an order not in the answer
+        self.assignments[self._positions[assignment.order_id]] = assignment
+
     def summary(self) -> str:
         """One paragraph a person reads in a log or a terminal."""
         gap = "n/a" if self.gap is None else f"{100 * self.gap:.3f}%"
