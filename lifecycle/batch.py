@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,9 @@ from optimizer.lookahead import fresh_opportunity_costs
 log = logging.getLogger("dom.batch")
 
 MAX_STOCK_RETRIES = 3
+# A run's solves share the policy's time limit; one that finds it spent still gets this share
+# of it (it starts from the previous answer, so a short limit costs it little: Rounds)
+MIN_ROUND_SHARE = 0.1
 # Orders that may wait for stock: not yet sourced, left short, or under way with units short
 # (a rejection or short pick after part of the order was accepted or shipped).
 WAITING = sorted({s.value for s in SOURCEABLE}
@@ -122,6 +126,55 @@ class Moves:
                 "saving": round(saving, 2),
                 "units_unfilled": self.units_unfilled, "units_filled": self.units_filled,
                 "orders_restored": self.restored}
+
+
+@dataclass
+class Rounds:
+    """The joint solves of one run, which share the policy's time limit.
+
+    A run solves again after restoring orders a move would have cost units, or refusing orders
+    under ``backorder: reject``; each of those solves used to get the whole limit, so a run
+    could take several times it. Now each gets what is left of it (at least
+    ``MIN_ROUND_SHARE`` of it) and starts from the answer before it (``solve(start=...)``):
+    the first from the allocations a re-optimization may move, the next ones from the last
+    answer, which nearly fits what changed. So a round that finds the limit spent answers at
+    least as well as the round before it, in milliseconds, and the run takes about the limit.
+    """
+
+    limit_ms: int
+    started: float = field(default_factory=time.perf_counter)
+    count: int = 0
+    ms: float = 0.0
+    start: dict[tuple[str, str, str], int] | None = None
+
+    def params(self, params: Params) -> Params:
+        """``params`` with the limit this round gets."""
+        left = self.limit_ms - (time.perf_counter() - self.started) * 1000.0
+        return replace(params, time_limit_ms=max(1, round(max(
+            left, MIN_ROUND_SHARE * self.limit_ms))))
+
+    def record(self, result: Result, ms: float) -> None:
+        """Count a solve; its answer is where the next one starts."""
+        self.count += 1
+        self.ms += ms
+        self.start = {(a.order_id, line_id, str(shipment.location_id)): qty
+                      for a in result.assignments for shipment in a.shipments
+                      for line_id, _, qty in shipment.lines}
+
+    def info(self, result: Result) -> dict[str, Any]:
+        """The last answer's solver info, with how many solves the run made and their time."""
+        return {**solver_info(result), "solves": self.count, "solves_ms": round(self.ms, 3)}
+
+
+def held_placements(taken: Taken) -> dict[tuple[str, str, str], int]:
+    """Units per (order, line, location) of the allocations a re-optimization may move."""
+    placements: dict[tuple[str, str, str], int] = {}
+    for fulfillments in taken.values():
+        for f in fulfillments:
+            for line in f.lines:
+                key = (f.order_id, line.line_id, str(f.location_id))
+                placements[key] = placements.get(key, 0) + line.qty
+    return placements
 
 
 @dataclass
@@ -214,25 +267,35 @@ def _parts_executor(problem: Problem, params: Params) -> Iterator[tuple[Any, int
 
 
 def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list[LineSpec]]],
-           taken: Taken, existing: dict[str, list[Fulfillment]], now: datetime) -> Plan:
+           taken: Taken, existing: dict[str, list[Fulfillment]], now: datetime,
+           rounds: Rounds | None = None) -> Plan:
+    """One joint solve; under ``rounds``, with the run's time left and from its last answer
+    (the first from the allocations it may move)."""
     network = load_network(uow, {line.sku for _, lines in work for line in lines},
                            released=[f for fulfillments in taken.values() for f in fulfillments])
     params = params_for(policy)
+    start = None
+    if rounds is not None:
+        params = rounds.params(params)
+        start = rounds.start if rounds.count else held_placements(taken) or None
     specs = []
     for o, lines in work:
         gone = {f.id for f in taken.get(o.id, ())}  # re-solved, so not made yet
         made = [f for f in existing.get(o.id, []) if f.id not in gone]
         specs.append(order_spec(o, lines, today=work_starts(o, policy, now), made=made,
                                 moving=taken.get(o.id, ())))
+    began = time.perf_counter()
     problem = build_problem(specs, network.specs, network.stock, params)
     with _parts_executor(problem, params) as (executor, workers):
-        result = solve(problem, params, executor=executor, workers=workers)
+        result = solve(problem, params, executor=executor, workers=workers, start=start)
+    if rounds is not None:
+        rounds.record(result, (time.perf_counter() - began) * 1000.0)
     return Plan(work, taken, network, problem, params, result)
 
 
 def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
           existing: dict[str, list[Fulfillment]], taken: Taken, moves: Moves,
-          now: datetime) -> Plan | None:
+          now: datetime, rounds: Rounds) -> Plan | None:
     """Solve jointly; None when no order has units to source.
 
     An order whose allocation was taken back keeps it instead (``moves.restored``), and the
@@ -245,7 +308,7 @@ def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
         work = _work(orders, existing, taken)
         if not work:
             return None
-        plan = _solve(uow, policy, work, taken, existing, now)
+        plan = _solve(uow, policy, work, taken, existing, now, rounds)
         if taken:
             unmoved = keep_unpaid_moves(plan.problem, plan.params, plan.result, taken)
             if unmoved:
@@ -397,7 +460,7 @@ def _record(outcome: RunOutcome, moves: Moves, step: Step, allocation: Allocatio
 
 def _settle(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
             existing: dict[str, list[Fulfillment]], taken: Taken, moves: Moves,
-            now: datetime) -> tuple[Plan | None, list[Step], list[Order]]:
+            now: datetime, rounds: Rounds) -> tuple[Plan | None, list[Step], list[Order]]:
     """The plan to write, its steps, and the orders ``backorder: reject`` refuses.
 
     ``reject`` refuses an order the stock cannot fill whole only before it was accepted: an
@@ -408,7 +471,7 @@ def _settle(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
     """
     refused: list[Order] = []
     while True:
-        plan = _plan(uow, policy, orders, existing, taken, moves, now)
+        plan = _plan(uow, policy, orders, existing, taken, moves, now, rounds)
         if plan is None:
             return None, [], refused
         steps = [step for order, _ in plan.work
@@ -421,23 +484,27 @@ def _settle(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
         refused += [orders.pop(order_id) for order_id in short]
 
 
-def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime) -> RunOutcome:
-    """Plan first, then write: take back what the answer replaces, then reserve the new."""
+def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,
+              started: float) -> RunOutcome:
+    """Plan first, then write: take back what the answer replaces, then reserve the new.
+    ``started``: when the run began (``time.perf_counter()``): its solves share the limit
+    from then (``Rounds``), a retry after a concurrent change included."""
     policy = uow.policy.get()
+    rounds = Rounds(policy.time_limit_ms, started)
     outcome, moves = RunOutcome(), Moves()
     orders = _waiting_orders(uow)
     taken = _unreleased(uow, orders) if reoptimize else {}
     moves.reconsidered = sum(len(fulfillments) for fulfillments in taken.values())
     moves.cost_reconsidered = sum(f.cost or 0.0 for fs in taken.values() for f in fs)
     existing = uow.fulfillments.for_orders(list(orders))
-    plan, steps, refused = _settle(uow, policy, orders, existing, taken, moves, now)
+    plan, steps, refused = _settle(uow, policy, orders, existing, taken, moves, now, rounds)
     outcome.rejected = len(refused)
     outcome.orders = len(steps) + len(refused)
     if reoptimize:
         outcome.reoptimized = moves.report()
     if plan is None:
         return outcome
-    outcome.solver = solver_info(plan.result)
+    outcome.solver = rounds.info(plan.result)
     observe.solved(outcome.solver)
     waiting_before = {s.order.id: uncovered_units(s.order, existing.get(s.order.id, []))
                       for s in steps}
@@ -482,11 +549,13 @@ def run_allocations(uow_factory: UowFactory, *, reoptimize: bool = False,
 
     With ``reoptimize`` the orders' unreleased allocations are solved again with them; the
     report's ``reoptimized`` says what that reconsidered, moved and saved, even when nothing.
+    The run's solves share the policy's time limit (``Rounds``).
     """
+    started = time.perf_counter()
     for attempt in range(1, MAX_STOCK_RETRIES + 1):
         try:
             with uow_factory() as uow:
-                outcome = _run_once(uow, reoptimize, now or datetime.now(UTC))
+                outcome = _run_once(uow, reoptimize, now or datetime.now(UTC), started)
                 uow.commit()
                 return outcome
         except InsufficientStock:

@@ -24,11 +24,12 @@ from optimizer.explain import add_alternatives
 from optimizer.lagrange import WARM_THETA, Duals, improve_bound
 from optimizer.lagrangian_plan import submit_order_by_order
 from optimizer.lookahead import solve_lp
-from optimizer.objective import Weights, better, build_weights, evaluate
+from optimizer.objective import Weights, better, build_weights, evaluate, ties
 from optimizer.params import Params
 from optimizer.problem import IntArray, Problem
 from optimizer.result import Result
 from optimizer.specs import LocationSpec, OrderSpec
+from optimizer.start import Placements, start_floor, start_units
 from optimizer.watchdog import Cancelled, CancelToken, run_with_deadline
 
 # Size thresholds for solver="auto", from benchmarks/README.md (2-core machine):
@@ -61,6 +62,9 @@ MAX_POST_SHARE = 0.25
 # the limit is left; it stops at this share of the limit (2,000 x 30: ~0.1 s per evaluation)
 MIN_LAGRANGE_S = 0.3
 LAGRANGE_SHARE = 0.9
+# A caller's start is made feasible within this share of the limit (its leftover orders are
+# sourced order by order until then, greedily after)
+START_SHARE = 0.1
 
 
 def choose_backend(problem: Problem, params: Params) -> str:
@@ -92,6 +96,7 @@ def _floor(
     greedy: IntArray,
     started: float,
     end: float,
+    hinted: IntArray | None = None,
 ) -> tuple[IntArray, bool]:
     """Greedy, or order-by-order enumeration when it is asked for or cheap within the limit;
     True when the order-by-order pass ran out of time (greedy completed the orders it had not
@@ -99,14 +104,26 @@ def _floor(
 
     The better of the two is every MIP's warm start and the answer of last resort. A split
     batch starts from greedy: its plan search computes the order-by-order answer on a worker.
+    ``hinted`` (the caller's start, made feasible) replaces greedy when it is no worse, and an
+    order-by-order pass that would not finish in the limit is not begun next to it.
     """
+    if hinted is not None:
+        kept = not better(weights, evaluate(problem, weights, greedy),
+                          evaluate(problem, weights, hinted))
+        greedy = hinted if kept else greedy
     affordable = sequential_ms(problem) <= 0.5 * params.time_limit_ms
     if name in ("greedy", "exact", "split") or (name != "sequential" and not affordable):
+        return greedy, False
+    if hinted is not None and name == "sequential" \
+            and sequential_ms(problem) > 0.9 * params.time_limit_ms:
         return greedy, False
     share = 0.9 if name == "sequential" else 0.5  # what is left is for the backend
     sequential, cut = sequential_units_until(
         problem, weights, min(started + share * params.time_limit_ms / 1000.0, end))
     if name == "sequential":
+        if hinted is not None and not better(weights, evaluate(problem, weights, sequential),
+                                             evaluate(problem, weights, hinted)):
+            return hinted, False
         return sequential, cut
     greedy_score = evaluate(problem, weights, greedy).objective
     sequential_score = evaluate(problem, weights, sequential).objective
@@ -131,13 +148,17 @@ def solve(
     executor: Executor | None = None,
     workers: int | None = None,
     part_orders: int | None = None,
+    start: Placements | None = None,
 ) -> Result:
     """Source ``problem``; the answer is always feasible and says how good it is.
 
     ``executor`` (and its ``workers``) runs the parts of a split batch (``solver="split"``, or
     ``auto`` on a big batch): a local process pool by default, a Dask client's executor on a
     cluster; ``part_orders`` caps a part's and a region's size (default ``split.PART_ORDERS``
-    for independent parts, ``split.REGION_ORDERS`` for regions).
+    for independent parts, ``split.REGION_ORDERS`` for regions). ``start``: units per (order,
+    line, location) of an answer the caller already has (the placements a re-solve may move,
+    a previous round's answer); made feasible, it is the floor when it beats greedy, so the
+    answer is never worse than keeping it (:mod:`optimizer.start`).
     """
     params = params or Params()
     started = time.perf_counter()
@@ -147,7 +168,10 @@ def solve(
     weights = build_weights(problem, params)
     name = choose_backend(problem, params)
     greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
-    floor, cut = _floor(problem, weights, params, name, greedy, started, started + limit_s)
+    hinted = None if start is None else start_floor(
+        problem, weights, start_units(problem, start), started + START_SHARE * limit_s)
+    floor, cut = _floor(problem, weights, params, name, greedy, started, started + limit_s,
+                        hinted)
     ctx = SolveContext(problem, params, weights, time_limit_s=limit_s, start=floor)
     if problem.n_arcs == 0:  # no location can send anything: the one answer there is
         answer, solver_name, note = BackendAnswer("optimal", floor, None), "none", \
@@ -168,7 +192,11 @@ def solve(
     if units is None or better(weights, floor_score, score):
         units, score = floor, floor_score
         status = "time_limit" if answer.status == "time_limit" else "feasible"
-        note = (note + "; " if note else "") + "greedy floor used"
+        used = "the start kept" if floor is hinted else "greedy floor used"
+        note = (note + "; " if note else "") + used
+    elif floor is hinted and ties(weights, floor_score, score):
+        units, score = floor, floor_score  # as good: nothing moves for nothing
+        note = (note + "; " if note else "") + "the start kept on a tie"
     bound = score.objective if status == "optimal" and answer.bound is None else answer.bound
     if bound is not None:
         bound = min(bound, score.objective)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 
-from optimizer import LineSpec, LocationSpec, OrderSpec
+import numpy as np
+
+from optimizer import LineSpec, LocationSpec, OrderSpec, Problem
+from optimizer.objective import Weights
 
 SHIP = frozenset({"ship"})
 EXACT_BACKENDS = ("exact", "highs", "cpsat", "scip", "cbc")
@@ -63,3 +66,22 @@ def random_batch(
         if rng.random() < 0.5
     }
     return orders, locations, stock
+
+
+def assert_feasible(problem: Problem, weights: Weights, units: np.ndarray) -> None:
+    """Every constraint of the MIP: stock, capacity, per-arc reach, fill, shipments, splits."""
+    p = problem
+    assert np.all(units >= 0)
+    assert np.all(units <= p.arc_stock)
+    used = np.zeros_like(p.stock)
+    np.add.at(used, (p.arc_loc, p.arc_sku), units)
+    assert np.all(used <= p.stock)
+    load = np.bincount(p.arc_loc, units, minlength=p.n_locations)
+    assert np.all(load <= p.loc_capacity)
+    assert np.all(np.bincount(p.arc_line, units, minlength=p.n_lines) <= p.line_qty)
+    opened = np.bincount(p.arc_pair, units > 0, minlength=p.n_pairs) > 0
+    assert np.all(np.bincount(p.pair_order[opened], minlength=p.n_orders) <= weights.max_shipments)
+    if not weights.allow_split:
+        carrying = np.bincount(p.arc_line, units > 0, minlength=p.n_lines)
+        assert np.all(carrying <= 1)
+        assert np.all((units == 0) | (units == p.line_qty[p.arc_line]))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opt_cases import random_batch
+from opt_cases import assert_feasible, random_batch
 
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params, Problem, build_problem, solve
 from optimizer.backends.exact import sequential_units
@@ -41,25 +41,6 @@ def batch(seed: int, capacities: bool, split: bool, max_shipments: int) -> tuple
     params = Params(allow_line_split=split, max_shipments_per_order=max_shipments)
     problem = build_problem(orders, locations, stock, params)
     return problem, build_weights(problem, params)
-
-
-def assert_feasible(problem: Problem, weights: Weights, units: np.ndarray) -> None:
-    """Every constraint of the MIP: stock, capacity, per-arc reach, fill, shipments, splits."""
-    p = problem
-    assert np.all(units >= 0)
-    assert np.all(units <= p.arc_stock)
-    used = np.zeros_like(p.stock)
-    np.add.at(used, (p.arc_loc, p.arc_sku), units)
-    assert np.all(used <= p.stock)
-    load = np.bincount(p.arc_loc, units, minlength=p.n_locations)
-    assert np.all(load <= p.loc_capacity)
-    assert np.all(np.bincount(p.arc_line, units, minlength=p.n_lines) <= p.line_qty)
-    opened = np.bincount(p.arc_pair, units > 0, minlength=p.n_pairs) > 0
-    assert np.all(np.bincount(p.pair_order[opened], minlength=p.n_orders) <= weights.max_shipments)
-    if not weights.allow_split:
-        carrying = np.bincount(p.arc_line, units > 0, minlength=p.n_lines)
-        assert np.all(carrying <= 1)
-        assert np.all((units == 0) | (units == p.line_qty[p.arc_line]))
 
 
 @SETTINGS

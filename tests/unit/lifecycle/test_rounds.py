@@ -1,0 +1,83 @@
+"""A run's joint solves share the policy's time limit and start from the answer before them
+(lifecycle.batch.Rounds)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+import lifecycle.batch as batch
+from lifecycle.batch import MIN_ROUND_SHARE, Rounds, held_placements
+from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
+from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders
+
+SHIP = frozenset({"ship"})
+
+
+class Clock:
+    """``time`` as lifecycle.batch reads it, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(batch, "time", fake)
+    return fake
+
+
+def test_each_round_gets_what_is_left_of_the_limit(clock: Clock) -> None:
+    rounds = Rounds(2000, started=clock.perf_counter())
+    assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == 2000
+    clock.now += 1.5
+    assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == 500
+    clock.now += 0.45
+    # what is left (50 ms) is less than the share a round always gets
+    assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == \
+        round(MIN_ROUND_SHARE * 2000) == 200
+    clock.now += 60
+    assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == 200
+
+
+def test_the_rest_of_the_params_are_the_policys(clock: Clock) -> None:
+    params = Params(objective="time", max_shipments_per_order=2, time_limit_ms=2000)
+    rounds = Rounds(2000, started=clock.perf_counter() - 1.0)
+    assert rounds.params(params) == Params(objective="time", max_shipments_per_order=2,
+                                           time_limit_ms=1000)
+
+
+def test_a_solve_is_counted_and_its_answer_is_where_the_next_starts() -> None:
+    near = LocationSpec("NEAR", "warehouse", 40.01, -90.0, SHIP, shipment_cost=15.0)
+    far = LocationSpec("FAR", "warehouse", 48.0, -90.0, SHIP, shipment_cost=3.0)
+    orders = [OrderSpec("a", 40.0, -90.0, (LineSpec("1", "S", 3), LineSpec("2", "T", 1)))]
+    result = solve_orders(orders, [near, far],
+                          {("NEAR", "S"): 5, ("FAR", "S"): 2, ("FAR", "T"): 1},
+                          Params(max_shipments_per_order=2))
+    rounds = Rounds(2000)
+    rounds.record(result, 12.5)
+    rounds.record(result, 7.5)
+    assert rounds.start == {(a.order_id, line_id, s.location_id): qty
+                            for a in result.assignments for s in a.shipments
+                            for line_id, _, qty in s.lines}
+    assert sum(rounds.start.values()) == 4
+    info = rounds.info(result)
+    assert (info["solves"], info["solves_ms"], info["name"]) == (2, 20.0, result.solver)
+
+
+def test_held_placements_add_up_per_order_line_and_location() -> None:
+    def held(fid: str, order_id: str, location_id: str, *lines: FulfillmentLine) -> Fulfillment:
+        return Fulfillment(fid, order_id, FulfillmentType.SHIP, location_id,
+                           FulfillmentStatus.ALLOCATED, list(lines), datetime.now(UTC))
+
+    taken = {"o1": [held("F1", "o1", "FAR", FulfillmentLine("1", "S", 2),
+                         FulfillmentLine("2", "T", 1)),
+                    held("F2", "o1", "FAR", FulfillmentLine("1", "S", 1))],
+             "o2": [held("F3", "o2", "NEAR", FulfillmentLine("1", "S", 4))]}
+    assert held_placements(taken) == {("o1", "1", "FAR"): 3, ("o1", "2", "FAR"): 1,
+                                      ("o2", "1", "NEAR"): 4}
