@@ -14,7 +14,8 @@ around the solver (reading, planning, writing).
 
 ``--scan`` adds, in alternation with the code as it is, runs whose ``Result.assignment`` scans
 the answers as it did before 2026-11-29 (a joint run looks up every order's answer, some of
-them once per other order), so both see the same machine.
+them once per other order), so both see the same machine. ``--apart`` adds runs whose solves
+each get the whole time limit and start from nothing, as before ddee896 (``Rounds``).
 """
 
 from __future__ import annotations
@@ -100,28 +101,38 @@ def _scan(self: Result, order_id: str) -> OrderAssignment:
     raise KeyError(order_id)
 
 
-Sample = tuple[float, float, int, int]  # wall ms, solves' ms, solves, orders
+# wall ms, solves' ms, solves, orders, cost of what the run wrote, units it allocated
+Sample = tuple[float, float, int, int, float, int]
 
 
 def measure(base: Path, folder: Path, modes: list[str],
             repeat: int) -> dict[tuple[str, str], list[Sample]]:
-    """Per (mode, run kind): (wall ms, solves' ms, solves, orders) of each measurement."""
+    """Per (mode, run kind): what each measurement took and wrote (``Sample``)."""
     indexed: Callable[[Result, str], OrderAssignment] = Result.assignment
+    shared_limit = batch.Rounds.params
     samples: dict[tuple[str, str], list[Sample]] = {}
     solves: list[float] = []
     plain_solve = batch.solve  # type: ignore[attr-defined]
+    apart = False
 
     def timed_solve(*args: Any, **kwargs: Any) -> Result:
         started = time.perf_counter()
+        if apart:
+            kwargs.pop("start", None)
         try:
             return plain_solve(*args, **kwargs)
         finally:
             solves.append((time.perf_counter() - started) * 1000.0)
 
+    def whole_limit(self: batch.Rounds, params: Any) -> Any:
+        return params
+
     batch.solve = timed_solve  # type: ignore[attr-defined]
     try:
         for round_ in range(repeat):
             for mode in modes:
+                apart = mode == "apart"
+                batch.Rounds.params = whole_limit if apart else shared_limit  # type: ignore[method-assign]
                 Result.assignment = _scan if mode == "scan" else indexed  # type: ignore[method-assign,assignment]
                 copy = folder / f"run-{round_}-{mode}.db"
                 shutil.copyfile(base, copy)
@@ -131,17 +142,21 @@ def measure(base: Path, folder: Path, modes: list[str],
                     started = time.perf_counter()
                     outcome = run_allocations(container.uow_factory, reoptimize=reoptimize)
                     wall = (time.perf_counter() - started) * 1000.0
-                    sample = (wall, sum(solves), len(solves), outcome.orders)
+                    sample = (wall, sum(solves), len(solves), outcome.orders, outcome.cost,
+                              outcome.units_allocated)
                     samples.setdefault((mode, kind), []).append(sample)
                     moved = "" if outcome.reoptimized is None else \
                         f"  saving {outcome.reoptimized['saving']:,.2f}" \
                         f" restored {outcome.reoptimized['orders_restored']}"
                     print(f"  {mode:7} {kind:10} orders {outcome.orders:6,}  wall {wall:9.0f} ms"
-                          f"  {len(solves)} solves {sum(solves):8.0f} ms{moved}", flush=True)
+                          f"  {len(solves)} solves {sum(solves):8.0f} ms  cost "
+                          f"{outcome.cost:,.2f} units {outcome.units_allocated:,}{moved}",
+                          flush=True)
                 container.close()
                 copy.unlink()
     finally:
         Result.assignment = indexed  # type: ignore[method-assign,assignment]
+        batch.Rounds.params = shared_limit  # type: ignore[method-assign]
         batch.solve = plain_solve  # type: ignore[attr-defined]
     return samples
 
@@ -164,6 +179,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scan", action="store_true",
                         help="also measure the answer lookup by scanning, in alternation")
+    parser.add_argument("--apart", action="store_true",
+                        help="also measure solves with the whole limit each and no start")
     args = parser.parse_args(argv)
     if args.orders < 1 or args.repeat < 1:
         parser.error("--orders and --repeat must be at least 1")
@@ -171,8 +188,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         folder = Path(tmp)
         print(f"building {args.orders:,} waiting orders (seed {args.seed})", flush=True)
         base = build(folder, args.orders, args.seed)
-        samples = measure(base, folder, ["indexed", "scan"] if args.scan else ["indexed"],
-                          args.repeat)
+        modes = ["indexed"] + (["scan"] if args.scan else []) + (["apart"] if args.apart else [])
+        samples = measure(base, folder, modes, args.repeat)
     report(samples)
     return {f"{mode}/{kind}": rows for (mode, kind), rows in samples.items()}
 

@@ -134,24 +134,29 @@ class Rounds:
 
     A run solves again after restoring orders a move would have cost units, or refusing orders
     under ``backorder: reject``; each of those solves used to get the whole limit, so a run
-    could take several times it. Now each gets what is left of it (at least
-    ``MIN_ROUND_SHARE`` of it) and starts from the answer before it (``solve(start=...)``):
-    the first from the allocations a re-optimization may move, the next ones from the last
-    answer, which nearly fits what changed. So a round that finds the limit spent answers at
-    least as well as the round before it, in milliseconds, and the run takes about the limit.
+    could take several times it. Now each gets what the solves before it left of the limit
+    (at least ``MIN_ROUND_SHARE`` of it) and starts from the answer before it
+    (``solve(start=...)``): the first from the allocations a re-optimization may move, the
+    next ones from the last answer, which nearly fits what changed. So a round that finds the
+    limit spent answers at least as well as the round before it, in milliseconds, and the
+    run's solving takes about the limit. The limit counts solving only (building the problem
+    and solving it), not reading the orders or writing the answer, as for one order; a retry
+    after a concurrent stock change shares it too.
     """
 
-    limit_ms: int
-    started: float = field(default_factory=time.perf_counter)
+    limit_ms: int = 0
     count: int = 0
     ms: float = 0.0
     start: dict[tuple[str, str, str], int] | None = None
 
+    def attempt(self, limit_ms: int) -> None:
+        """A (new) attempt at the run under the policy's limit: it plans from scratch."""
+        self.limit_ms, self.start = limit_ms, None
+
     def params(self, params: Params) -> Params:
         """``params`` with the limit this round gets."""
-        left = self.limit_ms - (time.perf_counter() - self.started) * 1000.0
-        return replace(params, time_limit_ms=max(1, round(max(
-            left, MIN_ROUND_SHARE * self.limit_ms))))
+        left = max(self.limit_ms - self.ms, MIN_ROUND_SHARE * self.limit_ms)
+        return replace(params, time_limit_ms=max(1, round(left)))
 
     def record(self, result: Result, ms: float) -> None:
         """Count a solve; its answer is where the next one starts."""
@@ -277,7 +282,7 @@ def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list
     start = None
     if rounds is not None:
         params = rounds.params(params)
-        start = rounds.start if rounds.count else held_placements(taken) or None
+        start = rounds.start if rounds.start is not None else held_placements(taken) or None
     specs = []
     for o, lines in work:
         gone = {f.id for f in taken.get(o.id, ())}  # re-solved, so not made yet
@@ -485,12 +490,11 @@ def _settle(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
 
 
 def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,
-              started: float) -> RunOutcome:
+              rounds: Rounds) -> RunOutcome:
     """Plan first, then write: take back what the answer replaces, then reserve the new.
-    ``started``: when the run began (``time.perf_counter()``): its solves share the limit
-    from then (``Rounds``), a retry after a concurrent change included."""
+    ``rounds``: the run's solves so far (a retry after a concurrent change shares the limit)."""
     policy = uow.policy.get()
-    rounds = Rounds(policy.time_limit_ms, started)
+    rounds.attempt(policy.time_limit_ms)
     outcome, moves = RunOutcome(), Moves()
     orders = _waiting_orders(uow)
     taken = _unreleased(uow, orders) if reoptimize else {}
@@ -551,11 +555,11 @@ def run_allocations(uow_factory: UowFactory, *, reoptimize: bool = False,
     report's ``reoptimized`` says what that reconsidered, moved and saved, even when nothing.
     The run's solves share the policy's time limit (``Rounds``).
     """
-    started = time.perf_counter()
+    rounds = Rounds()
     for attempt in range(1, MAX_STOCK_RETRIES + 1):
         try:
             with uow_factory() as uow:
-                outcome = _run_once(uow, reoptimize, now or datetime.now(UTC), started)
+                outcome = _run_once(uow, reoptimize, now or datetime.now(UTC), rounds)
                 uow.commit()
                 return outcome
         except InsufficientStock:

@@ -157,7 +157,12 @@ class RunOut(BaseModel):
                           "whole; the run solved the others again without them")
     units_allocated: int
     totals: RunTotals
-    solver: dict[str, Any]
+    solver: dict[str, Any] = Field(
+        description="The last joint solve (name, status, gap, bound, objective, ms), with "
+                    "solves: how many the run made (it solves again after restoring or "
+                    "refusing orders; they share the policy's time_limit_ms, each starting "
+                    "from the answer before it) and solves_ms: their time together. Empty "
+                    "when the run had nothing to solve")
     reoptimized: ReoptimizedOut | None = Field(
         description="Present when the run re-optimized (reoptimize: true), else null")
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
-import lifecycle.batch as batch
 from lifecycle.batch import MIN_ROUND_SHARE, Rounds, held_placements
 from models.fulfillments import Fulfillment, FulfillmentLine, FulfillmentStatus, FulfillmentType
 from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders
@@ -15,41 +12,33 @@ from optimizer import LineSpec, LocationSpec, OrderSpec, Params, solve_orders
 SHIP = frozenset({"ship"})
 
 
-class Clock:
-    """``time`` as lifecycle.batch reads it, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def perf_counter(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(batch, "time", fake)
-    return fake
-
-
-def test_each_round_gets_what_is_left_of_the_limit(clock: Clock) -> None:
-    rounds = Rounds(2000, started=clock.perf_counter())
+def test_each_round_gets_what_the_solves_before_it_left_of_the_limit() -> None:
+    rounds = Rounds()
+    rounds.attempt(2000)
     assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == 2000
-    clock.now += 1.5
+    rounds.ms += 1500.0
     assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == 500
-    clock.now += 0.45
+    rounds.ms += 450.0
     # what is left (50 ms) is less than the share a round always gets
     assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == \
         round(MIN_ROUND_SHARE * 2000) == 200
-    clock.now += 60
+    rounds.ms += 60_000.0
     assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == 200
 
 
-def test_the_rest_of_the_params_are_the_policys(clock: Clock) -> None:
+def test_the_rest_of_the_params_are_the_policys() -> None:
     params = Params(objective="time", max_shipments_per_order=2, time_limit_ms=2000)
-    rounds = Rounds(2000, started=clock.perf_counter() - 1.0)
+    rounds = Rounds(ms=1000.0)
+    rounds.attempt(2000)
     assert rounds.params(params) == Params(objective="time", max_shipments_per_order=2,
                                            time_limit_ms=1000)
+
+
+def test_a_retry_shares_the_limit_but_plans_from_scratch() -> None:
+    rounds = Rounds(ms=1200.0, count=1, start={("o1", "1", "FAR"): 1})
+    rounds.attempt(2000)
+    assert rounds.start is None and rounds.count == 1
+    assert rounds.params(Params(time_limit_ms=2000)).time_limit_ms == 800
 
 
 def test_a_solve_is_counted_and_its_answer_is_where_the_next_starts() -> None:
@@ -59,7 +48,8 @@ def test_a_solve_is_counted_and_its_answer_is_where_the_next_starts() -> None:
     result = solve_orders(orders, [near, far],
                           {("NEAR", "S"): 5, ("FAR", "S"): 2, ("FAR", "T"): 1},
                           Params(max_shipments_per_order=2))
-    rounds = Rounds(2000)
+    rounds = Rounds()
+    rounds.attempt(2000)
     rounds.record(result, 12.5)
     rounds.record(result, 7.5)
     assert rounds.start == {(a.order_id, line_id, s.location_id): qty
