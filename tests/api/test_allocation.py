@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from dom.bootstrap import Container
 from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER, order_body
 
 NEAR = {"name": "Warehouse A (near, dear)", "type": "warehouse", "lat": 40.80, "lon": -74.05,
@@ -405,3 +406,27 @@ def test_a_number_that_is_not_finite_is_refused_as_such(api: TestClient, value: 
     assert refused.status_code == 422
     assert "finite number" in refused.json()["errors"][0]["msg"]
     assert api.get("/v1/policy", headers=PLANNER).json()["cost_per_day"] == 5.0
+
+
+def test_an_answers_opportunity_cost_is_its_packages_prices_to_the_cent(
+        client: TestClient, default_container: Container) -> None:
+    """Two packages priced 0.3333 each: the answer says 0.66 (each package's price to the cent,
+    as stored on its fulfillment), not the unrounded sum's 0.67, on commit, on allocating
+    again (read back from the fulfillments) and on a quote of it alike."""
+    network(client, {"WH-A": 1, "WH-B": 1})
+    with default_container.uow_factory() as uow:
+        uow.policy.replace_opportunity_costs({("WH-A", "LAPTOP-15"): 0.3333,
+                                              ("WH-B", "LAPTOP-15"): 0.3333})
+        uow.commit()
+    client.put("/v1/policy", json={"lookahead": True}, headers=PLANNER)
+    committed = client.post("/v1/allocate", json={"order": laptop_order("R-1", qty=2),
+                                                  "commit": True}, headers=CHANNEL)
+    assert committed.status_code == 201, committed.text
+    answer = committed.json()
+    assert sorted(f["location_id"] for f in answer["fulfillments"]) == ["WH-A", "WH-B"]
+    assert answer["totals"]["opportunity_cost"] == 0.66
+    for commit in (True, False):
+        again = client.post("/v1/allocate", json={"order_id": answer["order_id"],
+                                                  "commit": commit}, headers=CHANNEL)
+        assert again.status_code == 200, again.text
+        assert again.json()["totals"]["opportunity_cost"] == 0.66
