@@ -3,9 +3,7 @@
 Every backend minimises the same thing, so answers are comparable: a MIP, the enumerator, greedy
 and lp_fix are all scored by :func:`evaluate`. The order of concerns is lexicographic in effect:
 
-1. fill units (an unfilled unit costs more than any whole order could, times the priority rank;
-   a line whose order holds units of its SKU that a re-optimization may move weighs half a
-   rank more, so it loses units only to an order of higher priority: ``HELD_RANK``);
+1. fill units (an unfilled unit costs more than any whole order could, times the priority rank);
 2. the objective's own measure (cost, days, or cost + cost_per_day * days);
 3. cost as a tie-break under ``time`` (a day weighs more than any order's whole cost);
 4. keeping what an order holds (re-optimization, ``OrderSpec.held``): an epsilon per unit
@@ -27,11 +25,6 @@ from optimizer.params import Params
 from optimizer.problem import FloatArray, IntArray, Problem
 
 TIE_BUDGET = 1e-3  # the most each tie-break (keeping, location priority) adds to one order
-# What holding units of a line's SKU adds to its order's priority rank when the line is left
-# short: less than one rank, so an order of higher priority may still take them (what
-# re-optimization allows: lifecycle.batch restores an order that lost units to one of equal or
-# lower priority), more than nothing, so an equal-priority order no longer can for a saving
-HELD_RANK = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,19 +111,6 @@ def opportunity_matrix(problem: Problem, params: Params) -> FloatArray:
     return problem.by_location_sku(params.opportunity_costs or {})
 
 
-def held_lines(problem: Problem) -> npt.NDArray[np.bool_]:
-    """Per line: whether its order holds units of the line's SKU that this decision may move
-    (``OrderSpec.held``, wherever they are: a closed location's too)."""
-    held = np.zeros(problem.n_lines, dtype=bool)
-    for o, spec in enumerate(problem.orders):
-        if spec.held:
-            skus = {problem.sku_index[sku] for _, sku in spec.held if sku in problem.sku_index}
-            lines = problem.order_lines(o)
-            held[lines.start:lines.stop] = np.isin(problem.line_sku[lines.start:lines.stop],
-                                                   list(skus))
-    return held
-
-
 def _dense_rank(values: IntArray) -> IntArray:
     """0 for the lowest value, counting distinct values (so priorities 0, 5, 100 -> 0, 1, 2)."""
     if values.size == 0:
@@ -174,22 +154,20 @@ def build_weights(problem: Problem, params: Params) -> Weights:
     else:
         time_weight = float(worst.max()) + 1.0 if worst.size else 1.0
     fill_base = (float(worst.max()) if worst.size else 0.0) + time_weight * max_days + 1.0
-    line_rank = _dense_rank(problem.order_priority)[problem.line_order] \
-        + HELD_RANK * held_lines(problem)
+    order_rank = _dense_rank(problem.order_priority)
     # (1 + rank) per unit, and on an exact tie of those the answer leaving fewer units short
-    # wins: a tie-break per unit of HELD_RANK * fill_base / (all units + 1), so that all of
-    # them together stay below the smallest step of the rule (sums of ranks in halves differ
-    # by at least HELD_RANK; a constant +1 per unit did not: with fill_base 11, 25 priority-0
-    # units outweighed 13 priority-1 ones, 300 to 299, against the rule's 25 < 26)
-    fewer_units = HELD_RANK / (float(problem.line_qty.sum()) + 1.0)
-    line_penalty = fill_base * (1.0 + line_rank + fewer_units)
+    # wins: a tie-break per unit of fill_base / (all units + 1), so that all of them together
+    # stay below one unit of the rule (a constant +1 per unit did not: with fill_base 11,
+    # 25 priority-0 units outweighed 13 priority-1 ones, 300 to 299, against the rule's 25 < 26)
+    fewer_units = 1.0 / (float(problem.line_qty.sum()) + 1.0)
+    line_penalty = fill_base * (1.0 + order_rank[problem.line_order] + fewer_units)
     factor = params.priced_unfilled_factor
     if factor is not None:
         shipment = arc_unit + pair_cost[problem.arc_pair]
         shipment = shipment + time_weight * problem.pair_days[problem.arc_pair]
         dearest = np.full(problem.n_lines, -np.inf)
         np.maximum.at(dearest, problem.arc_line, shipment)
-        priced = factor * dearest * (1.0 + line_rank)
+        priced = factor * dearest * (1.0 + order_rank[problem.line_order])
         line_penalty = np.where(np.isfinite(dearest), priced, line_penalty)
     return Weights(
         arc_plain=arc_plain,
