@@ -29,7 +29,7 @@ from optimizer.params import Params
 from optimizer.problem import IntArray, Problem
 from optimizer.result import Result
 from optimizer.specs import LocationSpec, OrderSpec
-from optimizer.start import Placements, start_floor, start_units
+from optimizer.start import Placements, mixed, start_floor, start_units
 from optimizer.watchdog import Cancelled, CancelToken, run_with_deadline
 
 # Size thresholds for solver="auto", from benchmarks/README.md (2-core machine):
@@ -197,6 +197,13 @@ def solve(
     elif floor is hinted and ties(weights, floor_score, score):
         units, score = floor, floor_score  # as good: nothing moves for nothing
         note = (note + "; " if note else "") + "the start kept on a tie"
+    if hinted is not None and answer.arc_units is not None and status != "optimal":
+        mix = mixed(problem, weights, hinted, answer.arc_units,
+                    time.perf_counter() + START_SHARE * limit_s)
+        if mix is not None and better(weights, evaluate(problem, weights, mix), score):
+            units, score = mix, evaluate(problem, weights, mix)
+            note = (note + "; " if note else "") + \
+                "orders the answer serves better taken into the start"
     bound = score.objective if status == "optimal" and answer.bound is None else answer.bound
     if bound is not None:
         bound = min(bound, score.objective)

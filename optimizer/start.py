@@ -16,8 +16,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from optimizer.objective import Weights
-from optimizer.problem import IntArray, Problem, shipment_limits
+from optimizer.objective import Weights, better, evaluate
+from optimizer.problem import FloatArray, IntArray, Problem, shipment_limits
 from optimizer.repair import repair
 
 # (order id, line id, location id) -> units that location sends for that line
@@ -84,3 +84,46 @@ def start_floor(
     if broken.size:
         plans[np.isin(problem.arc_order, broken)] = 0
     return repair(problem, weights, plans, deadline=deadline)
+
+
+def order_objectives(problem: Problem, weights: Weights, units: IntArray) -> FloatArray:
+    """Each order's share of :func:`~optimizer.objective.evaluate`'s objective: its units,
+    packages, slowest package's days and unfilled units."""
+    p = problem
+    own = np.bincount(p.arc_order, units * weights.arc_unit, minlength=p.n_orders)
+    used = np.bincount(p.arc_pair, units > 0, minlength=p.n_pairs) > 0
+    own += np.bincount(p.pair_order[used], weights.pair_cost[used], minlength=p.n_orders)
+    slowest = np.zeros(p.n_orders)
+    np.maximum.at(slowest, p.pair_order[used], p.pair_days[used])
+    unfilled = p.line_qty - np.bincount(p.arc_line, units, minlength=p.n_lines)
+    own += np.bincount(p.line_order, unfilled * weights.line_penalty, minlength=p.n_orders)
+    return np.asarray(own + weights.time_weight * slowest, dtype=float)
+
+
+def mixed(
+    problem: Problem,
+    weights: Weights,
+    start: IntArray,
+    answer: IntArray,
+    deadline: float | None = None,
+) -> IntArray | None:
+    """The start with each order's plan from ``answer`` where that plan alone serves the order
+    better, made feasible; None when it beats neither.
+
+    A backend's answer that loses to the start as a whole may still serve many orders better
+    (a batch stopped at the limit improves some orders and leaves others worse), and taking the
+    whole start would discard those improvements; taking the whole answer would keep the
+    losses. Where the orders' better plans compete for stock the repair decides
+    (:func:`~optimizer.repair.repair`), and the mix is kept only if it beats both.
+    """
+    ours, theirs = (order_objectives(problem, weights, u) for u in (start, answer))
+    takes = theirs < ours - 1e-9 * np.maximum(1.0, np.abs(ours))
+    if not takes.any() or takes.all():
+        return None
+    plans = np.where(takes[problem.arc_order], answer, start)
+    candidate = repair(problem, weights, plans, deadline=deadline)
+    score = evaluate(problem, weights, candidate)
+    for other in (start, answer):
+        if not better(weights, score, evaluate(problem, weights, other)):
+            return None
+    return candidate

@@ -17,7 +17,13 @@ from opt_cases import assert_feasible, location, one_line_order, random_batch
 
 from optimizer import LineSpec, OrderSpec, Params, build_problem, solve
 from optimizer.objective import build_weights, evaluate
-from optimizer.start import rule_breakers, start_floor, start_units
+from optimizer.start import (
+    mixed,
+    order_objectives,
+    rule_breakers,
+    start_floor,
+    start_units,
+)
 
 solve_module = importlib.import_module("optimizer.solve")  # the package exports solve()
 
@@ -202,3 +208,33 @@ def test_on_a_tie_the_start_stays(solver: str, holder: str) -> None:
     assert {a.order_id for a in result.assignments if a.shipments} == {holder}
     if solver != "greedy":
         assert result.status == "optimal"
+
+
+def test_orders_the_answer_serves_better_are_taken_into_the_start() -> None:
+    """The start sends a from NEAR (dear) and b from FAR; an answer sends a from FAR but
+    leaves b short: worse as a whole, better for a. The mix takes a's plan from the answer
+    and keeps b's: cheaper than either."""
+    orders = [one_line_order("a"), one_line_order("b")]
+    problem = build_problem(orders, _pair(), {("NEAR", "S"): 5, ("FAR", "S"): 5})
+    weights = build_weights(problem, Params())
+    start = start_units(problem, {("a", "1", "NEAR"): 1, ("b", "1", "FAR"): 1})
+    answer = start_units(problem, {("a", "1", "FAR"): 1})
+    assert evaluate(problem, weights, answer).objective > \
+        evaluate(problem, weights, start).objective
+    mix = mixed(problem, weights, start, answer)
+    assert mix is not None
+    assert_feasible(problem, weights, mix)
+    placed = {(problem.orders[int(problem.arc_order[a])].order_id,
+               problem.locations[int(problem.arc_loc[a])].id) for a in np.nonzero(mix)[0]}
+    assert placed == {("a", "FAR"), ("b", "FAR")}
+    per_order = order_objectives(problem, weights, mix)
+    assert per_order.sum() == pytest.approx(evaluate(problem, weights, mix).objective)
+
+
+def test_no_mix_when_the_answer_serves_no_order_better() -> None:
+    orders = [one_line_order("a"), one_line_order("b")]
+    problem = build_problem(orders, _pair(), {("NEAR", "S"): 5, ("FAR", "S"): 5})
+    weights = build_weights(problem, Params())
+    start = start_units(problem, {("a", "1", "FAR"): 1, ("b", "1", "FAR"): 1})
+    answer = start_units(problem, {("a", "1", "NEAR"): 1})
+    assert mixed(problem, weights, start, answer) is None
