@@ -199,7 +199,7 @@ def solve(
         note = (note + "; " if note else "") + "the start kept on a tie"
     if hinted is not None and answer.arc_units is not None and status != "optimal":
         mix = mixed(problem, weights, hinted, answer.arc_units,
-                    time.perf_counter() + START_SHARE * limit_s)
+                    min(time.perf_counter() + START_SHARE * limit_s, started + limit_s))
         if mix is not None and better(weights, evaluate(problem, weights, mix), score):
             units, score = mix, evaluate(problem, weights, mix)
             note = (note + "; " if note else "") + \
