@@ -149,9 +149,10 @@ class Rounds:
     ms: float = 0.0
     start: dict[tuple[str, str, str], int] | None = None
 
-    def attempt(self, limit_ms: int) -> None:
-        """A (new) attempt at the run under the policy's limit: it plans from scratch."""
-        self.limit_ms, self.start = limit_ms, None
+    def attempt(self, limit_ms: int, taken: Taken) -> None:
+        """A (new) attempt at the run under the policy's limit: it plans from scratch, the
+        first solve starting from the allocations it may move (``taken``), if any."""
+        self.limit_ms, self.start = limit_ms, held_placements(taken) or None
 
     def params(self, params: Params) -> Params:
         """``params`` with the limit this round gets."""
@@ -162,9 +163,7 @@ class Rounds:
         """Count a solve; its answer is where the next one starts."""
         self.count += 1
         self.ms += ms
-        self.start = {(a.order_id, line_id, str(shipment.location_id)): qty
-                      for a in result.assignments for shipment in a.shipments
-                      for line_id, _, qty in shipment.lines}
+        self.start = result.placements()
 
     def info(self, result: Result) -> dict[str, Any]:
         """The last answer's solver info, with how many solves the run made and their time."""
@@ -281,8 +280,7 @@ def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list
     params = params_for(policy)
     start = None
     if rounds is not None:
-        params = rounds.params(params)
-        start = rounds.start if rounds.start is not None else held_placements(taken) or None
+        params, start = rounds.params(params), rounds.start
     specs = []
     for o, lines in work:
         gone = {f.id for f in taken.get(o.id, ())}  # re-solved, so not made yet
@@ -494,10 +492,10 @@ def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,
     """Plan first, then write: take back what the answer replaces, then reserve the new.
     ``rounds``: the run's solves so far (a retry after a concurrent change shares the limit)."""
     policy = uow.policy.get()
-    rounds.attempt(policy.time_limit_ms)
     outcome, moves = RunOutcome(), Moves()
     orders = _waiting_orders(uow)
     taken = _unreleased(uow, orders) if reoptimize else {}
+    rounds.attempt(policy.time_limit_ms, taken)
     moves.reconsidered = sum(len(fulfillments) for fulfillments in taken.values())
     moves.cost_reconsidered = sum(f.cost or 0.0 for fs in taken.values() for f in fs)
     existing = uow.fulfillments.for_orders(list(orders))

@@ -118,6 +118,12 @@ class Problem:
         """SKU -> its index s."""
         return {sku: s for s, sku in enumerate(self.skus)}
 
+    @cached_property
+    def line_index(self) -> dict[tuple[str, str], int]:
+        """(order id, line id) -> its line index l."""
+        return {(order.order_id, line.line_id): self.order_lines(o).start + k
+                for o, order in enumerate(self.orders) for k, line in enumerate(order.lines)}
+
     def by_location_sku(self, values: Mapping[tuple[str, str], float]) -> FloatArray:
         """Location x SKU matrix of ``values`` keyed by (location id, SKU); keys this
         problem does not know (a closed location, a SKU no line needs) are left out, 0 elsewhere."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 Status = Literal["optimal", "feasible", "infeasible", "time_limit"]
+# (order id, line id, location id) -> units that location sends for that line: an answer as
+# plain data, what a later solve can start from (``solve(start=...)``)
+Placements = Mapping[tuple[str, str, str], int]
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,16 @@ class Result:
             if position is None:
                 raise KeyError(order_id)
         return self.assignments[position]
+
+    def placements(self) -> dict[tuple[str, str, str], int]:
+        """The answer's units per (order, line, location) (:data:`Placements`)."""
+        units: dict[tuple[str, str, str], int] = {}
+        for a in self.assignments:
+            for shipment in a.shipments:
+                for line_id, _, qty in shipment.lines:
+                    key = (a.order_id, line_id, shipment.location_id)
+                    units[key] = units.get(key, 0) + qty
+        return units
 
     def replace_assignment(self, assignment: OrderAssignment) -> None:
         """Put ``assignment`` in place of its order's answer (a caller revising the answer,

@@ -27,9 +27,9 @@ from optimizer.lookahead import solve_lp
 from optimizer.objective import Weights, better, build_weights, evaluate, ties
 from optimizer.params import Params
 from optimizer.problem import IntArray, Problem
-from optimizer.result import Result
+from optimizer.result import Placements, Result
 from optimizer.specs import LocationSpec, OrderSpec
-from optimizer.start import Placements, mixed, start_floor, start_units
+from optimizer.start import mixed, start_floor, start_units
 from optimizer.watchdog import Cancelled, CancelToken, run_with_deadline
 
 # Size thresholds for solver="auto", from benchmarks/README.md (2-core machine):
@@ -200,10 +200,12 @@ def solve(
     if hinted is not None and answer.arc_units is not None and status != "optimal":
         mix = mixed(problem, weights, hinted, answer.arc_units,
                     min(time.perf_counter() + START_SHARE * limit_s, started + limit_s))
-        if mix is not None and better(weights, evaluate(problem, weights, mix), score):
-            units, score = mix, evaluate(problem, weights, mix)
-            note = (note + "; " if note else "") + \
-                "orders the answer serves better taken into the start"
+        if mix is not None:
+            mix_score = evaluate(problem, weights, mix)
+            if better(weights, mix_score, score):
+                units, score = mix, mix_score
+                note = (note + "; " if note else "") + \
+                    "orders the answer serves better taken into the start"
     bound = score.objective if status == "optimal" and answer.bound is None else answer.bound
     if bound is not None:
         bound = min(bound, score.objective)

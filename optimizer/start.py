@@ -12,16 +12,12 @@ therefore still answers at least as well as the answer it started from, in milli
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from optimizer.objective import Weights, better, evaluate
+from optimizer.objective import Weights
 from optimizer.problem import FloatArray, IntArray, Problem, shipment_limits
 from optimizer.repair import repair
-
-# (order id, line id, location id) -> units that location sends for that line
-Placements = Mapping[tuple[str, str, str], int]
+from optimizer.result import Placements
 
 
 def start_units(problem: Problem, placements: Placements) -> IntArray:
@@ -31,14 +27,9 @@ def start_units(problem: Problem, placements: Placements) -> IntArray:
     units = np.zeros(problem.n_arcs, dtype=np.int64)
     if not placements or problem.n_arcs == 0:
         return units
-    lines: dict[tuple[str, str], int] = {}
-    for o, order in enumerate(problem.orders):
-        first = problem.order_lines(o).start
-        for k, spec in enumerate(order.lines):
-            lines[(order.order_id, spec.line_id)] = first + k
     arc_bounds = np.searchsorted(problem.arc_line, np.arange(problem.n_lines + 1))
     for (order_id, line_id, location_id), qty in placements.items():
-        line = lines.get((order_id, line_id))
+        line = problem.line_index.get((order_id, line_id))
         n = problem.location_index.get(location_id)
         if line is None or n is None or qty <= 0:
             continue
@@ -108,22 +99,18 @@ def mixed(
     deadline: float | None = None,
 ) -> IntArray | None:
     """The start with each order's plan from ``answer`` where that plan alone serves the order
-    better, made feasible; None when it beats neither.
+    better, made feasible; None when ``answer`` serves no order better, or every one (the
+    mix would be one of the two). The caller keeps it only if it beats what it has.
 
     A backend's answer that loses to the start as a whole may still serve many orders better
     (a batch stopped at the limit improves some orders and leaves others worse), and taking the
     whole start would discard those improvements; taking the whole answer would keep the
     losses. Where the orders' better plans compete for stock the repair decides
-    (:func:`~optimizer.repair.repair`), and the mix is kept only if it beats both.
+    (:func:`~optimizer.repair.repair`).
     """
     ours, theirs = (order_objectives(problem, weights, u) for u in (start, answer))
     takes = theirs < ours - 1e-9 * np.maximum(1.0, np.abs(ours))
     if not takes.any() or takes.all():
         return None
     plans = np.where(takes[problem.arc_order], answer, start)
-    candidate = repair(problem, weights, plans, deadline=deadline)
-    score = evaluate(problem, weights, candidate)
-    for other in (start, answer):
-        if not better(weights, score, evaluate(problem, weights, other)):
-            return None
-    return candidate
+    return repair(problem, weights, plans, deadline=deadline)

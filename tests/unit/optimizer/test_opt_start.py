@@ -70,13 +70,12 @@ def test_a_start_no_worse_than_the_answer_is_kept(solver: str) -> None:
 
 
 def test_a_start_worse_than_greedy_is_not_the_floor() -> None:
-    """Started from a placement that leaves the order's second unit short, greedy's full
-    answer wins (filling comes first)."""
-    orders, stock = [one_line_order("a", qty=2)], {("NEAR", "S"): 2, ("FAR", "S"): 0}
-    locs = [location("NEAR", NEAR, shipment_cost=20.0)]
-    problem = build_problem(orders, locs, stock)
-    result = solve(problem, Params(solver="greedy"), start={})
-    assert _where(result) == {"a": [("NEAR", 2)]}
+    """Here the near location is the cheap one: greedy's answer (NEAR) beats a start at FAR,
+    so even ``solver: greedy`` answers NEAR rather than keep the dearer start."""
+    locs = [location("NEAR", NEAR, shipment_cost=5.0), location("FAR", FAR, shipment_cost=20.0)]
+    problem = build_problem([one_line_order("a")], locs, {("NEAR", "S"): 1, ("FAR", "S"): 1})
+    result = solve(problem, Params(solver="greedy"), start={("a", "1", "FAR"): 1})
+    assert _where(result) == {"a": [("NEAR", 1)]}
 
 
 def test_plans_that_no_longer_fit_are_sourced_again() -> None:
@@ -145,8 +144,7 @@ def test_with_no_time_for_order_by_order_the_start_is_the_answer(
     orders, locations, stock = random_batch(30, 6, 4, seed=3)
     problem = build_problem(orders, locations, stock)
     first = solve(problem, Params(solver="highs"))
-    placements = {(a.order_id, line_id, s.location_id): qty for a in first.assignments
-                  for s in a.shipments for line_id, _, qty in s.lines}
+    placements = first.placements()
     calls: list[object] = []
     real = solve_module.sequential_units_until
     monkeypatch.setattr(solve_module, "sequential_ms", lambda p: 1e9)
@@ -174,8 +172,7 @@ def test_the_answer_is_feasible_and_never_worse_than_its_start(
     orders, locations, stock = random_batch(12, 5, 3, seed)
     before = build_problem(orders, locations, stock)
     earlier = solve(before, Params(solver="greedy"))
-    placements = {(a.order_id, line_id, s.location_id): qty for a in earlier.assignments
-                  for s in a.shipments for line_id, _, qty in s.lines}
+    placements = earlier.placements()
     changed = {key: max(0, units + (shift if n % 3 == 0 else 0))
                for n, (key, units) in enumerate(sorted(stock.items()))}
     changed = dict(list(changed.items())[drop:])  # some locations lost a SKU altogether
@@ -186,9 +183,7 @@ def test_the_answer_is_feasible_and_never_worse_than_its_start(
     floor = start_floor(problem, weights, start_units(problem, placements))
     assert_feasible(problem, weights, floor)
     result = solve(problem, params, start=placements)
-    units = start_units(problem, {(a.order_id, line_id, s.location_id): qty
-                                  for a in result.assignments for s in a.shipments
-                                  for line_id, _, qty in s.lines})
+    units = start_units(problem, result.placements())
     assert_feasible(problem, weights, units)
     got, kept = evaluate(problem, weights, units), evaluate(problem, weights, floor)
     assert got.shortfall <= kept.shortfall + 1e-6

@@ -13,25 +13,8 @@ from test_opt_properties import BOUNDED, TOL, Case, brute_force, cases
 
 from optimizer import LineSpec, OrderSpec, Params, Problem, build_problem, solve
 from optimizer.backends.exact import applicable
-from optimizer.decode import line_refs
 from optimizer.objective import build_weights, evaluate
-from optimizer.problem import IntArray
-from optimizer.result import Result
-
-
-def arc_units_of(problem: Problem, result: Result) -> IntArray:
-    """Units per arc of an answer, from its shipments."""
-    line_of = {(o, ref[0]): n for n, ref in enumerate(line_refs(problem))
-               for o in [int(problem.line_order[n])]}
-    loc_of = {loc.id: n for n, loc in enumerate(problem.locations)}
-    arc_of = {(int(problem.arc_line[a]), int(problem.arc_loc[a])): a
-              for a in range(problem.n_arcs)}
-    units = np.zeros(problem.n_arcs, dtype=np.int64)
-    for o, assignment in enumerate(result.assignments):
-        for shipment in assignment.shipments:
-            for line_id, _, qty in shipment.lines:
-                units[arc_of[(line_of[(o, line_id)], loc_of[shipment.location_id])]] += qty
-    return units
+from optimizer.start import start_units
 
 
 def _two_lines() -> tuple[Problem, list[OrderSpec]]:
@@ -164,14 +147,15 @@ def test_the_mip_with_a_factor_matches_brute_force_and_beats_filling_first(
     weights = build_weights(priced.problem, priced.params)
     fill_first = solve(case.problem, case.params)
     fill_first_value = evaluate(
-        case.problem, weights, arc_units_of(case.problem, fill_first)
+        case.problem, weights, start_units(case.problem, fill_first.placements())
     ).objective
     assert expected <= fill_first_value + TOL
     solvers = ["highs", "sequential"] + (["exact"] if applicable(case.problem) else [])
     for solver in solvers:
         result = solve(priced.problem, replace(priced.params, solver=solver))
         assert result.is_feasible()
-        value = evaluate(priced.problem, weights, arc_units_of(priced.problem, result)).objective
+        units = start_units(priced.problem, result.placements())
+        value = evaluate(priced.problem, weights, units).objective
         assert value == pytest.approx(result.objective, rel=1e-9, abs=1e-6), solver
         if solver != "sequential" or applicable(case.problem):  # sequential: order by order
             assert value <= fill_first_value + TOL, solver
