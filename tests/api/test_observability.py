@@ -119,3 +119,17 @@ def test_metrics_behind_a_token_answer_only_the_scraper_that_sends_it(
         assert seeded.get("/metrics", headers={"Authorization": wrong}).status_code == 401
     scraped = seeded.get("/metrics", headers={"Authorization": "Bearer scrape-s3cret"})
     assert scraped.status_code == 200 and "dom_open_escalations" in scraped.text
+
+
+def test_a_joint_run_is_timed_by_all_its_solves_not_its_last() -> None:
+    from api.observability import SOURCING, _on_solve
+
+    def total() -> float:
+        return sum(s.value for metric in SOURCING.collect() for s in metric.samples
+                   if s.name == "dom_sourcing_seconds_sum" and s.labels["solver"] == "probe")
+
+    before = total()
+    _on_solve({"name": "probe", "ms": 5.0, "solves": 3, "solves_ms": 50.0})
+    assert total() == pytest.approx(before + 0.05)
+    _on_solve({"name": "probe", "ms": 7.0})  # one order's solve
+    assert total() == pytest.approx(before + 0.057)
