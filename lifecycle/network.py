@@ -145,7 +145,8 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
     ``made``: the packages earlier decisions made for it, live or not (they count against the
     shipment limit, :func:`parcels_made`, and the order arrives no sooner than they do,
     :func:`days_made`); ``moving``: its allocations this decision re-solves (re-optimization),
-    which it keeps on an exact tie (``OrderSpec.held``)."""
+    which it keeps on an exact tie (``OrderSpec.held``) and whose packages it may have again
+    (``OrderSpec.shipments_held``)."""
     today = today or datetime.now(UTC).date()
     assert order.ship_to is not None, "intake resolves every order's destination"
     pickup = order.delivery.method is DeliveryMethod.PICKUP
@@ -158,7 +159,8 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
                          str(x) for x in order.attributes.get("excluded_locations") or ()),
                      shipments_made=parcels_made(made), days_made=days_made(made, today),
                      held=tuple(sorted({(str(f.location_id), line.sku) for f in moving
-                                        for line in f.lines})))
+                                        for line in f.lines})),
+                     shipments_held=parcels_made(moving))
 
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,

@@ -196,7 +196,9 @@ def _worst_order_cost(
     worst_pkg = np.zeros(problem.n_orders)
     np.maximum.at(worst_pkg, problem.pair_order, pair_cost)
     n_pairs = np.bincount(problem.pair_order, minlength=problem.n_orders)
-    packages = worst_pkg * np.minimum(n_pairs, max_shipments)
+    # an order may keep more packages than the policy's limit (shipment_limits)
+    packages = worst_pkg * np.minimum(n_pairs, np.maximum(max_shipments,
+                                                          problem.order_shipments_held))
     return np.asarray(units + packages, dtype=float)
 
 

@@ -38,8 +38,10 @@ REASON_CODES = {text: code for code, text in REASONS.items()}
 
 def shipment_limits(problem: Problem, max_shipments: int) -> IntArray:
     """Packages each order may get in this decision: the policy's limit less those earlier
-    decisions made for it, at least one (so a backordered rest can always be filled)."""
-    return np.maximum(1, max_shipments - problem.order_shipments_made)
+    decisions made for it, at least one (so a backordered rest can always be filled), and
+    never fewer than the allocations this decision re-solves make (``OrderSpec.shipments_held``)."""
+    return np.maximum(np.maximum(1, max_shipments - problem.order_shipments_made),
+                      problem.order_shipments_held)
 
 
 def _kept(array: AnyArray) -> AnyArray:
@@ -133,6 +135,12 @@ class Problem:
             if n is not None and s is not None:
                 matrix[n, s] = float(value)
         return matrix
+
+    @cached_property
+    def order_shipments_held(self) -> IntArray:
+        """Per order, :attr:`OrderSpec.shipments_held` (read from the specs, so a slice of
+        the problem carries its own)."""
+        return _kept(np.array([o.shipments_held for o in self.orders], dtype=np.int64))
 
     @cached_property
     def arc_order(self) -> IntArray:

@@ -96,6 +96,11 @@ class OrderSpec:
     # re-solves allocations not yet released): on an exact tie the order keeps them there,
     # so a run moves an allocation only for a saving (objective.keep_held_per_unit)
     held: tuple[tuple[str, str], ...] = ()
+    # packages those allocations make: re-solving them allows at least as many
+    # (problem.shipment_limits). An order that got one more package for its backorder may
+    # hold more than the policy's limit; re-sourced within the limit it could keep neither
+    # plan, and a re-optimization would move or restore it only because the limit shrank.
+    shipments_held: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -111,3 +116,5 @@ class OrderSpec:
             raise ValueError(f"Order {self.order_id!r}: expected days_made >= 0.")
         if self.shipments_made < 0:
             raise ValueError(f"Order {self.order_id!r}: expected shipments_made >= 0.")
+        if self.shipments_held < 0:
+            raise ValueError(f"Order {self.order_id!r}: expected shipments_held >= 0.")

@@ -82,6 +82,8 @@ def cases(draw: st.DrawFn) -> Case:
                 priority=draw(st.integers(0, 2)),
                 shipments_made=draw(st.sampled_from([0, 0, 1, 3])),  # a backordered rest
                 days_made=draw(st.sampled_from([0, 0, 2])),  # ... whose first package is slow
+                # re-optimizing an order that holds more packages than the limit
+                shipments_held=draw(st.sampled_from([0, 0, 0, 2, 3])),
             )
         )
     stock = {(loc.id, s): draw(st.integers(0, 2)) for loc in locations for s in skus}
@@ -113,8 +115,9 @@ def _line_options(
 
 
 def _limits(case: Case) -> list[int]:
-    """Packages each order may get: the policy's limit less those made, at least one."""
-    return [max(1, case.params.max_shipments_per_order - o.shipments_made)
+    """Packages each order may get: the policy's limit less those made, at least one, and at
+    least those its re-solved allocations hold."""
+    return [max(1, case.params.max_shipments_per_order - o.shipments_made, o.shipments_held)
             for o in case.problem.orders]
 
 
