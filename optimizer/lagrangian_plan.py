@@ -45,6 +45,9 @@ def run_repair_task(task: RepairTask) -> IntArray:
     return repair(task.problem, task.weights, task.plans, task.arc_prices)
 
 
+# A repair made in this process when none came back from the executor sources its leftover
+# orders one by one for at most this share of the time the search took, then greedily
+LOCAL_REPAIR_SHARE = 0.5
 # Each point is repaired at plain costs and with this share of its multipliers added (the
 # better of the two differs by instance; README, "Lagrangian plan")
 PRICE_SHARES = (0.0, 0.5)
@@ -89,12 +92,14 @@ def search(
     (named feasible answers, e.g. greedy), the repairs and the ``pending`` answers already
     being computed on the executor (e.g. :func:`submit_order_by_order`).
 
-    Repairs run ``workers`` at a time at most (fewer while pending answers are computed). An
-    executor that refuses work gets one repair done here at the end. The steps stop at
+    Repairs run ``workers`` at a time at most (fewer while pending answers are computed). When
+    none came back (an executor that refuses work, or one whose workers are still starting),
+    one is done here at the end. The steps stop at
     ``deadline``; answers still computing are awaited until then, and until ``patience`` (a
     later deadline) for the first repair and the pending answers: on a loaded machine they may
     come late, and the first repair is usually the one that counts.
     """
+    began = time.perf_counter()
     scores = {name: evaluate(problem, weights, u).objective for name, u in plans.items()}
     best_name = min(scores, key=scores.__getitem__)
     found = PlanSearch(
@@ -175,8 +180,13 @@ def search(
     harvest()
     for future in running:
         future.cancel()
-    if refused and last is not None:
-        units = repair(problem, weights, last)
+    if (refused or not found.repairs) and last is not None:
+        # no repair came back: the executor refused work, or its workers were still starting
+        # or busy (1,500 x 30 with 2 s: the first repair, 0.13 s of work here, came back after
+        # the patience in 1 of 4 solves and the plan stayed greedy, 47% dearer). Repaired here,
+        # the leftovers sourced order by order for at most half the search's time, then greedily.
+        now = time.perf_counter()
+        units = repair(problem, weights, last, deadline=now + LOCAL_REPAIR_SHARE * (now - began))
         objective = evaluate(problem, weights, units).objective
         found.repairs += 1
         found.sources["Lagrangian repair"] = objective
