@@ -150,7 +150,8 @@ def measure(base: Path, folder: Path, modes: list[str],
                         f" restored {outcome.reoptimized['orders_restored']}"
                     print(f"  {mode:7} {kind:10} orders {outcome.orders:6,}  wall {wall:9.0f} ms"
                           f"  {len(solves)} solves {sum(solves):8.0f} ms  cost "
-                          f"{outcome.cost:,.2f} units {outcome.units_allocated:,}{moved}",
+                          f"{outcome.cost:,.2f} units {outcome.units_allocated:,}{moved}"
+                          f"  ({outcome.solver.get('name')}, {outcome.solver.get('status')})",
                           flush=True)
                 container.close()
                 copy.unlink()
