@@ -639,4 +639,3 @@ def test_an_order_with_an_extra_parcel_for_its_backorder_keeps_it_when_re_optimi
                                       "cost_before": 18.0, "cost_after": 18.0}
         assert run["solver"]["solves"] == 1
         assert shipping(order(app, first)) == held
-
