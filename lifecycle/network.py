@@ -146,7 +146,7 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
     shipment limit, :func:`parcels_made`, and the order arrives no sooner than they do,
     :func:`days_made`); ``moving``: its allocations this decision re-solves (re-optimization),
     which it keeps on an exact tie (``OrderSpec.held``) and whose packages it may have again
-    (``OrderSpec.shipments_held``)."""
+    (``OrderSpec.shipments_held``: one per location, as the model counts them)."""
     today = today or datetime.now(UTC).date()
     assert order.ship_to is not None, "intake resolves every order's destination"
     pickup = order.delivery.method is DeliveryMethod.PICKUP
@@ -160,7 +160,7 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
                      shipments_made=parcels_made(made), days_made=days_made(made, today),
                      held=tuple(sorted({(str(f.location_id), line.sku) for f in moving
                                         for line in f.lines})),
-                     shipments_held=parcels_made(moving))
+                     shipments_held=len({f.location_id for f in moving}))
 
 
 def params_for(policy: SourcingPolicy, objective: str | None = None,

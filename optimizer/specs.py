@@ -96,7 +96,7 @@ class OrderSpec:
     # re-solves allocations not yet released): on an exact tie the order keeps them there,
     # so a run moves an allocation only for a saving (objective.keep_held_per_unit)
     held: tuple[tuple[str, str], ...] = ()
-    # packages those allocations make: re-solving them allows at least as many
+    # packages those allocations make, one per location: re-solving them allows at least as many
     # (problem.shipment_limits). An order that got one more package for its backorder may
     # hold more than the policy's limit; re-sourced within the limit it could keep neither
     # plan, and a re-optimization would move or restore it only because the limit shrank.
