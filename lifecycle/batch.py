@@ -61,7 +61,9 @@ from optimizer import (
     choose_backend,
     solve,
 )
+from optimizer.explain import explain_result
 from optimizer.lookahead import fresh_opportunity_costs
+from optimizer.solve import EXPLAIN_UP_TO_ORDERS
 
 log = logging.getLogger("dom.batch")
 
@@ -141,7 +143,8 @@ class Rounds:
     limit spent answers at least as well as the round before it, in milliseconds, and the
     run's solving takes about the limit. The limit counts solving only (building the problem
     and solving it), not reading the orders or writing the answer, as for one order; a retry
-    after a concurrent stock change shares it too.
+    after a concurrent stock change shares it too. Rounds that take the last answer as it is
+    (``_plan``'s walk) are counted like the others.
     """
 
     limit_ms: int = 0
@@ -272,9 +275,11 @@ def _parts_executor(problem: Problem, params: Params) -> Iterator[tuple[Any, int
 
 def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list[LineSpec]]],
            taken: Taken, existing: dict[str, list[Fulfillment]], now: datetime,
-           rounds: Rounds | None = None) -> Plan:
+           rounds: Rounds | None = None, walk: bool = False) -> Plan:
     """One joint solve; under ``rounds``, with the run's time left and from its last answer
-    (the first from the allocations it may move)."""
+    (the first from the allocations it may move). ``walk``: that answer made feasible, no
+    backend asked (``solve(keep_start=True)``), and not explained (``_plan`` explains the one
+    it keeps)."""
     network = load_network(uow, {line.sku for _, lines in work for line in lines},
                            released=[f for fulfillments in taken.values() for f in fulfillments])
     params = params_for(policy)
@@ -290,7 +295,8 @@ def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list
     began = time.perf_counter()
     problem = build_problem(specs, network.specs, network.stock, params)
     with _parts_executor(problem, params) as (executor, workers):
-        result = solve(problem, params, executor=executor, workers=workers, start=start)
+        result = solve(problem, params, executor=executor, workers=workers, start=start,
+                       keep_start=walk, explain=not walk)
     if rounds is not None:
         rounds.record(result, (time.perf_counter() - began) * 1000.0)
     return Plan(work, taken, network, problem, params, result)
@@ -306,12 +312,20 @@ def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
     covered and either ``backorder: reject`` would refuse it or no order of higher priority
     took that SKU where its allocation held it (an equal-priority swap saves nothing). Each
     round keeps at least one more order, so this ends.
+
+    Restoring an order takes its units back from the orders the answer gave them to, which may
+    then lose units they held and be restored in turn, one link of the chain per round (at
+    1,500 orders six rounds of 0.2 s each). Once a solve finds nothing better than the answer
+    it started from, the rounds after it take that answer made feasible without asking a
+    backend (``walk``), until one restores nobody.
     """
+    walk = False
     while True:
         work = _work(orders, existing, taken)
         if not work:
             return None
-        plan = _solve(uow, policy, work, taken, existing, now, rounds)
+        plan = _solve(uow, policy, work, taken, existing, now, rounds, walk)
+        walked, walk = walk, walk or plan.result.start_kept
         if taken:
             unmoved = keep_unpaid_moves(plan.problem, plan.params, plan.result, taken)
             if unmoved:
@@ -320,6 +334,10 @@ def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
         kept = [order_id for order_id in taken
                 if _keeps_allocation(plan, policy, orders[order_id], existing)]
         if not kept:
+            if walked and plan.problem.n_orders <= EXPLAIN_UP_TO_ORDERS:
+                # its runner-ups, as a solve lists them
+                explain_result(plan.problem, plan.params, plan.result,
+                               deadline=time.perf_counter() + plan.params.time_limit_ms / 1000)
             return plan
         moves.restored += len(kept)
         for order_id in kept:

@@ -57,12 +57,31 @@ from optimizer.objective import (
 )
 from optimizer.params import Params
 from optimizer.problem import REASONS, FloatArray, IntArray, Problem, shipment_limits
-from optimizer.result import Alternative, OrderAssignment
+from optimizer.result import Alternative, OrderAssignment, Result
+from optimizer.start import start_units
 
 TOP = 3
 EPS = 1e-6
+RUNNER_UPS_NOTE = "runner-ups listed for"  # how an answer's message says some were left out
 
 BoolArray = npt.NDArray[np.bool_]
+
+
+def explain_result(problem: Problem, params: Params, result: Result,
+                   deadline: float | None = None) -> int:
+    """Fill the runner-ups of ``result``, an answer to ``problem`` solved without them
+    (``solve(explain=False)``), as :func:`add_alternatives` would have, and say in its message
+    how many orders were explained; returns that number."""
+    units = start_units(problem, result.placements())
+    explained = add_alternatives(problem, params, units, result.assignments,
+                                 proven=result.status == "optimal", deadline=deadline)
+    notes = [note for note in result.message.split("; ")
+             if note and not note.startswith(RUNNER_UPS_NOTE)]
+    if explained < problem.n_orders:
+        notes.append(f"{RUNNER_UPS_NOTE} {explained:,} of {problem.n_orders:,} orders: "
+                     "the time limit ran out")
+    result.message = "; ".join(notes)
+    return explained
 
 
 def add_alternatives(

@@ -88,6 +88,9 @@ class Result:
     assignments: list[OrderAssignment]
     opportunity_costs: dict[tuple[str, str], float] = field(default_factory=dict)
     message: str = ""
+    # the answer is the caller's start made feasible (solve(start=...)): the backend found
+    # nothing better, or was not asked (keep_start)
+    start_kept: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     # order id -> position in ``assignments``, built on the first lookup (see ``assignment``)
     _positions: dict[str, int] = field(default_factory=dict, init=False, repr=False,

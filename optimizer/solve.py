@@ -20,7 +20,7 @@ from optimizer.backends.greedy import greedy_units
 from optimizer.builder import build_problem
 from optimizer.collector import collector_paused
 from optimizer.decode import assignments_from_units
-from optimizer.explain import add_alternatives
+from optimizer.explain import RUNNER_UPS_NOTE, add_alternatives
 from optimizer.lagrange import WARM_THETA, Duals, improve_bound
 from optimizer.lagrangian_plan import submit_order_by_order
 from optimizer.lookahead import solve_lp
@@ -149,6 +149,8 @@ def solve(
     workers: int | None = None,
     part_orders: int | None = None,
     start: Placements | None = None,
+    keep_start: bool = False,
+    explain: bool = True,
 ) -> Result:
     """Source ``problem``; the answer is always feasible and says how good it is.
 
@@ -158,7 +160,11 @@ def solve(
     for independent parts, ``split.REGION_ORDERS`` for regions). ``start``: units per (order,
     line, location) of an answer the caller already has (the placements a re-solve may move,
     a previous round's answer); made feasible, it is the floor when it beats greedy, so the
-    answer is never worse than keeping it (:mod:`optimizer.start`).
+    answer is never worse than keeping it (:mod:`optimizer.start`). With ``keep_start`` the
+    answer is that start made feasible, whatever greedy or a backend would do (a caller
+    judging what is left of an answer once some orders are taken out of it, in milliseconds).
+    ``explain``: list each order's runner-ups (off, a caller that may throw the answer away
+    saves their time and explains the one it keeps: :func:`optimizer.explain.explain_result`).
     """
     params = params or Params()
     started = time.perf_counter()
@@ -170,10 +176,14 @@ def solve(
     greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
     hinted = None if start is None else start_floor(
         problem, weights, start_units(problem, start), started + START_SHARE * limit_s)
-    floor, cut = _floor(problem, weights, params, name, greedy, started, started + limit_s,
-                        hinted)
+    keep_start = keep_start and hinted is not None
+    floor, cut = (hinted, False) if keep_start and hinted is not None else _floor(
+        problem, weights, params, name, greedy, started, started + limit_s, hinted)
     ctx = SolveContext(problem, params, weights, time_limit_s=limit_s, start=floor)
-    if problem.n_arcs == 0:  # no location can send anything: the one answer there is
+    if keep_start:
+        answer, solver_name, note = BackendAnswer("feasible", floor, None), "start", \
+            "the start made feasible"
+    elif problem.n_arcs == 0:  # no location can send anything: the one answer there is
         answer, solver_name, note = BackendAnswer("optimal", floor, None), "none", \
             "nothing to decide: no eligible location holds any line's SKU"
     elif name == "split":
@@ -194,10 +204,11 @@ def solve(
         status = "time_limit" if answer.status == "time_limit" else "feasible"
         used = "the start kept" if floor is hinted else "greedy floor used"
         note = (note + "; " if note else "") + used
-    elif floor is hinted and ties(weights, floor_score, score):
+    elif floor is hinted and not keep_start and ties(weights, floor_score, score):
         units, score = floor, floor_score  # as good: nothing moves for nothing
         note = (note + "; " if note else "") + "the start kept on a tie"
-    if hinted is not None and answer.arc_units is not None and status != "optimal":
+    if hinted is not None and answer.arc_units is not None and status != "optimal" \
+            and not keep_start:
         mix = mixed(problem, weights, hinted, answer.arc_units,
                     min(time.perf_counter() + START_SHARE * limit_s, started + limit_s))
         if mix is not None:
@@ -225,6 +236,8 @@ def solve(
         assignments = assignments_from_units(problem, weights, units)
         if problem.n_orders > EXPLAIN_UP_TO_ORDERS:
             explained, why = 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained"
+        elif not explain:
+            explained, why = 0, "not asked for"
         else:
             explained = add_alternatives(problem, params, units, assignments,
                                          proven=status == "optimal",
@@ -233,7 +246,7 @@ def solve(
             why = "the time limit ran out"
     if explained < problem.n_orders:
         note = (note + "; " if note else "") + \
-            f"runner-ups listed for {explained:,} of {problem.n_orders:,} orders: {why}"
+            f"{RUNNER_UPS_NOTE} {explained:,} of {problem.n_orders:,} orders: {why}"
     return Result(
         status=status,
         solver=solver_name,
@@ -246,6 +259,7 @@ def solve(
         opportunity_costs=answer.opportunity_costs,
         message=note,
         timings={"model_ms": ctx.model_ms, "total_ms": (time.perf_counter() - started) * 1000.0},
+        start_kept=hinted is not None and units is hinted,
     )
 
 

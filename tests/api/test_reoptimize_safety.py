@@ -639,3 +639,34 @@ def test_an_order_with_an_extra_parcel_for_its_backorder_keeps_it_when_re_optimi
                                       "cost_before": 18.0, "cost_after": 18.0}
         assert run["solver"]["solves"] == 1
         assert shipping(order(app, first)) == held
+
+
+def test_after_a_solve_that_keeps_its_start_restores_are_judged_without_solving(
+        app: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A safety stock raised under X's allocation leaves 2 of its 5 laptops free again: the
+    first solve can do no better than X's allocation cut to 2, X would lose 3 and is restored.
+    Restoring orders can go on in a chain, one link per round; once a solve found nothing
+    better than its start, the next rounds take that start made feasible without a backend
+    (keep_start) and the one that restores nobody is explained as a solve would be."""
+    network(app, {"WH-A": 5, "WH-B": 0})
+    app.put("/v1/policy", json={"release_delay_minutes": 60}, headers=PLANNER)
+    placed = place(app, "X", qty=5)
+    waiting = place(app, "Y", qty=1)
+    assert waiting["status"] == "backordered"
+    app.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 5, "safety_stock": 3},
+            headers=ADMIN)
+    calls: list[bool] = []
+    real_solve = batch.solve
+
+    def spied(problem: Any, params: Any, **kw: Any) -> Any:
+        result = real_solve(problem, params, **kw)
+        calls.append(kw.get("keep_start", False))
+        return result
+
+    monkeypatch.setattr(batch, "solve", spied)
+    run = reoptimize(app)
+    assert calls == [False, True]
+    assert run["reoptimized"]["orders_restored"] == 1
+    assert (run["solver"]["name"], run["solver"]["solves"]) == ("start", 2)
+    assert shipping(order(app, placed)) == [("WH-A", "allocated")]
+    assert order(app, waiting)["status"] == "backordered"

@@ -233,3 +233,47 @@ def test_no_mix_when_the_answer_serves_no_order_better() -> None:
     start = start_units(problem, {("a", "1", "FAR"): 1, ("b", "1", "FAR"): 1})
     answer = start_units(problem, {("a", "1", "NEAR"): 1})
     assert mixed(problem, weights, start, answer) is None
+
+
+def test_kept_start_is_the_start_made_feasible_even_when_worse() -> None:
+    """``keep_start``: the caller wants what is left of its answer, not a better one. A start
+    at the dear FAR stays there (every backend, even greedy, would answer NEAR), and a unit
+    the stock no longer has is sourced again."""
+    locs = [location("NEAR", NEAR, shipment_cost=5.0), location("FAR", FAR, shipment_cost=20.0)]
+    orders = [one_line_order("a"), one_line_order("b")]
+    problem = build_problem(orders, locs, {("NEAR", "S"): 2, ("FAR", "S"): 1})
+    start = {("a", "1", "FAR"): 1, ("b", "1", "FAR"): 1}  # FAR holds only one now
+    kept = solve(problem, Params(), start=start, keep_start=True)
+    assert kept.solver == "start" and kept.start_kept
+    assert _where(kept) == {"a": [("FAR", 1)], "b": [("NEAR", 1)]}
+    solved = solve(problem, Params(), start=start)
+    assert _where(solved) == {"a": [("NEAR", 1)], "b": [("NEAR", 1)]}
+    assert not solved.start_kept
+
+
+def test_a_solve_says_when_it_kept_its_start() -> None:
+    orders, stock = [one_line_order("a")], {("NEAR", "S"): 1, ("FAR", "S"): 1}
+    started = solve(build_problem(orders, _pair(), stock), Params(solver="highs"),
+                    start={("a", "1", "FAR"): 1})
+    assert _where(started) == {"a": [("FAR", 1)]} and started.start_kept
+    moved = solve(build_problem(orders, _pair(), stock), Params(solver="highs"),
+                  start={("a", "1", "NEAR"): 1})
+    assert _where(moved) == {"a": [("FAR", 1)]} and not moved.start_kept
+    assert not solve(build_problem(orders, _pair(), stock), Params()).start_kept
+
+
+def test_an_answer_solved_unexplained_is_explained_afterwards_as_a_solve_would() -> None:
+    from optimizer.explain import explain_result
+
+    orders, locations, stock = random_batch(6, 4, 2, 7)
+    problem = build_problem(orders, locations, stock)
+    start = solve(problem, Params()).placements()
+    explained = solve(problem, Params(), start=start, keep_start=True)
+    bare = solve(problem, Params(), start=start, keep_start=True, explain=False)
+    assert all(not a.alternatives for a in bare.assignments)
+    assert "not asked for" in bare.message
+    assert explain_result(problem, Params(), bare) == problem.n_orders
+    assert [a.alternatives for a in bare.assignments] == \
+        [a.alternatives for a in explained.assignments]
+    assert any(a.alternatives for a in bare.assignments)
+    assert "runner-ups" not in bare.message
