@@ -214,14 +214,23 @@ class Score:
     order_days: float  # Σ over orders of their slowest package's days
 
 
-def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:
-    """Score units-per-arc exactly as the MIP objective would."""
-    filled = np.bincount(problem.arc_line, arc_units, minlength=problem.n_lines)
-    unfilled = problem.line_qty - filled
+def _shipped(
+    problem: Problem, arc_units: IntArray
+) -> tuple[npt.NDArray[np.bool_], FloatArray, IntArray]:
+    """An answer's packages (pairs it uses), each order's slowest package's days and each
+    line's unfilled units: what the objective charges beside the units themselves."""
     used = np.bincount(problem.arc_pair, arc_units > 0, minlength=problem.n_pairs) > 0
-    packages = float(weights.pair_cost[used].sum())
     slowest = np.zeros(problem.n_orders)
     np.maximum.at(slowest, problem.pair_order[used], problem.pair_days[used])
+    unfilled = problem.line_qty - np.bincount(problem.arc_line, arc_units,
+                                              minlength=problem.n_lines)
+    return used, slowest, unfilled
+
+
+def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:
+    """Score units-per-arc exactly as the MIP objective would."""
+    used, slowest, unfilled = _shipped(problem, arc_units)
+    packages = float(weights.pair_cost[used].sum())
     shortfall = float(unfilled @ weights.line_penalty)
     objective = (
         float(arc_units @ weights.arc_unit)
@@ -237,6 +246,17 @@ def evaluate(problem: Problem, weights: Weights, arc_units: IntArray) -> Score:
         shortfall=shortfall,
         order_days=float(slowest.sum()),
     )
+
+
+def order_objectives(problem: Problem, weights: Weights, arc_units: IntArray) -> FloatArray:
+    """Each order's share of :func:`evaluate`'s objective: its units, packages, slowest
+    package's days and unfilled units (they sum to the objective)."""
+    p = problem
+    used, slowest, unfilled = _shipped(p, arc_units)
+    own = np.bincount(p.arc_order, arc_units * weights.arc_unit, minlength=p.n_orders)
+    own += np.bincount(p.pair_order[used], weights.pair_cost[used], minlength=p.n_orders)
+    own += np.bincount(p.line_order, unfilled * weights.line_penalty, minlength=p.n_orders)
+    return np.asarray(own + weights.time_weight * slowest, dtype=float)
 
 
 def better(weights: Weights, a: Score, b: Score) -> bool:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.objective import Weights
-from optimizer.problem import FloatArray, IntArray, Problem, shipment_limits
+from optimizer.objective import Weights, order_objectives
+from optimizer.problem import IntArray, Problem, shipment_limits
 from optimizer.repair import repair
 from optimizer.result import Placements
 
@@ -75,20 +75,6 @@ def start_floor(
     if broken.size:
         plans[np.isin(problem.arc_order, broken)] = 0
     return repair(problem, weights, plans, deadline=deadline)
-
-
-def order_objectives(problem: Problem, weights: Weights, units: IntArray) -> FloatArray:
-    """Each order's share of :func:`~optimizer.objective.evaluate`'s objective: its units,
-    packages, slowest package's days and unfilled units."""
-    p = problem
-    own = np.bincount(p.arc_order, units * weights.arc_unit, minlength=p.n_orders)
-    used = np.bincount(p.arc_pair, units > 0, minlength=p.n_pairs) > 0
-    own += np.bincount(p.pair_order[used], weights.pair_cost[used], minlength=p.n_orders)
-    slowest = np.zeros(p.n_orders)
-    np.maximum.at(slowest, p.pair_order[used], p.pair_days[used])
-    unfilled = p.line_qty - np.bincount(p.arc_line, units, minlength=p.n_lines)
-    own += np.bincount(p.line_order, unfilled * weights.line_penalty, minlength=p.n_orders)
-    return np.asarray(own + weights.time_weight * slowest, dtype=float)
 
 
 def mixed(

@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 from opt_cases import assert_feasible, location, one_line_order, random_batch
 
 from optimizer import LineSpec, OrderSpec, Params, build_problem, solve
-from optimizer.objective import build_weights, evaluate
+from optimizer.objective import build_weights, evaluate, order_objectives
 from optimizer.start import (
     mixed,
-    order_objectives,
     rule_breakers,
     start_floor,
     start_units,
