@@ -63,7 +63,6 @@ from optimizer import (
 )
 from optimizer.explain import explain_result
 from optimizer.lookahead import fresh_opportunity_costs
-from optimizer.solve import EXPLAIN_UP_TO_ORDERS
 
 log = logging.getLogger("dom.batch")
 
@@ -334,8 +333,7 @@ def _plan(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
         kept = [order_id for order_id in taken
                 if _keeps_allocation(plan, policy, orders[order_id], existing)]
         if not kept:
-            if walked and plan.problem.n_orders <= EXPLAIN_UP_TO_ORDERS:
-                # its runner-ups, as a solve lists them
+            if walked:  # its runner-ups, as a solve lists them
                 explain_result(plan.problem, plan.params, plan.result,
                                deadline=time.perf_counter() + plan.params.time_limit_ms / 1000)
             return plan

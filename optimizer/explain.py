@@ -62,25 +62,49 @@ from optimizer.start import start_units
 
 TOP = 3
 EPS = 1e-6
-RUNNER_UPS_NOTE = "runner-ups listed for"  # how an answer's message says some were left out
+EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip them
 
 BoolArray = npt.NDArray[np.bool_]
+
+
+def runner_ups(
+    problem: Problem,
+    params: Params,
+    arc_units: IntArray,
+    assignments: list[OrderAssignment],
+    proven: bool,
+    deadline: float | None = None,
+    weights: Weights | None = None,
+    asked: bool = True,
+) -> tuple[int, str | None]:
+    """Fill the answer's runner-ups (:func:`add_alternatives`) unless the batch is too big to
+    explain or they were not ``asked`` for; how many orders were explained, and the note
+    saying how many were left out and why (None when none was)."""
+    if problem.n_orders > EXPLAIN_UP_TO_ORDERS:
+        explained, why = 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained"
+    elif not asked:
+        explained, why = 0, "not asked for"
+    else:
+        explained = add_alternatives(problem, params, arc_units, assignments, proven=proven,
+                                     deadline=deadline, weights=weights)
+        why = "the time limit ran out"
+    if explained >= problem.n_orders:
+        return explained, None
+    return explained, f"runner-ups listed for {explained:,} of {problem.n_orders:,} orders: {why}"
 
 
 def explain_result(problem: Problem, params: Params, result: Result,
                    deadline: float | None = None) -> int:
     """Fill the runner-ups of ``result``, an answer to ``problem`` solved without them
-    (``solve(explain=False)``), as :func:`add_alternatives` would have, and say in its message
-    how many orders were explained; returns that number."""
+    (``solve(explain=False)``), as the solve would have, its note on them replaced; returns
+    how many orders were explained."""
     units = start_units(problem, result.placements())
-    explained = add_alternatives(problem, params, units, result.assignments,
-                                 proven=result.status == "optimal", deadline=deadline)
-    notes = [note for note in result.message.split("; ")
-             if note and not note.startswith(RUNNER_UPS_NOTE)]
-    if explained < problem.n_orders:
-        notes.append(f"{RUNNER_UPS_NOTE} {explained:,} of {problem.n_orders:,} orders: "
-                     "the time limit ran out")
-    result.message = "; ".join(notes)
+    proven = result.status == "optimal"
+    _, unasked = runner_ups(problem, params, units, result.assignments, proven, asked=False)
+    explained, note = runner_ups(problem, params, units, result.assignments, proven,
+                                 deadline=deadline)
+    notes = [n for n in result.message.split("; ") if n and n != unasked]
+    result.message = "; ".join(notes + ([note] if note else []))
     return explained
 
 

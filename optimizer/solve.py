@@ -20,7 +20,7 @@ from optimizer.backends.greedy import greedy_units
 from optimizer.builder import build_problem
 from optimizer.collector import collector_paused
 from optimizer.decode import assignments_from_units
-from optimizer.explain import RUNNER_UPS_NOTE, add_alternatives
+from optimizer.explain import EXPLAIN_UP_TO_ORDERS, runner_ups
 from optimizer.lagrange import WARM_THETA, Duals, improve_bound
 from optimizer.lagrangian_plan import submit_order_by_order
 from optimizer.lookahead import solve_lp
@@ -51,7 +51,6 @@ SEQUENTIAL_SHARE = 0.3
 # gets the rest). Measured CPU (benchmarks/README.md): 5 x 50 ~0.4 ms, 20 x 200 ~6 ms, 20 x 500
 # 30-90 ms, 20 x 1,000 0.3-0.5 s, while HiGHS needs ~20 ms at 5 x 50 and hits 2 s at 20 x 200.
 EXACT_UP_TO_LOCATIONS = 1_000
-EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip them
 # The limit covers the whole call: the backends' deadlines leave what turning their units into
 # the answer is expected to take after them (measured 2026-11-28 on 2 shared cores: decoding
 # ~0.05 ms per order, explanations ~0.3 ms per order), at most this share of the limit.
@@ -234,19 +233,11 @@ def solve(
 
     with collector_paused():
         assignments = assignments_from_units(problem, weights, units)
-        if problem.n_orders > EXPLAIN_UP_TO_ORDERS:
-            explained, why = 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained"
-        elif not explain:
-            explained, why = 0, "not asked for"
-        else:
-            explained = add_alternatives(problem, params, units, assignments,
-                                         proven=status == "optimal",
-                                         deadline=started + params.time_limit_ms / 1000.0,
-                                         weights=weights)
-            why = "the time limit ran out"
-    if explained < problem.n_orders:
-        note = (note + "; " if note else "") + \
-            f"{RUNNER_UPS_NOTE} {explained:,} of {problem.n_orders:,} orders: {why}"
+        _, left_out = runner_ups(problem, params, units, assignments, proven=status == "optimal",
+                                 deadline=started + params.time_limit_ms / 1000.0,
+                                 weights=weights, asked=explain)
+    if left_out:
+        note = (note + "; " if note else "") + left_out
     return Result(
         status=status,
         solver=solver_name,

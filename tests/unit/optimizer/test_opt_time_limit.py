@@ -15,6 +15,7 @@ from optimizer.backends import BackendAnswer, SolveContext
 
 # ``optimizer.solve`` the attribute is the function; the module is what get_backend lives in
 solve_module = importlib.import_module("optimizer.solve")
+explain_module = importlib.import_module("optimizer.explain")
 
 
 class _Stubborn:
@@ -235,7 +236,7 @@ def test_with_time_to_spare_every_order_gets_its_runner_ups(batch: object) -> No
 def test_a_batch_too_big_to_explain_says_so(
     batch: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(solve_module, "EXPLAIN_UP_TO_ORDERS", 100)
+    monkeypatch.setattr(explain_module, "EXPLAIN_UP_TO_ORDERS", 100)
     result = solve(batch, Params(solver="greedy", time_limit_ms=60_000))  # type: ignore[arg-type]
     assert not any(a.alternatives for a in result.assignments)
     assert "runner-ups listed for 0 of 400 orders: batches over 100 orders are not explained" \
