@@ -175,9 +175,12 @@ def solve(
     greedy = greedy_units(problem, params.max_shipments_per_order, params.allow_line_split)
     hinted = None if start is None else start_floor(
         problem, weights, start_units(problem, start), started + START_SHARE * limit_s)
-    keep_start = keep_start and hinted is not None
-    floor, cut = (hinted, False) if keep_start and hinted is not None else _floor(
-        problem, weights, params, name, greedy, started, started + limit_s, hinted)
+    if keep_start and hinted is not None:
+        floor, cut = hinted, False
+    else:
+        keep_start = False  # without a start there is none to keep
+        floor, cut = _floor(problem, weights, params, name, greedy, started,
+                            started + limit_s, hinted)
     ctx = SolveContext(problem, params, weights, time_limit_s=limit_s, start=floor)
     if keep_start:
         answer, solver_name, note = BackendAnswer("feasible", floor, None), "start", \

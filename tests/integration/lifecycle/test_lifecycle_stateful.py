@@ -15,7 +15,6 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from sqlalchemy import text
 
 from dom.bootstrap import Container
 from lifecycle import timers
@@ -41,8 +40,7 @@ from models.fulfillment_flow import EVENT_TYPES, target_of
 from models.fulfillments import FulfillmentStatus
 from models.order_progress import derive_status
 from models.policy import SourcingPolicy
-from storage.tables import metadata
-from tests.conftest import make_container
+from tests.conftest import delete_all_rows, make_container
 
 HOLDING = frozenset({FulfillmentStatus.ALLOCATED, FulfillmentStatus.RELEASED,
                      FulfillmentStatus.ACCEPTED, FulfillmentStatus.PICKED,
@@ -78,9 +76,7 @@ def make_machine(container: Container) -> type[RuleBasedStateMachine]:
     class Lifecycle(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            with container.engine.begin() as connection:
-                for table in reversed(metadata.sorted_tables):
-                    connection.execute(text(f"DELETE FROM {table.name}"))
+            delete_all_rows(container.engine)
             _network(container)
             self.orders: list[str] = []
 

@@ -24,12 +24,11 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 
 from api import create_app
 from dom.bootstrap import Container
-from storage.tables import metadata
 from tests.api.conftest import ADMIN, CHANNEL, OPS, PLANNER, order_body
+from tests.conftest import delete_all_rows
 
 WAREHOUSES = {"W0": (43.0, -90.0), "W1": (37.0, -90.0), "W2": (40.0, -86.1),
               "W3": (40.0, -93.9)}
@@ -56,12 +55,6 @@ Holding = dict[str, Counter[tuple[str, str, str]]]  # order id -> units per (lin
 def app(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         yield client
-
-
-def _empty(container: Container) -> None:
-    with container.engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(text(f"DELETE FROM {table.name}"))
 
 
 def _prepare(client: TestClient, case: dict[str, Any]) -> list[dict[str, Any]]:
@@ -130,7 +123,7 @@ def test_re_optimization_moves_units_only_as_the_rules_allow(
                                      HealthCheck.too_slow])
     @given(case=scenario)
     def check(case: dict[str, Any]) -> None:
-        _empty(container)
+        delete_all_rows(container.engine)
         placed = _prepare(app, case)
         before, parcels_before = _holding(app, placed)
         run = app.post("/v1/allocations/run", json={"reoptimize": True}, headers=PLANNER)
