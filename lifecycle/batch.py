@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -486,21 +487,100 @@ def _settle(uow: UnitOfWork, policy: SourcingPolicy, orders: dict[str, Order],
     order already sourced (in part) takes what comes, like any re-sourcing. The units the
     answer gave a refused order must not sit idle while another order waits for them, so the
     rest is solved again without it (and without it taking a share of any SKU) until no order
-    is refused. Each round drops at least one order from ``orders``, so this ends.
+    is refused. Nor may units two refused orders wanted sit idle when one of them alone fits
+    in what is left: those are readmitted (``_fits_what_is_left``) and solved again with the
+    rest. Each round refuses at least one order or readmits one never readmitted before, so
+    this ends.
     """
     refused: list[Order] = []
+    readmitted: set[str] = set()
     while True:
         plan = _plan(uow, policy, orders, existing, taken, moves, now, rounds)
-        if plan is None:
-            return None, [], refused
-        steps = [step for order, _ in plan.work
-                 if (step := _step(order, plan.result.assignment(order.id),
-                                   plan.taken.get(order.id, []))) is not None]
+        steps = [] if plan is None else [
+            step for order, _ in plan.work
+            if (step := _step(order, plan.result.assignment(order.id),
+                              plan.taken.get(order.id, []))) is not None]
         short = [s.order.id for s in steps if s.assignment.unallocated
                  and policy_for_order(policy, s.order).backorder == "reject"]
-        if not short:
+        if short:
+            refused += [orders.pop(order_id) for order_id in short]
+            continue
+        fits = _fits_what_is_left(uow, policy, plan, [o for o in refused
+                                                      if o.id not in readmitted],
+                                  existing, now, rounds)
+        if not fits:
             return plan, steps, refused
-        refused += [orders.pop(order_id) for order_id in short]
+        for order in fits:
+            orders[order.id] = order
+            readmitted.add(order.id)
+        refused = [o for o in refused if o.id not in orders]
+
+
+def _fits_what_is_left(uow: UnitOfWork, policy: SourcingPolicy, plan: Plan | None,
+                       candidates: list[Order], existing: dict[str, list[Fulfillment]],
+                       now: datetime, rounds: Rounds) -> list[Order]:
+    """The refused orders that the stock and room ``plan`` (None: no order left) leaves idle
+    fill whole, each solved alone against what the ones before it left (higher priority
+    first); the next round starts from ``plan`` with their placements added, which fills
+    every order.
+
+    Refusing every short order of a round at once can refuse one that another refusal would
+    have left room for: both wanted the same units, and once neither has them they sit idle
+    (the next run then sourced the order). Each order is readmitted once at most, so
+    ``_settle`` ends."""
+    if not candidates:
+        return []
+    work = _work({o.id: o for o in candidates}, existing, {})
+    network = load_network(uow, {line.sku for _, lines in work for line in lines},
+                           released=[] if plan is None else
+                           [f for fs in plan.taken.values() for f in fs])
+    stock = Counter(network.stock)
+    room = {spec.id: spec.capacity_units_per_day for spec in network.specs}
+    placed = {} if plan is None else plan.result.placements()
+    sku_of = {} if plan is None else {(order.id, line.line_id): line.sku
+                                      for order, lines in plan.work for line in lines}
+
+    def take(placements: dict[tuple[str, str, str], int]) -> None:
+        for (order_id, line_id, location_id), units in placements.items():
+            stock[(location_id, sku_of[(order_id, line_id)])] -= units
+            if room.get(location_id) is not None:
+                room[location_id] = max(0, (room[location_id] or 0) - units)
+
+    def idle() -> Counter[str]:
+        per_sku: Counter[str] = Counter()
+        for (_, sku), units in stock.items():
+            per_sku[sku] += max(0, units)
+        return per_sku
+
+    take(placed)
+    left = idle()
+    params = rounds.params(params_for(policy))
+    deadline = time.perf_counter() + params.time_limit_ms / 1000.0
+    fits: list[Order] = []
+    for order, lines in sorted(work, key=lambda item: -item[0].priority):
+        if any(left[line.sku] < line.qty for line in lines):
+            continue  # not enough of a SKU left anywhere: no solve needed to say so
+        if time.perf_counter() > deadline:
+            break  # the rest wait for the next run, as they did before
+        began = time.perf_counter()
+        problem = build_problem(
+            [order_spec(order, lines, today=work_starts(order, policy, now),
+                        made=existing.get(order.id, []))],
+            [replace(spec, capacity_units_per_day=room[spec.id]) for spec in network.specs],
+            {key: units for key, units in stock.items() if units > 0}, params)
+        answer = solve(problem, params, explain=False)
+        rounds.ms += (time.perf_counter() - began) * 1000.0
+        rounds.count += 1
+        if answer.assignment(order.id).unallocated:
+            continue
+        fits.append(order)
+        sku_of.update({(order.id, line.line_id): line.sku for line in lines})
+        take(answer.placements())
+        placed.update(answer.placements())
+        left = idle()
+    if fits:
+        rounds.start = placed
+    return fits
 
 
 def _run_once(uow: UnitOfWork, reoptimize: bool, now: datetime,

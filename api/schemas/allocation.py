@@ -160,7 +160,8 @@ class RunOut(BaseModel):
     solver: dict[str, Any] = Field(
         description="The last joint solve (name, status, gap, bound, objective, ms), with "
                     "solves: how many the run made (it solves again after restoring or "
-                    "refusing orders; they share the policy's time_limit_ms, each starting "
+                    "refusing orders, and checks alone each refused order the stock left "
+                    "idle might fill; they share the policy's time_limit_ms, each starting "
                     "from the answer before it; name 'start' when the last took that answer "
                     "as it was, made feasible) and solves_ms: their time together. Empty "
                     "when the run had nothing to solve")

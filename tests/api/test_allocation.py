@@ -215,6 +215,29 @@ def test_stock_a_refused_order_cannot_use_goes_to_an_accepted_backorder(
     assert available(client) == {"WH-A": 0, "WH-B": 0}
 
 
+def test_an_order_refused_beside_another_gets_the_stock_that_refusal_left(
+        client: TestClient) -> None:
+    """Z (priority 5) wants a laptop and a cable nobody stocks, Y a laptop; neither was ever
+    accepted. The joint answer gives WH-A's one laptop to Z, so both are short and both were
+    refused in the same round, leaving the laptop idle until the next run gave it to Y."""
+    network(client, {"WH-A": 0, "WH-B": 0})
+    client.put("/v1/products/CABLE", json={"name": "Cable"}, headers=ADMIN)
+    client.put("/v1/policy", json={"backorder": "reject"}, headers=PLANNER)
+    urgent = client.post("/v1/orders", headers=CHANNEL, json=order_body("Z", priority=5, lines=[
+        {"line_id": "1", "sku": "LAPTOP-15", "qty": 1, "unit_price": 999.0},
+        {"line_id": "2", "sku": "CABLE", "qty": 1, "unit_price": 9.0}])).json()
+    later = client.post("/v1/orders", json=laptop_order("Y"), headers=CHANNEL).json()
+    assert (urgent["status"], later["status"]) == ("received", "received")
+    client.put("/v1/inventory/WH-A/LAPTOP-15", json={"on_hand": 1}, headers=ADMIN)
+    run = client.post("/v1/allocations/run", json={}, headers=PLANNER).json()
+    assert (run["orders"], run["allocated"], run["rejected"], run["units_allocated"]) == \
+        (2, 1, 1, 1)
+    for placed, status in ((later, "allocated"), (urgent, "received")):
+        order = client.get(f"/v1/orders/{placed['order_id']}", headers=OPS).json()
+        assert order["status"] == status
+    assert available(client) == {"WH-A": 0, "WH-B": 0}
+
+
 def test_reoptimizing_moves_unreleased_allocations_and_reports_the_saving(
         client: TestClient) -> None:
     network(client, {"WH-A": 5, "WH-B": 0})

@@ -10,7 +10,9 @@ the real app on SQLite and PostgreSQL; then one ``reoptimize`` run. Afterwards:
 - the report's ``units_unfilled`` is exactly the units orders lost, line by line;
 - no order has more parcels than the policy allows or than it held (plus the one a backordered
   rest may always get), no line more units than it asks for;
-- the ledger balances: nothing reserved beyond what a location has.
+- the ledger balances: nothing reserved beyond what a location has;
+- no order is left refused under ``backorder: reject`` that what the run left idle fills whole
+  (a quote of it afterwards would allocate it).
 """
 
 from __future__ import annotations
@@ -151,6 +153,12 @@ def test_re_optimization_moves_units_only_as_the_rules_allow(
                 for other in after if priority[other] > priority[order_id]
                 for place in places), (order_id, lost, before, after)
         assert run.json()["reoptimized"]["units_unfilled"] == lost_units
+        for body in placed:  # nothing refused that the stock the run left could fill whole
+            if app.get(f"/v1/orders/{body['order_id']}", headers=OPS).json()["status"] \
+                    == "received":
+                quote = app.post("/v1/allocate", headers=CHANNEL, json={
+                    "order_id": body["order_id"], "commit": False})
+                assert quote.json()["status"] != "allocated", (body, quote.json())
         with container.reader() as uow:
             assert uow.ledger.invariant_violations() == []
 
