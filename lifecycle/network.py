@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from lifecycle import pipelines
@@ -145,11 +145,17 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
     ``made``: the packages earlier decisions made for it, live or not (they count against the
     shipment limit, :func:`parcels_made`, and the order arrives no sooner than they do,
     :func:`days_made`); ``moving``: its allocations this decision re-solves (re-optimization),
-    which it keeps on an exact tie (``OrderSpec.held``) and whose packages it may have again
+    which it keeps on an exact tie (``OrderSpec.held``), whose units only an order of higher
+    priority takes (``LineSpec.held``) and whose packages it may have again
     (``OrderSpec.shipments_held``: one per location, as the model counts them)."""
     today = today or datetime.now(UTC).date()
     assert order.ship_to is not None, "intake resolves every order's destination"
     pickup = order.delivery.method is DeliveryMethod.PICKUP
+    covered: Counter[str] = Counter()
+    for fulfillment in moving:
+        for line in fulfillment.lines:
+            covered[line.line_id] += line.qty
+    lines = [replace(line, held=min(line.qty, covered[line.line_id])) for line in lines]
     return OrderSpec(order_id=order.id, lat=order.ship_to.lat, lon=order.ship_to.lon,
                      lines=tuple(lines), method="pickup" if pickup else "ship",
                      pickup_location_id=order.delivery.location_id if pickup else None,

@@ -3,7 +3,8 @@
 Every backend minimises the same thing, so answers are comparable: a MIP, the enumerator, greedy
 and lp_fix are all scored by :func:`evaluate`. The order of concerns is lexicographic in effect:
 
-1. fill units (an unfilled unit costs more than any whole order could, times the priority rank);
+1. fill units (an unfilled unit costs more than any whole order could, times the priority rank;
+   a line an order holds whole ranks half a step higher, ``HELD_RANK``);
 2. the objective's own measure (cost, days, or cost + cost_per_day * days);
 3. cost as a tie-break under ``time`` (a day weighs more than any order's whole cost);
 4. keeping what an order holds (re-optimization, ``OrderSpec.held``): an epsilon per unit
@@ -25,6 +26,15 @@ from optimizer.params import Params
 from optimizer.problem import FloatArray, IntArray, Problem
 
 TIE_BUDGET = 1e-3  # the most each tie-break (keeping, location priority) adds to one order
+# What holding a line whole adds to its priority rank (re-optimization, ``LineSpec.held``):
+# leaving a unit of it short costs more than leaving an order of the same priority short and
+# less than leaving one of the next priority short, so the model hands those units to a
+# higher-priority order only, as the run's restore rule says (lifecycle.batch); without it,
+# units moved between equal-priority orders for a shipping saving and the run restored them
+# in another solve, round after round. A line held only in part keeps its rank: the bonus is
+# per line, and its waiting units must not go before an equal-priority order's (the restore
+# rule still guards its held ones).
+HELD_RANK = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,20 +164,23 @@ def build_weights(problem: Problem, params: Params) -> Weights:
     else:
         time_weight = float(worst.max()) + 1.0 if worst.size else 1.0
     fill_base = (float(worst.max()) if worst.size else 0.0) + time_weight * max_days + 1.0
-    order_rank = _dense_rank(problem.order_priority)
+    line_rank = _dense_rank(problem.order_priority)[problem.line_order] \
+        + HELD_RANK * (problem.line_held == problem.line_qty)
     # (1 + rank) per unit, and on an exact tie of those the answer leaving fewer units short
-    # wins: a tie-break per unit of fill_base / (all units + 1), so that all of them together
-    # stay below one unit of the rule (a constant +1 per unit did not: with fill_base 11,
-    # 25 priority-0 units outweighed 13 priority-1 ones, 300 to 299, against the rule's 25 < 26)
-    fewer_units = 1.0 / (float(problem.line_qty.sum()) + 1.0)
-    line_penalty = fill_base * (1.0 + order_rank[problem.line_order] + fewer_units)
+    # wins: a tie-break per unit of step * fill_base / (all units + 1), so that all of them
+    # together stay below the smallest step of the rule (sums of ranks differ by a whole rank
+    # or by HELD_RANK; a constant +1 per unit did not: with fill_base 11, 25 priority-0 units
+    # outweighed 13 priority-1 ones, 300 to 299, against the rule's 25 < 26)
+    step = min(1.0, HELD_RANK) if HELD_RANK > 0 else 1.0
+    fewer_units = step / (float(problem.line_qty.sum()) + 1.0)
+    line_penalty = fill_base * (1.0 + line_rank + fewer_units)
     factor = params.priced_unfilled_factor
     if factor is not None:
         shipment = arc_unit + pair_cost[problem.arc_pair]
         shipment = shipment + time_weight * problem.pair_days[problem.arc_pair]
         dearest = np.full(problem.n_lines, -np.inf)
         np.maximum.at(dearest, problem.arc_line, shipment)
-        priced = factor * dearest * (1.0 + order_rank[problem.line_order])
+        priced = factor * dearest * (1.0 + line_rank)
         line_penalty = np.where(np.isfinite(dearest), priced, line_penalty)
     return Weights(
         arc_plain=arc_plain,

@@ -143,6 +143,21 @@ class Problem:
         return _kept(np.array([o.shipments_held for o in self.orders], dtype=np.int64))
 
     @cached_property
+    def line_held(self) -> IntArray:
+        """Per line, :attr:`LineSpec.held`: units the allocations this decision re-solves cover."""
+        return _kept(np.array([line.held for o in self.orders for line in o.lines],
+                              dtype=np.int64))
+
+    @cached_property
+    def sourcing_sequence(self) -> IntArray:
+        """Orders in the order one-at-a-time backends (greedy, order by order) source them:
+        higher priority first, among equals an order holding a line whole (re-optimization:
+        it ranks half a step higher, ``objective.HELD_RANK``), then as given."""
+        whole = np.bincount(self.line_order, self.line_held == self.line_qty,
+                            minlength=self.n_orders) > 0
+        return _kept(np.lexsort((~whole, -self.order_priority)).astype(np.int64))
+
+    @cached_property
     def arc_order(self) -> IntArray:
         return _kept(self.line_order[self.arc_line])
 

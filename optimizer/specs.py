@@ -64,10 +64,17 @@ class LineSpec:
     line_id: str
     sku: str
     qty: int
+    # units of this line that allocations this decision re-solves cover (re-optimization):
+    # a line held whole costs more to leave short than an order of the same priority
+    # (objective.HELD_RANK), so only an order of higher priority takes its units
+    held: int = 0
 
     def __post_init__(self) -> None:
         if self.qty <= 0:
             raise ValueError(f"Line {self.line_id!r}: expected qty >= 1, got {self.qty}.")
+        if not 0 <= self.held <= self.qty:
+            raise ValueError(f"Line {self.line_id!r}: expected 0 <= held <= qty ({self.qty}), "
+                             f"got {self.held}.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -182,7 +182,7 @@ def sequential_units_until(
     leftover = np.zeros(problem.n_orders, dtype=bool)
     limits = shipment_limits(problem, weights.max_shipments).tolist()
     cut = False
-    by_priority = np.argsort(-problem.order_priority, kind="stable").tolist()
+    by_priority = problem.sourcing_sequence.tolist()
     for done, o in enumerate(by_priority):
         if deadline is not None and done % 16 == 0 and time.perf_counter() > deadline:
             leftover[by_priority[done:]] = True  # greedy completes this one and every later one

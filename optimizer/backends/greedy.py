@@ -57,7 +57,7 @@ def greedy_units(
     line_qty = problem.line_qty.tolist()
     line_sku = problem.line_sku.tolist()
     sorted_arcs = order.tolist()
-    by_priority = np.argsort(-problem.order_priority, kind="stable").tolist()
+    by_priority = problem.sourcing_sequence.tolist()
     line_start = np.searchsorted(problem.line_order, np.arange(problem.n_orders + 1)).tolist()
     limits = shipment_limits(problem, max_shipments).tolist()
     for o in by_priority:

@@ -66,7 +66,10 @@ def cases(draw: st.DrawFn) -> Case:
         if n_lines <= 0:
             break
         line_skus = draw(st.lists(st.sampled_from(skus), min_size=n_lines, max_size=n_lines))
-        lines = tuple(LineSpec(str(i), s, draw(st.integers(1, 2))) for i, s in enumerate(line_skus))
+        qtys = draw(st.lists(st.integers(1, 2), min_size=n_lines, max_size=n_lines))
+        # re-optimization: a line held whole ranks above its order's priority, one in part not
+        lines = tuple(LineSpec(str(i), s, q, held=draw(st.sampled_from([0, 0, 1, q])))
+                      for i, (s, q) in enumerate(zip(line_skus, qtys, strict=True)))
         total_lines += n_lines
         pickup = draw(st.integers(0, 5)) == 0
         orders.append(
