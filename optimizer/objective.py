@@ -164,14 +164,15 @@ def build_weights(problem: Problem, params: Params) -> Weights:
     else:
         time_weight = float(worst.max()) + 1.0 if worst.size else 1.0
     fill_base = (float(worst.max()) if worst.size else 0.0) + time_weight * max_days + 1.0
-    line_rank = _dense_rank(problem.order_priority)[problem.line_order] \
-        + HELD_RANK * (problem.line_held == problem.line_qty)
+    held_whole = problem.line_held == problem.line_qty
+    line_rank = _dense_rank(problem.order_priority)[problem.line_order] + HELD_RANK * held_whole
     # (1 + rank) per unit, and on an exact tie of those the answer leaving fewer units short
     # wins: a tie-break per unit of step * fill_base / (all units + 1), so that all of them
-    # together stay below the smallest step of the rule (sums of ranks differ by a whole rank
-    # or by HELD_RANK; a constant +1 per unit did not: with fill_base 11, 25 priority-0 units
-    # outweighed 13 priority-1 ones, 300 to 299, against the rule's 25 < 26)
-    step = min(1.0, HELD_RANK) if HELD_RANK > 0 else 1.0
+    # together stay below the smallest step of the rule (sums of ranks differ by a whole rank,
+    # or by HELD_RANK once a line is held whole; a constant +1 per unit did not: with
+    # fill_base 11, 25 priority-0 units outweighed 13 priority-1 ones, 300 to 299, against the
+    # rule's 25 < 26)
+    step = min(1.0, HELD_RANK) if HELD_RANK > 0 and held_whole.any() else 1.0
     fewer_units = step / (float(problem.line_qty.sum()) + 1.0)
     line_penalty = fill_base * (1.0 + line_rank + fewer_units)
     factor = params.priced_unfilled_factor
