@@ -164,9 +164,14 @@ class Rounds:
 
     def record(self, result: Result, ms: float) -> None:
         """Count a solve; its answer is where the next one starts."""
+        self.spent(ms)
+        self.start = result.placements()
+
+    def spent(self, ms: float) -> None:
+        """Count a solve that is no round of its own (a refused order checked alone against
+        the idle stock, ``_fits_what_is_left``): its time shares the limit too."""
         self.count += 1
         self.ms += ms
-        self.start = result.placements()
 
     def info(self, result: Result) -> dict[str, Any]:
         """The last answer's solver info, with how many solves the run made and their time."""
@@ -569,8 +574,7 @@ def _fits_what_is_left(uow: UnitOfWork, policy: SourcingPolicy, plan: Plan | Non
             [replace(spec, capacity_units_per_day=room[spec.id]) for spec in network.specs],
             {key: units for key, units in stock.items() if units > 0}, params)
         answer = solve(problem, params, explain=False)
-        rounds.ms += (time.perf_counter() - began) * 1000.0
-        rounds.count += 1
+        rounds.spent((time.perf_counter() - began) * 1000.0)
         if answer.assignment(order.id).unallocated:
             continue
         fits.append(order)

@@ -232,6 +232,8 @@ def test_an_order_refused_beside_another_gets_the_stock_that_refusal_left(
     run = client.post("/v1/allocations/run", json={}, headers=PLANNER).json()
     assert (run["orders"], run["allocated"], run["rejected"], run["units_allocated"]) == \
         (2, 1, 1, 1)
+    # both in one solve, Y alone against the idle laptop (Z not: no cable is idle), Y again
+    assert run["solver"]["solves"] == 3
     for placed, status in ((later, "allocated"), (urgent, "received")):
         order = client.get(f"/v1/orders/{placed['order_id']}", headers=OPS).json()
         assert order["status"] == status
