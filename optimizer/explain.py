@@ -67,32 +67,6 @@ EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip the
 BoolArray = npt.NDArray[np.bool_]
 
 
-def runner_ups(
-    problem: Problem,
-    params: Params,
-    arc_units: IntArray,
-    assignments: list[OrderAssignment],
-    proven: bool,
-    deadline: float | None = None,
-    weights: Weights | None = None,
-    asked: bool = True,
-) -> tuple[int, str | None]:
-    """Fill the answer's runner-ups (:func:`add_alternatives`) unless the batch is too big to
-    explain or they were not ``asked`` for; how many orders were explained, and the note
-    saying how many were left out and why (None when none was)."""
-    if problem.n_orders > EXPLAIN_UP_TO_ORDERS:
-        explained, why = 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not explained"
-    elif not asked:
-        explained, why = 0, "not asked for"
-    else:
-        explained = add_alternatives(problem, params, arc_units, assignments, proven=proven,
-                                     deadline=deadline, weights=weights)
-        why = "the time limit ran out"
-    if explained >= problem.n_orders:
-        return explained, None
-    return explained, f"runner-ups listed for {explained:,} of {problem.n_orders:,} orders: {why}"
-
-
 def explain_result(problem: Problem, params: Params, result: Result,
                    deadline: float | None = None) -> int:
     """Fill the runner-ups of ``result``, an answer to ``problem`` solved without them
@@ -100,9 +74,10 @@ def explain_result(problem: Problem, params: Params, result: Result,
     how many orders were explained."""
     units = start_units(problem, result.placements())
     proven = result.status == "optimal"
-    _, unasked = runner_ups(problem, params, units, result.assignments, proven, asked=False)
-    explained, note = runner_ups(problem, params, units, result.assignments, proven,
-                                 deadline=deadline)
+    _, unasked = add_alternatives(problem, params, units, result.assignments, proven,
+                                  asked=False)
+    explained, note = add_alternatives(problem, params, units, result.assignments, proven,
+                                       deadline=deadline)
     notes = [n for n in result.message.split("; ") if n and n != unasked]
     result.message = "; ".join(notes + ([note] if note else []))
     return explained
@@ -116,18 +91,27 @@ def add_alternatives(
     proven: bool,
     deadline: float | None = None,
     weights: Weights | None = None,
-) -> int:
-    """Fill ``alternatives`` of each assignment in place: per shipment, then per short line.
+    asked: bool = True,
+) -> tuple[int, str | None]:
+    """Fill ``alternatives`` of each assignment in place: per shipment, then per short line;
+    nothing when the batch is too big to explain (``EXPLAIN_UP_TO_ORDERS``) or they were not
+    ``asked`` for.
 
     Orders are explained in turn until ``deadline`` (``time.perf_counter()``), the first one
     always: the time limit covers the whole call, and at ~0.2 ms an order a big batch's
     explanations would overrun a short limit by hundreds of milliseconds, while one order's
     cost nothing next to its solve. ``weights``: the objective the answer was solved under
     (built here if not given): a short line's runner-ups are judged against its unfilled
-    price. Returns how many orders were explained.
+    price. Returns how many orders were explained, and the note saying how many were left
+    out and why (None when none was): what ``solve`` adds to its message.
     """
+    if problem.n_orders > EXPLAIN_UP_TO_ORDERS:
+        return _left_out(problem, 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not "
+                                     "explained")
+    if not asked:
+        return _left_out(problem, 0, "not asked for")
     if problem.n_locations == 0:
-        return len(assignments)
+        return len(assignments), None
     weights = weights or build_weights(problem, params)
     left = _Leftovers(problem, arc_units)
     opportunity = opportunity_matrix(problem, params)
@@ -137,7 +121,7 @@ def add_alternatives(
     loc_index, sku_index = problem.location_index, problem.sku_index
     for o, assignment in enumerate(assignments):
         if o and deadline is not None and time.perf_counter() > deadline:
-            return o
+            return _left_out(problem, o, "the time limit ran out")
         spec = problem.orders[o]
         # what each location x SKU adds per unit for moving the order off what it holds
         keep = np.where(moves_off_held(problem, o), keep_unit, 0.0) if spec.held else None
@@ -189,7 +173,14 @@ def add_alternatives(
             )
             ctx.price_short_line(left)
             assignment.alternatives.extend(ctx.alternatives([short.line_id], left, proven))
-    return len(assignments)
+    return len(assignments), None
+
+
+def _left_out(problem: Problem, explained: int, why: str) -> tuple[int, str | None]:
+    """``explained`` and, when that is not every order, the note saying so and ``why``."""
+    if explained >= problem.n_orders:
+        return explained, None
+    return explained, f"runner-ups listed for {explained:,} of {problem.n_orders:,} orders: {why}"
 
 
 @dataclass(frozen=True)

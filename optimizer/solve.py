@@ -20,7 +20,7 @@ from optimizer.backends.greedy import greedy_units
 from optimizer.builder import build_problem
 from optimizer.collector import collector_paused
 from optimizer.decode import assignments_from_units
-from optimizer.explain import EXPLAIN_UP_TO_ORDERS, runner_ups
+from optimizer.explain import EXPLAIN_UP_TO_ORDERS, add_alternatives
 from optimizer.lagrange import WARM_THETA, Duals, improve_bound
 from optimizer.lagrangian_plan import submit_order_by_order
 from optimizer.lookahead import solve_lp
@@ -236,9 +236,10 @@ def solve(
 
     with collector_paused():
         assignments = assignments_from_units(problem, weights, units)
-        _, left_out = runner_ups(problem, params, units, assignments, proven=status == "optimal",
-                                 deadline=started + params.time_limit_ms / 1000.0,
-                                 weights=weights, asked=explain)
+        _, left_out = add_alternatives(problem, params, units, assignments,
+                                       proven=status == "optimal",
+                                       deadline=started + params.time_limit_ms / 1000.0,
+                                       weights=weights, asked=explain)
     if left_out:
         note = (note + "; " if note else "") + left_out
     return Result(
