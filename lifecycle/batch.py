@@ -54,6 +54,7 @@ from models.policy import SourcingPolicy
 from optimizer import (
     LineSpec,
     OrderAssignment,
+    OrderSpec,
     Params,
     Problem,
     Result,
@@ -278,6 +279,27 @@ def _parts_executor(problem: Problem, params: Params) -> Iterator[tuple[Any, int
         client.close()  # type: ignore[no-untyped-call]
 
 
+def _network(uow: UnitOfWork, work: list[tuple[Order, list[LineSpec]]],
+             taken: Taken) -> Network:
+    """The network for ``work``'s SKUs, the stock and room of the allocations taken back free."""
+    return load_network(uow, {line.sku for _, lines in work for line in lines},
+                        released=[f for fulfillments in taken.values() for f in fulfillments])
+
+
+def _order_specs(policy: SourcingPolicy, work: list[tuple[Order, list[LineSpec]]],
+                 taken: Taken, existing: dict[str, list[Fulfillment]],
+                 now: datetime) -> list[OrderSpec]:
+    """The optimizer's view of each order of ``work``; its taken allocations are re-solved,
+    so they count as made by no earlier decision."""
+    specs = []
+    for o, lines in work:
+        gone = {f.id for f in taken.get(o.id, ())}
+        made = [f for f in existing.get(o.id, []) if f.id not in gone]
+        specs.append(order_spec(o, lines, today=work_starts(o, policy, now), made=made,
+                                moving=taken.get(o.id, ())))
+    return specs
+
+
 def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list[LineSpec]]],
            taken: Taken, existing: dict[str, list[Fulfillment]], now: datetime,
            rounds: Rounds | None = None, walk: bool = False) -> Plan:
@@ -285,18 +307,12 @@ def _solve(uow: UnitOfWork, policy: SourcingPolicy, work: list[tuple[Order, list
     (the first from the allocations it may move). ``walk``: that answer made feasible, no
     backend asked (``solve(keep_start=True)``), and not explained (``_plan`` explains the one
     it keeps)."""
-    network = load_network(uow, {line.sku for _, lines in work for line in lines},
-                           released=[f for fulfillments in taken.values() for f in fulfillments])
+    network = _network(uow, work, taken)
     params = params_for(policy)
     start = None
     if rounds is not None:
         params, start = rounds.params(params), rounds.start
-    specs = []
-    for o, lines in work:
-        gone = {f.id for f in taken.get(o.id, ())}  # re-solved, so not made yet
-        made = [f for f in existing.get(o.id, []) if f.id not in gone]
-        specs.append(order_spec(o, lines, today=work_starts(o, policy, now), made=made,
-                                moving=taken.get(o.id, ())))
+    specs = _order_specs(policy, work, taken, existing, now)
     began = time.perf_counter()
     problem = build_problem(specs, network.specs, network.stock, params)
     with _parts_executor(problem, params) as (executor, workers):
@@ -536,52 +552,48 @@ def _fits_what_is_left(uow: UnitOfWork, policy: SourcingPolicy, plan: Plan | Non
     if not candidates:
         return []
     work = _work({o.id: o for o in candidates}, existing, {})
-    network = load_network(uow, {line.sku for _, lines in work for line in lines},
-                           released=[] if plan is None else
-                           [f for fs in plan.taken.values() for f in fs])
-    stock = Counter(network.stock)
+    network = _network(uow, work, {} if plan is None else plan.taken)
+    stock = Counter(network.stock)  # of the candidates' SKUs only
+    idle: Counter[str] = Counter()  # per SKU, over all locations
+    for (_, sku), units in stock.items():
+        idle[sku] += units
     room = {spec.id: spec.capacity_units_per_day for spec in network.specs}
-    placed = {} if plan is None else plan.result.placements()
-    sku_of = {} if plan is None else {(order.id, line.line_id): line.sku
-                                      for order, lines in plan.work for line in lines}
+    placed: dict[tuple[str, str, str], int] = {}
+    sku_of: dict[tuple[str, str], str] = {}
 
-    def take(placements: dict[tuple[str, str, str], int]) -> None:
+    def take(placements: dict[tuple[str, str, str], int],
+             source: list[tuple[Order, list[LineSpec]]]) -> None:
+        sku_of.update({(order.id, line.line_id): line.sku for order, lines in source
+                       for line in lines})
         for (order_id, line_id, location_id), units in placements.items():
-            stock[(location_id, sku_of[(order_id, line_id)])] -= units
+            key = (location_id, sku_of[(order_id, line_id)])
+            if key in stock:
+                stock[key] -= units
+                idle[key[1]] -= units
             if room.get(location_id) is not None:
                 room[location_id] = max(0, (room[location_id] or 0) - units)
+        placed.update(placements)
 
-    def idle() -> Counter[str]:
-        per_sku: Counter[str] = Counter()
-        for (_, sku), units in stock.items():
-            per_sku[sku] += max(0, units)
-        return per_sku
-
-    take(placed)
-    left = idle()
+    if plan is not None:
+        take(plan.result.placements(), plan.work)
     params = rounds.params(params_for(policy))
     deadline = time.perf_counter() + params.time_limit_ms / 1000.0
     fits: list[Order] = []
     for order, lines in sorted(work, key=lambda item: -item[0].priority):
-        if any(left[line.sku] < line.qty for line in lines):
+        if any(idle[line.sku] < line.qty for line in lines):
             continue  # not enough of a SKU left anywhere: no solve needed to say so
         if time.perf_counter() > deadline:
             break  # the rest wait for the next run, as they did before
         began = time.perf_counter()
         problem = build_problem(
-            [order_spec(order, lines, today=work_starts(order, policy, now),
-                        made=existing.get(order.id, []))],
+            _order_specs(policy, [(order, lines)], {}, existing, now),
             [replace(spec, capacity_units_per_day=room[spec.id]) for spec in network.specs],
             {key: units for key, units in stock.items() if units > 0}, params)
         answer = solve(problem, params, explain=False)
         rounds.spent((time.perf_counter() - began) * 1000.0)
-        if answer.assignment(order.id).unallocated:
-            continue
-        fits.append(order)
-        sku_of.update({(order.id, line.line_id): line.sku for line in lines})
-        take(answer.placements())
-        placed.update(answer.placements())
-        left = idle()
+        if not answer.assignment(order.id).unallocated:
+            fits.append(order)
+            take(answer.placements(), [(order, lines)])
     if fits:
         rounds.start = placed
     return fits
