@@ -63,6 +63,7 @@ from optimizer.start import start_units
 TOP = 3
 EPS = 1e-6
 EXPLAIN_UP_TO_ORDERS = 2_000  # explanations are per order; big batches skip them
+NOT_ASKED = "not asked for"
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -74,8 +75,7 @@ def explain_result(problem: Problem, params: Params, result: Result,
     how many orders were explained."""
     units = start_units(problem, result.placements())
     proven = result.status == "optimal"
-    _, unasked = add_alternatives(problem, params, units, result.assignments, proven,
-                                  asked=False)
+    _, unasked = _left_out(problem, 0, NOT_ASKED)  # the note an unexplained solve wrote
     explained, note = add_alternatives(problem, params, units, result.assignments, proven,
                                        deadline=deadline)
     notes = [n for n in result.message.split("; ") if n and n != unasked]
@@ -109,7 +109,7 @@ def add_alternatives(
         return _left_out(problem, 0, f"batches over {EXPLAIN_UP_TO_ORDERS:,} orders are not "
                                      "explained")
     if not asked:
-        return _left_out(problem, 0, "not asked for")
+        return _left_out(problem, 0, NOT_ASKED)
     if problem.n_locations == 0:
         return len(assignments), None
     weights = weights or build_weights(problem, params)

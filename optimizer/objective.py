@@ -164,7 +164,7 @@ def build_weights(problem: Problem, params: Params) -> Weights:
     else:
         time_weight = float(worst.max()) + 1.0 if worst.size else 1.0
     fill_base = (float(worst.max()) if worst.size else 0.0) + time_weight * max_days + 1.0
-    held_whole = problem.line_held == problem.line_qty
+    held_whole = problem.line_held_whole
     line_rank = _dense_rank(problem.order_priority)[problem.line_order] + HELD_RANK * held_whole
     # (1 + rank) per unit, and on an exact tie of those the answer leaving fewer units short
     # wins: a tie-break per unit of step * fill_base / (all units + 1), so that all of them

@@ -149,11 +149,17 @@ class Problem:
                               dtype=np.int64))
 
     @cached_property
+    def line_held_whole(self) -> npt.NDArray[np.bool_]:
+        """Per line, whether the allocations this decision re-solves cover all of it: such a
+        line ranks half a priority step higher (``objective.HELD_RANK``)."""
+        return _kept(self.line_held == self.line_qty)
+
+    @cached_property
     def sourcing_sequence(self) -> IntArray:
         """Orders in the order one-at-a-time backends (greedy, order by order) source them:
-        higher priority first, among equals an order holding a line whole (re-optimization:
-        it ranks half a step higher, ``objective.HELD_RANK``), then as given."""
-        whole = np.bincount(self.line_order, self.line_held == self.line_qty,
+        higher priority first, among equals an order holding a line whole
+        (:attr:`line_held_whole`), then as given."""
+        whole = np.bincount(self.line_order, self.line_held_whole,
                             minlength=self.n_orders) > 0
         return _kept(np.lexsort((~whole, -self.order_priority)).astype(np.int64))
 

@@ -78,11 +78,14 @@ def test_a_line_held_in_part_keeps_its_rank() -> None:
 
 
 def test_a_held_unit_under_a_priced_unfilled_cost_is_dearer_to_leave() -> None:
+    """Its price (2 x its dearest one-unit shipment) is weighed by the half rank too."""
     params = Params(unfilled_cost_factor=2.0)
-    problem = build_problem([_holder(), _waiting()], LOCATIONS, STOCK, params)
-    penalty = build_weights(problem, params).line_penalty
-    dearest_holder = 2.0 * (5.0 + 0.01 * 1112.0)  # roughly: its one-unit shipment from FAR
-    assert penalty[0] == pytest.approx(1.5 * dearest_holder, rel=0.01)
+    plain = build_problem([_holder(held=0), _waiting()], LOCATIONS, STOCK, params)
+    held = build_problem([_holder(), _waiting()], LOCATIONS, STOCK, params)
+    plain_penalty = build_weights(plain, params).line_penalty
+    held_penalty = build_weights(held, params).line_penalty
+    assert held_penalty[0] == pytest.approx(1.5 * plain_penalty[0])
+    assert held_penalty[1] == pytest.approx(plain_penalty[1])
 
 
 @pytest.mark.parametrize("held", [-1, 3])
