@@ -151,11 +151,12 @@ def order_spec(order: Order, lines: Sequence[LineSpec], today: date | None = Non
     today = today or datetime.now(UTC).date()
     assert order.ship_to is not None, "intake resolves every order's destination"
     pickup = order.delivery.method is DeliveryMethod.PICKUP
-    covered: Counter[str] = Counter()
-    for fulfillment in moving:
-        for line in fulfillment.lines:
-            covered[line.line_id] += line.qty
-    lines = [replace(line, held=min(line.qty, covered[line.line_id])) for line in lines]
+    if moving:  # (a first sourcing, a quote: every line as given)
+        covered: Counter[str] = Counter()
+        for fulfillment in moving:
+            for line in fulfillment.lines:
+                covered[line.line_id] += line.qty
+        lines = [replace(line, held=min(line.qty, covered[line.line_id])) for line in lines]
     return OrderSpec(order_id=order.id, lat=order.ship_to.lat, lon=order.ship_to.lon,
                      lines=tuple(lines), method="pickup" if pickup else "ship",
                      pickup_location_id=order.delivery.location_id if pickup else None,
